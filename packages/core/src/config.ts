@@ -1,0 +1,94 @@
+// Configuration is parsed and validated once per process, from DREAM_* variables, with defaults
+// that work on a laptop. Nothing else in the platform reads process.env.
+import path from 'node:path';
+
+type Kind = 'string' | 'port' | 'int' | 'number' | 'url' | 'enum' | 'path' | 'bool';
+interface Setting { env: string; kind: Kind; default: string; doc: string; values?: string[]; min?: number }
+
+export const SETTINGS = {
+  dataDir: { env: 'DREAM_DATA_DIR', kind: 'path', default: './data', doc: 'Where the database, keys, git repositories and caches live.' },
+  apiHost: { env: 'DREAM_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the api (REST + git) listens on.' },
+  apiPort: { env: 'DREAM_API_PORT', kind: 'port', default: '7070', doc: 'Port of the api (REST + git).' },
+  apiUrl: { env: 'DREAM_API_URL', kind: 'url', default: '', doc: 'How the proxy and the git hooks reach the api (default http://127.0.0.1:<api port>).' },
+  builderHost: { env: 'DREAM_BUILDER_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the builder listens on.' },
+  builderPort: { env: 'DREAM_BUILDER_PORT', kind: 'port', default: '7071', doc: 'Port of the builder.' },
+  builderUrl: { env: 'DREAM_BUILDER_URL', kind: 'url', default: '', doc: 'How the api reaches the builder (default http://127.0.0.1:<builder port>).' },
+  httpHost: { env: 'DREAM_HTTP_HOST', kind: 'string', default: '0.0.0.0', doc: 'Address the proxy listens on for HTTP.' },
+  httpPort: { env: 'DREAM_HTTP_PORT', kind: 'port', default: '80', doc: 'Port the proxy serves apps on.' },
+  domain: { env: 'DREAM_DOMAIN', kind: 'string', default: '', doc: 'Extra base domain: apps are also served at <app>.<domain>.' },
+  publicUrl: { env: 'DREAM_PUBLIC_URL', kind: 'url', default: '', doc: 'Base URL printed for apps (default http://<app>.dream[:<http port>]).' },
+  internalToken: { env: 'DREAM_INTERNAL_TOKEN', kind: 'string', default: '', doc: 'Token the proxy and builder use to talk to the api (default: generated into the data dir).' },
+  target: { env: 'DREAM_TARGET', kind: 'enum', values: ['docker-host', 'fake'], default: 'docker-host', doc: 'Where apps run.' },
+  dockerSocket: { env: 'DREAM_DOCKER_SOCKET', kind: 'path', default: '/var/run/docker.sock', doc: 'Docker engine socket.' },
+  dockerNetwork: { env: 'DREAM_DOCKER_NETWORK', kind: 'string', default: 'dream', doc: 'Docker network app containers join.' },
+  baseImageNode: { env: 'DREAM_BASE_IMAGE_NODE', kind: 'string', default: 'node:20-bookworm-slim', doc: 'Base image for Node and static-site builds.' },
+  baseImagePython: { env: 'DREAM_BASE_IMAGE_PYTHON', kind: 'string', default: 'python:3.12-slim-bookworm', doc: 'Base image for Python builds.' },
+  baseImageGo: { env: 'DREAM_BASE_IMAGE_GO', kind: 'string', default: 'golang:1.22-bookworm', doc: 'Build image for Go builds.' },
+  baseImageGoRuntime: { env: 'DREAM_BASE_IMAGE_GO_RUNTIME', kind: 'string', default: 'debian:bookworm-slim', doc: 'Runtime image for Go builds.' },
+  buildMemoryMb: { env: 'DREAM_BUILD_MEMORY_MB', kind: 'int', min: 64, default: '2048', doc: 'Memory limit of one build.' },
+  buildCpus: { env: 'DREAM_BUILD_CPUS', kind: 'number', min: 0.1, default: '1', doc: 'CPU limit of one build (cores).' },
+  keepImages: { env: 'DREAM_KEEP_IMAGES', kind: 'int', min: 1, default: '5', doc: 'Release images kept per app for rollback.' },
+  appMemoryMb: { env: 'DREAM_APP_MEMORY_MB', kind: 'int', min: 16, default: '512', doc: 'Default memory limit of one replica.' },
+  appCpus: { env: 'DREAM_APP_CPUS', kind: 'number', min: 0.05, default: '1', doc: 'Default CPU limit of one replica (cores).' },
+  healthTimeoutMs: { env: 'DREAM_HEALTH_TIMEOUT_MS', kind: 'int', min: 100, default: '60000', doc: 'How long a new release may take to become healthy.' },
+  drainTimeoutMs: { env: 'DREAM_DRAIN_TIMEOUT_MS', kind: 'int', min: 0, default: '10000', doc: 'How long in-flight requests to old replicas may take before they stop.' },
+  maxBodyBytes: { env: 'DREAM_MAX_BODY_BYTES', kind: 'int', min: 1024, default: '1048576', doc: 'Largest JSON body the api accepts.' },
+  maxPushBytes: { env: 'DREAM_MAX_PUSH_BYTES', kind: 'int', min: 1024, default: '524288000', doc: 'Largest git push the api accepts.' },
+  logLevel: { env: 'DREAM_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'Log level.' },
+  reconcileIntervalMs: { env: 'DREAM_RECONCILE_INTERVAL_MS', kind: 'int', min: 500, default: '15000', doc: 'How often the reconciler re-checks every app.' },
+} as const satisfies Record<string, Setting>;
+
+type Key = keyof typeof SETTINGS;
+type ValueOf<S extends Setting> = S['kind'] extends 'port' | 'int' | 'number' ? number : S['kind'] extends 'bool' ? boolean : string;
+export type Config = { [K in Key]: ValueOf<(typeof SETTINGS)[K]> };
+
+export class ConfigError extends Error {}
+
+function parseOne(key: string, s: Setting, raw: string | undefined): unknown {
+  const v = raw === undefined || raw === '' ? s.default : raw.trim();
+  const bad = (why: string) => new ConfigError(`${s.env}=${JSON.stringify(raw)} is not valid: ${why}. (${s.doc})`);
+  switch (s.kind) {
+    case 'port': {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw bad('expected a port number 0-65535');
+      return n;
+    }
+    case 'int': case 'number': {
+      const n = Number(v);
+      if (!Number.isFinite(n) || (s.kind === 'int' && !Number.isInteger(n))) throw bad(`expected a${s.kind === 'int' ? 'n integer' : ' number'}`);
+      if (s.min !== undefined && n < s.min) throw bad(`must be at least ${s.min}`);
+      return n;
+    }
+    case 'enum':
+      if (!s.values!.includes(v)) throw bad(`expected one of ${s.values!.join(', ')}`);
+      return v;
+    case 'url':
+      if (v !== '') { try { new URL(v); } catch { throw bad('expected a URL like http://127.0.0.1:7070'); } }
+      return v.replace(/\/$/, '');
+    case 'path':
+      return path.resolve(v);
+    case 'bool':
+      if (!['true', 'false', '1', '0'].includes(v)) throw bad('expected true or false');
+      return v === 'true' || v === '1';
+    default:
+      void key;
+      return v;
+  }
+}
+
+/** Parses every DREAM_* setting; throws ConfigError naming the first bad one. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [string, Setting][]) out[key] = parseOne(key, s, env[s.env]);
+  const c = out as Config;
+  if (!c.apiUrl) c.apiUrl = `http://${c.apiHost === '0.0.0.0' ? '127.0.0.1' : c.apiHost}:${c.apiPort}`;
+  if (!c.builderUrl) c.builderUrl = `http://${c.builderHost === '0.0.0.0' ? '127.0.0.1' : c.builderHost}:${c.builderPort}`;
+  return c;
+}
+
+/** The URL users reach an app at. */
+export function appUrl(c: Pick<Config, 'publicUrl' | 'httpPort' | 'domain'>, app: string): string {
+  if (c.publicUrl) { const u = new URL(c.publicUrl); u.hostname = `${app}.${u.hostname}`; return u.toString().replace(/\/$/, ''); }
+  const host = c.domain ? `${app}.${c.domain}` : `${app}.dream`;
+  return c.httpPort === 80 ? `http://${host}` : `http://${host}:${c.httpPort}`;
+}

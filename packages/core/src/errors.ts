@@ -1,0 +1,45 @@
+// One catalogue of every error the platform can return. Domain code throws DreamError with a code
+// from here; one HTTP error handler turns it into { statusCode, code, error, message, requestId }.
+// docs/errors.md must list every code (a test enforces it).
+
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, message: 'The request is not valid.' },
+  INVALID_APP_NAME: { status: 400, message: 'App names must match ^[a-z][a-z0-9-]{0,62}$ (lowercase letters, digits and dashes, starting with a letter).' },
+  INVALID_CONFIG_KEY: { status: 400, message: 'Config keys must match ^[A-Z_][A-Z0-9_]{0,127}$ (e.g. DATABASE_URL).' },
+  INVALID_REF: { status: 400, message: 'That git ref name is not valid.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is larger than allowed.' },
+  UNAUTHENTICATED: { status: 401, message: 'Missing or invalid token. Run `dream login` or send `Authorization: Bearer <token>`.' },
+  FORBIDDEN: { status: 403, message: 'This token may not do that.' },
+  NOT_FOUND: { status: 404, message: 'No such route.' },
+  APP_NOT_FOUND: { status: 404, message: 'No app with that name. List apps with `dream apps`.' },
+  APP_EXISTS: { status: 409, message: 'An app with that name already exists. Pick another name.' },
+  RELEASE_NOT_FOUND: { status: 404, message: 'No such release for this app. List them with `dream releases APP`.' },
+  DEPLOYMENT_NOT_FOUND: { status: 404, message: 'No such deployment for this app.' },
+  NO_RELEASE: { status: 409, message: 'This app has no release yet. Deploy it first with `git push dream main`.' },
+  DEPLOY_IN_PROGRESS: { status: 409, message: 'Another deployment of this app is running. Wait for it to finish, then try again.' },
+  BUILD_FAILED: { status: 422, message: 'The build failed. Read the build output above for the failing step.' },
+  HEALTH_CHECK_FAILED: { status: 422, message: 'The new release did not become healthy; the previous release keeps serving.' },
+  DEPLOY_FAILED: { status: 500, message: 'The deployment failed; the previous release keeps serving.' },
+  BUILDER_UNAVAILABLE: { status: 503, message: 'The builder is not reachable. Check that it is running (`npm start` starts it).' },
+  TARGET_UNAVAILABLE: { status: 503, message: 'The deployment target is not reachable. Check that the Docker engine is running.' },
+  INTERNAL: { status: 500, message: 'Something went wrong on our side. The request id is in the server log.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class DreamError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail?: unknown;
+  constructor(code: ErrorCode, message?: string, detail?: unknown) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'DreamError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.detail = detail;
+  }
+}
+
+export function isDreamError(e: unknown): e is DreamError {
+  return e instanceof DreamError;
+}

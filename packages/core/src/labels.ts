@@ -1,0 +1,8 @@
+// Docker labels that mark what the platform owns; the reconciler adopts or removes by these.
+export const LABEL = {
+  managed: 'dev.dreamnet.managed',
+  app: 'dev.dreamnet.app',
+  release: 'dev.dreamnet.release',
+  replica: 'dev.dreamnet.replica',
+  kind: 'dev.dreamnet.kind',
+} as const;

@@ -1,0 +1,27 @@
+// Allow-lists for every name that reaches a path, a label, a container name or a git command.
+import { DreamError } from './errors.js';
+
+export const APP_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+export const CONFIG_KEY = /^[A-Z_][A-Z0-9_]{0,127}$/;
+// A conservative subset of git-check-ref-format: no leading dash (so it can never be read as an
+// option), no "..", no control characters or the characters git forbids.
+const BRANCH = /^(?!-)(?!.*\.\.)(?!.*\/\/)(?!.*@\{)(?!.*\.lock$)(?!.*\/$)(?!.*\.$)[A-Za-z0-9._\/-]{1,200}$/;
+
+export function assertAppName(name: string): string {
+  if (typeof name !== 'string' || !APP_NAME.test(name)) throw new DreamError('INVALID_APP_NAME');
+  return name;
+}
+
+export function assertConfigKey(key: string): string {
+  if (typeof key !== 'string' || !CONFIG_KEY.test(key)) throw new DreamError('INVALID_CONFIG_KEY', `"${String(key).slice(0, 64)}" is not a valid config key. Keys must match ^[A-Z_][A-Z0-9_]{0,127}$.`);
+  return key;
+}
+
+export function isBranchName(name: string): boolean {
+  return typeof name === 'string' && BRANCH.test(name);
+}
+
+export function assertBranchName(name: string): string {
+  if (!isBranchName(name)) throw new DreamError('INVALID_REF', `"${String(name).slice(0, 64)}" is not an allowed branch name.`);
+  return name;
+}

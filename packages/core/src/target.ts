@@ -1,0 +1,41 @@
+// The Target contract (docs/target-contract.md). Every place an app can run implements it; the
+// services resolve a Target once per app and never branch on where it runs.
+import type { AppStatus, Endpoint, ExecSession, LogLine, LogQuery, ReleaseSpec, Rollout } from './model.js';
+
+export type TargetKind = 'docker-host' | 'kubernetes' | 'spot-vm' | 'fake';
+
+export interface ApplyHooks {
+  /** Progress lines for the pusher ("starting replica 1/2", "replica 1 healthy"). */
+  onProgress?(line: string): void;
+  /**
+   * Called once the new replicas are healthy and before any old replica stops: the caller switches
+   * traffic to `endpoints` and resolves when the old endpoints are drained.
+   */
+  switchTraffic?(endpoints: Endpoint[]): Promise<void>;
+}
+
+export interface Inventory {
+  app: string;
+  releaseId: string;
+  id: string;
+}
+
+export interface Target {
+  readonly kind: TargetKind;
+  /**
+   * Idempotent: make `spec` the running release. Starts missing replicas of this release, waits until
+   * they are healthy (throws DreamError HEALTH_CHECK_FAILED and removes them if not — old replicas are
+   * untouched), calls hooks.switchTraffic, then stops replicas of every other release of the app.
+   */
+  apply(spec: ReleaseSpec, hooks?: ApplyHooks): Promise<Rollout>;
+  status(app: string): Promise<AppStatus>;
+  endpoints(app: string): Promise<Endpoint[]>;
+  logs(app: string, opts: LogQuery): AsyncIterable<LogLine>;
+  exec(app: string, cmd: string[], tty: boolean): Promise<ExecSession>;
+  /** Removes every replica of the app (all releases). Idempotent. */
+  remove(app: string): Promise<void>;
+  /** Removes replicas of `app` whose release is not `keepReleaseId`. Idempotent. */
+  prune(app: string, keepReleaseId: string | null): Promise<void>;
+  /** Everything this target runs for the platform, for the reconciler to adopt or remove. */
+  inventory(): Promise<Inventory[]>;
+}
