@@ -60,3 +60,8 @@ export function ensureSecretFile(dir: string, name: string, make: () => string):
     throw e;
   }
 }
+
+/** The token the proxy and builder use to call the api (and the api the builder). */
+export function internalToken(c: { internalToken: string; dataDir: string }): string {
+  return c.internalToken || ensureSecretFile(c.dataDir, 'internal-token', () => randomToken('int')).value;
+}
