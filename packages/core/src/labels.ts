@@ -5,4 +5,6 @@ export const LABEL = {
   release: 'dev.dreamnet.release',
   replica: 'dev.dreamnet.replica',
   kind: 'dev.dreamnet.kind',
+  /** The port the replica listens on inside its network (endpoints() reads it back). */
+  port: 'dev.dreamnet.port',
 } as const;
