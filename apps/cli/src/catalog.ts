@@ -1,0 +1,59 @@
+// Every command the CLI knows: its words, arguments, own flags and one-line summary. Pure data, so
+// the parser, the help text and the README all agree.
+
+export type ValueFlag = 'url' | 'token' | 'branch' | 'confirm';
+export type BoolFlag = 'json' | 'help';
+export type FlagName = ValueFlag | BoolFlag;
+
+export interface CommandSpec {
+  /** Command words, e.g. "apps create". */
+  name: string;
+  /** Argument placeholders; a trailing "…" means "one or more". */
+  args: string[];
+  /** Optional trailing arguments (placeholders only, for the usage line). */
+  optional?: string[];
+  /** Flags beyond the global ones. */
+  flags: ValueFlag[];
+  summary: string;
+}
+
+export const VALUE_FLAGS: readonly ValueFlag[] = ['url', 'token', 'branch', 'confirm'];
+export const BOOL_FLAGS: readonly BoolFlag[] = ['json', 'help'];
+/** Accepted by every command. */
+export const GLOBAL_FLAGS: readonly FlagName[] = ['json', 'url', 'token', 'help'];
+
+export const COMMANDS: readonly CommandSpec[] = [
+  { name: 'login', args: [], flags: [], summary: 'Save the api URL and token (token from --token, stdin or a prompt).' },
+  { name: 'logout', args: [], flags: [], summary: 'Forget the saved token.' },
+  { name: 'whoami', args: [], flags: [], summary: 'Show who the saved token belongs to.' },
+  { name: 'apps', args: [], flags: [], summary: 'List apps.' },
+  { name: 'apps list', args: [], flags: [], summary: 'List apps.' },
+  { name: 'apps create', args: ['NAME'], flags: ['branch'], summary: 'Create an app (--branch B: the branch that deploys, default main).' },
+  { name: 'apps info', args: ['NAME'], flags: [], summary: 'Show an app: URL, git remote, release, health.' },
+  { name: 'apps delete', args: ['NAME'], flags: ['confirm'], summary: 'Delete an app and everything it runs (needs --confirm NAME).' },
+  { name: 'config', args: ['APP'], flags: [], summary: 'List config keys of an app (values are never shown).' },
+  { name: 'config list', args: ['APP'], flags: [], summary: 'List config keys of an app (values are never shown).' },
+  { name: 'config set', args: ['APP', 'KEY=VALUE…'], flags: [], summary: 'Set config values; makes a new release.' },
+  { name: 'config unset', args: ['APP', 'KEY…'], flags: [], summary: 'Remove config keys; makes a new release.' },
+  { name: 'releases', args: ['APP'], flags: [], summary: 'List releases of an app.' },
+  { name: 'deployments', args: ['APP'], flags: [], summary: 'List deployments of an app.' },
+  { name: 'deployments list', args: ['APP'], flags: [], summary: 'List deployments of an app.' },
+  { name: 'deployments info', args: ['APP', 'ID'], flags: [], summary: 'Show a deployment: state, events and build log.' },
+  { name: 'rollback', args: ['APP', 'VERSION'], flags: [], summary: 'Deploy a copy of an earlier release (e.g. 3 or v3).' },
+  { name: 'scale', args: ['APP', 'N'], flags: [], summary: 'Run N replicas of an app.' },
+  { name: 'restart', args: ['APP'], flags: [], summary: 'Restart every replica of an app.' },
+  { name: 'url', args: ['APP'], flags: [], summary: 'Print the URL of an app.' },
+  { name: 'open', args: ['APP'], flags: [], summary: 'Print the URL of an app and open it in a browser.' },
+  { name: 'help', args: [], optional: ['COMMAND…'], flags: [], summary: 'Show help for all commands or one.' },
+];
+
+export function findSpec(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** "dream apps create NAME [--branch B]" */
+export function usageLine(spec: CommandSpec): string {
+  const parts = ['dream', spec.name, ...spec.args, ...(spec.optional ?? []).map((a) => `[${a}]`)];
+  for (const f of spec.flags) parts.push(f === 'confirm' ? '--confirm NAME' : `[--${f} ${f.toUpperCase().slice(0, 1)}]`);
+  return parts.join(' ');
+}
