@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
+
+describe('upstreamRequestHeaders', () => {
+  it('overwrites client forwarding headers and strips hop-by-hop ones', () => {
+    const h = upstreamRequestHeaders({
+      host: 'hello.dream', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-host': 'evil', forwarded: 'for=6.6.6.6',
+      connection: 'keep-alive, x-secret', 'x-secret': 's', 'keep-alive': 'timeout=5', te: 'trailers', 'transfer-encoding': 'chunked', accept: '*/*',
+    }, { clientIp: '127.0.0.1', proto: 'http', host: 'hello.dream', port: 80, requestId: 'req-12345678' });
+    expect(h).toEqual({
+      host: 'hello.dream', accept: '*/*', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'hello.dream', 'x-forwarded-port': '80', 'x-request-id': 'req-12345678',
+    });
+  });
+
+  it('keeps Upgrade for WebSocket requests', () => {
+    const h = upstreamRequestHeaders({ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k' },
+      { clientIp: '::1', proto: 'https', host: 'a', port: 443, requestId: 'abcdefgh', upgrade: 'websocket' });
+    expect(h).toMatchObject({ connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'k', 'x-forwarded-proto': 'https' });
+  });
+});
+
+describe('requestIdOf', () => {
+  it('keeps a valid id and replaces an invalid one', () => {
+    expect(requestIdOf({ 'x-request-id': 'abc-123-def' })).toBe('abc-123-def');
+    expect(requestIdOf({ 'x-request-id': 'bad id\u0000' })).toMatch(/^[0-9a-f-]{36}$/);
+    expect(requestIdOf({})).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('clientResponseHeaders', () => {
+  it('drops hop-by-hop headers and adds the request id', () => {
+    expect(clientResponseHeaders({ connection: 'close', 'transfer-encoding': 'chunked', 'content-type': 'text/plain' }, 'rid-0001'))
+      .toEqual({ 'content-type': 'text/plain', 'x-request-id': 'rid-0001' });
+  });
+});

@@ -1,0 +1,30 @@
+// Host header → the name routes are keyed by. Pure.
+
+// RFC 1123 labels plus "_" (seen in the wild); bracketed IPv6 literals are kept as-is.
+const NAME = /^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$/;
+const IPV6 = /^\[[0-9a-f:.]+\]$/;
+
+/**
+ * Lowercases, strips the port and one trailing dot. Returns null when the header is missing or
+ * not a plausible host name (so a garbage Host never reaches a lookup, a log line or a page).
+ */
+export function normalizeHost(header: string | undefined | null): string | null {
+  if (!header) return null;
+  let h = header.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    if (end < 0) return null;
+    const rest = h.slice(end + 1);
+    if (rest !== '' && !/^:\d{1,5}$/.test(rest)) return null;
+    h = h.slice(0, end + 1);
+    return IPV6.test(h) ? h : null;
+  }
+  const colon = h.indexOf(':');
+  if (colon >= 0) {
+    if (!/^\d{1,5}$/.test(h.slice(colon + 1))) return null;
+    h = h.slice(0, colon);
+  }
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  if (h.length === 0 || h.length > 253) return null;
+  return NAME.test(h) ? h : null;
+}

@@ -1,0 +1,174 @@
+// Keeps the route table in step with the api: long-poll GET /v1/internal/routes, apply each new
+// version, cache it on disk, and ack it once requests to removed endpoints have drained.
+// While the api is unreachable it backs off and the last table (or the cached one) keeps serving.
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { cacheFile, loadCachedRoutes, saveCachedRoutes } from './cache.js';
+import type { EndpointState } from './endpoints.js';
+import { parseSnapshot, removedEndpoints, RouteTable, type RouteSnapshot } from './table.js';
+
+export interface RoutesSourceOptions {
+  apiUrl: string;
+  token: string;
+  dataDir: string;
+  drainTimeoutMs: number;
+  endpoints: EndpointState;
+  log: Logger;
+  /** Seconds the api may hold a poll (the contract's `wait`). */
+  waitSeconds?: number;
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+export class RoutesSource extends EventEmitter {
+  /** Random per process: the api tracks acks per proxy instance. */
+  readonly proxyId = `proxy-${crypto.randomBytes(6).toString('hex')}`;
+  table = RouteTable.empty();
+  /** Resolves once there is a table to serve: from the cache or from the api, whichever comes first. */
+  readonly ready: Promise<void>;
+  /** Resolves once the api has answered a poll and its table is applied. */
+  readonly synced: Promise<void>;
+  private markReady!: () => void;
+  private markSynced!: () => void;
+  private hasSynced = false;
+  private readonly stop = new AbortController();
+  private ackChain: Promise<void> = Promise.resolve();
+  private saveChain: Promise<void> = Promise.resolve();
+  private ackedOrQueued = -1;
+  private loop: Promise<void> | null = null;
+  private readonly file: string;
+
+  constructor(private readonly o: RoutesSourceOptions) {
+    super();
+    this.file = cacheFile(o.dataDir);
+    this.ready = new Promise((r) => { this.markReady = r; });
+    this.synced = new Promise((r) => { this.markSynced = r; });
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Resolves when a table with `version` (or later) is being served. */
+  waitForVersion(version: number): Promise<void> {
+    if (this.table.version >= version) return Promise.resolve();
+    return new Promise((resolve) => {
+      const on = (t: RouteTable) => { if (t.version >= version) { this.off('applied', on); resolve(); } };
+      this.on('applied', on);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.loop;
+    await this.saveChain;
+  }
+
+  private async run(): Promise<void> {
+    const cached = await loadCachedRoutes(this.file);
+    // The cache serves until the api answers the first poll (which may be never, if it is down).
+    if (cached && !this.stop.signal.aborted) {
+      this.apply(cached, false);
+      this.o.log.info({ version: cached.version, apps: cached.routes.length }, 'loaded cached routes');
+    }
+    const min = this.o.backoffMinMs ?? 200;
+    const max = this.o.backoffMaxMs ?? 5000;
+    let delay = min;
+    while (!this.stop.signal.aborted) {
+      const started = Date.now();
+      try {
+        const changed = await this.pollOnce();
+        delay = min;
+        // An api that answers at once without a change would make us spin: pace it.
+        if (!changed && Date.now() - started < 200) await sleep(1000, this.stop.signal);
+      } catch (e) {
+        if (this.stop.signal.aborted) break;
+        this.o.log.warn({ err: (e as Error).message, retryInMs: delay }, 'route poll failed; serving the last known routes');
+        await sleep(delay + Math.random() * delay * 0.2, this.stop.signal);
+        delay = Math.min(max, delay * 2);
+      }
+    }
+  }
+
+  /** One long-poll. Returns whether the table changed. */
+  private async pollOnce(): Promise<boolean> {
+    const wait = this.o.waitSeconds ?? 25;
+    // The first poll of a process asks with since=0 so the api answers at once and we can ack.
+    const since = this.hasSynced ? this.table.version : 0;
+    const url = `${this.o.apiUrl}/v1/internal/routes?since=${since}&wait=${wait}&proxy=${encodeURIComponent(this.proxyId)}`;
+    const signal = AbortSignal.any([this.stop.signal, AbortSignal.timeout((wait + 15) * 1000)]);
+    const res = await fetch(url, { headers: { authorization: `Bearer ${this.o.token}`, accept: 'application/json' }, signal });
+    if (res.status === 204 || res.status === 304) { await res.body?.cancel(); return false; }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel();
+      throw new Error(`the api rejected the internal token (HTTP ${res.status}); check DREAM_INTERNAL_TOKEN / <dataDir>/internal-token`);
+    }
+    if (res.status !== 200) { await res.body?.cancel(); throw new Error(`api answered HTTP ${res.status}`); }
+    const snap = parseSnapshot(await res.json());
+    if (!snap) throw new Error('api answered a route table that is not {version, routes}');
+    const changed = snap.version !== this.table.version || !this.hasSynced;
+    if (changed) this.apply(snap, true);
+    if (!this.hasSynced) { this.hasSynced = true; this.markSynced(); }
+    return changed;
+  }
+
+  private apply(snap: RouteSnapshot, fromApi: boolean): void {
+    const prev = this.table;
+    const next = new RouteTable(snap, prev);
+    const removed = removedEndpoints(prev, next);
+    this.table = next;
+    this.o.log.info({ version: next.version, apps: next.routes.length, removed }, 'routes applied');
+    this.emit('applied', next);
+    this.markReady();
+    if (!fromApi) return;
+    this.saveChain = this.saveChain
+      .then(() => saveCachedRoutes(this.file, snap))
+      .catch((e) => this.o.log.error({ err: (e as Error).message, file: this.file }, 'could not cache routes'));
+    if (next.version === this.ackedOrQueued) return;
+    this.ackedOrQueued = next.version;
+    // Acks go out in order, and each waits for its own drain after the previous ack: an ack for v
+    // tells the api every endpoint removed up to v is idle.
+    this.ackChain = this.ackChain.then(async () => {
+      const t0 = Date.now();
+      const idle = await this.o.endpoints.waitIdle(removed, this.o.drainTimeoutMs, this.stop.signal);
+      if (this.stop.signal.aborted) return;
+      if (!idle) this.o.log.warn({ version: next.version, removed, waitedMs: Date.now() - t0 }, 'drain timed out; acking anyway');
+      await this.postAck(next.version);
+    });
+  }
+
+  private async postAck(version: number): Promise<void> {
+    let delay = this.o.backoffMinMs ?? 200;
+    while (!this.stop.signal.aborted) {
+      try {
+        const res = await fetch(`${this.o.apiUrl}/v1/internal/routes/ack`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${this.o.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ proxy: this.proxyId, version }),
+          signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(10_000)]),
+        });
+        await res.body?.cancel();
+        if (res.ok) { this.o.log.info({ version }, 'routes acked'); this.emit('acked', version); return; }
+        // A 4xx other than timeouts/throttling will not get better by retrying.
+        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
+          this.o.log.error({ version, status: res.status }, 'api refused the routes ack');
+          return;
+        }
+        throw new Error(`HTTP ${res.status}`);
+      } catch (e) {
+        if (this.stop.signal.aborted) return;
+        this.o.log.warn({ version, err: (e as Error).message, retryInMs: delay }, 'routes ack failed; retrying');
+        await sleep(delay, this.stop.signal);
+        delay = Math.min(this.o.backoffMaxMs ?? 5000, delay * 2);
+      }
+    }
+  }
+}

@@ -1,0 +1,95 @@
+// startProxy: the HTTP listener, the upstream agent and the routes source wired together.
+// The request/upgrade handlers only need a ProxyContext, so a TLS listener can be added beside
+// this one later (https.createServer with the same two handlers).
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Config } from '@dreamnet/core';
+import { pino, type Logger } from 'pino';
+import type { ProxyContext } from './context.js';
+import { EndpointState } from './endpoints.js';
+import { handleRequest } from './forward.js';
+import { RoutesSource } from './routes-source.js';
+import type { RouteTable } from './table.js';
+import { handleUpgrade } from './upgrade.js';
+
+export interface StartProxyOptions {
+  config: Config;
+  token: string;
+  log?: Logger;
+  /** Defaults to config.httpPort; 0 picks a free port (tests). */
+  port?: number;
+  host?: string;
+  /** The api's long-poll hold, in seconds (the contract's `wait`). */
+  pollWaitSeconds?: number;
+}
+
+export interface ProxyHandle {
+  url: string;
+  port: number;
+  /** The table currently routed by. */
+  readonly table: RouteTable;
+  routes: RoutesSource;
+  endpoints: EndpointState;
+  /** Resolves once there is a table to serve (cache or api). */
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
+  const { config } = opts;
+  const log = opts.log ?? pino({ level: config.logLevel, name: 'proxy' });
+  const endpoints = new EndpointState();
+  const routes = new RoutesSource({
+    apiUrl: config.apiUrl, token: opts.token, dataDir: config.dataDir, drainTimeoutMs: config.drainTimeoutMs,
+    endpoints, log, waitSeconds: opts.pollWaitSeconds,
+  });
+  // Keep-alive to upstreams; free sockets are dropped before the usual 5 s server-side idle
+  // timeout so we rarely reuse a socket the app is closing.
+  const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, timeout: 4000, scheduling: 'lifo' });
+  const ctx: ProxyContext = { table: () => routes.table, endpoints, agent, log, connectTimeoutMs: 5000, upgraded: new Set<Socket>() };
+
+  const server = http.createServer({ keepAlive: true }, (req, res) => handleRequest(ctx, req, res));
+  server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+    log.debug({ err: err.code ?? err.message }, 'client error');
+  });
+
+  const host = opts.host ?? config.httpHost;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? config.httpPort, host, () => { server.off('error', reject); resolve(); });
+  });
+  routes.start();
+  const port = (server.address() as { port: number }).port;
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  log.info({ host, port, proxyId: routes.proxyId, apiUrl: config.apiUrl }, 'proxy listening');
+
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= (async () => {
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    // WebSockets never "finish"; clients reconnect to whoever serves next.
+    for (const s of ctx.upgraded) s.destroy();
+    // Let in-flight requests finish, closing connections as they go idle; cut the rest after the
+    // drain timeout.
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => server.closeAllConnections(), config.drainTimeoutMs);
+    await closed;
+    clearInterval(idle);
+    clearTimeout(cut);
+    await routes.close();
+    agent.destroy();
+    log.info('proxy closed');
+  })());
+
+  return {
+    url: `http://${shown}:${port}`,
+    port,
+    get table() { return routes.table; },
+    routes,
+    endpoints,
+    ready: routes.ready,
+    close,
+  };
+}

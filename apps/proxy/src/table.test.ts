@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { endpointKey, parseSnapshot, removedEndpoints, RouteTable } from './table.js';
+
+const snap = {
+  version: 3,
+  routes: [
+    { app: 'hello', hosts: ['hello.dream', 'Hello.Example.COM'], endpoints: [{ host: '10.0.0.1', port: 5000 }, { host: '10.0.0.2', port: 5000 }, { host: '10.0.0.3', port: 5000 }] },
+    { app: 'empty', hosts: ['empty.dream'], endpoints: [] },
+  ],
+};
+const table = () => new RouteTable(parseSnapshot(snap)!);
+
+describe('RouteTable', () => {
+  it('looks routes up by Host, case- and port-insensitively', () => {
+    const t = table();
+    expect(t.lookup('hello.dream')?.app).toBe('hello');
+    expect(t.lookup('HELLO.dream:7080')?.app).toBe('hello');
+    expect(t.lookup('hello.example.com.')?.app).toBe('hello');
+    expect(t.lookup('empty.dream')?.endpoints).toEqual([]);
+    expect(t.lookup('nope.dream')).toBeNull();
+    expect(t.lookup(undefined)).toBeNull();
+  });
+
+  it('round-robins and skips endpoints marked down', () => {
+    const t = table();
+    const r = t.lookup('hello.dream')!;
+    const picks = Array.from({ length: 6 }, () => endpointKey(t.pick(r)!));
+    expect(picks).toEqual(['10.0.0.1:5000', '10.0.0.2:5000', '10.0.0.3:5000', '10.0.0.1:5000', '10.0.0.2:5000', '10.0.0.3:5000']);
+    const down = (k: string) => k === '10.0.0.2:5000';
+    const picks2 = Array.from({ length: 4 }, () => endpointKey(t.pick(r, down)!));
+    expect(picks2).not.toContain('10.0.0.2:5000');
+    expect(new Set(picks2)).toEqual(new Set(['10.0.0.1:5000', '10.0.0.3:5000']));
+  });
+
+  it('still picks a down endpoint when all are down, but never an excluded one', () => {
+    const t = table();
+    const r = t.lookup('hello.dream')!;
+    expect(t.pick(r, () => true)).not.toBeNull();
+    const all = new Set(r.endpoints.map(endpointKey));
+    expect(t.pick(r, () => false, all)).toBeNull();
+    expect(endpointKey(t.pick(r, () => false, new Set(['10.0.0.1:5000', '10.0.0.2:5000']))!)).toBe('10.0.0.3:5000');
+    expect(t.pick(t.lookup('empty.dream')!)).toBeNull();
+  });
+
+  it('lists endpoints a new version removed', () => {
+    const next = new RouteTable({ version: 4, routes: [{ app: 'hello', hosts: ['hello.dream'], endpoints: [{ host: '10.0.0.3', port: 5000 }, { host: '10.0.0.9', port: 5000 }] }] });
+    expect(removedEndpoints(table(), next).sort()).toEqual(['10.0.0.1:5000', '10.0.0.2:5000']);
+    expect(removedEndpoints(next, next)).toEqual([]);
+  });
+});
+
+describe('parseSnapshot', () => {
+  it('rejects what is not a table and drops broken entries', () => {
+    expect(parseSnapshot(null)).toBeNull();
+    expect(parseSnapshot({ routes: [] })).toBeNull();
+    expect(parseSnapshot({ version: -1, routes: [] })).toBeNull();
+    const s = parseSnapshot({ version: 1, routes: [{ app: 'a', hosts: ['a.dream', 'bad host'], endpoints: [{ host: 'x', port: 0 }, { host: 'y', port: 80 }] }, { nope: 1 }] });
+    expect(s).toEqual({ version: 1, routes: [{ app: 'a', hosts: ['a.dream'], endpoints: [{ host: 'y', port: 80 }] }] });
+  });
+});

@@ -1,0 +1,100 @@
+// The route table: the api's snapshot {version, routes} → Host lookup and endpoint picking. Pure.
+import { normalizeHost } from './host.js';
+
+export interface RouteEndpoint { host: string; port: number }
+export interface Route { app: string; hosts: string[]; endpoints: RouteEndpoint[] }
+export interface RouteSnapshot { version: number; routes: Route[] }
+
+/** Endpoints are identified by "host:port" everywhere (in-flight counts, down marks, drains). */
+export function endpointKey(e: RouteEndpoint): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/**
+ * Validates an untrusted snapshot (api answer or cache file). Bad entries are dropped rather than
+ * failing the whole table: one broken app must not take every other app offline.
+ */
+export function parseSnapshot(raw: unknown): RouteSnapshot | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const { version, routes } = raw as { version?: unknown; routes?: unknown };
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 0 || !Array.isArray(routes)) return null;
+  const out: Route[] = [];
+  for (const r of routes) {
+    if (!r || typeof r !== 'object') continue;
+    const { app, hosts, endpoints } = r as Record<string, unknown>;
+    if (typeof app !== 'string' || !Array.isArray(hosts) || !Array.isArray(endpoints)) continue;
+    const hs = hosts.map((h) => (typeof h === 'string' ? normalizeHost(h) : null)).filter((h): h is string => h !== null);
+    const es = endpoints.filter((e): e is RouteEndpoint =>
+      !!e && typeof e === 'object' && typeof (e as RouteEndpoint).host === 'string' && (e as RouteEndpoint).host.length > 0 &&
+      Number.isInteger((e as RouteEndpoint).port) && (e as RouteEndpoint).port > 0 && (e as RouteEndpoint).port < 65536,
+    ).map((e) => ({ host: e.host, port: e.port }));
+    out.push({ app, hosts: hs, endpoints: es });
+  }
+  return { version, routes: out };
+}
+
+export class RouteTable {
+  readonly version: number;
+  readonly routes: readonly Route[];
+  private readonly byHost = new Map<string, Route>();
+  // Round-robin cursor per app; carried over between versions so a new table does not reset
+  // every app to its first endpoint.
+  private readonly cursor: Map<string, number>;
+
+  constructor(snapshot: RouteSnapshot, previous?: RouteTable) {
+    this.version = snapshot.version;
+    this.routes = snapshot.routes;
+    for (const r of snapshot.routes) for (const h of r.hosts) if (!this.byHost.has(h)) this.byHost.set(h, r);
+    this.cursor = previous ? previous.cursor : new Map();
+  }
+
+  static empty(): RouteTable {
+    return new RouteTable({ version: 0, routes: [] });
+  }
+
+  snapshot(): RouteSnapshot {
+    return { version: this.version, routes: this.routes.map((r) => ({ ...r })) };
+  }
+
+  /** Host header → route, or null when no app is served at that host. */
+  lookup(hostHeader: string | undefined | null): Route | null {
+    const h = normalizeHost(hostHeader);
+    return h === null ? null : this.byHost.get(h) ?? null;
+  }
+
+  /**
+   * Next endpoint of the route in round-robin order, skipping those `isDown` and those in
+   * `exclude` (already tried by this request). When every remaining endpoint is marked down we
+   * still return one: a down mark is a short-lived guess, and trying beats a certain 503.
+   */
+  pick(route: Route, isDown: (key: string) => boolean = () => false, exclude: ReadonlySet<string> = new Set()): RouteEndpoint | null {
+    const n = route.endpoints.length;
+    if (n === 0) return null;
+    const start = (this.cursor.get(route.app) ?? 0) % n;
+    let fallback: { e: RouteEndpoint; i: number } | null = null;
+    for (let k = 0; k < n; k++) {
+      const i = (start + k) % n;
+      const e = route.endpoints[i]!;
+      const key = endpointKey(e);
+      if (exclude.has(key)) continue;
+      if (isDown(key)) { fallback ??= { e, i }; continue; }
+      this.cursor.set(route.app, i + 1);
+      return e;
+    }
+    if (fallback) this.cursor.set(route.app, fallback.i + 1);
+    return fallback?.e ?? null;
+  }
+
+  /** Every endpoint key in this table. */
+  endpointKeys(): Set<string> {
+    const s = new Set<string>();
+    for (const r of this.routes) for (const e of r.endpoints) s.add(endpointKey(e));
+    return s;
+  }
+}
+
+/** Endpoint keys that `prev` routed to and `next` no longer does (they need draining). */
+export function removedEndpoints(prev: RouteTable, next: RouteTable): string[] {
+  const keep = next.endpointKeys();
+  return [...prev.endpointKeys()].filter((k) => !keep.has(k));
+}

@@ -1,0 +1,109 @@
+// WebSocket (and any other HTTP/1.1 Upgrade) pass-through: forward the upgrade request, relay the
+// upstream's answer byte for byte, then pipe the two raw sockets together.
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext } from './context.js';
+import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
+import { normalizeHost } from './host.js';
+import { pages, type Page } from './pages.js';
+import { endpointKey } from './table.js';
+
+const MAX_ATTEMPTS = 4;
+
+function writePage(socket: Duplex, p: Page): void {
+  const title = http.STATUS_CODES[p.status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${p.status} ${title}\r\n${rawHeaderLines({ ...p.headers, connection: 'close' })}\r\n${p.body}`);
+}
+
+function statusBlock(res: http.IncomingMessage): string {
+  let lines = `HTTP/1.1 ${res.statusCode} ${res.statusMessage ?? ''}\r\n`;
+  for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) lines += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
+  return lines + '\r\n';
+}
+
+export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  socket.on('error', () => socket.destroy());
+  const requestId = requestIdOf(req.headers);
+  const rawHost = req.headers.host ?? '';
+  const host = normalizeHost(rawHost);
+  if (host === null) return writePage(socket, pages.badHost(requestId, req.headers));
+  const first = ctx.table().lookup(host);
+  if (!first) return writePage(socket, pages.noRoute(host, requestId, req.headers));
+  if (first.endpoints.length === 0) return writePage(socket, pages.noReplica(first.app, requestId, req.headers));
+
+  const headers = upstreamRequestHeaders(req.headers, {
+    clientIp: clientIp(req), proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId,
+    upgrade: String(req.headers.upgrade ?? 'websocket'),
+  });
+  const tried = new Set<string>();
+  let attempts = 0;
+
+  const attempt = (): void => {
+    attempts++;
+    const table = ctx.table();
+    const route = table.lookup(host);
+    const ep = route ? table.pick(route, ctx.endpoints.isDown, tried) : null;
+    if (!route || !ep) return writePage(socket, pages.upstreamFailed(first.app, requestId, req.headers));
+    const key = endpointKey(ep);
+    const release = ctx.endpoints.acquire(key);
+    // A fresh connection per upgrade: the socket leaves HTTP and must not return to a pool.
+    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path: req.url, headers, agent: false });
+    let settled = false;
+    const onClientGone = () => { if (!settled) { settled = true; up.destroy(); release(); } };
+    socket.once('close', onClientGone);
+    watchConnect(up, ctx.connectTimeoutMs, () => up.end());
+
+    up.on('upgrade', (upRes, upSocket: Socket, upHead: Buffer) => {
+      settled = true;
+      socket.off('close', onClientGone);
+      if (socket.destroyed) { upSocket.destroy(); release(); return; }
+      const client = socket as Socket;
+      ctx.upgraded.add(client);
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        ctx.upgraded.delete(client);
+        release();
+        socket.destroy();
+        upSocket.destroy();
+      };
+      socket.on('close', finish);
+      upSocket.on('close', finish);
+      upSocket.on('error', finish);
+      client.setNoDelay?.(true);
+      upSocket.setNoDelay(true);
+      socket.write(statusBlock(upRes));
+      if (upHead.length) socket.write(upHead);
+      if (head.length) upSocket.write(head);
+      upSocket.pipe(socket);
+      socket.pipe(upSocket);
+    });
+    // The upstream declined the upgrade (e.g. 400/404): relay its answer as-is.
+    up.on('response', (upRes) => {
+      settled = true;
+      socket.off('close', onClientGone);
+      // De-chunked by node, so re-framed as "read until close".
+      const h = { ...clientResponseHeaders(upRes.headers, requestId), connection: 'close' };
+      socket.write(`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}\r\n${rawHeaderLines(h)}\r\n`);
+      upRes.pipe(socket);
+      upRes.on('end', () => { release(); socket.end(); });
+      upRes.on('error', () => { release(); socket.destroy(); });
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
+      socket.off('close', onClientGone);
+      release();
+      if (socket.destroyed) return;
+      const connectFailed = isConnectFailure(err);
+      if (connectFailed) ctx.endpoints.markDown(key);
+      tried.add(key);
+      ctx.log.warn({ requestId, app: route.app, endpoint: key, err: err.code ?? err.message, retry: connectFailed }, 'upstream upgrade failed');
+      if (connectFailed && attempts < MAX_ATTEMPTS) return attempt();
+      writePage(socket, pages.upstreamFailed(route.app, requestId, req.headers));
+    });
+  };
+  attempt();
+}
