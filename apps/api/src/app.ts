@@ -1,0 +1,50 @@
+// buildApp() wires routes to services and returns a fastify instance without listening, so tests
+// drive it with inject(); main.ts adds the real database, target, builder and a port.
+import crypto from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { installAuth } from './auth/plugin.js';
+import { gitRoutes } from './git/http.js';
+import { hookRoutes } from './git/hook-routes.js';
+import { installErrorHandler } from './http/errors.js';
+import { actionRoutes } from './routes/actions.js';
+import { appRoutes } from './routes/apps.js';
+import { configRoutes } from './routes/config.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import { internalRoutes } from './routes/internal.js';
+import { metaRoutes } from './routes/meta.js';
+import { releaseRoutes } from './routes/releases.js';
+import type { Services } from './services.js';
+
+export interface RouteInfo { method: string; url: string; auth: string }
+
+export async function buildApp(s: Services): Promise<FastifyInstance & { routeList: RouteInfo[] }> {
+  const app = Fastify({
+    loggerInstance: s.log,
+    bodyLimit: s.config.maxBodyBytes,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    // Client-sent X-Forwarded-* are not trusted: the api is reached directly or through our proxy.
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }) as unknown as FastifyInstance & { routeList: RouteInfo[] };
+  app.routeList = [];
+  app.addHook('onRoute', (r) => {
+    for (const m of [r.method].flat()) if (m !== 'HEAD') app.routeList.push({ method: m, url: r.url, auth: (r.config as { auth?: string } | undefined)?.auth ?? 'user' });
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'DreamNet Platform API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  installErrorHandler(app);
+  installAuth(app, { tokens: s.store.tokens, internalToken: s.internalToken });
+  app.addHook('onSend', async (req, reply) => { void reply.header('x-request-id', req.id); });
+  for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, gitRoutes, hookRoutes]) {
+    register(app, s);
+  }
+  return app;
+}

@@ -1,0 +1,66 @@
+// Versioned, forward-only schema migrations. Each runs once inside a transaction; the version is
+// recorded in SQLite's user_version so a failed migration leaves the previous schema untouched.
+export const MIGRATIONS: string[] = [
+  /* 1 */ `
+  CREATE TABLE apps (
+    name TEXT PRIMARY KEY,
+    deploy_branch TEXT NOT NULL DEFAULT 'main',
+    replicas INTEGER NOT NULL DEFAULT 1,
+    health_path TEXT,
+    current_release_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE config_vars (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value_sealed TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (app, key)
+  );
+  CREATE TABLE releases (
+    id TEXT PRIMARY KEY,
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    image TEXT NOT NULL,
+    image_id TEXT NOT NULL,
+    config_sealed TEXT NOT NULL,
+    config_keys TEXT NOT NULL,
+    kind TEXT,
+    git_sha TEXT,
+    description TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (app, version)
+  );
+  CREATE TRIGGER releases_immutable BEFORE UPDATE ON releases
+    BEGIN SELECT RAISE(ABORT, 'releases are immutable'); END;
+  CREATE TABLE deployments (
+    id TEXT PRIMARY KEY,
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    release_id TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    build_log TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX deployments_app ON deployments (app, created_at);
+  CREATE TABLE deployment_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    reason TEXT,
+    at TEXT NOT NULL
+  );
+  CREATE TABLE tokens (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL,
+    apps TEXT,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT
+  );
+  `,
+];

@@ -1,0 +1,124 @@
+// The deploy pipeline: build → immutable release → rollout with a traffic switch. The database's
+// `current_release_id` (desired state) moves only once the new replicas are healthy, so a crash at
+// any point leaves either the old or the new release serving (the reconciler finishes the job).
+import type { Readable } from 'node:stream';
+import { DreamError, isDreamError } from '@dreamnet/core';
+import type { AppRow, Deployment, Release } from '../db/index.js';
+import { appHosts, releaseSpec } from './spec.js';
+import type { DeployDeps, Progress } from './types.js';
+
+export interface SourceDeploy { context: () => Readable; gitSha?: string; description: string }
+
+export class Deployer {
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: DeployDeps) {}
+
+  /** Runs `fn` after any deployment of the same app already running (one at a time per app). */
+  private serial<T>(app: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.queues.get(app) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(fn);
+    this.queues.set(app, next);
+    void next.finally(() => { if (this.queues.get(app) === next) this.queues.delete(app); }).catch(() => undefined);
+    return next;
+  }
+
+  busy(app: string): boolean {
+    return this.queues.has(app);
+  }
+
+  /** Build from source and roll out. Resolves with the finished deployment (healthy or failed). */
+  deploySource(appName: string, src: SourceDeploy, out: Progress = () => {}): Promise<Deployment> {
+    const { store, builder } = this.deps;
+    return this.serial(appName, async () => {
+      const dep = store.deployments.create(appName, src.description);
+      const log = this.logger(dep.id, out);
+      let release: Release;
+      try {
+        store.deployments.transition(dep.id, 'building', 'build started');
+        log(`-----> Building ${appName}${src.gitSha ? ` (${src.gitSha.slice(0, 7)})` : ''}`);
+        const built = await builder.build({ app: appName, tag: dep.id.replace(/^dep_/, 'd-'), context: src.context(), onLine: (l) => log(`       ${l}`) });
+        release = store.releases.create({ app: appName, image: built.image, imageId: built.imageId, kind: built.kind, gitSha: src.gitSha, description: src.description, config: store.config.values(appName) });
+        log(`-----> Built ${built.image} (${built.kind}); release v${release.version}`);
+      } catch (e) {
+        return this.fail(dep.id, appName, e, log);
+      }
+      return this.rollout(appName, release, dep.id, log);
+    });
+  }
+
+  /** Roll out a new release made from an existing image (config change, rollback, restart). */
+  deployFrom(appName: string, base: Release, config: Record<string, string>, description: string, out: Progress = () => {}): Promise<{ deployment: Deployment; release: Release }> {
+    const { store } = this.deps;
+    return this.serial(appName, async () => {
+      const release = store.releases.create({ app: appName, image: base.image, imageId: base.imageId, kind: base.kind, gitSha: base.gitSha, description, config });
+      const dep = store.deployments.create(appName, description, release.id);
+      const deployment = await this.rollout(appName, release, dep.id, this.logger(dep.id, out));
+      return { deployment, release };
+    });
+  }
+
+  /** Re-apply the current release (scale). */
+  reapply(appName: string, description: string, out: Progress = () => {}): Promise<Deployment> {
+    const { store } = this.deps;
+    return this.serial(appName, async () => {
+      const app = store.apps.get(appName);
+      if (!app.current_release_id) throw new DreamError('NO_RELEASE');
+      const release = store.releases.get(appName, app.current_release_id);
+      const dep = store.deployments.create(appName, description, release.id);
+      return this.rollout(appName, release, dep.id, this.logger(dep.id, out));
+    });
+  }
+
+  private async rollout(appName: string, release: Release, depId: string, log: Progress): Promise<Deployment> {
+    const { store, target } = this.deps;
+    store.deployments.transition(depId, 'deploying', `rolling out v${release.version}`, release.id);
+    log(`-----> Deploying v${release.version}`);
+    let switched = false;
+    try {
+      const app = store.apps.get(appName);
+      const spec = releaseSpec(this.deps.config, app, release, store.releases.config(appName, release.id));
+      await target.apply(spec, {
+        onProgress: (l) => log(`       ${l}`),
+        switchTraffic: async (endpoints) => {
+          await this.switchTraffic(app, release, endpoints, log);
+          switched = true;
+        },
+      });
+    } catch (e) {
+      if (!switched) return this.fail(depId, appName, e, log);
+      log(`       warning: cleaning up the previous release failed: ${(e as Error).message}`);
+    }
+    store.deployments.transition(depId, 'healthy', `v${release.version} is serving`);
+    store.deployments.supersede(appName, depId);
+    log(`-----> v${release.version} is live`);
+    return store.deployments.get(appName, depId);
+  }
+
+  /** Desired state first, then the proxies; resolves once they have drained the old endpoints. */
+  async switchTraffic(app: AppRow, release: Release, endpoints: { host: string; port: number }[], log: Progress): Promise<void> {
+    const { store, routes, config } = this.deps;
+    store.apps.update(app.name, { current_release_id: release.id });
+    const version = routes.set(app.name, appHosts(config, app.name), endpoints);
+    log('       switching traffic');
+    const acked = await routes.waitForAcks(version, config.drainTimeoutMs + 5000);
+    if (!acked) log('       warning: a proxy did not confirm the switch in time');
+  }
+
+  private fail(depId: string, appName: string, e: unknown, log: Progress): Deployment {
+    const reason = isDreamError(e) ? e.message : `internal error: ${(e as Error).message}`;
+    if (!isDreamError(e)) this.deps.log.error({ err: e, app: appName }, 'deployment failed');
+    this.deps.store.deployments.transition(depId, 'failed', reason);
+    log(`-----> Deploy failed: ${reason}`);
+    const app = this.deps.store.apps.find(appName);
+    if (app?.current_release_id) log('       The previous release keeps serving.');
+    return this.deps.store.deployments.get(appName, depId);
+  }
+
+  private logger(depId: string, out: Progress): Progress {
+    return (line) => {
+      this.deps.store.deployments.appendLog(depId, line + '\n');
+      out(line);
+    };
+  }
+}

@@ -1,0 +1,72 @@
+// Makes the target match the database, safe to run at any moment (idempotent, keyed by release id):
+// adopts containers of current releases, removes everything else it owns, restores routes, and
+// reports crash loops instead of restarting them forever.
+import type { AppStatus } from '@dreamnet/core';
+import type { Deployer } from './deployer.js';
+import { appHosts, releaseSpec } from './spec.js';
+import type { DeployDeps } from './types.js';
+
+export class Reconciler {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  readonly lastStatus = new Map<string, AppStatus>();
+
+  constructor(private readonly deps: DeployDeps, private readonly deployer: Deployer) {}
+
+  /** At start-up: deployments left unfinished by a crash are closed, then a full pass. */
+  async start(): Promise<void> {
+    const { store } = this.deps;
+    for (const d of store.deployments.unfinished()) {
+      const app = store.apps.find(d.app);
+      if (app && d.releaseId && app.current_release_id === d.releaseId) store.deployments.transition(d.id, 'healthy', 'completed by the reconciler after a restart');
+      else store.deployments.transition(d.id, 'failed', 'interrupted: the platform restarted during this deployment');
+    }
+    await this.pass(true);
+    this.timer = setInterval(() => void this.pass(false).catch((err) => this.deps.log.warn({ err }, 'reconcile pass failed')), this.deps.config.reconcileIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One pass over every app. `full` also removes orphans and re-applies current releases. */
+  pass(full: boolean): Promise<void> {
+    this.running ??= this.doPass(full).finally(() => { this.running = undefined; });
+    return this.running;
+  }
+
+  private async doPass(full: boolean): Promise<void> {
+    const { store, target, routes, config, log } = this.deps;
+    const apps = new Map(store.apps.list().map((a) => [a.name, a]));
+    for (const item of await target.inventory()) {
+      if (!apps.has(item.app)) {
+        log.info({ app: item.app }, 'removing containers of an app that no longer exists');
+        await target.remove(item.app);
+      }
+    }
+    for (const app of apps.values()) {
+      if (this.deployer.busy(app.name)) continue; // the deployer owns this app right now
+      try {
+        if (!app.current_release_id) { await target.prune(app.name, null); routes.remove(app.name); continue; }
+        const status = await target.status(app.name);
+        this.lastStatus.set(app.name, status);
+        if (status.crashLooping) { log.warn({ app: app.name }, 'app is crash-looping; not restarting it again'); continue; }
+        const live = status.replicas.filter((r) => r.releaseId === app.current_release_id && r.state !== 'exited');
+        if (full || live.length < app.replicas) {
+          const release = store.releases.get(app.name, app.current_release_id);
+          const spec = releaseSpec(config, app, release, store.releases.config(app.name, release.id));
+          await target.apply(spec, {
+            switchTraffic: async (endpoints) => {
+              const v = routes.set(app.name, appHosts(config, app.name), endpoints);
+              await routes.waitForAcks(v, config.drainTimeoutMs + 5000);
+            },
+          });
+        }
+        routes.set(app.name, appHosts(config, app.name), await target.endpoints(app.name));
+      } catch (err) {
+        log.warn({ err, app: app.name }, 'could not reconcile app');
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+// Request schemas: they validate requests and generate /v1/openapi.json, so the two cannot drift.
+import { Type } from '@sinclair/typebox';
+
+export const AppParams = Type.Object({ app: Type.String({ maxLength: 200, description: 'App name' }) });
+export const AppDeploymentParams = Type.Object({ app: Type.String({ maxLength: 200 }), id: Type.String({ pattern: '^dep_[a-f0-9]{16}$' }) });
+export const Branch = Type.String({ minLength: 1, maxLength: 200, description: 'Branch whose pushes deploy (default main)' });
+
+export const CreateApp = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200, description: 'App name: ^[a-z][a-z0-9-]{0,62}$' }),
+  deployBranch: Type.Optional(Branch),
+}, { additionalProperties: false });
+
+export const PatchApp = Type.Object({
+  deployBranch: Type.Optional(Branch),
+  healthCheckPath: Type.Optional(Type.Union([Type.String({ pattern: '^/[A-Za-z0-9._~!$&\'()*+,;=:@/%?-]{0,200}$' }), Type.Null()])),
+}, { additionalProperties: false });
+
+export const PatchConfig = Type.Object({
+  set: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 65536 }))),
+  unset: Type.Optional(Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 })),
+}, { additionalProperties: false });
+
+export const Rollback = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+export const Scale = Type.Object({ replicas: Type.Integer({ minimum: 1, maximum: 20 }) }, { additionalProperties: false });
+
+export const RoutesPoll = Type.Object({
+  since: Type.Optional(Type.Integer({ minimum: 0 })),
+  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })),
+  proxy: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
+});
+export const RoutesAck = Type.Object({ proxy: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), version: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { assertAppName, assertBranchName } from '@dreamnet/core';
+import { AppParams, CreateApp, PatchApp } from '../http/schemas.js';
+import { presentApp } from '../http/present.js';
+import type { Services } from '../services.js';
+
+export function appRoutes(app: FastifyInstance, s: Services): void {
+  app.post<{ Body: { name: string; deployBranch?: string } }>('/v1/apps', { schema: { tags: ['apps'], summary: 'Create an app', body: CreateApp } }, async (req, reply) => {
+    const name = assertAppName(req.body.name);
+    const branch = assertBranchName(req.body.deployBranch ?? 'main');
+    const row = s.store.apps.create(name, branch);
+    s.git.init(name);
+    return reply.status(201).send(presentApp(s, row));
+  });
+
+  app.get('/v1/apps', { schema: { tags: ['apps'], summary: 'List apps' } }, async (req) => {
+    const rows = s.store.apps.list().filter((r) => !req.token?.apps || req.token.apps.includes(r.name));
+    return { items: rows.map((r) => presentApp(s, r, s.reconciler.lastStatus.get(r.name))) };
+  });
+
+  app.get<{ Params: { app: string } }>('/v1/apps/:app', { schema: { tags: ['apps'], summary: 'Get an app with its live status', params: AppParams } }, async (req) => {
+    const row = s.store.apps.get(req.params.app);
+    const status = await s.target.status(row.name).catch(() => undefined);
+    return presentApp(s, row, status);
+  });
+
+  app.patch<{ Params: { app: string }; Body: { deployBranch?: string; healthCheckPath?: string | null } }>('/v1/apps/:app', { schema: { tags: ['apps'], summary: 'Change deploy branch or health-check path', params: AppParams, body: PatchApp } }, async (req) => {
+    s.store.apps.get(req.params.app);
+    const fields: { deploy_branch?: string; health_path?: string | null } = {};
+    if (req.body.deployBranch !== undefined) fields.deploy_branch = assertBranchName(req.body.deployBranch);
+    if (req.body.healthCheckPath !== undefined) fields.health_path = req.body.healthCheckPath;
+    return presentApp(s, s.store.apps.update(req.params.app, fields));
+  });
+
+  app.delete<{ Params: { app: string } }>('/v1/apps/:app', { schema: { tags: ['apps'], summary: 'Delete an app, its containers, releases and repository', params: AppParams }, config: { scope: 'admin' } }, async (req, reply) => {
+    const row = s.store.apps.get(req.params.app);
+    await s.target.remove(row.name);
+    s.routes.remove(row.name);
+    s.store.apps.delete(row.name);
+    s.git.remove(row.name);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,88 @@
+// The route table the proxies long-poll (docs/architecture.md). Each change bumps the version;
+// `waitForAcks(v)` resolves once every live proxy routes by v and has drained removed endpoints.
+import { EventEmitter } from 'node:events';
+
+export interface RouteEntry { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
+export interface RouteSnapshot { version: number; routes: RouteEntry[] }
+
+const PROXY_TTL_MS = 60_000;
+
+export class RouteTable {
+  private version = 1;
+  private readonly routes = new Map<string, RouteEntry>();
+  private readonly proxies = new Map<string, { acked: number; seen: number }>();
+  private readonly events = new EventEmitter();
+
+  constructor() { this.events.setMaxListeners(0); }
+
+  snapshot(): RouteSnapshot {
+    return { version: this.version, routes: [...this.routes.values()] };
+  }
+
+  /** Sets an app's hosts and endpoints; returns the new version (unchanged if nothing changed). */
+  set(app: string, hosts: string[], endpoints: { host: string; port: number }[]): number {
+    const next: RouteEntry = { app, hosts: [...hosts].sort(), endpoints: endpoints.map(({ host, port }) => ({ host, port })) };
+    if (JSON.stringify(this.routes.get(app)) === JSON.stringify(next)) return this.version;
+    this.routes.set(app, next);
+    return this.bump();
+  }
+
+  remove(app: string): number {
+    if (!this.routes.delete(app)) return this.version;
+    return this.bump();
+  }
+
+  /** Long-poll: resolves with the snapshot once the version passes `since`, or after `waitMs`. */
+  async poll(proxy: string, since: number, waitMs: number): Promise<RouteSnapshot> {
+    this.seen(proxy);
+    if (since < this.version || waitMs <= 0) return this.snapshot();
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, waitMs);
+      function done() { clearTimeout(t); resolve(); }
+      this.events.once('change', done);
+    });
+    this.seen(proxy);
+    return this.snapshot();
+  }
+
+  ack(proxy: string, version: number): void {
+    const p = this.seen(proxy);
+    p.acked = Math.max(p.acked, version);
+    this.events.emit('ack');
+  }
+
+  /** Resolves when every proxy seen recently has acked `version`, or after `timeoutMs` (returns false). */
+  async waitForAcks(version: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.allAcked(version)) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, Math.min(left, 1000));
+        const self = this.events;
+        function done() { clearTimeout(t); self.off('ack', done); resolve(); }
+        this.events.once('ack', done);
+      });
+    }
+    return true;
+  }
+
+  private allAcked(version: number): boolean {
+    const cutoff = Date.now() - PROXY_TTL_MS;
+    for (const p of this.proxies.values()) if (p.seen >= cutoff && p.acked < version) return false;
+    return true;
+  }
+
+  private seen(proxy: string) {
+    let p = this.proxies.get(proxy);
+    if (!p) { p = { acked: 0, seen: 0 }; this.proxies.set(proxy, p); }
+    p.seen = Date.now();
+    return p;
+  }
+
+  private bump(): number {
+    this.version++;
+    this.events.emit('change');
+    return this.version;
+  }
+}

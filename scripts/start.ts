@@ -1,0 +1,93 @@
+// `npm start`: the whole platform on one machine with embedded defaults — makes sure a Docker
+// engine and base images exist, then runs api, builder and proxy as child processes and stops them
+// together on Ctrl-C.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig, appUrl } from '@dreamnet/core';
+import { ensureDocker } from './ensure-docker.js';
+import { ensureBaseImages, NODE_IMAGE } from './base-images.js';
+import { run } from './lib/run.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env: NodeJS.ProcessEnv = { ...process.env };
+
+let config;
+try { config = loadConfig(env); } catch (e) {
+  if (e instanceof ConfigError) { console.error(`dream: ${e.message}`); process.exit(2); }
+  throw e;
+}
+
+try {
+  await ensureDocker();
+  await ensureBaseImages();
+} catch (e) {
+  console.error(`dream: ${(e as Error).message}`);
+  process.exit(1);
+}
+
+// Where the official base image cannot be had (no registry reachable), use the local one.
+if (!env.DREAM_BASE_IMAGE_NODE) {
+  const have = (await run('docker', ['image', 'inspect', config.baseImageNode], { quiet: true })) === 0
+    || (await run('docker', ['pull', '-q', config.baseImageNode], { quiet: true })) === 0;
+  if (!have) {
+    console.log(`dream: ${config.baseImageNode} cannot be pulled here; Node and static builds use the local ${NODE_IMAGE} (set DREAM_BASE_IMAGE_NODE to choose).`);
+    env.DREAM_BASE_IMAGE_NODE = NODE_IMAGE;
+  }
+}
+
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function startChild(name: string, entry: string): ChildProcess {
+  const child = spawn(tsx, [path.join(root, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((l) => `[${name}] ${l}\n`).join('');
+  child.stdout!.on('data', (c: Buffer) => process.stdout.write(prefix(c)));
+  child.stderr!.on('data', (c: Buffer) => process.stderr.write(prefix(c)));
+  child.on('exit', (code, sig) => {
+    if (stopping) return;
+    console.error(`dream: ${name} exited (${sig ?? code}); stopping the platform.`);
+    void stop(1);
+  });
+  children.push(child);
+  return child;
+}
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('\ndream: stopping api, builder and proxy…');
+  await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGTERM');
+    setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+  })));
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+startChild('builder', 'apps/builder/src/main.ts');
+startChild('api', 'apps/api/src/main.ts');
+startChild('proxy', 'apps/proxy/src/main.ts');
+
+for (let i = 0; i < 120; i++) {
+  const ok = await fetch(`${config.apiUrl}/healthz`).then((r) => r.ok, () => false);
+  if (ok) break;
+  await new Promise((r) => setTimeout(r, 250));
+}
+console.log([
+  '',
+  `DreamNet Platform is running.`,
+  `  api + git:  ${config.apiUrl}`,
+  `  apps:       ${appUrl(config, '<app>')}   (point *.dream at this machine, or use curl -H 'Host: <app>.dream')`,
+  `  data:       ${config.dataDir}`,
+  '',
+  `Next:  npx dream login --url ${config.apiUrl} --token "$(cat ${path.join(config.dataDir, 'admin-token')})"`,
+  `       npx dream apps create hello && git remote add dream ${config.apiUrl}/git/hello.git && git push dream main`,
+  'Stop with Ctrl-C.',
+  '',
+].join('\n'));
