@@ -7,4 +7,6 @@ export const LABEL = {
   kind: 'dev.dreamnet.kind',
   /** The port the replica listens on inside its network (endpoints() reads it back). */
   port: 'dev.dreamnet.port',
+  /** ReleaseSpec.version: the newest running release is the one that serves. */
+  version: 'dev.dreamnet.version',
 } as const;

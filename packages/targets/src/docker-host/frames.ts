@@ -8,7 +8,7 @@ export interface Frame {
 }
 
 export class FrameDecoder {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
 
   push(chunk: Buffer): Frame[] {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
@@ -58,4 +58,10 @@ export function decodeAll(buf: Buffer): Array<{ stream: StreamName; line: string
     for (const line of splitters[stream].flush()) out.push({ stream, line });
   }
   return out;
+}
+
+/** Sort key for RFC 3339 times whose fractions Docker trims (".1Z" vs ".123Z"): pad to nanoseconds. */
+export function timeKey(at: string): string {
+  const m = /^([^.Z+]+)(?:\.(\d+))?/.exec(at);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}` : at;
 }

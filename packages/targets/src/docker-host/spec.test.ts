@@ -36,6 +36,7 @@ describe('createOptions', () => {
         'dev.dreamnet.replica': '2',
         'dev.dreamnet.kind': 'web',
         'dev.dreamnet.port': '5000',
+        'dev.dreamnet.version': '3',
       },
       Hostname: 'hello-2',
       ExposedPorts: { '5000/tcp': {} },

@@ -29,6 +29,7 @@ export function containerLabels(spec: ReleaseSpec, replica: number): Record<stri
     [LABEL.replica]: String(replica),
     [LABEL.kind]: 'web',
     [LABEL.port]: String(spec.port),
+    [LABEL.version]: String(spec.version),
   };
 }
 

@@ -21,8 +21,8 @@ describe('replicaState', () => {
 
 describe('labels and health', () => {
   it('reads only managed, complete labels', () => {
-    const l = { 'dev.dreamnet.managed': 'true', 'dev.dreamnet.app': 'a', 'dev.dreamnet.release': 'r1', 'dev.dreamnet.replica': '2', 'dev.dreamnet.port': '5000' };
-    expect(readLabels(l)).toEqual({ app: 'a', releaseId: 'r1', replica: 2, port: 5000 });
+    const l = { 'dev.dreamnet.managed': 'true', 'dev.dreamnet.app': 'a', 'dev.dreamnet.release': 'r1', 'dev.dreamnet.replica': '2', 'dev.dreamnet.port': '5000', 'dev.dreamnet.version': '4' };
+    expect(readLabels(l)).toEqual({ app: 'a', releaseId: 'r1', replica: 2, port: 5000, version: 4 });
     expect(readLabels({ ...l, 'dev.dreamnet.managed': 'false' })).toBeNull();
     expect(readLabels({ ...l, 'dev.dreamnet.replica': 'x' })).toBeNull();
   });

@@ -8,6 +8,7 @@ export interface ReplicaLabels {
   releaseId: string;
   replica: number;
   port: number;
+  version: number;
 }
 
 export function readLabels(labels: Record<string, string> | undefined): ReplicaLabels | null {
@@ -16,8 +17,9 @@ export function readLabels(labels: Record<string, string> | undefined): ReplicaL
   const releaseId = labels[LABEL.release];
   const replica = Number(labels[LABEL.replica]);
   const port = Number(labels[LABEL.port]);
+  const version = Number(labels[LABEL.version]);
   if (!app || !releaseId || !Number.isInteger(replica) || replica < 1) return null;
-  return { app, releaseId, replica, port: Number.isInteger(port) ? port : 0 };
+  return { app, releaseId, replica, port: Number.isInteger(port) ? port : 0, version: Number.isFinite(version) ? version : 0 };
 }
 
 /** The parts of `docker inspect` State that decide a replica's state. */

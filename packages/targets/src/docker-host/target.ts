@@ -1,0 +1,203 @@
+// Target on one Docker engine (the local one by default). Replicas are containers on one bridge
+// network, found again by labels, so a restarted api adopts what is running (idempotent by release).
+import type Dockerode from 'dockerode';
+import { DreamError, isDreamError, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
+  type LogLine, type LogQuery, type ReleaseSpec, type Rollout, type Target } from '@dreamnet/core';
+import { createOptions, STOP_GRACE_SEC } from './spec.js';
+import { replicaState } from './state.js';
+import { currentRelease, dockerError, ensureNetwork, isConflict, listReplicas, removeNow, stopAndRemove, type Replica } from './client.js';
+import { lastLines, waitHealthy } from './health.js';
+import { readLogs } from './logs.js';
+import { startExec } from './exec.js';
+
+export interface TargetLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface DockerHostOptions {
+  docker: Dockerode;
+  /** Bridge network the replicas join; the proxy reaches them on it. Created (labelled managed) if missing. */
+  network: string;
+  /** Used when a spec has no healthCheck.timeoutMs. */
+  healthTimeoutMs?: number;
+  /** Seconds between SIGTERM and SIGKILL when old replicas stop. */
+  stopGraceSec?: number;
+  log?: TargetLog;
+}
+
+const SERVING = ['running'];
+const ANY = ['created', 'running', 'restarting', 'exited', 'dead', 'paused'];
+
+export class DockerHostTarget implements Target {
+  readonly kind = 'docker-host' as const;
+  private readonly docker: Dockerode;
+  private readonly network: string;
+  private readonly grace: number;
+  private networkReady: Promise<void> | null = null;
+  /** `app/release` being rolled out: not served by endpoints() until switchTraffic ran. */
+  private readonly pending = new Set<string>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: DockerHostOptions) {
+    this.docker = opts.docker;
+    this.network = opts.network;
+    this.grace = opts.stopGraceSec ?? STOP_GRACE_SEC;
+  }
+
+  apply(spec: ReleaseSpec, hooks: ApplyHooks = {}): Promise<Rollout> {
+    // One rollout per app at a time in this process; the api also refuses concurrent deploys.
+    const prev = this.locks.get(spec.app) ?? Promise.resolve();
+    const run = prev.catch(() => {}).then(() => this.rollout(spec, hooks));
+    this.locks.set(spec.app, run);
+    return run;
+  }
+
+  private async rollout(spec: ReleaseSpec, hooks: ApplyHooks): Promise<Rollout> {
+    await this.ensureNetwork();
+    const all = await listReplicas(this.docker, this.network, spec.app);
+    const key = `${spec.app}/${spec.releaseId}`;
+    const isNew = currentRelease(all, this.pending, SERVING) !== spec.releaseId;
+    if (isNew) this.pending.add(key);
+    const touched: string[] = [];
+    const ids: string[] = [];
+    try {
+      for (let r = 1; r <= spec.replicas; r++) {
+        const id = await this.ensureReplica(spec, r, all, touched);
+        ids.push(id);
+        hooks.onProgress?.(`replica ${r}/${spec.replicas} started`);
+      }
+      const endpoints = await this.waitAll(spec, ids, hooks);
+      await hooks.switchTraffic?.(endpoints);
+      this.pending.delete(key);
+      // Traffic has moved: old releases and surplus replicas of this one can stop now.
+      const victims = all.filter((c) => c.releaseId !== spec.releaseId || c.replica > spec.replicas);
+      await Promise.all(victims.map((c) => stopAndRemove(this.docker, c.id, this.grace)));
+      if (victims.length > 0) hooks.onProgress?.(`stopped ${victims.length} old replica(s)`);
+      this.opts.log?.info({ app: spec.app, release: spec.releaseId, replicas: spec.replicas }, 'release applied');
+      return { releaseId: spec.releaseId, endpoints };
+    } catch (e) {
+      this.pending.delete(key);
+      await Promise.all(touched.map((id) => removeNow(this.docker, id).catch(() => {})));
+      this.opts.log?.warn({ app: spec.app, release: spec.releaseId, err: String(e) }, 'release failed');
+      throw isDreamError(e) ? e : dockerError(e, `run ${spec.app}`);
+    }
+  }
+
+  /** Reuse a running replica, start a stopped one, or create it. Returns the container id. */
+  private async ensureReplica(spec: ReleaseSpec, r: number, all: Replica[], touched: string[]): Promise<string> {
+    const found = all.find((c) => c.releaseId === spec.releaseId && c.replica === r);
+    if (found?.state === 'running' || found?.state === 'restarting') return found.id;
+    let id = found?.id;
+    if (!id) {
+      try {
+        id = (await this.docker.createContainer(createOptions(spec, r, this.network))).id;
+      } catch (e) {
+        if (isConflict(e)) throw new DreamError('DEPLOY_FAILED', `A container named for replica ${r} of ${spec.app} already exists but is not labelled as ours; remove it and deploy again.`);
+        throw dockerError(e, `create replica ${r} of ${spec.app} from ${spec.image}`);
+      }
+    }
+    touched.push(id);
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (e) {
+      throw dockerError(e, `start replica ${r} of ${spec.app}`);
+    }
+    return id;
+  }
+
+  private async waitAll(spec: ReleaseSpec, ids: string[], hooks: ApplyHooks): Promise<Endpoint[]> {
+    const check = { path: spec.healthCheck.path, timeoutMs: spec.healthCheck.timeoutMs || this.opts.healthTimeoutMs || 60_000 };
+    const abort = new AbortController();
+    try {
+      return await Promise.all(ids.map(async (id, i) => {
+        const replica = i + 1;
+        let host: string;
+        try {
+          host = await waitHealthy(this.docker, { id, port: spec.port, network: this.network, check, signal: abort.signal });
+        } catch (e) {
+          abort.abort();
+          const lines = await lastLines(this.docker, id, 20);
+          const tail = lines.length > 0 ? ` Last log lines:\n${lines.join('\n')}` : ' It printed nothing.';
+          throw new DreamError('HEALTH_CHECK_FAILED',
+            `Replica ${replica}/${spec.replicas} of ${spec.app} did not become healthy: ${(e as Error).message}.${tail}`);
+        }
+        hooks.onProgress?.(`replica ${replica}/${spec.replicas} healthy`);
+        return { host, port: spec.port, releaseId: spec.releaseId, replica };
+      }));
+    } finally {
+      abort.abort();
+    }
+  }
+
+  async endpoints(app: string): Promise<Endpoint[]> {
+    const all = await listReplicas(this.docker, this.network, app);
+    const releaseId = currentRelease(all, this.pending, SERVING);
+    return all
+      .filter((c) => c.releaseId === releaseId && c.state === 'running' && c.ip)
+      .sort((a, b) => a.replica - b.replica)
+      .map((c) => ({ host: c.ip!, port: c.port, releaseId: c.releaseId, replica: c.replica }));
+  }
+
+  async status(app: string): Promise<AppStatus> {
+    const all = await listReplicas(this.docker, this.network, app);
+    const releaseId = currentRelease(all, this.pending, SERVING) ?? currentRelease(all, this.pending, ANY);
+    const replicas = await Promise.all(all.map(async (c) => {
+      const info = await this.docker.getContainer(c.id).inspect().catch(() => null);
+      const state = info ? replicaState(info.State, info.RestartCount) : 'exited';
+      // Restarting replicas report Running=true in Docker; their last exit code is what matters.
+      const exitCode = info && (state !== 'running' && state !== 'starting') ? info.State.ExitCode : undefined;
+      return { id: c.id, releaseId: c.releaseId, replica: c.replica, state, restartCount: info?.RestartCount ?? 0,
+        ...(exitCode !== undefined ? { exitCode } : {}) };
+    }));
+    replicas.sort((a, b) => a.replica - b.replica);
+    return {
+      app,
+      releaseId,
+      replicas,
+      healthy: replicas.filter((r) => r.releaseId === releaseId && r.state === 'running').length,
+      crashLooping: replicas.some((r) => r.state === 'crash-loop'),
+    };
+  }
+
+  async *logs(app: string, opts: LogQuery): AsyncIterable<LogLine> {
+    const all = await listReplicas(this.docker, this.network, app);
+    // Stopped replicas of the current release too: a crash's last words are what people look for.
+    const releaseId = currentRelease(all, this.pending, SERVING) ?? currentRelease(all, this.pending, ANY);
+    const sources = all.filter((c) => c.releaseId === releaseId).sort((a, b) => a.replica - b.replica);
+    yield* readLogs(this.docker, sources, opts);
+  }
+
+  async exec(app: string, cmd: string[], tty: boolean): Promise<ExecSession> {
+    if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    const eps = await this.endpoints(app);
+    const all = await listReplicas(this.docker, this.network, app);
+    const pick = all.find((c) => c.releaseId === eps[0]?.releaseId && c.replica === eps[0]?.replica)
+      ?? all.find((c) => c.state === 'running');
+    if (!pick) throw new DreamError('NO_RELEASE', `${app} has no running replica to run a command in.`);
+    try {
+      return await startExec(this.docker.getContainer(pick.id), cmd, tty);
+    } catch (e) {
+      throw dockerError(e, `run a command in ${app}`);
+    }
+  }
+
+  async remove(app: string): Promise<void> {
+    const all = await listReplicas(this.docker, this.network, app);
+    await Promise.all(all.map((c) => stopAndRemove(this.docker, c.id, this.grace)));
+  }
+
+  async prune(app: string, keepReleaseId: string | null): Promise<void> {
+    const all = await listReplicas(this.docker, this.network, app);
+    await Promise.all(all.filter((c) => c.releaseId !== keepReleaseId).map((c) => stopAndRemove(this.docker, c.id, this.grace)));
+  }
+
+  async inventory(): Promise<Inventory[]> {
+    return (await listReplicas(this.docker, this.network)).map((c) => ({ app: c.app, releaseId: c.releaseId, id: c.id }));
+  }
+
+  private ensureNetwork(): Promise<void> {
+    this.networkReady ??= ensureNetwork(this.docker, this.network).catch((e) => { this.networkReady = null; throw e; });
+    return this.networkReady;
+  }
+}
