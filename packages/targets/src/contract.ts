@@ -90,6 +90,16 @@ export function targetContract(name: string, setup: () => Promise<ContractSetup>
       expect((await s.target.inventory()).filter((i) => i.app === a).map((i) => i.releaseId)).toEqual(['r1']);
     });
 
+    it('when switchTraffic fails the new replicas go and the old release keeps serving', async () => {
+      const a = app('noswitch');
+      await s.target.apply(good(a, 'r1', 1));
+      const err = await s.target.apply(good(a, 'r2', 2), { switchTraffic: async () => { throw new Error('proxy gone'); } })
+        .then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      await expectServing(await s.target.endpoints(a), 'r1', 1, 1);
+      expect((await s.target.inventory()).filter((i) => i.app === a).map((i) => i.releaseId)).toEqual(['r1']);
+    });
+
     it('scales up and down through replicas, keeping existing replicas', async () => {
       const a = app('scale');
       await s.target.apply(good(a, 'r1', 1, 1));

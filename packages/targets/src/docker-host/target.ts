@@ -61,27 +61,30 @@ export class DockerHostTarget implements Target {
     if (isNew) this.pending.add(key);
     const touched: string[] = [];
     const ids: string[] = [];
+    let endpoints: Endpoint[];
     try {
       for (let r = 1; r <= spec.replicas; r++) {
         const id = await this.ensureReplica(spec, r, all, touched);
         ids.push(id);
         hooks.onProgress?.(`replica ${r}/${spec.replicas} started`);
       }
-      const endpoints = await this.waitAll(spec, ids, hooks);
+      endpoints = await this.waitAll(spec, ids, hooks);
       await hooks.switchTraffic?.(endpoints);
-      this.pending.delete(key);
-      // Traffic has moved: old releases and surplus replicas of this one can stop now.
-      const victims = all.filter((c) => c.releaseId !== spec.releaseId || c.replica > spec.replicas);
-      await Promise.all(victims.map((c) => stopAndRemove(this.docker, c.id, this.grace)));
-      if (victims.length > 0) hooks.onProgress?.(`stopped ${victims.length} old replica(s)`);
-      this.opts.log?.info({ app: spec.app, release: spec.releaseId, replicas: spec.replicas }, 'release applied');
-      return { releaseId: spec.releaseId, endpoints };
     } catch (e) {
-      this.pending.delete(key);
+      // Not switched: drop what this call started; the old release never stopped serving.
       await Promise.all(touched.map((id) => removeNow(this.docker, id).catch(() => {})));
       this.opts.log?.warn({ app: spec.app, release: spec.releaseId, err: String(e) }, 'release failed');
       throw isDreamError(e) ? e : dockerError(e, `run ${spec.app}`);
+    } finally {
+      this.pending.delete(key);
     }
+    // Traffic has moved: old releases and surplus replicas of this one can stop now. A failure here
+    // must never touch the new replicas, which serve already.
+    const victims = all.filter((c) => c.releaseId !== spec.releaseId || c.replica > spec.replicas);
+    await Promise.all(victims.map((c) => stopAndRemove(this.docker, c.id, this.grace)));
+    if (victims.length > 0) hooks.onProgress?.(`stopped ${victims.length} old replica(s)`);
+    this.opts.log?.info({ app: spec.app, release: spec.releaseId, replicas: spec.replicas }, 'release applied');
+    return { releaseId: spec.releaseId, endpoints };
   }
 
   /** Reuse a running replica, start a stopped one, or create it. Returns the container id. */

@@ -80,7 +80,12 @@ export class FakeTarget implements Target {
       .filter((x) => x.app === spec.app && x.releaseId === spec.releaseId && x.replica <= spec.replicas)
       .sort((a, b) => a.replica - b.replica)
       .map((x) => this.endpoint(x));
-    await hooks.switchTraffic?.(endpoints);
+    try {
+      await hooks.switchTraffic?.(endpoints);
+    } catch (e) {
+      this.replicas = this.replicas.filter((x) => !created.includes(x));
+      throw e;
+    }
     this.switches.push({ app: spec.app, endpoints });
     this.current.set(spec.app, spec.releaseId);
     // Old releases and surplus replicas of this release stop only after traffic moved.
