@@ -1,0 +1,10 @@
+export { detect, DETECT_FILES, type BuildKind, type BuildPlan, type SourceInfo } from './detect.js';
+export { parseProcfile, type Procfile } from './procfile.js';
+export { generateDockerfile, GENERATED_DIR, GENERATED_DOCKERFILE, STATIC_SERVER_FILE, APP_USER, DEFAULT_PORT, type BaseImages } from './dockerfile.js';
+export { BuildOutput } from './progress.js';
+export { extractTar, entryParts, type ExtractLimits } from './extract.js';
+export { prepareContext, readSource, type PreparedContext } from './context.js';
+export { buildImage, buildQuery, type BuildOptions, type BuildResult, type BuildSettings } from './build.js';
+export { pruneImages, imageRepo } from './prune.js';
+export { startBuilder, TAG, type BuilderOptions, type RunningBuilder } from './server.js';
+export { requestBuild, type RequestBuildOptions, type BuiltImage } from './client.js';
