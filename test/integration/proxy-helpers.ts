@@ -1,0 +1,122 @@
+// Test fixtures for the proxy suites: a fake api that implements the proxy ↔ api contract
+// (docs/architecture.md) faithfully, real upstream HTTP/WebSocket servers, and a tiny client.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+
+export interface TestRoute { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
+export interface Ack { proxy: string; version: number; at: number }
+
+const listen = (s: http.Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
+const closeServer = (s: http.Server) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); });
+
+/** GET /v1/internal/routes (long-poll) + POST /v1/internal/routes/ack, Bearer token checked. */
+export async function startFakeApi(token: string, initial: TestRoute[] = []) {
+  let version = 1;
+  let routes = initial;
+  const waiters = new Set<() => void>();
+  const acks: Ack[] = [];
+  const polls: { since: number; wait: number; proxy: string }[] = [];
+  const ackWaiters = new Set<() => void>();
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.headers.authorization !== `Bearer ${token}`) { res.writeHead(401).end(); return; }
+    if (req.method === 'GET' && url.pathname === '/v1/internal/routes') {
+      const since = Number(url.searchParams.get('since') ?? '0');
+      const wait = Number(url.searchParams.get('wait') ?? '0');
+      polls.push({ since, wait, proxy: url.searchParams.get('proxy') ?? '' });
+      const answer = () => { waiters.delete(answer); clearTimeout(timer); if (!res.writableEnded) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version, routes })); };
+      let timer: NodeJS.Timeout | undefined;
+      if (since !== version) return answer();
+      waiters.add(answer);
+      timer = setTimeout(answer, wait * 1000);
+      res.on('close', () => { waiters.delete(answer); clearTimeout(timer); });
+      return;
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/internal/routes/ack') {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const { proxy, version: v } = JSON.parse(body) as { proxy: string; version: number };
+        acks.push({ proxy, version: v, at: Date.now() });
+        for (const w of [...ackWaiters]) w();
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  const port = await listen(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    acks,
+    polls,
+    get version() { return version; },
+    /** Publishes a new table version and wakes held polls; returns the new version. */
+    setRoutes(next: TestRoute[]): number {
+      routes = next;
+      version++;
+      for (const w of [...waiters]) w();
+      return version;
+    },
+    waitForAck(v: number, timeoutMs = 15_000): Promise<Ack> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const a = acks.find((x) => x.version >= v);
+          if (a) { ackWaiters.delete(check); clearTimeout(t); resolve(a); }
+        };
+        const t = setTimeout(() => { ackWaiters.delete(check); reject(new Error(`no ack for version ${v}`)); }, timeoutMs);
+        ackWaiters.add(check);
+        check();
+      });
+    },
+    close: () => closeServer(server),
+  };
+}
+
+/** An app replica: echoes who it is and what headers it got; /slow?ms=N waits; /ws echoes. */
+export async function startUpstream(name: string) {
+  const received: string[] = [];
+  const server = http.createServer((req, res) => {
+    received.push(req.url ?? '');
+    const url = new URL(req.url ?? '/', 'http://x');
+    const reply = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name, url: req.url, method: req.method, headers: req.headers }));
+    if (url.pathname === '/slow') { setTimeout(reply, Number(url.searchParams.get('ms') ?? '1000')); return; }
+    if (url.pathname === '/upload') {
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name, bytes: n })));
+      return;
+    }
+    reply();
+  });
+  const wss = new WebSocketServer({ server, path: '/ws' });
+  wss.on('connection', (ws, req) => ws.on('message', (m) => ws.send(`${name}:${String(m)}:${req.headers['x-forwarded-for']}`)));
+  const port = await listen(server);
+  return { name, port, received, endpoint: { host: '127.0.0.1', port }, close: async () => { for (const c of wss.clients) c.terminate(); wss.close(); await closeServer(server); } };
+}
+
+/** A port nothing listens on (connections are refused). */
+export async function deadPort(): Promise<number> {
+  const s = http.createServer();
+  const port = await listen(s);
+  await closeServer(s);
+  return port;
+}
+
+export interface Reply { status: number; headers: http.IncomingHttpHeaders; body: string }
+
+/** One request to the proxy with an explicit Host header (fetch cannot set Host). */
+export function request(port: number, host: string, path = '/', opts: { method?: string; headers?: Record<string, string>; agent?: http.Agent; body?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { host, ...opts.headers }, agent: opts.agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
