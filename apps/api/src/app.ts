@@ -22,6 +22,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
   const app = Fastify({
     loggerInstance: s.log,
     bodyLimit: s.config.maxBodyBytes,
+    maxParamLength: 1000,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     // Client-sent X-Forwarded-* are not trusted: the api is reached directly or through our proxy.
@@ -41,7 +42,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     },
   });
   installErrorHandler(app);
-  installAuth(app, { tokens: s.store.tokens, internalToken: s.internalToken });
+  installAuth(app, { tokens: s.store.tokens, internalToken: s.internalToken, pushTokenApp: (t) => s.git.pushTokenApp(t) });
   app.addHook('onSend', async (req, reply) => { void reply.header('x-request-id', req.id); });
   for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, gitRoutes, hookRoutes]) {
     register(app, s);

@@ -4,10 +4,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DreamError, assertAppName, safeEqual } from '@dreamnet/core';
 import type { Scope, TokenRow, TokensRepo } from '../db/index.js';
 
-export type AuthMode = 'public' | 'internal' | 'user';
+export type AuthMode = 'public' | 'internal' | 'push' | 'user';
 declare module 'fastify' {
   interface FastifyContextConfig { auth?: AuthMode; scope?: Scope }
-  interface FastifyRequest { token?: TokenRow }
+  interface FastifyRequest { token?: TokenRow; pushApp?: string }
 }
 
 const RANK: Record<Scope, number> = { read: 1, deploy: 2, admin: 3 };
@@ -32,7 +32,7 @@ export function authorize(token: TokenRow, app: string | undefined, scope: Scope
   if (app && token.apps && !token.apps.includes(app)) throw new DreamError('FORBIDDEN', `This token may not access app "${app}".`);
 }
 
-export function installAuth(app: FastifyInstance, deps: { tokens: TokensRepo; internalToken: string }): void {
+export function installAuth(app: FastifyInstance, deps: { tokens: TokensRepo; internalToken: string; pushTokenApp: (token: string) => string | undefined }): void {
   app.addHook('onRequest', async (req, reply) => {
     const cfg = req.routeOptions.config ?? {};
     const mode: AuthMode = cfg.auth ?? 'user';
@@ -43,6 +43,11 @@ export function installAuth(app: FastifyInstance, deps: { tokens: TokensRepo; in
     if (!presented) throw new DreamError('UNAUTHENTICATED');
     if (mode === 'internal') {
       if (!safeEqual(presented, deps.internalToken)) throw new DreamError('UNAUTHENTICATED');
+      return;
+    }
+    if (mode === 'push') {
+      req.pushApp = deps.pushTokenApp(presented);
+      if (!req.pushApp) throw new DreamError('UNAUTHENTICATED');
       return;
     }
     const token = deps.tokens.verify(presented);

@@ -2,8 +2,7 @@
 // `plan` says which ref deploys (and rejects bad refs), `deploy` builds and rolls out the tar it sends.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { DreamError, appUrl, isBranchName } from '@dreamnet/core';
-import { presentedToken } from '../auth/plugin.js';
+import { appUrl, isBranchName } from '@dreamnet/core';
 import type { Services } from '../services.js';
 
 const ZERO = /^0+$/;
@@ -12,17 +11,14 @@ const Plan = Type.Object({
   refs: Type.Array(Type.Object({ oldSha: Type.String({ pattern: SHA }), newSha: Type.String({ pattern: SHA }), ref: Type.String({ maxLength: 300 }) }), { maxItems: 1000 }),
 });
 
-function pushApp(s: Services, req: FastifyRequest): string {
-  const app = s.git.pushTokenApp(presentedToken(req));
-  if (!app) throw new DreamError('UNAUTHENTICATED');
-  return app;
-}
+/** Set by the auth hook from the one-time push token (auth mode 'push'). */
+const pushApp = (_s: Services, req: FastifyRequest): string => req.pushApp!;
 
 export function hookRoutes(app: FastifyInstance, s: Services): void {
   for (const ct of ['application/x-tar']) app.addContentTypeParser(ct, (_req, payload, done) => done(null, payload));
 
   app.post<{ Body: { refs: { oldSha: string; newSha: string; ref: string }[] } }>('/v1/internal/git/plan', {
-    schema: { tags: ['internal'], summary: 'pre-receive hook: which pushed ref deploys', body: Plan }, config: { auth: 'public' },
+    schema: { tags: ['internal'], summary: 'pre-receive hook: which pushed ref deploys', body: Plan }, config: { auth: 'push' },
   }, async (req) => {
     const name = pushApp(s, req);
     const row = s.store.apps.get(name);
@@ -41,7 +37,7 @@ export function hookRoutes(app: FastifyInstance, s: Services): void {
 
   app.post<{ Querystring: { ref: string; sha: string } }>('/v1/internal/git/deploy', {
     schema: { tags: ['internal'], summary: 'pre-receive hook: build and deploy this tar', querystring: Type.Object({ ref: Type.String({ maxLength: 300 }), sha: Type.String({ pattern: SHA }) }) },
-    config: { auth: 'public' },
+    config: { auth: 'push' },
   }, async (req, reply) => {
     const name = pushApp(s, req);
     const body = req.body as NodeJS.ReadableStream & import('node:stream').Readable;
