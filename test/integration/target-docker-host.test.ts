@@ -40,7 +40,7 @@ targetContract('docker-host', async () => {
     badSpec: (a, r, v) => spec(a, r, v, BROKEN, 2500),
     probe,
     appPrefix: 'tt',
-    cleanup: async () => {},
+    cleanup,
   };
 });
 
@@ -125,5 +125,13 @@ describe('docker-host only', () => {
     for await (const c of f.output) err += String(c);
     expect(err).toBe('nope\n');
     expect(await f.exit).toBe(7);
+    // A terminal session: input goes to the process, output is raw tty bytes.
+    const t = await target.exec('tt-exec', ['sh'], true);
+    await t.resize(100, 30);
+    t.input.write('stty size; exit 5\n');
+    let tty = '';
+    for await (const c of t.output) tty += String(c);
+    expect(tty).toContain('30 100');
+    expect(await t.exit).toBe(5);
   });
 });

@@ -60,13 +60,14 @@ export function targetContract(name: string, setup: () => Promise<ContractSetup>
 
     it('a second release replaces the first only after switchTraffic got the new endpoints', async () => {
       const a = app('switch');
-      await s.target.apply(good(a, 'r1', 1));
+      const old = (await s.target.apply(good(a, 'r1', 1))).endpoints;
       const seen: Endpoint[][] = [];
       const rollout = await s.target.apply(good(a, 'r2', 2), {
         switchTraffic: async (eps) => {
           seen.push(eps);
           // At the moment of the switch the new release serves and the old one still does.
           await expectServing(eps, 'r2', 2, 1);
+          await expectServing(old, 'r1', 1, 1);
           const inv = (await s.target.inventory()).filter((i) => i.app === a);
           expect(inv.map((i) => i.releaseId).sort()).toEqual(['r1', 'r2']);
         },
