@@ -7,12 +7,12 @@ import { WebSocketServer } from 'ws';
 export interface TestRoute { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
 export interface Ack { proxy: string; version: number; at: number }
 
-const listen = (s: http.Server) => new Promise<number>((r) => s.listen(0, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
+const listen = (s: http.Server, port = 0) => new Promise<number>((r) => s.listen(port, '127.0.0.1', () => r((s.address() as AddressInfo).port)));
 const closeServer = (s: http.Server) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); });
 
 /** GET /v1/internal/routes (long-poll) + POST /v1/internal/routes/ack, Bearer token checked. */
-export async function startFakeApi(token: string, initial: TestRoute[] = []) {
-  let version = 1;
+export async function startFakeApi(token: string, initial: TestRoute[] = [], opts: { port?: number; version?: number } = {}) {
+  let version = opts.version ?? 1;
   let routes = initial;
   const waiters = new Set<() => void>();
   const acks: Ack[] = [];
@@ -46,7 +46,7 @@ export async function startFakeApi(token: string, initial: TestRoute[] = []) {
     }
     res.writeHead(404).end();
   });
-  const port = await listen(server);
+  const port = await listen(server, opts.port);
   return {
     url: `http://127.0.0.1:${port}`,
     acks,
