@@ -63,7 +63,13 @@ export class Reconciler {
             },
           });
         }
-        routes.set(app.name, appHosts(config, app.name), await target.endpoints(app.name));
+        // Only the current release's replicas are routed, and never while a deployment (which
+        // may have started during the awaits above) owns the app's routes.
+        const endpoints = (await target.endpoints(app.name)).filter((e) => e.releaseId === app.current_release_id);
+        const fresh = store.apps.find(app.name);
+        if (!this.deployer.busy(app.name) && fresh?.current_release_id === app.current_release_id) {
+          routes.set(app.name, appHosts(config, app.name), endpoints);
+        }
       } catch (err) {
         log.warn({ err, app: app.name }, 'could not reconcile app');
       }
