@@ -5,16 +5,32 @@ import { LABEL } from '@dreamnet/core';
 
 export const imageRepo = (app: string) => `dream-app/${app}`;
 
+/** RFC 3339 with the fraction padded to 9 digits, so that string order is time order. */
+export function sortableTime(s: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(s);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}${m[3]}` : s;
+}
+
 const status = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
-/** Removes `dream-app/<app>:*` images beyond the newest `keep`; returns the tags removed. */
-export async function pruneImages(docker: Dockerode, app: string, keep: number): Promise<string[]> {
+/**
+ * Removes `dream-app/<app>:*` images beyond the newest `keep` (never `protect`, the image just
+ * built); returns the tags removed.
+ */
+export async function pruneImages(docker: Dockerode, app: string, keep: number, protect?: string): Promise<string[]> {
   const repo = imageRepo(app);
   const images = await docker.listImages({ filters: { reference: [`${repo}:*`], label: [`${LABEL.app}=${app}`] } });
-  // Newest first; the tag breaks ties within the engine's one-second timestamps.
-  const sorted = images.sort((a, b) => b.Created - a.Created || (b.RepoTags?.[0] ?? '').localeCompare(a.RepoTags?.[0] ?? ''));
+  if (images.length <= keep) return [];
+  // The list's timestamps have one-second resolution; inspect has nanoseconds.
+  const created = new Map<string, string>();
+  for (const img of images) {
+    const info = await docker.getImage(img.Id).inspect().catch(() => null);
+    created.set(img.Id, sortableTime(info?.Created ?? new Date(img.Created * 1000).toISOString()));
+  }
+  const newestFirst = images.sort((a, b) => created.get(b.Id)!.localeCompare(created.get(a.Id)!));
   const removed: string[] = [];
-  for (const img of sorted.slice(keep)) {
+  for (const img of newestFirst.slice(keep)) {
+    if (img.Id === protect) continue;
     for (const tag of (img.RepoTags ?? []).filter((t) => t.startsWith(`${repo}:`))) {
       try {
         await docker.getImage(tag).remove({ force: false });

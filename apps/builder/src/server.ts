@@ -80,7 +80,7 @@ export async function startBuilder(opts: BuilderOptions): Promise<RunningBuilder
         const started = Date.now();
         try {
           const result = await buildImage({ docker, config, app, tag, dir, signal: ac.signal, onLine: (line) => send({ type: 'log', line }) });
-          const removed = await pruneImages(docker, app, config.keepImages).catch((e: Error) => {
+          const removed = await pruneImages(docker, app, config.keepImages, result.imageId).catch((e: Error) => {
             log.warn({ requestId, app, err: e.message }, 'pruning old images failed');
             return [] as string[];
           });
