@@ -13,6 +13,7 @@ const exists = async (image: string) => (await run('docker', ['image', 'inspect'
 async function debian(mirror: string): Promise<void> {
   if (await exists(DEBIAN_IMAGE)) return;
   if (!fs.existsSync('/usr/sbin/debootstrap')) {
+    await must('apt-get', ['update', '-qq']);
     await must('apt-get', ['install', '-y', '-qq', 'debootstrap'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-rootfs-'));
