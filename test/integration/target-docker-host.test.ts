@@ -64,6 +64,11 @@ describe('docker-host only', () => {
     for await (const c of s.output) out += String(c);
     expect(out).toMatch(/NoNewPrivs:\s+1/);
     expect(await probe(endpoints[0]!)).toBe('v1');
+    // Another platform on the same engine (another network) neither sees nor removes these replicas.
+    const other = new DockerHostTarget({ docker, network: 'tt-other-net' });
+    expect((await other.inventory()).filter((i) => i.app === 'tt-iso')).toEqual([]);
+    await other.remove('tt-iso');
+    expect(await probe((await target.endpoints('tt-iso'))[0]!)).toBe('v1');
   });
 
   it('reports a replica that keeps crashing as crash-loop', async () => {

@@ -31,7 +31,11 @@ export function dockerError(e: unknown, what: string): DreamError {
 export function isNotFound(e: unknown): boolean { return statusOf(e) === 404; }
 export function isConflict(e: unknown): boolean { return statusOf(e) === 409; }
 
-/** Every managed container (of one app), stopped ones included. */
+/**
+ * Every managed container (of one app) on `network`, stopped ones included. The network scopes a
+ * target: two platforms (or test suites) sharing one engine on different networks never see — and so
+ * never adopt or remove — each other's replicas.
+ */
 export async function listReplicas(docker: Dockerode, network: string, app?: string): Promise<Replica[]> {
   let infos: Dockerode.ContainerInfo[];
   try {
@@ -43,7 +47,9 @@ export async function listReplicas(docker: Dockerode, network: string, app?: str
   for (const c of infos) {
     const l = readLabels(c.Labels);
     if (!l || (app !== undefined && l.app !== app)) continue;
-    const ip = c.NetworkSettings?.Networks?.[network]?.IPAddress || null;
+    const nets = c.NetworkSettings?.Networks ?? {};
+    if (!(network in nets) && c.HostConfig?.NetworkMode !== network) continue;
+    const ip = nets[network]?.IPAddress || null;
     out.push({ ...l, id: c.Id, state: c.State, created: c.Created, ip });
   }
   return out;
