@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 async function post(query: string, headers: Record<string, string>, body: Buffer = Buffer.alloc(1024)) {
-  const res = await fetch(`${builder.url}/v1/builds?${query}`, { method: 'POST', headers: { 'content-type': 'application/x-tar', ...headers }, body });
+  const res = await fetch(`${builder.url}/v1/builds?${query}`, { method: 'POST', headers: { 'content-type': 'application/x-tar', ...headers }, body: new Uint8Array(body) });
   return { status: res.status, body: await res.json() as { code: string; message: string } };
 }
 
