@@ -91,13 +91,21 @@ describe('builder with the Docker engine', () => {
   it('uses a Dockerfile at the root as is', async () => {
     const app = `${PREFIX}-docker`;
     const { result, error, lines } = await build(app, 'd1', {
-      Dockerfile: 'FROM dreamnet/node:20\nWORKDIR /srv\nCOPY server.js .\nENV PORT=5000\nCMD ["node", "server.js"]\n',
+      Dockerfile: [
+        'FROM dreamnet/node:20',
+        // Shows the limits the build runs under (cgroup v2 or v1 paths).
+        'RUN echo "mem=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes)" && echo "cpu=$(cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)"',
+        'WORKDIR /srv', 'COPY server.js .', 'ENV PORT=5000', 'CMD ["node", "server.js"]', '',
+      ].join('\n'),
       'server.js': nodeServer('dockerfile ok'),
       'package.json': '{"not": "used"}',
     });
     expect(error).toBeUndefined();
     expect(result!.kind).toBe('dockerfile');
     expect(lines).toContain(`-----> Building ${app} (dockerfile, using your Dockerfile)`);
+    // DREAM_BUILD_MEMORY_MB=1024, DREAM_BUILD_CPUS=2
+    expect(lines).toContain('mem=1073741824');
+    expect(lines.some((l) => l === 'cpu=200000' || l === 'cpu=200000 100000')).toBe(true);
     expect((await serve(result!.image)).body).toBe('dockerfile ok uid=0 env=undefined');
   });
 
@@ -110,6 +118,21 @@ describe('builder with the Docker engine', () => {
     expect(error!.message).toMatch(/^Step 2\/\d+ : RUN echo about to fail && exit 3 failed: The command '\/bin\/sh -c echo about to fail && exit 3' returned a non-zero code: 3$/);
     expect(lines).toContain('about to fail');
     await expect(docker.getImage(`dream-app/${app}:b1`).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('a client that goes away cancels its build (the step container is removed)', async () => {
+    const dir = writeTree(fs.mkdtempSync(path.join(tmp, 'cancel-')), { Dockerfile: 'FROM dreamnet/node:20\nRUN echo started-${Date.now()} && sleep 60\n' });
+    const ac = new AbortController();
+    let stepContainer = '';
+    const done = requestBuild({
+      url: builder.url, token: TOKEN, app: `${PREFIX}-cancel`, tag: 'c1', context: packDir(dir), signal: ac.signal,
+      onLine: (l) => { const m = /^ ---> Running in ([0-9a-f]{12})/.exec(l); if (m) stepContainer = m[1]!; if (l.startsWith('started-')) ac.abort(); },
+    });
+    await expect(done).rejects.toThrow();
+    expect(stepContainer).not.toBe('');
+    const until = Date.now() + 20_000;
+    while (Date.now() < until && (await docker.listContainers({ all: true, filters: { id: [stepContainer] } })).length > 0) await new Promise((r) => setTimeout(r, 250));
+    expect(await docker.listContainers({ all: true, filters: { id: [stepContainer] } })).toEqual([]);
   });
 
   it('an unrecognised tree → an NDJSON error line saying what to add', async () => {
