@@ -45,6 +45,7 @@ async function rawDocker(): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i <= rounds; i++) {
     fs.writeFileSync(path.join(ctx, 'server.js'), SERVER(`raw${i}`));
+    await run('docker', ['rm', '-f', `dream-bench-raw-${i}`]).catch(() => {});
     const port = await freePort();
     const t0 = performance.now();
     await run('docker', ['build', '-q', '-t', 'dream-bench-raw:latest', ctx]);
