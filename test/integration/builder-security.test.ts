@@ -1,5 +1,6 @@
 // The builder's front door: authentication, name checks, size caps and hostile archives.
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -28,6 +29,8 @@ function tarOf(entries: E[]): Readable {
 const buildDirs = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith(`dreamnet-build-${PREFIX}-`));
 
 beforeAll(async () => {
+  // Left over by an earlier run that was killed: not ours to judge, but in the way of the checks.
+  for (const d of buildDirs()) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), `${PREFIX}-sec-`));
   const config = loadConfig({ DREAM_DATA_DIR: path.join(tmp, 'data'), DREAM_BUILDER_PORT: '0', DREAM_LOG_LEVEL: 'silent', DREAM_BASE_IMAGE_NODE: 'dreamnet/node:20' });
   builder = await startBuilder({ config, token: TOKEN, maxBytes: 64 * 1024 });
@@ -116,6 +119,22 @@ describe('builder front door', () => {
     const e = await attempt([{ name: 'up', type: 'symlink', linkname: '../../../../tmp' }, { name: `up/${PREFIX}-${uniq}`, body: 'pwned' }]);
     expect(e).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('leads outside the archive') });
     expect(fs.existsSync(`/tmp/${PREFIX}-${uniq}`)).toBe(false);
+  });
+
+  it('a client that vanishes mid-upload leaves no temp dir behind', async () => {
+    const req = http.request(`${builder.url}/v1/builds?app=${PREFIX}-gone&tag=g1`, {
+      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/x-tar', 'content-length': '40960' },
+    });
+    req.on('error', () => {});
+    const header = tar.pack();
+    header.entry({ name: 'big.bin', size: 30000 }).write(Buffer.alloc(1000)); // half an entry, never finished
+    header.once('data', (chunk) => void req.write(chunk as Buffer));
+    const until = Date.now() + 5000;
+    while (buildDirs().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(buildDirs()).toHaveLength(1); // the upload is in progress
+    req.destroy();
+    while (buildDirs().length > 0 && Date.now() < until + 5000) await new Promise((r) => setTimeout(r, 50));
+    expect(buildDirs()).toEqual([]);
   });
 
   it('cleans up its temp dirs after refused uploads', () => {

@@ -3,6 +3,10 @@
 export class AppLocks {
   private readonly tails = new Map<string, Promise<void>>();
 
+  busy(app: string): boolean {
+    return this.tails.has(app);
+  }
+
   async run<T>(app: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.tails.get(app) ?? Promise.resolve();
     let release!: () => void;

@@ -70,13 +70,18 @@ export async function startBuilder(opts: BuilderOptions): Promise<RunningBuilder
     try {
       // Through a PassThrough so that a rejected archive does not destroy the socket we answer on.
       const body = new PassThrough();
+      // A client that goes away mid-upload must not leave the extraction waiting for more bytes.
+      req.on('error', (e) => body.destroy(e));
+      req.on('close', () => { if (!req.complete) body.destroy(new DreamError('VALIDATION_FAILED', 'The upload was interrupted.')); });
       req.pipe(body);
       const { files } = await extractTar(body, dir, limits);
       req.unpipe(body);
       log.info({ requestId, app, tag, files }, 'source received');
+      res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+      const send = (o: object) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\n'); };
+      if (locks.busy(app)) send({ type: 'log', line: `-----> Waiting for the running build of ${app} to finish` });
       await locks.run(app, async () => {
-        res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-        const send = (o: object) => { if (!res.destroyed) res.write(JSON.stringify(o) + '\n'); };
+        if (ac.signal.aborted) return; // the client left while waiting
         const started = Date.now();
         try {
           const result = await buildImage({ docker, config, app, tag, dir, signal: ac.signal, onLine: (line) => send({ type: 'log', line }) });
@@ -115,6 +120,7 @@ export async function startBuilder(opts: BuilderOptions): Promise<RunningBuilder
     } catch (e) {
       const err = e instanceof DreamError ? e : new DreamError('INTERNAL');
       if (!(e instanceof DreamError)) log.error({ requestId, err: e }, 'request failed');
+      else log.info({ requestId, method: req.method, path: url.pathname, code: err.code, err: err.message }, 'request refused');
       if (res.headersSent) { res.end(); return; }
       sendError(res, err, requestId);
       drain(req, limits.maxBytes);
