@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakePush, startFakeApi, TOKEN, type FakeApi } from './cli-fake-api.js';
+import { fakeFailedBuild, fakePush, startFakeApi, TOKEN, type FakeApi } from './cli-fake-api.js';
 
 const BIN = fileURLToPath(new URL('../../apps/cli/bin/dream.js', import.meta.url));
 
@@ -170,6 +170,15 @@ describe('dream CLI against a fake api', () => {
     expect(one.stdout).toMatch(/Events:\nAT +STATE +REASON\n.*queued/);
     expect(one.stdout).toContain('Build log:\nStep 1/2 : FROM dreamnet/node:20\nStep 2/2 : CMD');
     expect(one.stdout).not.toContain('\u001b');
+    expect(one.stdout).toMatch(/Events:\nAT {19}STATE {6}REASON\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  queued\n/);
+    const failedId = fakeFailedBuild(api, 'hello');
+    const list2 = await dream(['deployments', 'list', 'hello']);
+    expect(list2.stdout.split('\n')[1]).toMatch(new RegExp(`^${failedId}  -        failed   just now  BUILD_FAILED: npm ci exited 1$`));
+    const failed = await dream(['deployments', 'info', 'hello', failedId]);
+    expect(failed.code).toBe(0);
+    expect(failed.stdout).toContain('Release:     none (no image was built)');
+    expect(failed.stdout).toContain('State:       failed (BUILD_FAILED: npm ci exited 1)');
+    expect(failed.stdout).toContain('Build log:\nStep 3/5 : RUN npm ci\nnpm ERR! missing package-lock.json\n');
     const none = await dream(['deployments', 'info', 'hello', 'no-such-id']);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('No such deployment for this app.');
@@ -194,6 +203,9 @@ describe('dream CLI against a fake api', () => {
     const noRelease = await dream(['restart', 'staging-app']);
     expect(noRelease.code).toBe(1);
     expect(noRelease.stderr).toContain('Deploy it first with `git push dream main`.');
+    const early = await dream(['scale', 'staging-app', '2']);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toContain('Scaled staging-app to 2 replicas.\nIt has no release yet; that many replicas start with the first deploy.');
     const badN = await dream(['scale', 'hello', 'lots']);
     expect(badN.code).toBe(2);
   });

@@ -11,7 +11,7 @@ const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const KEY = /^[A-Z_][A-Z0-9_]{0,127}$/;
 
 interface Rel { id: string; version: number; image: string; description: string; createdAt: string; configKeys: string[] }
-interface Dep { id: string; app: string; releaseId: string; version: number; state: string; reason: string | null; createdAt: string; updatedAt: string; events: { state: string; reason: string | null; at: string }[]; buildLog?: string }
+interface Dep { id: string; app: string; releaseId: string | null; version: number | null; state: string; reason: string | null; createdAt: string; updatedAt: string; events: { state: string; reason: string | null; at: string }[]; buildLog?: string }
 interface AppState { name: string; deployBranch: string; replicas: number; createdAt: string; config: Map<string, { value: string; updatedAt: string }>; releases: Rel[]; deployments: Dep[] }
 
 export interface FakeApi {
@@ -92,7 +92,8 @@ export async function startFakeApi(): Promise<FakeApi> {
       return [200, { ...configView(a), release: r, deployment: deploy(a, r) }];
     }
     if (sub === 'releases' && method === 'GET') return [200, { items: [...a.releases].reverse() }];
-    if (sub === 'deployments' && method === 'GET') return [200, { items: a.deployments }];
+    // Like the real api, the list leaves out events and build logs.
+    if (sub === 'deployments' && method === 'GET') return [200, { items: a.deployments.map(({ events: _e, buildLog: _b, ...d }) => d) }];
     if (parts[3] === 'deployments' && parts.length === 5 && method === 'GET') {
       const d = a.deployments.find((x) => x.id === parts[4]);
       if (!d) throw new HttpError('DEPLOYMENT_NOT_FOUND');
@@ -106,9 +107,9 @@ export async function startFakeApi(): Promise<FakeApi> {
     }
     if (sub === 'scale' && method === 'POST') {
       if (!Number.isInteger(body?.replicas) || body.replicas < 0) throw new HttpError('VALIDATION_FAILED');
-      if (!a.releases.length) throw new HttpError('NO_RELEASE');
       a.replicas = body.replicas;
-      return [200, { app: view(a), deployment: deploy(a, a.releases.at(-1)!) }];
+      if (!a.releases.length) return [200, { app: a.name, replicas: a.replicas }];
+      return [200, { app: a.name, replicas: a.replicas, deployment: deploy(a, a.releases.at(-1)!) }];
     }
     if (sub === 'restart' && method === 'POST') {
       if (!a.releases.length) throw new HttpError('NO_RELEASE');
@@ -144,6 +145,16 @@ export async function startFakeApi(): Promise<FakeApi> {
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   fake.close = () => new Promise((r) => server.close(() => r()));
   return fake;
+}
+
+/** Adds a deployment whose build failed, so it has no release (version null). */
+export function fakeFailedBuild(fake: FakeApi, app: string): string {
+  const t = new Date().toISOString();
+  const id = randomUUID();
+  fake.apps.get(app)!.deployments.unshift({ id, app, releaseId: null, version: null, state: 'failed', reason: 'BUILD_FAILED: npm ci exited 1', createdAt: t, updatedAt: t,
+    events: [{ state: 'queued', reason: 'git push', at: t }, { state: 'building', reason: null, at: t }, { state: 'failed', reason: 'BUILD_FAILED: npm ci exited 1', at: t }],
+    buildLog: 'Step 3/5 : RUN npm ci\nnpm ERR! missing package-lock.json\n' });
+  return id;
 }
 
 /** Adds a release and a healthy deployment as if `git push` had happened. */

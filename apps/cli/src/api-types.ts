@@ -1,6 +1,6 @@
 // The shapes of the public REST API as the CLI reads them (see apps/api).
 
-export interface Whoami { name: string; scope: string }
+export interface Whoami { name: string; scope: string; apps?: string[] | null }
 
 export interface ReleaseSummary { version: number; id: string; image: string; createdAt: string; description: string }
 
@@ -12,7 +12,8 @@ export interface App {
   gitUrl: string;
   createdAt: string;
   currentRelease: ReleaseSummary | null;
-  status: { healthy: boolean; replicas: number; crashLooping: boolean };
+  /** Absent when the api has not looked at the target yet (or could not reach it). */
+  status?: { healthy: boolean; replicas: number; crashLooping: boolean } | null;
 }
 
 export interface ConfigItem { key: string; fingerprint: string; updatedAt: string }
@@ -24,16 +25,26 @@ export interface DeploymentEvent { state: string; reason: string | null; at: str
 export interface Deployment {
   id: string;
   app: string;
-  releaseId: string;
-  version: number;
+  /** Null for a deployment whose build failed before a release existed. */
+  releaseId: string | null;
+  version: number | null;
   state: string;
   reason: string | null;
   createdAt: string;
   updatedAt: string;
-  events: DeploymentEvent[];
+  /** Only on GET …/deployments/:id. */
+  events?: DeploymentEvent[];
   buildLog?: string;
 }
 
 export interface ConfigChange { items: ConfigItem[]; release?: Release; deployment?: Deployment }
+
+/** POST …/scale: without a release there is nothing to redeploy, so no deployment. */
+export interface ScaleResult { app: string; replicas: number; deployment?: Deployment }
+
+/** "v3", or "-" for a deployment that never got a release. */
+export function versionText(v: number | null | undefined): string {
+  return v == null ? '-' : `v${v}`;
+}
 
 export interface List<T> { items: T[] }

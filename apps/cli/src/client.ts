@@ -1,6 +1,6 @@
 // A small typed client of the public REST API. Turns "nobody answered" and error answers into
 // CliErrors whose message and hint are ready to print.
-import type { App, ConfigChange, ConfigItem, Deployment, List, Release, Whoami } from './api-types.js';
+import type { App, ConfigChange, ConfigItem, Deployment, List, Release, ScaleResult, Whoami } from './api-types.js';
 import { ApiError, CliError } from './errors.js';
 import { hintFor } from './hints.js';
 
@@ -43,7 +43,7 @@ export class DreamClient {
     return this.request<{ release: Release; deployment: Deployment }>('POST', `/v1/apps/${seg(app)}/rollback`, { version }, app);
   }
   scale(app: string, replicas: number) {
-    return this.request<{ app: App; deployment: Deployment }>('POST', `/v1/apps/${seg(app)}/scale`, { replicas }, app);
+    return this.request<ScaleResult>('POST', `/v1/apps/${seg(app)}/scale`, { replicas }, app);
   }
   restart(app: string) { return this.request<{ deployment: Deployment }>('POST', `/v1/apps/${seg(app)}/restart`, undefined, app); }
 
@@ -74,6 +74,10 @@ export class DreamClient {
 
   private unreachable(e: unknown): CliError {
     const cause = (e as { cause?: { code?: string } })?.cause?.code;
+    // Connected, but no answer in time (undici's 5-minute header timeout): the work may go on.
+    if (cause === 'UND_ERR_HEADERS_TIMEOUT' || cause === 'UND_ERR_BODY_TIMEOUT') {
+      return new CliError(`The api at ${this.opts.url} did not answer in time.`, 'The operation may still be running; check with `dream deployments APP`.');
+    }
     const how = this.opts.urlSource === 'flag' ? 'the --url flag'
       : this.opts.urlSource === 'env' ? 'DREAM_URL'
         : this.opts.urlSource === 'file' ? '`dream login --url URL`' : '--url or DREAM_URL';

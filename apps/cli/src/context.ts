@@ -39,7 +39,7 @@ export function makeContext(command: string, args: string[], flags: Flags, io: I
       if (!settings.token) {
         throw new CliError(
           `You are not logged in (no token in --token, DREAM_TOKEN or ${configFile}).`,
-          'Log in with `dream login --token <token>`; the admin token is printed by `npm start` on first start.',
+          'Log in with `dream login --token "$(cat data/admin-token)"` (the admin token `npm start` saved in its data directory).',
         );
       }
       client ??= new DreamClient({ url: settings.url, token: settings.token, urlSource: settings.urlSource, command });

@@ -29,6 +29,12 @@ export function ago(iso: string | null | undefined, now: Date = new Date()): str
   return new Date(t).toISOString().slice(0, 10);
 }
 
+/** "2025-01-10 12:00:05" (UTC) from an ISO time: exact, but shorter than ISO. */
+export function stamp(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : new Date(t).toISOString().replace('T', ' ').slice(0, 19);
+}
+
 /** Multi-line text from the api (build logs) without terminal control sequences, which could
  * otherwise rewrite the user's screen; newlines and tabs stay. */
 export function sanitize(text: string): string {

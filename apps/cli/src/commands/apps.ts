@@ -7,6 +7,7 @@ import { openUrl } from '../open.js';
 
 function statusText(a: App): string {
   if (!a.currentRelease) return 'not deployed';
+  if (!a.status) return 'unknown';
   if (a.status.crashLooping) return 'crash looping';
   return a.status.healthy ? 'healthy' : 'unhealthy';
 }
@@ -31,7 +32,7 @@ const list: Handler = async (ctx) => {
       a.name,
       a.currentRelease ? `v${a.currentRelease.version}` : '-',
       statusText(a),
-      `${a.status.replicas}/${a.replicas}`,
+      `${a.status ? a.status.replicas : '?'}/${a.replicas}`,
       ago(a.currentRelease?.createdAt, now),
       a.url,
     ]),
@@ -65,14 +66,14 @@ const info: Handler = async (ctx) => {
     ['Git remote', a.gitUrl],
     ['Deploy branch', a.deployBranch],
     ['Status', statusText(a)],
-    ['Replicas', `${a.status.replicas} running of ${a.replicas} wanted`],
+    ['Replicas', a.status ? `${a.status.replicas} running of ${a.replicas} wanted` : `${a.replicas} wanted`],
     ['Release', r ? `v${r.version} (${ago(r.createdAt, now)}) ${r.description}` : 'none yet'],
     ['Image', r ? r.image : '-'],
     ['Created', ago(a.createdAt, now)],
   ]));
   ctx.say();
   if (!r) ctx.say(`Next: deploy with \`git remote add dream ${a.gitUrl}\` and \`${pushCommand(a.deployBranch)}\`.`);
-  else if (a.status.crashLooping || !a.status.healthy) ctx.say(`Next: see what happened with \`dream deployments ${a.name}\`.`);
+  else if (a.status && (a.status.crashLooping || !a.status.healthy)) ctx.say(`Next: see what happened with \`dream deployments ${a.name}\`.`);
   else ctx.say(`Next: open it with \`dream open ${a.name}\`, or see \`dream releases ${a.name}\`.`);
 };
 

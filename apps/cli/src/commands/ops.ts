@@ -34,6 +34,7 @@ const scale: Handler = async (ctx) => {
   const res = await ctx.client().scale(app, replicas);
   ctx.json(res); // under --json the lines below are silent, but a failed deployment still exits 1
   ctx.say(`Scaled ${app} to ${replicas} replica${replicas === 1 ? '' : 's'}.`);
+  if (!res.deployment) ctx.say('It has no release yet; that many replicas start with the first deploy.');
   reportDeployment(ctx, app, res.deployment);
   ctx.say(`Next: check it with \`dream apps info ${app}\`.`);
 };

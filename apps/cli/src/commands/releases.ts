@@ -1,6 +1,7 @@
 // releases, deployments, deployments info.
+import { versionText } from '../api-types.js';
 import type { Handler } from '../context.js';
-import { ago, keyValues, sanitize, table } from '../format.js';
+import { ago, keyValues, sanitize, stamp, table } from '../format.js';
 
 const releases: Handler = async (ctx) => {
   const app = ctx.args[0]!;
@@ -32,7 +33,7 @@ const deployments: Handler = async (ctx) => {
   const now = ctx.io.now();
   ctx.say(table(
     ['ID', 'VERSION', 'STATE', 'CREATED', 'REASON'],
-    items.map((d) => [d.id, `v${d.version}`, d.state, ago(d.createdAt, now), d.reason ?? '']),
+    items.map((d) => [d.id, versionText(d.version), d.state, ago(d.createdAt, now), d.reason ?? '']),
   ));
   ctx.say();
   ctx.say(`Next: see events and the build log with \`dream deployments info ${app} ID\`.`);
@@ -46,15 +47,16 @@ const deploymentInfo: Handler = async (ctx) => {
   ctx.say(keyValues([
     ['Deployment', d.id],
     ['App', d.app],
-    ['Release', `v${d.version} (${d.releaseId})`],
+    ['Release', d.releaseId ? `${versionText(d.version)} (${d.releaseId})` : 'none (no image was built)'],
     ['State', d.reason ? `${d.state} (${d.reason})` : d.state],
     ['Created', ago(d.createdAt, now)],
     ['Updated', ago(d.updatedAt, now)],
   ]));
   ctx.say();
   ctx.say('Events:');
-  ctx.say(d.events.length
-    ? table(['AT', 'STATE', 'REASON'], d.events.map((e) => [e.at, e.state, e.reason ?? '']))
+  const events = d.events ?? [];
+  ctx.say(events.length
+    ? table(['AT', 'STATE', 'REASON'], events.map((e) => [stamp(e.at), e.state, e.reason ?? '']))
     : '  (none)');
   if (d.buildLog !== undefined) {
     ctx.say();
