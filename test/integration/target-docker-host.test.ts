@@ -71,6 +71,17 @@ describe('docker-host only', () => {
     expect(await probe((await target.endpoints('tt-iso'))[0]!)).toBe('v1');
   });
 
+  it('makes its network again when someone removed it (docker network prune)', async () => {
+    const t = new DockerHostTarget({ docker, network: 'tt-net2', stopGraceSec: 1 });
+    await t.apply(spec('tt-net-a', 'r1', 1, SERVER));
+    await t.remove('tt-net-a');
+    await docker.getNetwork('tt-net2').remove();
+    const { endpoints } = await t.apply(spec('tt-net-a', 'r2', 2, SERVER));
+    expect(await probe(endpoints[0]!)).toBe('v2');
+    await t.remove('tt-net-a');
+    await docker.getNetwork('tt-net2').remove();
+  });
+
   it('reports a replica that keeps crashing as crash-loop', async () => {
     // Healthy at first, then exits 1 after a second, again and again until Docker gives up.
     const crashy = `${SERVER};setTimeout(()=>{console.error('boom');process.exit(1)},1000)`;

@@ -64,7 +64,16 @@ export class DockerHostTarget implements Target {
     let endpoints: Endpoint[];
     try {
       for (let r = 1; r <= spec.replicas; r++) {
-        const id = await this.ensureReplica(spec, r, all, touched);
+        const mark = touched.length;
+        const id = await this.ensureReplica(spec, r, all, touched).catch(async (e: unknown) => {
+          // Someone removed the network since we made it (docker network prune): make it again, once.
+          if (!/network \S+ not found/i.test(String((e as Error).message))) throw e;
+          const dead = touched.splice(mark);
+          for (const d of dead) await removeNow(this.docker, d);
+          this.networkReady = null;
+          await this.ensureNetwork();
+          return this.ensureReplica(spec, r, all.filter((c) => !dead.includes(c.id)), touched);
+        });
         ids.push(id);
         hooks.onProgress?.(`replica ${r}/${spec.replicas} started`);
       }
