@@ -135,6 +135,15 @@ describe('builder with the Docker engine', () => {
     expect(await docker.listContainers({ all: true, filters: { id: [stepContainer] } })).toEqual([]);
   });
 
+  it('builds of one app queue; the second says it is waiting', async () => {
+    const app = `${PREFIX}-queue`;
+    const files = (n: number) => ({ Dockerfile: `FROM dreamnet/node:20\nRUN echo build-${n}-${Date.now()} && sleep 1\n` });
+    const [a, b] = await Promise.all([build(app, 'q1', files(1)), new Promise((r) => setTimeout(r, 300)).then(() => build(app, 'q2', files(2)))]);
+    expect(a.error).toBeUndefined();
+    expect(b.error).toBeUndefined();
+    expect(b.lines[0]).toBe(`-----> Waiting for the running build of ${app} to finish`);
+  });
+
   it('an unrecognised tree → an NDJSON error line saying what to add', async () => {
     const dir = writeTree(fs.mkdtempSync(path.join(tmp, 'unknown-')), { 'README.md': 'hi' });
     const res = await fetch(`${builder.url}/v1/builds?app=${PREFIX}-unknown&tag=u1`, {
