@@ -40,7 +40,7 @@ function report(e: unknown, io: Io): number {
   }
   if (e instanceof CliError) {
     const lines = [`Error: ${e.message}`];
-    if (e.hint && !e.message.includes(e.hint)) lines.push(`Next: ${e.hint}`);
+    if (e.hint && !alreadySaid(e.message, e.hint)) lines.push(`Next: ${e.hint}`);
     if (e instanceof ApiError && e.requestId && e.status >= 500) lines.push(`(request id: ${e.requestId})`);
     io.stderr(`${lines.join('\n')}\n`);
     return e.exitCode;
@@ -48,4 +48,11 @@ function report(e: unknown, io: Io): number {
   // Not one of ours: say what it was without a stack trace, which the user cannot act on.
   io.stderr(`Error: ${e instanceof Error ? e.message : String(e)}\n`);
   return 1;
+}
+
+/** The api's messages often carry their own next step; don't repeat a command it already names. */
+export function alreadySaid(message: string, hint: string): boolean {
+  if (message.includes(hint)) return true;
+  const commands = [...hint.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+  return commands.some((c) => message.includes(c));
 }
