@@ -1,6 +1,7 @@
 // What the request and upgrade handlers share. Kept protocol-neutral so a TLS listener can reuse
 // the same handlers beside the plain HTTP one.
 import type http from 'node:http';
+import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { EndpointState } from './endpoints.js';
@@ -9,15 +10,15 @@ import type { RouteTable } from './table.js';
 export interface ProxyContext {
   table(): RouteTable;
   endpoints: EndpointState;
-  /** Keep-alive agent for ordinary requests to upstreams. */
-  agent: http.Agent;
+  /** Keep-alive pools (undici) for ordinary requests to upstreams; upgrades use node:http. */
+  upstream: Dispatcher;
   log: Logger;
   connectTimeoutMs: number;
   /** Upgraded (WebSocket) client sockets, so close() can end them. */
   upgraded: Set<Socket>;
 }
 
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ECONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOTFOUND']);
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ECONNECT_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOTFOUND']);
 
 /** True when the TCP connection never came up: nothing was sent, any request may be retried. */
 export function isConnectFailure(err: unknown): boolean {

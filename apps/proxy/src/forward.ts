@@ -1,7 +1,9 @@
-// Ordinary HTTP requests: Host → app → endpoint, streamed both ways, retried on another endpoint
-// when the connection failed before any response byte.
-import http from 'node:http';
-import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext } from './context.js';
+// Ordinary HTTP requests: Host → app → endpoint, streamed both ways (undici to the upstream:
+// measured ~1.5x node:http's client here, see bench/proxy), retried on another endpoint when the
+// connection failed before any response byte.
+import type http from 'node:http';
+import type { Dispatcher } from 'undici';
+import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { normalizeHost } from './host.js';
 import { pages, type Page } from './pages.js';
@@ -37,14 +39,18 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   if (first.endpoints.length === 0) return send(res, pages.noReplica(first.app, requestId, req.headers));
 
   const headers = upstreamRequestHeaders(req.headers, { clientIp: clientIp(req), proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId });
+  // The client's Expect: 100-continue was answered by node's server already.
+  delete headers.expect;
   const withBody = hasBody(req);
+  const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;
   const tried = new Set<string>();
   let release = () => {};
   let attempts = 0;
-  let upstream: http.ClientRequest | null = null;
+  let responded = false;
+  const abort = new AbortController();
   res.on('close', () => {
     // Client gone (or response done): stop the upstream work and end the in-flight count.
-    if (!res.writableFinished) upstream?.destroy();
+    if (!res.writableFinished) abort.abort();
     release();
   });
 
@@ -58,33 +64,24 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     if (!ep) return send(res, pages.upstreamFailed(route.app, requestId, req.headers));
     const key = endpointKey(ep);
     release = ctx.endpoints.acquire(key);
-    let bodyStarted = false;
-    let responded = false;
-    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path: req.url, headers, agent: ctx.agent });
-    upstream = up;
-    // The body is only read once the connection is up, so a refused connect can still be retried.
-    watchConnect(up, ctx.connectTimeoutMs, () => {
-      if (withBody) { bodyStarted = true; req.pipe(up); } else up.end();
-    });
-    up.on('response', (upRes) => {
-      responded = true;
-      if (res.destroyed) { upRes.destroy(); return; }
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, clientResponseHeaders(upRes.headers, requestId));
-      upRes.pipe(res);
+    // undici only starts reading the body once connected, so a refused connect leaves it unread.
+    ctx.upstream.stream(
+      { origin: `http://${key}`, path: req.url ?? '/', method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: abort.signal },
+      ({ statusCode, headers: upHeaders }) => {
+        responded = true;
+        res.writeHead(statusCode, clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId));
+        return res;
+      },
+    ).catch((err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
+      if (res.destroyed || res.writableFinished) return;
       // Upstream died mid-body: the client must see a broken response, not a short "complete" one.
-      upRes.on('aborted', () => res.destroy());
-      upRes.on('error', () => res.destroy());
-    });
-    up.on('error', (err: NodeJS.ErrnoException) => {
-      if (upstream !== up || res.destroyed || res.writableFinished) return;
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
-      const connectFailed = isConnectFailure(err);
-      // A keep-alive socket the upstream closed just as we reused it: not the endpoint's fault.
-      const stale = err.code === 'ECONNRESET' && up.reusedSocket;
+      const connectFailed = isConnectFailure(err) || isConnectFailure(err.cause);
       if (connectFailed) ctx.endpoints.markDown(key);
-      if (!stale) tried.add(key);
-      const retry = !bodyStarted && attempts < MAX_ATTEMPTS && (connectFailed || (IDEMPOTENT.has(req.method ?? '') && !withBody));
+      tried.add(key);
+      const bodyTouched = withBody && (req.readableDidRead || req.readableEnded);
+      const retry = !bodyTouched && attempts < MAX_ATTEMPTS && (connectFailed || (IDEMPOTENT.has(method) && !withBody));
       ctx.log.warn({ requestId, app: route.app, endpoint: key, err: err.code ?? err.message, retry }, 'upstream request failed');
       if (retry) return attempt();
       send(res, pages.upstreamFailed(route.app, requestId, req.headers));

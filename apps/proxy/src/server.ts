@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
+import { Agent } from 'undici';
 import type { ProxyContext } from './context.js';
 import { EndpointState } from './endpoints.js';
 import { handleRequest } from './forward.js';
@@ -43,10 +44,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     apiUrl: config.apiUrl, token: opts.token, dataDir: config.dataDir, drainTimeoutMs: config.drainTimeoutMs,
     endpoints, log, waitSeconds: opts.pollWaitSeconds,
   });
-  // Keep-alive to upstreams; free sockets are dropped before the usual 5 s server-side idle
-  // timeout so we rarely reuse a socket the app is closing.
-  const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, timeout: 4000, scheduling: 'lifo' });
-  const ctx: ProxyContext = { table: () => routes.table, endpoints, agent, log, connectTimeoutMs: 5000, upgraded: new Set<Socket>() };
+  // Keep-alive pools to upstreams. Idle sockets are dropped before node's usual 5 s server-side
+  // idle timeout so we rarely reuse a socket the app is closing; no header/body timeouts, since
+  // apps may long-poll or stream.
+  const connectTimeoutMs = 5000;
+  const upstream = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
+  const ctx: ProxyContext = { table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Set<Socket>() };
 
   const server = http.createServer({ keepAlive: true }, (req, res) => handleRequest(ctx, req, res));
   server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head));
@@ -79,7 +82,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     clearInterval(idle);
     clearTimeout(cut);
     await routes.close();
-    agent.destroy();
+    await upstream.close();
     log.info('proxy closed');
   })());
 
