@@ -36,12 +36,12 @@ if (!env.DREAM_BASE_IMAGE_NODE) {
   }
 }
 
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 const children: ChildProcess[] = [];
 let stopping = false;
 
 function startChild(name: string, entry: string): ChildProcess {
-  const child = spawn(tsx, [path.join(root, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // node with tsx as a loader, not the tsx CLI (which forks): our signals reach the real process.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((l) => `[${name}] ${l}\n`).join('');
   child.stdout!.on('data', (c: Buffer) => process.stdout.write(prefix(c)));
   child.stderr!.on('data', (c: Buffer) => process.stderr.write(prefix(c)));

@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 export const run = promisify(execFile);
 
 export async function freePort(): Promise<number> {
@@ -44,7 +43,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     PATH: process.env.PATH, HOME: process.env.HOME,
     DREAM_DATA_DIR: dataDir, DREAM_API_PORT: String(apiPort), DREAM_BUILDER_PORT: String(builderPort),
     DREAM_HTTP_PORT: String(proxyPort), DREAM_HTTP_HOST: '127.0.0.1', DREAM_BASE_IMAGE_NODE: 'dreamnet/node:20',
-    DREAM_DOCKER_NETWORK: 'dream-e2e', DREAM_LOG_LEVEL: 'warn', DREAM_HEALTH_TIMEOUT_MS: '30000',
+    DREAM_DOCKER_NETWORK: `dream-e2e-${path.basename(dataDir).slice(-6).toLowerCase()}`, DREAM_LOG_LEVEL: 'warn', DREAM_HEALTH_TIMEOUT_MS: '30000',
     DREAM_RECONCILE_INTERVAL_MS: '2000', DREAM_DRAIN_TIMEOUT_MS: '5000',
     ...extraEnv,
   };
@@ -53,7 +52,8 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
   const launch = (name: keyof typeof ENTRIES) => {
-    const p = spawn(TSX, [path.join(ROOT, ENTRIES[name])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // node itself with tsx as a loader (not the tsx CLI, which forks): signals reach the real process.
+    const p = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, ENTRIES[name])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout!.on('data', (c) => { logs[name] += c; });
     p.stderr!.on('data', (c) => { logs[name] += c; });
     procs[name] = p;
@@ -97,6 +97,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
     get: (app, urlPath = '/') => getVia(proxyPort, `${app}.dream`, urlPath),
     async stop() {
       await Promise.all((Object.keys(procs) as (keyof typeof ENTRIES)[]).map((n) => stopOne(n)));
+      await run('docker', ['network', 'rm', env.DREAM_DOCKER_NETWORK!]).catch(() => {});
     },
   };
 }
