@@ -82,6 +82,15 @@ export async function startUpstream(name: string) {
     const url = new URL(req.url ?? '/', 'http://x');
     const reply = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name, url: req.url, method: req.method, headers: req.headers }));
     if (url.pathname === '/slow') { setTimeout(reply, Number(url.searchParams.get('ms') ?? '1000')); return; }
+    if (url.pathname === '/big') {
+      // N MiB in 64 KiB chunks, honouring backpressure, each chunk filled with its index.
+      const chunks = Number(url.searchParams.get('mb') ?? '1') * 16;
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      let i = 0;
+      const more = () => { while (i < chunks) { if (!res.write(Buffer.alloc(65536, i++ % 256))) return void res.once('drain', more); } res.end(); };
+      more();
+      return;
+    }
     if (url.pathname === '/upload') {
       let n = 0;
       req.on('data', (c: Buffer) => (n += c.length));

@@ -111,6 +111,18 @@ describe('proxy routing', () => {
     expect(JSON.parse(r.body)).toEqual({ name: 'B', bytes: body.length });
   });
 
+  it('streams large responses through intact', async () => {
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: proxy.port, path: '/big?mb=8', headers: { host: 'solo.dream' } }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve(Buffer.concat(parts)));
+      }).on('error', reject);
+    });
+    expect(body.length).toBe(8 * 1024 * 1024);
+    for (let i = 0; i < 128; i++) expect(body[i * 65536 + 65535], `chunk ${i}`).toBe(i % 256);
+  });
+
   it('passes WebSocket upgrades through', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws`, { headers: { host: 'solo.dream' } });
     const got = await new Promise<string>((resolve, reject) => {
@@ -169,6 +181,36 @@ describe('proxy routing', () => {
     expect(ack.proxy).toBe(proxy.routes.proxyId);
     expect(ack.at).toBeGreaterThanOrEqual(done.doneAt - 50);
     expect(ack.at - slowStarted).toBeGreaterThanOrEqual(1400);
+  });
+
+  it('a client that hangs up does not hold up the drain', async () => {
+    await publish([{ app: 'gone', hosts: ['gone.dream'], endpoints: [a.endpoint] }]);
+    const req = http.get({ host: '127.0.0.1', port: proxy.port, path: '/slow?ms=8000', headers: { host: 'gone.dream' } });
+    req.on('error', () => {});
+    const before = a.received.length;
+    while (a.received.length === before) await new Promise((r) => setTimeout(r, 10));
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    const v = await publish([{ app: 'gone', hosts: ['gone.dream'], endpoints: [b.endpoint] }]);
+    await api.waitForAck(v);
+    // Far below the 10 s drain timeout and the 8 s the abandoned request would have taken.
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('an open WebSocket to a removed endpoint holds the ack until it closes', async () => {
+    await publish([{ app: 'wsd', hosts: ['wsd.dream'], endpoints: [a.endpoint] }]);
+    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws`, { headers: { host: 'wsd.dream' } });
+    await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+    const v = await publish([{ app: 'wsd', hosts: ['wsd.dream'], endpoints: [b.endpoint] }]);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(api.acks.find((x) => x.version === v)).toBeUndefined();
+    // Still connected to A meanwhile.
+    const echo = new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m))));
+    ws.send('still');
+    expect(await echo).toBe('A:still:127.0.0.1');
+    ws.close();
+    await api.waitForAck(v, 3000);
   });
 
   it('switches A → B under load with zero failed requests', async () => {
