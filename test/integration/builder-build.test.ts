@@ -52,7 +52,7 @@ const NODE_APP = {
 };
 
 describe('builder with the Docker engine', () => {
-  it('builds a Node app with npm ci, labels it, and the image serves on $PORT as a non-root user', async () => {
+  it('builds a Node app with npm ci, tags it in the app repository, and the image serves on $PORT as a non-root user', async () => {
     const app = `${PREFIX}-node`;
     const first = await build(app, 't1', NODE_APP);
     expect(first.error).toBeUndefined();
@@ -61,7 +61,7 @@ describe('builder with the Docker engine', () => {
     expect(first.lines.some((l) => /Step \d+\/\d+ : RUN npm ci --no-audit --no-fund --omit=dev/.test(l))).toBe(true);
     const info = await docker.getImage(`dream-app/${app}:t1`).inspect();
     expect(info.Id).toBe(first.result!.imageId);
-    expect(info.Config.Labels).toMatchObject({ 'dev.dreamnet.managed': 'true', 'dev.dreamnet.app': app });
+    expect(info.RepoTags).toContain(`dream-app/${app}:${'t1'}`);
     expect(await serve(first.result!.image)).toEqual({ status: 200, body: 'hello from node uid=10001 env=production' });
 
     // Unchanged source: every step comes from the layer cache.
@@ -114,7 +114,6 @@ describe('builder with the Docker engine', () => {
     const { result, error, lines } = await build(app, 'b1', { Dockerfile: 'FROM dreamnet/node:20\nRUN echo about to fail && exit 3\n' });
     expect(result).toBeUndefined();
     expect(error!.code).toBe('BUILD_FAILED');
-    // The engine counts the labels it appends as steps too, hence 2/N.
     expect(error!.message).toMatch(/^Step 2\/\d+ : RUN echo about to fail && exit 3 failed: The command '\/bin\/sh -c echo about to fail && exit 3' returned a non-zero code: 3$/);
     expect(lines).toContain('about to fail');
     await expect(docker.getImage(`dream-app/${app}:b1`).inspect()).rejects.toMatchObject({ statusCode: 404 });

@@ -1,7 +1,6 @@
 // Keeps the newest N release images of an app (for rollback) and untags the rest. Never forces:
 // an image a container still uses answers 409 and is left alone.
 import type Dockerode from 'dockerode';
-import { LABEL } from '@dreamnet/core';
 
 export const imageRepo = (app: string) => `dream-app/${app}`;
 
@@ -19,7 +18,7 @@ const status = (e: unknown) => (e as { statusCode?: number }).statusCode;
  */
 export async function pruneImages(docker: Dockerode, app: string, keep: number, protect?: string): Promise<string[]> {
   const repo = imageRepo(app);
-  const images = await docker.listImages({ filters: { reference: [`${repo}:*`], label: [`${LABEL.app}=${app}`] } });
+  const images = await docker.listImages({ filters: { reference: [`${repo}:*`] } });
   if (images.length <= keep) return [];
   // The list's timestamps have one-second resolution; inspect has nanoseconds.
   const created = new Map<string, string>();
