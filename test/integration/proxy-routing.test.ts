@@ -104,6 +104,16 @@ describe('proxy routing', () => {
     expect(gen).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('converts absolute-form targets and refuses ones it cannot forward', async () => {
+    // node's client sends the path verbatim, so these go out as absolute-form and asterisk-form.
+    const abs = await request(proxy.port, 'nope.dream', 'http://solo.dream/abs?q=1');
+    expect(abs.status).toBe(200);
+    const echoed = json(abs.body);
+    expect(echoed).toMatchObject({ name: 'B', url: '/abs?q=1' });
+    expect(echoed.headers.host).toBe('solo.dream');
+    expect((await request(proxy.port, 'solo.dream', '*', { method: 'OPTIONS' })).status).toBe(400);
+  });
+
   it('streams request bodies through', async () => {
     const body = 'x'.repeat(3 * 1024 * 1024);
     const r = await request(proxy.port, 'solo.dream', '/upload', { method: 'POST', body, headers: { 'content-type': 'text/plain' } });

@@ -5,7 +5,7 @@ import type http from 'node:http';
 import type { Dispatcher } from 'undici';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
-import { normalizeHost } from './host.js';
+import { normalizeHost, requestTarget } from './host.js';
 import { pages, type Page } from './pages.js';
 import { endpointKey } from './table.js';
 
@@ -31,9 +31,10 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     send(res, { status: 200, body, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' } });
     return;
   }
-  const rawHost = req.headers.host ?? '';
+  const target = requestTarget(req.url, req.headers.host);
+  const rawHost = target?.host ?? '';
   const host = normalizeHost(rawHost);
-  if (host === null) return send(res, pages.badHost(requestId, req.headers));
+  if (target === null || host === null) return send(res, pages.badHost(requestId, req.headers));
   const first = ctx.table().lookup(host);
   if (!first) return send(res, pages.noRoute(host, requestId, req.headers));
   if (first.endpoints.length === 0) return send(res, pages.noReplica(first.app, requestId, req.headers));
@@ -66,7 +67,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     release = ctx.endpoints.acquire(key);
     // undici only starts reading the body once connected, so a refused connect leaves it unread.
     ctx.upstream.stream(
-      { origin: `http://${key}`, path: req.url ?? '/', method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: abort.signal },
+      { origin: `http://${key}`, path: target.path, method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: abort.signal },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
         res.writeHead(statusCode, clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId));

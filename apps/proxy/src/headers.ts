@@ -23,7 +23,7 @@ export function requestIdOf(headers: IncomingHttpHeaders): string {
 export interface ForwardInfo {
   clientIp: string;
   proto: 'http' | 'https';
-  /** The Host header as the client sent it. */
+  /** The host the client asked for (Host header, or the authority of an absolute-form target). */
   host: string;
   port: number;
   requestId: string;
@@ -35,6 +35,7 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, f: Forward
   const h: OutgoingHttpHeaders = { ...incoming };
   stripHopByHop(h, incoming.connection);
   for (const k of CLIENT_FORWARDING) delete h[k];
+  h.host = f.host;
   h['x-forwarded-for'] = f.clientIp;
   h['x-forwarded-proto'] = f.proto;
   h['x-forwarded-host'] = f.host;

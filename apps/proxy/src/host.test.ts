@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeHost } from './host.js';
+import { normalizeHost, requestTarget } from './host.js';
 
 describe('normalizeHost', () => {
   it.each([
@@ -18,4 +18,13 @@ describe('normalizeHost', () => {
   it.each([undefined, '', ':80', 'hello.dream:abc', 'hello..dream', 'a b', 'hello.dream/x', '[::1', '[::1]x', 'evil\r\nx', '.', 'x'.repeat(254)])(
     'rejects %j', (input) => expect(normalizeHost(input as string | undefined)).toBeNull(),
   );
+});
+
+describe('requestTarget', () => {
+  it('keeps origin-form and converts absolute-form', () => {
+    expect(requestTarget('/a?b=1', 'x.dream')).toEqual({ path: '/a?b=1', host: 'x.dream' });
+    expect(requestTarget('http://Y.dream:80/abs?q=1', 'x.dream')).toEqual({ path: '/abs?q=1', host: 'Y.dream:80' });
+    expect(requestTarget('http://y.dream?q', 'x.dream')).toEqual({ path: '/?q', host: 'y.dream' });
+  });
+  it.each(['*', 'y.dream:443', 'ftp://y/x', '', undefined])('refuses %j', (u) => expect(requestTarget(u, 'x')).toBeNull());
 });

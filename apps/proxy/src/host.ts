@@ -28,3 +28,17 @@ export function normalizeHost(header: string | undefined | null): string | null 
   if (h.length === 0 || h.length > 253) return null;
   return NAME.test(h) ? h : null;
 }
+
+/**
+ * The request target in origin-form plus the host to route by. An absolute-form target
+ * (`GET http://a.dream/x`) carries the authority, which wins over Host (RFC 9112 §3.2.2).
+ * Returns null for targets we do not forward (`*`, authority-form, garbage).
+ */
+export function requestTarget(url: string | undefined, hostHeader: string | undefined): { path: string; host: string } | null {
+  if (!url) return null;
+  if (url.startsWith('/')) return { path: url, host: hostHeader ?? '' };
+  const m = /^https?:\/\/([^/?#]+)([^#]*)/i.exec(url);
+  if (!m) return null;
+  const rest = m[2] ?? '';
+  return { path: rest.startsWith('/') ? rest : `/${rest}`, host: m[1]! };
+}

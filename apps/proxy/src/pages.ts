@@ -33,7 +33,7 @@ export function errorPage(code: ProxyErrorCode, status: number, message: string,
 
 export const pages = {
   badHost: (id: string, h: IncomingHttpHeaders) =>
-    errorPage('BAD_REQUEST', 400, 'The Host header is missing or not a valid host name.', id, h),
+    errorPage('BAD_REQUEST', 400, 'The Host header (or request target) is missing or not valid.', id, h),
   noRoute: (host: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('NO_ROUTE', 404, `No app is served at ${displayHost(host)}.`, id, h),
   noReplica: (app: string, id: string, h: IncomingHttpHeaders) =>

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext } from './context.js';
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
-import { normalizeHost } from './host.js';
+import { normalizeHost, requestTarget } from './host.js';
 import { pages, type Page } from './pages.js';
 import { endpointKey } from './table.js';
 
@@ -25,9 +25,10 @@ function statusBlock(res: http.IncomingMessage): string {
 export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   const requestId = requestIdOf(req.headers);
-  const rawHost = req.headers.host ?? '';
+  const target = requestTarget(req.url, req.headers.host);
+  const rawHost = target?.host ?? '';
   const host = normalizeHost(rawHost);
-  if (host === null) return writePage(socket, pages.badHost(requestId, req.headers));
+  if (target === null || host === null) return writePage(socket, pages.badHost(requestId, req.headers));
   const first = ctx.table().lookup(host);
   if (!first) return writePage(socket, pages.noRoute(host, requestId, req.headers));
   if (first.endpoints.length === 0) return writePage(socket, pages.noReplica(first.app, requestId, req.headers));
@@ -48,7 +49,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
     const key = endpointKey(ep);
     const release = ctx.endpoints.acquire(key);
     // A fresh connection per upgrade: the socket leaves HTTP and must not return to a pool.
-    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path: req.url, headers, agent: false });
+    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path: target.path, headers, agent: false });
     let settled = false;
     const onClientGone = () => { if (!settled) { settled = true; up.destroy(); release(); } };
     socket.once('close', onClientGone);
