@@ -158,3 +158,17 @@ describe('config, releases and rollback', () => {
     expect(bad.statusCode).toBe(400);
   });
 });
+
+describe('crash loops', () => {
+  it('are reported on the app, and the reconciler does not restart them forever', async () => {
+    const t = await testApi();
+    await t.app.inject({ method: 'POST', url: '/v1/apps', headers: t.auth, payload: { name: 'loopy' } });
+    expect((await t.deployer.deploySource('loopy', { context: () => Readable.from(source()()), description: 'x' })).state).toBe('healthy');
+    t.target.crash('loopy');
+    const applied = t.target.switches.length;
+    await t.reconcilerPass();
+    expect(t.target.switches.length).toBe(applied);
+    const res = await t.app.inject({ method: 'GET', url: '/v1/apps/loopy', headers: t.auth });
+    expect(res.json().status).toEqual({ healthy: 0, replicas: 1, crashLooping: true });
+  });
+});
