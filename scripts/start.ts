@@ -42,7 +42,7 @@ let stopping = false;
 function startChild(name: string, entry: string): ChildProcess {
   // node with tsx as a loader, not the tsx CLI (which forks): our signals reach the real process.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((l) => `[${name}] ${l}\n`).join('');
+  const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((l) => `[${name}] ${human(l)}\n`).join('');
   child.stdout!.on('data', (c: Buffer) => process.stdout.write(prefix(c)));
   child.stderr!.on('data', (c: Buffer) => process.stderr.write(prefix(c)));
   child.on('exit', (code, sig) => {
@@ -52,6 +52,26 @@ function startChild(name: string, entry: string): ChildProcess {
   });
   children.push(child);
   return child;
+}
+
+const LEVELS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg', 'v']);
+/** pino's JSON lines, made readable for a terminal (the processes themselves log JSON). */
+function human(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const o = JSON.parse(line) as Record<string, unknown>;
+    const extra = Object.entries(o).filter(([k]) => !SKIP.has(k)).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return [LEVELS[o.level as number] ?? '', o.msg ?? '', ...extra].filter(Boolean).join(' ');
+  } catch { return line; }
+}
+
+async function waitHealthy(url: string): Promise<boolean> {
+  for (let i = 0; i < 240; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
 }
 
 async function stop(code: number): Promise<void> {
@@ -70,15 +90,14 @@ async function stop(code: number): Promise<void> {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
+// Builder and api first, so the proxy's first route poll finds the api.
 startChild('builder', 'apps/builder/src/main.ts');
 startChild('api', 'apps/api/src/main.ts');
-startChild('proxy', 'apps/proxy/src/main.ts');
-
-for (let i = 0; i < 120; i++) {
-  const ok = await fetch(`${config.apiUrl}/healthz`).then((r) => r.ok, () => false);
-  if (ok) break;
-  await new Promise((r) => setTimeout(r, 250));
+if (!(await waitHealthy(`${config.apiUrl}/healthz`))) {
+  console.error(`dream: the api did not answer at ${config.apiUrl}/healthz within 60 s; see the [api] lines above.`);
+  await stop(1);
 }
+startChild('proxy', 'apps/proxy/src/main.ts');
 console.log([
   '',
   `DreamNet Platform is running.`,

@@ -22,7 +22,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
   const app = Fastify({
     loggerInstance: s.log,
     bodyLimit: s.config.maxBodyBytes,
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     // Client-sent X-Forwarded-* are not trusted: the api is reached directly or through our proxy.
@@ -31,6 +31,8 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
   }) as unknown as FastifyInstance & { routeList: RouteInfo[] };
   app.routeList = [];
   app.addHook('onRoute', (r) => {
+    // A line per request is noise at `info`: routes log at warn unless DREAM_LOG_LEVEL=debug.
+    r.logLevel ??= s.config.logLevel === 'debug' || s.config.logLevel === 'trace' ? s.config.logLevel : 'warn';
     for (const m of [r.method].flat()) if (m !== 'HEAD') app.routeList.push({ method: m, url: r.url, auth: (r.config as { auth?: string } | undefined)?.auth ?? 'user' });
   });
   await app.register(swagger, {

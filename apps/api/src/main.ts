@@ -19,6 +19,7 @@ function makeTarget(config: Config): Target {
 }
 
 export async function startApi(config: Config) {
+  process.umask(0o077); // everything under the data dir is the platform's alone (db, WAL, repos)
   const log = pino({ level: config.logLevel, name: 'api', redact: ['req.headers.authorization'] });
   const sealer = loadSealer(config.dataDir);
   const store = openStore(path.join(config.dataDir, 'dream.db'), sealer);

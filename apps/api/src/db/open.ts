@@ -9,6 +9,8 @@ export type Db = Database.Database;
 export function openDb(file: string, migrations: string[] = MIGRATIONS): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const db = new Database(file);
+  // Sealed secrets and token hashes live here: owner-only, like the key files.
+  if (file !== ':memory:') fs.chmodSync(file, 0o600);
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
