@@ -64,6 +64,17 @@ describe('proxy lifecycle', () => {
       expect((await request(proxy.port, 'v.dream')).status).toBe(200);
       expect((await request(proxy.port, 'u.dream')).status).toBe(404);
       await api.close();
+      // A restarted api counts versions from scratch and may land on ours with other routes:
+      // the proxy must notice, and ack to the new instance.
+      api = await startFakeApi(TOKEN, [{ app: 'w', hosts: ['w.dream'], endpoints: [up.endpoint] }], { port: apiPort, version: 6 });
+      await api.waitForAck(6);
+      expect((await request(proxy.port, 'w.dream')).status).toBe(200);
+      expect((await request(proxy.port, 'v.dream')).status).toBe(404);
+      await api.close();
+      // Same version, same routes: nothing to apply, but the new instance still gets its ack.
+      api = await startFakeApi(TOKEN, [{ app: 'w', hosts: ['w.dream'], endpoints: [up.endpoint] }], { port: apiPort, version: 6 });
+      expect((await api.waitForAck(6)).proxy).toBe(proxy.routes.proxyId);
+      await api.close();
     } finally {
       await proxy.close();
     }

@@ -39,10 +39,12 @@ export class RoutesSource extends EventEmitter {
   private markReady!: () => void;
   private markSynced!: () => void;
   private hasSynced = false;
+  // Set after a failed poll: the api may have restarted (fresh in-memory version counter, no
+  // record of our acks), so the next poll asks from scratch and we ack whatever it answers.
+  private resync = true;
   private readonly stop = new AbortController();
   private ackChain: Promise<void> = Promise.resolve();
   private saveChain: Promise<void> = Promise.resolve();
-  private ackedOrQueued = -1;
   private loop: Promise<void> | null = null;
   private readonly file: string;
 
@@ -85,12 +87,13 @@ export class RoutesSource extends EventEmitter {
     while (!this.stop.signal.aborted) {
       const started = Date.now();
       try {
-        const changed = await this.pollOnce();
+        const useful = await this.pollOnce();
         delay = min;
-        // An api that answers at once without a change would make us spin: pace it.
-        if (!changed && Date.now() - started < 200) await sleep(1000, this.stop.signal);
+        // An api that answers a held poll at once without a change would make us spin: pace it.
+        if (!useful && Date.now() - started < 200) await sleep(1000, this.stop.signal);
       } catch (e) {
         if (this.stop.signal.aborted) break;
+        this.resync = true;
         this.o.log.warn({ err: (e as Error).message, retryInMs: delay }, 'route poll failed; serving the last known routes');
         await sleep(delay + Math.random() * delay * 0.2, this.stop.signal);
         delay = Math.min(max, delay * 2);
@@ -98,11 +101,11 @@ export class RoutesSource extends EventEmitter {
     }
   }
 
-  /** One long-poll. Returns whether the table changed. */
+  /** One long-poll. Returns whether it did something (changed the table or resynced). */
   private async pollOnce(): Promise<boolean> {
     const wait = this.o.waitSeconds ?? 25;
-    // The first poll of a process asks with since=0 so the api answers at once and we can ack.
-    const since = this.hasSynced ? this.table.version : 0;
+    // The first poll after start or after a failure asks with since=0 so the api answers at once.
+    const since = this.resync ? 0 : this.table.version;
     const url = `${this.o.apiUrl}/v1/internal/routes?since=${since}&wait=${wait}&proxy=${encodeURIComponent(this.proxyId)}`;
     const signal = AbortSignal.any([this.stop.signal, AbortSignal.timeout((wait + 15) * 1000)]);
     const res = await fetch(url, { headers: { authorization: `Bearer ${this.o.token}`, accept: 'application/json' }, signal });
@@ -114,10 +117,14 @@ export class RoutesSource extends EventEmitter {
     if (res.status !== 200) { await res.body?.cancel(); throw new Error(`api answered HTTP ${res.status}`); }
     const snap = parseSnapshot(await res.json());
     if (!snap) throw new Error('api answered a route table that is not {version, routes}');
-    const changed = snap.version !== this.table.version || !this.hasSynced;
+    // Same version but other routes happens when a restarted api's counter meets ours.
+    const changed = snap.version !== this.table.version || JSON.stringify(snap.routes) !== JSON.stringify(this.table.routes);
     if (changed) this.apply(snap, true);
+    else if (this.resync) this.queueAck(snap.version, []);
+    const wasResync = this.resync;
+    this.resync = false;
     if (!this.hasSynced) { this.hasSynced = true; this.markSynced(); }
-    return changed;
+    return changed || wasResync;
   }
 
   private apply(snap: RouteSnapshot, fromApi: boolean): void {
@@ -132,16 +139,20 @@ export class RoutesSource extends EventEmitter {
     this.saveChain = this.saveChain
       .then(() => saveCachedRoutes(this.file, snap))
       .catch((e) => this.o.log.error({ err: (e as Error).message, file: this.file }, 'could not cache routes'));
-    if (next.version === this.ackedOrQueued) return;
-    this.ackedOrQueued = next.version;
-    // Acks go out in order, and each waits for its own drain after the previous ack: an ack for v
-    // tells the api every endpoint removed up to v is idle.
+    this.queueAck(next.version, removed);
+  }
+
+  /**
+   * Acks go out in order, and each waits for its own drain after the previous ack: an ack for v
+   * tells the api every endpoint removed up to v is idle.
+   */
+  private queueAck(version: number, removed: string[]): void {
     this.ackChain = this.ackChain.then(async () => {
       const t0 = Date.now();
       const idle = await this.o.endpoints.waitIdle(removed, this.o.drainTimeoutMs, this.stop.signal);
       if (this.stop.signal.aborted) return;
-      if (!idle) this.o.log.warn({ version: next.version, removed, waitedMs: Date.now() - t0 }, 'drain timed out; acking anyway');
-      await this.postAck(next.version);
+      if (!idle) this.o.log.warn({ version, removed, waitedMs: Date.now() - t0 }, 'drain timed out; acking anyway');
+      await this.postAck(version);
     });
   }
 
