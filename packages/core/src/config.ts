@@ -36,6 +36,11 @@ export const SETTINGS = {
   maxPushBytes: { env: 'DREAM_MAX_PUSH_BYTES', kind: 'int', min: 1024, default: '524288000', doc: 'Largest git push the api accepts.' },
   logLevel: { env: 'DREAM_LOG_LEVEL', kind: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', doc: 'Log level.' },
   reconcileIntervalMs: { env: 'DREAM_RECONCILE_INTERVAL_MS', kind: 'int', min: 500, default: '15000', doc: 'How often the reconciler re-checks every app.' },
+  maxUploadBytes: { env: 'DREAM_MAX_UPLOAD_BYTES', kind: 'int', min: 1024, default: '524288000', doc: 'Largest uploaded source archive (compressed and uncompressed, and any one claimed size).' },
+  maxUploadFiles: { env: 'DREAM_MAX_UPLOAD_FILES', kind: 'int', min: 1, default: '20000', doc: 'Most entries an uploaded source archive may have.' },
+  trustedProxies: { env: 'DREAM_TRUSTED_PROXIES', kind: 'string', default: '', doc: 'Comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is believed (default: none; the socket address counts).' },
+  authFailuresPerMinute: { env: 'DREAM_AUTH_FAILURES_PER_MINUTE', kind: 'int', min: 1, default: '20', doc: 'Invalid tokens one client address may send per minute before getting 429.' },
+  webhookGitSchemes: { env: 'DREAM_WEBHOOK_GIT_SCHEMES', kind: 'string', default: 'https', doc: 'URL schemes a git webhook may fetch from (comma-separated; e.g. https,ssh; file only for tests).' },
 } as const satisfies Record<string, Setting>;
 
 type Key = keyof typeof SETTINGS;

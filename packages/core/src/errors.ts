@@ -23,6 +23,16 @@ export const ERRORS = {
   BUILDER_UNAVAILABLE: { status: 503, message: 'The builder is not reachable. Check that it is running (`npm start` starts it).' },
   TARGET_UNAVAILABLE: { status: 503, message: 'The deployment target is not reachable. Check that the Docker engine is running.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side. The request id is in the server log.' },
+  ARCHIVE_REJECTED: { status: 400, message: 'The source archive was rejected: it must be a tar or tar.gz of regular files and directories, with relative paths inside the archive.' },
+  ARCHIVE_TOO_LARGE: { status: 413, message: 'The source archive is larger, or has more files, than allowed (DREAM_MAX_UPLOAD_BYTES, DREAM_MAX_UPLOAD_FILES).' },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, message: 'That Idempotency-Key was already used for a different request, or that request is still being accepted.' },
+  RATE_LIMITED: { status: 429, message: 'Too many failed authentication attempts from this address. Wait a minute, then try again with a valid token.' },
+  TOKEN_NOT_FOUND: { status: 404, message: 'No token with that id. List tokens with `dream tokens`.' },
+  WEBHOOK_DISABLED: { status: 404, message: 'Webhooks are off for this app: no webhook secret is set (set one with PUT /v1/apps/:app/hooks).' },
+  WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'The webhook signature is missing or does not match the secret.' },
+  WEBHOOK_REPLAYED: { status: 409, message: 'This webhook delivery was already received.' },
+  REPO_URL_NOT_ALLOWED: { status: 400, message: 'That repository URL is not allowed: use one of the schemes in DREAM_WEBHOOK_GIT_SCHEMES (https by default).' },
+  FETCH_FAILED: { status: 502, message: 'Fetching the repository for the webhook failed.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -63,4 +63,28 @@ export const MIGRATIONS: string[] = [
     last_used_at TEXT
   );
   `,
+  /* 2: webhooks, notifications, idempotency keys (issue 5) */ `
+  CREATE TABLE app_hooks (
+    app TEXT PRIMARY KEY REFERENCES apps(name) ON DELETE CASCADE,
+    secret_sealed TEXT,
+    repo_url TEXT,
+    notify_url TEXT,
+    notify_secret_sealed TEXT,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE webhook_deliveries (
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    delivery_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (app, delivery_id)
+  );
+  CREATE TABLE idempotency_keys (
+    token_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    app TEXT NOT NULL,
+    deployment_id TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (token_id, key)
+  );
+  `,
 ];
