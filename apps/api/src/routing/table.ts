@@ -8,7 +8,8 @@ export interface RouteSnapshot { version: number; routes: RouteEntry[] }
 const PROXY_TTL_MS = 60_000;
 
 export class RouteTable {
-  private version = 1;
+  // Starts from the clock so versions keep increasing across api restarts (proxies compare them).
+  private version = Date.now();
   private readonly routes = new Map<string, RouteEntry>();
   private readonly proxies = new Map<string, { acked: number; seen: number }>();
   private readonly events = new EventEmitter();
