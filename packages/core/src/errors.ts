@@ -33,6 +33,8 @@ export const ERRORS = {
   WEBHOOK_REPLAYED: { status: 409, message: 'This webhook delivery was already received.' },
   REPO_URL_NOT_ALLOWED: { status: 400, message: 'That repository URL is not allowed: use one of the schemes in DREAM_WEBHOOK_GIT_SCHEMES (https by default).' },
   FETCH_FAILED: { status: 502, message: 'Fetching the repository for the webhook failed.' },
+  BACKUP_INVALID: { status: 400, message: 'That is not a usable DreamNet backup: it is damaged, truncated, from a newer platform, or its encryption key is missing.' },
+  RESTORE_REFUSED: { status: 409, message: 'Restore is only allowed into a fresh install (no apps yet). Restore on a new install, or pass force to replace everything here.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
