@@ -83,48 +83,68 @@ http {
 `;
 }
 
-interface Figures { name: string; rps: number; p50: string; p99: string; errors: string }
+interface Figures { name: string; rps: number; p50: string; p99: string; errors: string; cpuUs: number }
 
-async function wrk(name: string, port: number): Promise<Figures> {
+/** CPU time (user+sys, µs) of a process and its children's threads: req/s on a shared box is noisy, CPU per request less so. */
+function cpuUs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch { /* not Linux, or gone */ }
+  }
+  return ticks * 10_000;
+}
+
+function childPids(pid: number): number[] {
+  try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
+}
+
+async function wrk(name: string, port: number, pids: number[]): Promise<Figures> {
   const args = ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', '-H', 'Host: bench.dream', `http://127.0.0.1:${port}/`];
   await run('wrk', ['-t1', '-c10', '-d2s', '-H', 'Host: bench.dream', `http://127.0.0.1:${port}/`]); // warm-up
+  const c0 = cpuUs(pids);
   const { stdout } = await run('wrk', args);
+  const total = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 'NaN');
+  const cpu = (cpuUs(pids) - c0) / total;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 'NaN');
   const p50 = /\s50%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
   const p99 = /\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
   const errors = [/Socket errors:[^\n]*/.exec(stdout)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(stdout)?.[0]].filter(Boolean).join('; ') || 'none';
-  return { name, rps, p50, p99, errors };
+  return { name, rps, p50, p99, errors, cpuUs: cpu };
 }
 
 async function main(): Promise<void> {
   const results: Figures[] = [];
   const upPort = await freePort();
-  start(process.execPath, ['--import', 'tsx', path.join(here, 'upstream.ts'), String(upPort)]);
+  const upstream = start(process.execPath, ['--import', 'tsx', path.join(here, 'upstream.ts'), String(upPort)]);
   await waitHttp(upPort, 'bench.dream');
-  results.push(await wrk('direct', upPort));
+  results.push(await wrk('direct', upPort, [upstream.pid!]));
 
   const proxyPort = await freePort();
-  start(process.execPath, ['--import', 'tsx', 'apps/proxy/src/main.ts'], {
+  const ours = start(process.execPath, ['--import', 'tsx', 'apps/proxy/src/main.ts'], {
     DREAM_DATA_DIR: path.join(tmp, 'data'), DREAM_API_URL: await fakeApi(upPort), DREAM_INTERNAL_TOKEN: TOKEN,
     DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(proxyPort), DREAM_LOG_LEVEL: 'warn',
   });
   await waitHttp(proxyPort, 'bench.dream');
-  results.push(await wrk('dream proxy', proxyPort));
+  results.push(await wrk('dream proxy', proxyPort, [ours.pid!]));
 
   const nginx = await run('which', ['nginx']).then((r) => r.stdout.trim(), () => '');
   if (nginx) {
     const ngPort = await freePort();
     fs.writeFileSync(path.join(tmp, 'nginx.conf'), nginxConf(ngPort, upPort));
-    start(nginx, ['-c', path.join(tmp, 'nginx.conf'), '-p', tmp]);
+    const master = start(nginx, ['-c', path.join(tmp, 'nginx.conf'), '-p', tmp]);
     await waitHttp(ngPort, 'bench.dream');
-    results.push(await wrk('nginx (1 worker)', ngPort));
+    results.push(await wrk('nginx (1 worker)', ngPort, [master.pid!, ...childPids(master.pid!)]));
   } else {
     console.log('nginx not installed: skipped (apt-get install -y nginx)');
   }
 
   console.log(`\nwrk -t2 -c${connections} -d${duration}s, ${os.cpus().length} CPUs, node ${process.version}`);
-  console.log('target'.padEnd(18), 'req/s'.padStart(10), 'p50'.padStart(10), 'p99'.padStart(10), '  errors');
-  for (const r of results) console.log(r.name.padEnd(18), r.rps.toFixed(0).padStart(10), r.p50.padStart(10), r.p99.padStart(10), ' ', r.errors);
+  console.log('CPU/req is the server process under test (for direct: the upstream itself).');
+  console.log('target'.padEnd(18), 'req/s'.padStart(10), 'p50'.padStart(10), 'p99'.padStart(10), 'CPU/req'.padStart(10), '  errors');
+  for (const r of results) console.log(r.name.padEnd(18), r.rps.toFixed(0).padStart(10), r.p50.padStart(10), r.p99.padStart(10), `${r.cpuUs.toFixed(0)}µs`.padStart(10), ' ', r.errors);
 }
 
 main()
