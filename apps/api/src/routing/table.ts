@@ -36,7 +36,8 @@ export class RouteTable {
   /** Long-poll: resolves with the snapshot once the version passes `since`, or after `waitMs`. */
   async poll(proxy: string, since: number, waitMs: number): Promise<RouteSnapshot> {
     this.seen(proxy);
-    if (since < this.version || waitMs <= 0) return this.snapshot();
+    // Any other version than ours (older, or from a previous api process) gets the table at once.
+    if (since !== this.version || waitMs <= 0) return this.snapshot();
     await new Promise<void>((resolve) => {
       const t = setTimeout(done, waitMs);
       function done() { clearTimeout(t); resolve(); }
