@@ -7,14 +7,21 @@ import { installAuth } from './auth/plugin.js';
 import { gitRoutes } from './git/http.js';
 import { hookRoutes } from './git/hook-routes.js';
 import { installErrorHandler } from './http/errors.js';
+import { adminRoutes } from './admin/routes.js';
 import { actionRoutes } from './routes/actions.js';
 import { appRoutes } from './routes/apps.js';
 import { configRoutes } from './routes/config.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { internalRoutes } from './routes/internal.js';
+import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
 import { releaseRoutes } from './routes/releases.js';
 import type { Services } from './services.js';
+import { metricsRoutes } from './metrics/route.js';
+import { tokenRoutes } from './tokens/routes.js';
+import { uploadRoutes } from './uploads/route.js';
+import { installNotifier } from './webhooks/notify.js';
+import { webhookRoutes } from './webhooks/routes.js';
 
 export interface RouteInfo { method: string; url: string; auth: string }
 
@@ -25,8 +32,8 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     routerOptions: { maxParamLength: 1000 },
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
-    // Client-sent X-Forwarded-* are not trusted: the api is reached directly or through our proxy.
-    trustProxy: false,
+    // Client-sent X-Forwarded-* are trusted only from the proxies DREAM_TRUSTED_PROXIES names.
+    trustProxy: s.config.trustedProxies ? s.config.trustedProxies.split(',').map((x) => x.trim()).filter(Boolean) : false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }) as unknown as FastifyInstance & { routeList: RouteInfo[] };
   app.routeList = [];
@@ -44,9 +51,11 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     },
   });
   installErrorHandler(app);
-  installAuth(app, { tokens: s.store.tokens, internalToken: s.internalToken, pushTokenApp: (t) => s.git.pushTokenApp(t) });
+  installAuth(app, { get tokens() { return s.store.tokens; }, // a getter: restore swaps the store's repositories
+    internalToken: s.internalToken, pushTokenApp: (t) => s.git.pushTokenApp(t), failuresPerMinute: s.config.authFailuresPerMinute });
+  installNotifier(s.store, s.log);
   app.addHook('onSend', async (req, reply) => { void reply.header('x-request-id', req.id); });
-  for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, gitRoutes, hookRoutes]) {
+  for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, logRoutes, gitRoutes, hookRoutes, adminRoutes]) {
     register(app, s);
   }
   return app;

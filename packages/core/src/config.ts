@@ -41,6 +41,15 @@ export const SETTINGS = {
   trustedProxies: { env: 'DREAM_TRUSTED_PROXIES', kind: 'string', default: '', doc: 'Comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is believed (default: none; the socket address counts).' },
   authFailuresPerMinute: { env: 'DREAM_AUTH_FAILURES_PER_MINUTE', kind: 'int', min: 1, default: '20', doc: 'Invalid tokens one client address may send per minute before getting 429.' },
   webhookGitSchemes: { env: 'DREAM_WEBHOOK_GIT_SCHEMES', kind: 'string', default: 'https', doc: 'URL schemes a git webhook may fetch from (comma-separated; e.g. https,ssh; file only for tests).' },
+  version: { env: 'DREAM_VERSION', kind: 'string', default: '', doc: 'Version string of this platform build (the image sets it); recorded in backups.' },
+  logMaxBytes: { env: 'DREAM_LOG_MAX_BYTES', kind: 'int', min: 65536, default: '67108864', doc: 'Stored log history per app (bytes, on disk); the oldest segments go first.' },
+  logMaxAgeHours: { env: 'DREAM_LOG_MAX_AGE_HOURS', kind: 'number', min: 0.001, default: '168', doc: 'Stored log history per app (hours).' },
+  logPollMs: { env: 'DREAM_LOG_POLL_MS', kind: 'int', min: 100, default: '1000', doc: 'How often the log collector looks for new or restarted replicas.' },
+  wsQueueBytes: { env: 'DREAM_WS_QUEUE_BYTES', kind: 'int', min: 16384, default: '1048576', doc: 'Bytes queued for one log client before it is told it lagged and closed.' },
+  wsPingMs: { env: 'DREAM_WS_PING_MS', kind: 'int', min: 100, default: '30000', doc: 'WebSocket ping interval; a client missing a pong is disconnected.' },
+  wsIdleMs: { env: 'DREAM_WS_IDLE_MS', kind: 'int', min: 1000, default: '3600000', doc: 'A log socket with no traffic for this long is closed.' },
+  wsTicketTtlMs: { env: 'DREAM_WS_TICKET_TTL_MS', kind: 'int', min: 1000, default: '30000', doc: 'Lifetime of a single-use WebSocket ticket for browsers.' },
+  shellIdleMs: { env: 'DREAM_SHELL_IDLE_MS', kind: 'int', min: 1000, default: '900000', doc: 'A shell or attached run with no input or output for this long is closed.' },
 } as const satisfies Record<string, Setting>;
 
 type Key = keyof typeof SETTINGS;
