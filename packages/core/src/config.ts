@@ -50,6 +50,16 @@ export const SETTINGS = {
   wsIdleMs: { env: 'DREAM_WS_IDLE_MS', kind: 'int', min: 1000, default: '3600000', doc: 'A log socket with no traffic for this long is closed.' },
   wsTicketTtlMs: { env: 'DREAM_WS_TICKET_TTL_MS', kind: 'int', min: 1000, default: '30000', doc: 'Lifetime of a single-use WebSocket ticket for browsers.' },
   shellIdleMs: { env: 'DREAM_SHELL_IDLE_MS', kind: 'int', min: 1000, default: '900000', doc: 'A shell or attached run with no input or output for this long is closed.' },
+  httpsPort: { env: 'DREAM_HTTPS_PORT', kind: 'port', default: '443', doc: 'Port the proxy serves apps on over HTTPS (0 = no HTTPS listener).' },
+  acmeDirectory: { env: 'DREAM_ACME_DIRECTORY', kind: 'url', default: 'https://acme-v02.api.letsencrypt.org/directory', doc: 'ACME directory for custom (public) domains; Let\'s Encrypt staging is https://acme-staging-v02.api.letsencrypt.org/directory.' },
+  acmeEmail: { env: 'DREAM_ACME_EMAIL', kind: 'string', default: '', doc: 'Contact e-mail registered with the ACME account (optional).' },
+  acmeEabKid: { env: 'DREAM_ACME_EAB_KID', kind: 'string', default: '', doc: 'External account binding key id, for CAs that require one.' },
+  acmeEabHmac: { env: 'DREAM_ACME_EAB_HMAC', kind: 'string', default: '', doc: 'External account binding HMAC key (base64url), with DREAM_ACME_EAB_KID.' },
+  acmeCaBundle: { env: 'DREAM_ACME_CA_BUNDLE', kind: 'string', default: '', doc: 'Extra PEM file of CA certificates trusted for the ACME directory\'s own HTTPS (e.g. a test CA).' },
+  dreamAcmeDirectory: { env: 'DREAM_DREAM_ACME_DIRECTORY', kind: 'url', default: '', doc: 'ACME directory for .dream names; empty = the platform\'s own CA issues them (see dream trust).' },
+  dnsHost: { env: 'DREAM_DNS_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the authoritative .dream DNS server listens on.' },
+  dnsPort: { env: 'DREAM_DNS_PORT', kind: 'port', default: '0', doc: 'UDP/TCP port of the authoritative .dream DNS server (0 = off; 53 to answer resolvers directly).' },
+  edgeAddress: { env: 'DREAM_EDGE_ADDRESS', kind: 'string', default: '127.0.0.1', doc: 'Addresses .dream names resolve to (comma-separated IPv4/IPv6; A and AAAA records).' },
 } as const satisfies Record<string, Setting>;
 
 type Key = keyof typeof SETTINGS;
