@@ -56,6 +56,10 @@ export interface LogQuery {
   follow?: boolean;
   tail?: number;
   since?: Date;
+  /** Only this replica (an `Inventory` id), whatever its release; it may have stopped. */
+  replicaId?: string;
+  /** Lines at or after this RFC 3339 time, nanosecond precision (resume after a restart). */
+  sinceAt?: string;
 }
 
 export interface LogLine {
@@ -63,6 +67,8 @@ export interface LogLine {
   replica: number;
   stream: 'stdout' | 'stderr';
   line: string;
+  /** The replica (`Inventory` id) that printed it, when the target knows. */
+  id?: string;
 }
 
 export interface ExecSession {
@@ -72,6 +78,25 @@ export interface ExecSession {
   resize(cols: number, rows: number): Promise<void>;
   /** Resolves with the exit code. */
   exit: Promise<number>;
+}
+
+/** A one-off container (`dream run`): the app's release image and config, a command, no traffic. */
+export interface RunSpec {
+  app: string;
+  image: string;
+  env: Record<string, string>;
+  /** argv, never a shell string. */
+  cmd: string[];
+  limits: Limits;
+  /** Started at once and left running (its output is read with logs); else created for `attach`. */
+  detach: boolean;
+}
+
+export interface RunHandle {
+  /** Names the run to logs({ replicaId }) and removeRun(). */
+  id: string;
+  /** argv of a local program that starts the run attached to the terminal it runs in (node-pty). */
+  attach: string[];
 }
 
 export interface Rollout {

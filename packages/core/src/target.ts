@@ -1,6 +1,6 @@
 // The Target contract (docs/target-contract.md). Every place an app can run implements it; the
 // services resolve a Target once per app and never branch on where it runs.
-import type { AppStatus, Endpoint, ExecSession, LogLine, LogQuery, ReleaseSpec, Rollout } from './model.js';
+import type { AppStatus, Endpoint, ExecSession, LogLine, LogQuery, ReleaseSpec, Rollout, RunHandle, RunSpec } from './model.js';
 
 export type TargetKind = 'docker-host' | 'kubernetes' | 'spot-vm' | 'fake';
 
@@ -38,4 +38,13 @@ export interface Target {
   prune(app: string, keepReleaseId: string | null): Promise<void>;
   /** Everything this target runs for the platform, for the reconciler to adopt or remove. */
   inventory(): Promise<Inventory[]>;
+  /**
+   * argv of a local program that runs `cmd` in a running replica (`replica`, else the first one)
+   * with a terminal: the api runs it in a pseudo-terminal (node-pty) for `dream shell`.
+   */
+  attachArgv?(app: string, cmd: string[], opts?: { replica?: number }): Promise<string[]>;
+  /** A one-off container from a release image (`dream run`). */
+  run?(spec: RunSpec): Promise<RunHandle>;
+  /** Removes a one-off container (stopping it first). Idempotent. */
+  removeRun?(id: string): Promise<void>;
 }

@@ -87,4 +87,20 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (token_id, key)
   );
   `,
+  // issue 4: audit of shells and one-off runs (apps/api/src/shell/audit.ts)
+  `
+  CREATE TABLE shell_sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    app TEXT NOT NULL,
+    token_id TEXT,
+    token_name TEXT,
+    target TEXT,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    exit_code INTEGER
+  );
+  CREATE INDEX shell_sessions_app ON shell_sessions (app, started_at);
+  `,
 ];

@@ -8,11 +8,20 @@ export interface LogSource {
   replica: number;
 }
 
+/** RFC 3339 (nanoseconds) → Docker's `since` "seconds.nanoseconds" (inclusive), or null. */
+export function dockerSince(at: string): string | null {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(at);
+  if (!m) return null;
+  const sec = Date.parse(`${m[1]}${m[3]}`) / 1000;
+  return Number.isFinite(sec) ? `${sec}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}` : null;
+}
+
 function logOpts(q: LogQuery) {
+  const exact = q.sinceAt ? dockerSince(q.sinceAt) : null;
   return {
     stdout: true, stderr: true, timestamps: true,
     ...(q.tail !== undefined ? { tail: q.tail } : {}),
-    ...(q.since ? { since: Math.floor(q.since.getTime() / 1000) } : {}),
+    ...(exact ? { since: exact } : q.since ? { since: Math.floor(q.since.getTime() / 1000) } : {}),
   };
 }
 
@@ -21,7 +30,7 @@ async function batch(docker: Dockerode, sources: LogSource[], q: LogQuery): Prom
   for (const s of sources) {
     const buf = await docker.getContainer(s.id).logs({ ...logOpts(q), follow: false });
     for (const { stream, line } of decodeAll(Buffer.isBuffer(buf) ? buf : Buffer.from(buf))) {
-      all.push({ ...splitTimestamp(line), replica: s.replica, stream });
+      all.push({ ...splitTimestamp(line), replica: s.replica, stream, id: s.id });
     }
   }
   all.sort((a, b) => (timeKey(a.at) < timeKey(b.at) ? -1 : timeKey(a.at) > timeKey(b.at) ? 1 : 0));
@@ -47,7 +56,7 @@ export async function* readLogs(docker: Dockerode, sources: LogSource[], q: LogQ
     stream.on('data', (chunk: Buffer) => {
       for (const f of frames.push(chunk)) {
         for (const line of lines[f.stream].push(f.payload.toString('utf8'))) {
-          queue.push({ ...splitTimestamp(line), replica: s.replica, stream: f.stream });
+          queue.push({ ...splitTimestamp(line), replica: s.replica, stream: f.stream, id: s.id });
         }
       }
       poke();

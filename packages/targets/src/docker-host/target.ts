@@ -1,14 +1,15 @@
 // Target on one Docker engine (the local one by default). Replicas are containers on one bridge
 // network, found again by labels, so a restarted api adopts what is running (idempotent by release).
 import type Dockerode from 'dockerode';
-import { DreamError, isDreamError, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
-  type LogLine, type LogQuery, type ReleaseSpec, type Rollout, type Target } from '@dreamnet/core';
+import { DreamError, LABEL, isDreamError, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
+  type LogLine, type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
 import { createOptions, STOP_GRACE_SEC } from './spec.js';
 import { replicaState } from './state.js';
 import { currentRelease, dockerError, ensureNetwork, isConflict, listReplicas, removeNow, stopAndRemove, type Replica } from './client.js';
 import { lastLines, waitHealthy } from './health.js';
 import { readLogs } from './logs.js';
 import { startExec } from './exec.js';
+import { dockerCli, runCreateOptions, runName } from './run.js';
 
 export interface TargetLog {
   info(obj: object, msg: string): void;
@@ -173,6 +174,10 @@ export class DockerHostTarget implements Target {
   }
 
   async *logs(app: string, opts: LogQuery): AsyncIterable<LogLine> {
+    if (opts.replicaId !== undefined) {
+      yield* readLogs(this.docker, [await this.oneSource(app, opts.replicaId)], opts);
+      return;
+    }
     const all = await listReplicas(this.docker, this.network, app);
     // Stopped replicas of the current release too: a crash's last words are what people look for.
     const releaseId = currentRelease(all, this.pending, SERVING) ?? currentRelease(all, this.pending, ANY);
@@ -192,6 +197,51 @@ export class DockerHostTarget implements Target {
     } catch (e) {
       throw dockerError(e, `run a command in ${app}`);
     }
+  }
+
+  /** A replica (or one-off run) of `app` by id; never another app's container. */
+  private async oneSource(app: string, id: string): Promise<{ id: string; replica: number }> {
+    const found = (await listReplicas(this.docker, this.network, app)).find((c) => c.id === id);
+    if (found) return { id, replica: found.replica };
+    const info = await this.docker.getContainer(id).inspect().catch(() => null);
+    const labels = info?.Config.Labels ?? {};
+    if (!info || labels[LABEL.app] !== app || labels[LABEL.kind] !== 'run') throw new DreamError('NOT_FOUND', `${app} has no replica or run ${id}.`);
+    return { id: info.Id, replica: 0 };
+  }
+
+  async attachArgv(app: string, cmd: string[], opts: { replica?: number } = {}): Promise<string[]> {
+    if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    const all = await listReplicas(this.docker, this.network, app);
+    const releaseId = currentRelease(all, this.pending, SERVING);
+    const running = all.filter((c) => c.state === 'running').sort((a, b) => a.replica - b.replica);
+    const pick = opts.replica !== undefined
+      ? running.find((c) => c.releaseId === releaseId && c.replica === opts.replica)
+      : running.find((c) => c.releaseId === releaseId) ?? running[0];
+    if (!pick) {
+      throw new DreamError('NO_RELEASE', opts.replica !== undefined ? `${app} has no running replica ${opts.replica}.` : `${app} has no running replica to open a shell in.`);
+    }
+    return dockerCli(this.socketPath(), 'exec', '-it', '-e', 'TERM=xterm-256color', pick.id, ...cmd);
+  }
+
+  async run(spec: RunSpec): Promise<RunHandle> {
+    if (!Array.isArray(spec.cmd) || spec.cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    await this.ensureNetwork();
+    const name = runName(spec.app);
+    try {
+      const c = await this.docker.createContainer(runCreateOptions(spec, name, this.network));
+      if (spec.detach) await c.start();
+      return { id: c.id, attach: dockerCli(this.socketPath(), 'start', '--attach', '--interactive', c.id) };
+    } catch (e) {
+      throw dockerError(e, `start a one-off container of ${spec.app} from ${spec.image}`);
+    }
+  }
+
+  async removeRun(id: string): Promise<void> {
+    await removeNow(this.docker, id).catch(() => {});
+  }
+
+  private socketPath(): string | undefined {
+    return (this.docker.modem as { socketPath?: string }).socketPath;
   }
 
   async remove(app: string): Promise<void> {

@@ -52,7 +52,9 @@ export class FakeTarget implements Target {
   onExec(handler: FakeExecHandler): void { this.execHandler = handler; }
   /** Append a line to a replica's log, as if the app printed it. */
   print(app: string, line: string, replica = 1, stream: 'stdout' | 'stderr' = 'stdout'): void {
-    const l = { app, at: new Date().toISOString(), replica, stream, line };
+    const rep = this.replicas.find((x) => x.app === app && x.replica === replica && x.releaseId === this.current.get(app))
+      ?? this.replicas.find((x) => x.app === app && x.replica === replica);
+    const l = { app, at: new Date().toISOString(), replica, stream, line, ...(rep ? { id: rep.id } : {}) };
     this.lines.push(l);
     this.events.emit('line', l);
   }
@@ -116,14 +118,16 @@ export class FakeTarget implements Target {
 
   async *logs(app: string, opts: LogQuery): AsyncIterable<LogLine> {
     const since = opts.since?.getTime() ?? 0;
-    let past = this.lines.filter((l) => l.app === app && Date.parse(l.at) >= since);
+    const mine = (l: LogLine & { app: string }) => l.app === app && (opts.replicaId === undefined || l.id === opts.replicaId)
+      && (opts.sinceAt === undefined || l.at >= opts.sinceAt);
+    let past = this.lines.filter((l) => mine(l) && Date.parse(l.at) >= since);
     if (opts.tail !== undefined) past = past.slice(Math.max(0, past.length - opts.tail));
     for (const { app: _a, ...l } of past) yield l;
     if (!opts.follow) return;
     const queue: LogLine[] = [];
     let wake: (() => void) | null = null;
     const onLine = (l: LogLine & { app: string }) => {
-      if (l.app !== app) return;
+      if (!mine(l)) return;
       const { app: _a, ...rest } = l;
       queue.push(rest);
       wake?.();

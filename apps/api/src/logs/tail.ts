@@ -1,0 +1,82 @@
+// One log client: history from disk in pages (never more than the queue limit in flight), then live
+// lines as they are stored. A client that falls behind by more than the queue limit is told where
+// to resume and closed, so a stalled reader costs bounded memory.
+import type { WebSocket } from 'ws';
+import type { LogStore } from './store.js';
+import type { LogRequest } from './query.js';
+import { matches, toMessage, type LogRecord } from './record.js';
+import { heartbeat } from './heartbeat.js';
+
+export interface TailLimits {
+  /** Bytes queued on one socket before it counts as lagging. */
+  queueBytes: number;
+  pingMs: number;
+  idleMs: number;
+}
+
+/** Where to start reading: after this cursor. */
+export function startCursor(store: LogStore, app: string, req: LogRequest): number {
+  const log = store.log(app);
+  let after = 0;
+  if (req.afterCursor !== undefined) after = req.afterCursor;
+  else if (req.sinceTime !== undefined) after = store.timeCursor(app, req.sinceTime);
+  if (req.tail !== undefined) after = Math.max(after, store.tailCursor(app, req.tail, req.filter));
+  return Math.min(after, log.last);
+}
+
+export function streamToSocket(ws: WebSocket, store: LogStore, app: string, req: LogRequest, limits: TailLimits): void {
+  const reader = store.log(app).reader(startCursor(store, app, req));
+  let sent = reader.position;
+  let unsubscribe: (() => void) | null = null;
+  let closed = false;
+  const stopBeat = heartbeat(ws, limits.pingMs, limits.idleMs);
+
+  const finish = (code: number, reason: string) => {
+    if (closed) return;
+    closed = true;
+    unsubscribe?.();
+    reader.close();
+    stopBeat();
+    ws.close(code, reason);
+    // A peer that never reads never answers the close handshake either.
+    setTimeout(() => ws.terminate(), 5000).unref();
+  };
+  ws.on('close', () => { closed = true; unsubscribe?.(); reader.close(); stopBeat(); });
+
+  const send = (r: LogRecord) => {
+    ws.send(JSON.stringify(toMessage(r)));
+    sent = r.cursor;
+  };
+
+  const live = (records: LogRecord[]) => {
+    for (const r of records) {
+      if (closed) return;
+      if (!matches(r, req.filter)) continue;
+      if (ws.bufferedAmount > limits.queueBytes) {
+        ws.send(JSON.stringify({ type: 'lagged', resumeFrom: sent }));
+        return finish(4008, 'lagged');
+      }
+      send(r);
+    }
+  };
+
+  const pump = () => {
+    if (closed) return;
+    // History pages go out only while the socket drains; nothing piles up in memory.
+    while (ws.bufferedAmount < limits.queueBytes / 2) {
+      const page = reader.next(1000);
+      if (page.length === 0) {
+        // Caught up, in the same turn as the last read: no line can slip between disk and live.
+        if (!req.follow) return finish(1000, 'end of history');
+        sent = Math.max(sent, reader.position);
+        reader.close();
+        unsubscribe = store.subscribe(app, live);
+        return;
+      }
+      for (const r of page) if (matches(r, req.filter)) send(r);
+      sent = Math.max(sent, reader.position);
+    }
+    setTimeout(pump, 5);
+  };
+  pump();
+}

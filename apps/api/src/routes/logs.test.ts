@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { AddressInfo } from 'node:net';
+import { source, testApi } from '../test-support.js';
+
+type T = Awaited<ReturnType<typeof testApi>>;
+const opened: T[] = [];
+afterEach(async () => { for (const t of opened.splice(0)) await t.app.close(); });
+
+async function listening() {
+  const t = await testApi();
+  opened.push(t);
+  await t.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  return { t, base };
+}
+
+/** Opens a socket; resolves with the HTTP status of a refusal, or 101 and the socket. */
+function connect(url: string, headers: Record<string, string> = {}): Promise<{ status: number; ws?: WebSocket; body?: string }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => resolve({ status: 101, ws }));
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.on('error', () => resolve({ status: 0 }));
+  });
+}
+
+function collect(ws: WebSocket, n: number): Promise<Array<Record<string, unknown>>> {
+  const got: Array<Record<string, unknown>> = [];
+  return new Promise((resolve) => {
+    ws.on('message', (d) => { got.push(JSON.parse(String(d))); if (got.length === n) resolve(got); });
+    ws.on('close', () => resolve(got));
+  });
+}
+
+const until = async (fn: () => boolean | Promise<boolean>) => { for (let i = 0; i < 100 && !(await fn()); i++) await new Promise((r) => setTimeout(r, 50)); };
+
+describe('log routes', () => {
+  it('stores runtime and build lines with growing cursors, masks secrets, and serves them as NDJSON', async () => {
+    const { t } = await listening();
+    t.store.apps.create('one', 'main');
+    t.store.config.apply('one', { API_KEY: 'sekret-value-123' }, []);
+    const build = t.builder.build.bind(t.builder);
+    t.builder.build = async (req) => { req.onLine('using sekret-value-123 here'); return build(req); };
+    await t.deployer.deploySource('one', { context: source(), description: 'test' }, () => {});
+    for (let i = 1; i <= 5; i++) t.target.print('one', `line ${i}`);
+    const get = async () => (await t.app.inject({ method: 'GET', url: '/v1/apps/one/logs?format=ndjson', headers: t.auth })).body.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    await until(async () => (await get()).some((r) => r.line === 'line 5'));
+    const recs = await get();
+    expect(recs.filter((r) => r.source === 'runtime').map((r) => r.line)).toContain('line 5');
+    expect(recs.filter((r) => r.source === 'build').map((r) => r.line)).toContain('       using **** here');
+    expect(JSON.stringify(recs)).not.toContain('sekret-value-123');
+    const cursors = recs.map((r) => r.cursor);
+    expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
+    expect(new Set(cursors).size).toBe(cursors.length);
+    const runtime = (await t.app.inject({ method: 'GET', url: '/v1/apps/one/logs?source=runtime&tail=2', headers: t.auth })).body.trim().split('\n').map((l) => JSON.parse(l).line);
+    expect(runtime).toEqual(['line 4', 'line 5']);
+  });
+
+  it('follows over a WebSocket and resumes after the last cursor with every later line exactly once', async () => {
+    const { t, base } = await listening();
+    t.store.apps.create('one', 'main');
+    await t.deployer.deploySource('one', { context: source(), description: 'test' }, () => {});
+    const a = await connect(`ws://${base}/v1/apps/one/logs?follow=1&source=runtime`, t.auth);
+    expect(a.status).toBe(101);
+    const first = collect(a.ws!, 4);
+    for (let i = 1; i <= 3; i++) t.target.print('one', `n${i}`);
+    const got = await first;
+    a.ws!.close();
+    const last = got.at(-1)!.cursor as number;
+    for (let i = 4; i <= 6; i++) t.target.print('one', `n${i}`);
+    const b = await connect(`ws://${base}/v1/apps/one/logs?follow=1&source=runtime&since=${last}`, t.auth);
+    const rest = await collect(b.ws!, 3);
+    b.ws!.close();
+    expect([...got, ...rest].map((r) => r.line).filter((l) => String(l).startsWith('n'))).toEqual(['n1', 'n2', 'n3', 'n4', 'n5', 'n6']);
+  });
+
+  it('refuses every socket route before the upgrade: no token, wrong token, another app, read scope for a shell, reused/other-app tickets', async () => {
+    const { t, base } = await listening();
+    t.store.apps.create('one', 'main');
+    t.store.apps.create('two', 'main');
+    const other = t.store.tokens.create('two-only', 'deploy', ['two']).token;
+    const reader = t.store.tokens.create('reader', 'read', ['one']).token;
+    const sockets = t.app.routeList.filter((r) => r.method === 'GET' && /\/(logs|shell|run)$/.test(r.url) && !r.url.includes('deployments'));
+    expect(sockets.map((r) => r.url).sort()).toEqual(['/v1/apps/:app/logs', '/v1/apps/:app/run', '/v1/apps/:app/shell']);
+    for (const r of sockets) {
+      const url = `ws://${base}${r.url.replace(':app', 'one')}?cmd=true`;
+      expect((await connect(url)).status, r.url).toBe(401);
+      expect((await connect(url, { authorization: 'Bearer wrong' })).status, r.url).toBe(401);
+      expect((await connect(url, { authorization: `Bearer ${other}` })).status, r.url).toBe(403);
+      if (!r.url.endsWith('/logs')) expect((await connect(url, { authorization: `Bearer ${reader}` })).status, r.url).toBe(403);
+    }
+    const ticket = async (app: string, token = t.admin) => (await t.app.inject({ method: 'POST', url: `/v1/apps/${app}/tickets`, headers: { authorization: `Bearer ${token}` } })).json().ticket as string;
+    const tk = await ticket('one');
+    const ok = await connect(`ws://${base}/v1/apps/one/logs?ticket=${tk}`);
+    expect(ok.status).toBe(101);
+    ok.ws!.close();
+    expect((await connect(`ws://${base}/v1/apps/one/logs?ticket=${tk}`)).status).toBe(401);
+    const tk2 = await ticket('two');
+    expect((await connect(`ws://${base}/v1/apps/one/logs?ticket=${tk2}`)).status).toBe(401);
+    const tk3 = await ticket('one', reader);
+    expect((await connect(`ws://${base}/v1/apps/one/shell?ticket=${tk3}`)).status).toBe(403);
+    const denied = await t.app.inject({ method: 'POST', url: '/v1/apps/two/tickets', headers: { authorization: `Bearer ${reader}` } });
+    expect(denied.statusCode).toBe(403);
+  });
+});
