@@ -55,7 +55,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     internalToken: s.internalToken, pushTokenApp: (t) => s.git.pushTokenApp(t), failuresPerMinute: s.config.authFailuresPerMinute });
   installNotifier(s.store, s.log);
   app.addHook('onSend', async (req, reply) => { void reply.header('x-request-id', req.id); });
-  for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, logRoutes, gitRoutes, hookRoutes, adminRoutes]) {
+  for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, logRoutes, gitRoutes, hookRoutes, adminRoutes, uploadRoutes, tokenRoutes, webhookRoutes, metricsRoutes]) {
     register(app, s);
   }
   return app;

@@ -38,9 +38,10 @@ export class RecordingTarget extends FakeTarget {
   runningSpec(app: string): ReleaseSpec | undefined { return this.specs.get(app); }
 }
 
-export async function testApi() {
+export async function testApi(env: Record<string, string> = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-api-test-'));
-  const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_TARGET: 'fake', DREAM_LOG_LEVEL: 'silent', DREAM_HTTP_PORT: '8080' });
+  // Route-enumerating tests send many wrong tokens from one address: no auth rate limit unless asked.
+  const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_TARGET: 'fake', DREAM_LOG_LEVEL: 'silent', DREAM_HTTP_PORT: '8080', DREAM_AUTH_FAILURES_PER_MINUTE: '1000000', ...env });
   const store = openStore(':memory:', new Sealer(crypto.randomBytes(32)));
   const target = new RecordingTarget();
   const builder = new StubBuilder();

@@ -4,10 +4,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DreamError, assertAppName, safeEqual } from '@dreamnet/core';
 import type { Scope, TokenRow, TokensRepo } from '../db/index.js';
 
-export type AuthMode = 'public' | 'internal' | 'push' | 'user';
+import { FailureLimiter } from './limiter.js';
+
+/** 'webhook' routes authenticate each delivery by its signature, in the route (see webhooks/). */
+export type AuthMode = 'public' | 'internal' | 'push' | 'user' | 'webhook';
 declare module 'fastify' {
   interface FastifyContextConfig { auth?: AuthMode; scope?: Scope }
   interface FastifyRequest { token?: TokenRow; pushApp?: string }
+  interface FastifyInstance { authFailures: FailureLimiter }
 }
 
 const RANK: Record<Scope, number> = { read: 1, deploy: 2, admin: 3 };
@@ -32,26 +36,35 @@ export function authorize(token: TokenRow, app: string | undefined, scope: Scope
   if (app && token.apps && !token.apps.includes(app)) throw new DreamError('FORBIDDEN', `This token may not access app "${app}".`);
 }
 
-export function installAuth(app: FastifyInstance, deps: { tokens: TokensRepo; internalToken: string; pushTokenApp: (token: string) => string | undefined }): void {
+export function installAuth(app: FastifyInstance, deps: { tokens: TokensRepo; internalToken: string; pushTokenApp: (token: string) => string | undefined; failuresPerMinute?: number }): void {
+  // req.ip is the socket address unless DREAM_TRUSTED_PROXIES names the peer (fastify trustProxy).
+  const limiter = new FailureLimiter(deps.failuresPerMinute ?? 20);
+  app.decorate('authFailures', limiter);
+  const invalid = (req: FastifyRequest) => { limiter.fail(req.ip); return new DreamError('UNAUTHENTICATED'); };
   app.addHook('onRequest', async (req, reply) => {
     const cfg = req.routeOptions.config ?? {};
     const mode: AuthMode = cfg.auth ?? 'user';
     if (mode === 'public' || !req.routeOptions.url) return;
+    // Machine routes (proxy, git hooks) are not blocked: a noisy neighbour on loopback must not cut
+    // the proxy off from its routes; their tokens are 256-bit random, beyond guessing anyway.
+    if ((mode === 'user' || mode === 'webhook') && limiter.blocked(req.ip)) throw new DreamError('RATE_LIMITED');
+    if (mode === 'webhook') return;
     // git asks for credentials only after a 401 that carries a Basic challenge.
     if (req.url.startsWith('/git/')) void reply.header('www-authenticate', 'Basic realm="DreamNet", charset="UTF-8"');
     const presented = presentedToken(req);
+    // No credentials at all is how git starts every push; only wrong ones count as failures.
     if (!presented) throw new DreamError('UNAUTHENTICATED');
     if (mode === 'internal') {
-      if (!safeEqual(presented, deps.internalToken)) throw new DreamError('UNAUTHENTICATED');
+      if (!safeEqual(presented, deps.internalToken)) throw invalid(req);
       return;
     }
     if (mode === 'push') {
       req.pushApp = deps.pushTokenApp(presented);
-      if (!req.pushApp) throw new DreamError('UNAUTHENTICATED');
+      if (!req.pushApp) throw invalid(req);
       return;
     }
     const token = deps.tokens.verify(presented);
-    if (!token) throw new DreamError('UNAUTHENTICATED');
+    if (!token) throw invalid(req);
     req.token = token;
     const appName = appParam(req);
     authorize(token, appName, cfg.scope ?? (req.method === 'GET' ? 'read' : 'deploy'));

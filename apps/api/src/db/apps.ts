@@ -40,6 +40,14 @@ export class AppsRepo {
     return this.db.prepare('SELECT * FROM apps ORDER BY name').all() as AppRow[];
   }
 
+  /** Up to `limit` apps after `after` by name, limited to `only` when the token names apps. */
+  page(after: string | undefined, limit: number, only: string[] | null): AppRow[] {
+    const filter = only ? ` AND name IN (SELECT value FROM json_each(?))` : '';
+    const args: unknown[] = [after ?? ''];
+    if (only) args.push(JSON.stringify(only));
+    return this.db.prepare(`SELECT * FROM apps WHERE name > ?${filter} ORDER BY name LIMIT ?`).all(...args, limit) as AppRow[];
+  }
+
   update(name: string, fields: Partial<Pick<AppRow, 'deploy_branch' | 'replicas' | 'health_path' | 'current_release_id'>>): AppRow {
     const keys = Object.keys(fields) as (keyof typeof fields)[];
     if (keys.length) {

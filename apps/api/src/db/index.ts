@@ -5,6 +5,8 @@ import { DeploymentsRepo } from './deployments.js';
 import { openDb, type Db } from './open.js';
 import { ReleasesRepo } from './releases.js';
 import { TokensRepo } from './tokens.js';
+import { IdempotencyRepo } from '../idempotency/repo.js';
+import { HooksRepo } from '../webhooks/repo.js';
 
 export interface Store {
   db: Db;
@@ -13,6 +15,8 @@ export interface Store {
   releases: ReleasesRepo;
   deployments: DeploymentsRepo;
   tokens: TokensRepo;
+  idempotency: IdempotencyRepo;
+  hooks: HooksRepo;
 }
 
 export function openStore(file: string, sealer: Sealer): Store {
@@ -24,6 +28,8 @@ export function openStore(file: string, sealer: Sealer): Store {
     releases: new ReleasesRepo(db, sealer),
     deployments: new DeploymentsRepo(db),
     tokens: new TokensRepo(db),
+    idempotency: new IdempotencyRepo(db),
+    hooks: new HooksRepo(db, sealer),
   };
 }
 

@@ -53,6 +53,11 @@ export class ReleasesRepo {
     return (this.db.prepare('SELECT * FROM releases WHERE app = ? ORDER BY version DESC').all(app) as Row[]).map(toRelease);
   }
 
+  /** Up to `limit` releases older than version `before`, newest first. */
+  page(app: string, before: number | undefined, limit: number): Release[] {
+    return (this.db.prepare('SELECT * FROM releases WHERE app = ? AND version < ? ORDER BY version DESC LIMIT ?').all(app, before ?? Number.MAX_SAFE_INTEGER, limit) as Row[]).map(toRelease);
+  }
+
   /** The release's config snapshot, decrypted, for the target only. */
   config(app: string, id: string): Record<string, string> {
     const r = this.db.prepare('SELECT config_sealed FROM releases WHERE app = ? AND id = ?').get(app, id) as { config_sealed: string } | undefined;

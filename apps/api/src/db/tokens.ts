@@ -24,6 +24,17 @@ export class TokensRepo {
     return row;
   }
 
+  /** Up to `limit` tokens after row `after`, oldest first (never hashes). */
+  page(after: number | undefined, limit: number): (TokenRow & { seq: number })[] {
+    const rows = this.db.prepare('SELECT rowid AS seq, id, name, scope, apps, created_at, last_used_at FROM tokens WHERE rowid > ? ORDER BY rowid LIMIT ?').all(after ?? 0, limit) as { seq: number; id: string; name: string; scope: Scope; apps: string | null; created_at: string; last_used_at: string | null }[];
+    return rows.map((r) => ({ seq: r.seq, id: r.id, name: r.name, scope: r.scope, apps: r.apps ? (JSON.parse(r.apps) as string[]) : null, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+  }
+
+  /** Deletes the token (it stops working at once); false when there is none with that id. */
+  revoke(id: string): boolean {
+    return this.db.prepare('DELETE FROM tokens WHERE id = ?').run(id).changes === 1;
+  }
+
   count(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM tokens').get() as { n: number }).n;
   }

@@ -3,6 +3,7 @@ import { assertAppName, assertBranchName } from '@dreamnet/core';
 import { AppParams, CreateApp, PatchApp } from '../http/schemas.js';
 import { presentApp } from '../http/present.js';
 import type { Services } from '../services.js';
+import { PageQuery, decodeCursor, limitOf, toPage, type PageParams } from '../pagination/cursor.js';
 
 export function appRoutes(app: FastifyInstance, s: Services): void {
   app.post<{ Body: { name: string; deployBranch?: string } }>('/v1/apps', { schema: { tags: ['apps'], summary: 'Create an app', body: CreateApp } }, async (req, reply) => {
@@ -13,9 +14,10 @@ export function appRoutes(app: FastifyInstance, s: Services): void {
     return reply.status(201).send(presentApp(s, row));
   });
 
-  app.get('/v1/apps', { schema: { tags: ['apps'], summary: 'List apps' } }, async (req) => {
-    const rows = s.store.apps.list().filter((r) => !req.token?.apps || req.token.apps.includes(r.name));
-    return { items: rows.map((r) => presentApp(s, r, s.reconciler.lastStatus.get(r.name))) };
+  app.get<{ Querystring: PageParams }>('/v1/apps', { schema: { tags: ['apps'], summary: 'List apps (by name, paginated)', querystring: PageQuery } }, async (req) => {
+    const limit = limitOf(req.query);
+    const rows = s.store.apps.page(decodeCursor<string>(req.query.cursor, 'string'), limit + 1, req.token?.apps ?? null);
+    return toPage(rows, limit, (r) => r.name, (r) => presentApp(s, r, s.reconciler.lastStatus.get(r.name)));
   });
 
   app.get<{ Params: { app: string } }>('/v1/apps/:app', { schema: { tags: ['apps'], summary: 'Get an app with its live status', params: AppParams } }, async (req) => {

@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { DreamError } from '@dreamnet/core';
 import { AppParams, Rollback } from '../http/schemas.js';
 import type { Services } from '../services.js';
+import { PageQuery, decodeCursor, limitOf, toPage, type PageParams } from '../pagination/cursor.js';
 
 export function releaseRoutes(app: FastifyInstance, s: Services): void {
-  app.get<{ Params: { app: string } }>('/v1/apps/:app/releases', { schema: { tags: ['releases'], summary: 'List releases, newest first', params: AppParams } }, async (req) => {
+  app.get<{ Params: { app: string }; Querystring: PageParams }>('/v1/apps/:app/releases', { schema: { tags: ['releases'], summary: 'List releases, newest first (paginated)', params: AppParams, querystring: PageQuery } }, async (req) => {
     s.store.apps.get(req.params.app);
-    return { items: s.store.releases.list(req.params.app) };
+    const limit = limitOf(req.query);
+    return toPage(s.store.releases.page(req.params.app, decodeCursor<number>(req.query.cursor, 'number'), limit + 1), limit, (r) => r.version, (r) => r);
   });
 
   // A rollback is a new release equal to release N: its image and its config (which also becomes
