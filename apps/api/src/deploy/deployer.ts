@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { DreamError, isDreamError } from '@dreamnet/core';
 import type { AppRow, Deployment, Release } from '../db/index.js';
 import { appHosts, releaseSpec } from './spec.js';
+import { secretMasker } from '../logs/mask.js';
 import type { DeployDeps, Progress } from './types.js';
 
 export interface SourceDeploy {
@@ -37,7 +38,7 @@ export class Deployer {
     const dep = store.deployments.create(appName, src.description);
     src.onQueued?.(dep);
     return this.serial(appName, async () => {
-      const log = this.logger(dep.id, out);
+      const log = this.logger(appName, dep.id, out);
       let release: Release;
       try {
         store.deployments.transition(dep.id, 'building', 'build started');
@@ -58,7 +59,7 @@ export class Deployer {
     return this.serial(appName, async () => {
       const release = store.releases.create({ app: appName, image: base.image, imageId: base.imageId, kind: base.kind, gitSha: base.gitSha, description, config });
       const dep = store.deployments.create(appName, description, release.id);
-      const deployment = await this.rollout(appName, release, dep.id, this.logger(dep.id, out));
+      const deployment = await this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out));
       return { deployment, release };
     });
   }
@@ -71,7 +72,7 @@ export class Deployer {
       if (!app.current_release_id) throw new DreamError('NO_RELEASE');
       const release = store.releases.get(appName, app.current_release_id);
       const dep = store.deployments.create(appName, description, release.id);
-      return this.rollout(appName, release, dep.id, this.logger(dep.id, out));
+      return this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out));
     });
   }
 
@@ -120,9 +121,15 @@ export class Deployer {
     return this.deps.store.deployments.get(appName, depId);
   }
 
-  private logger(depId: string, out: Progress): Progress {
-    return (line) => {
+  /** Build and deploy output, secrets masked, also goes to these (the app's log store). */
+  readonly lineListeners: Array<(app: string, depId: string, line: string) => void> = [];
+
+  private logger(appName: string, depId: string, out: Progress): Progress {
+    const mask = secretMasker(Object.values(this.deps.store.config.values(appName)));
+    return (raw) => {
+      const line = mask(raw);
       this.deps.store.deployments.appendLog(depId, line + '\n');
+      for (const l of this.lineListeners) l(appName, depId, line);
       out(line);
     };
   }
