@@ -9,6 +9,10 @@ export interface Flags {
   token?: string;
   branch?: string;
   confirm?: string;
+  out?: string;
+  'key-file'?: string;
+  'without-key'?: boolean;
+  replace?: boolean;
 }
 
 export interface Parsed {

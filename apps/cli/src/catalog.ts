@@ -1,8 +1,8 @@
 // Every command the CLI knows: its words, arguments, own flags and one-line summary. Pure data, so
 // the parser, the help text and the README all agree.
 
-export type ValueFlag = 'url' | 'token' | 'branch' | 'confirm';
-export type BoolFlag = 'json' | 'help';
+export type ValueFlag = 'url' | 'token' | 'branch' | 'confirm' | 'out' | 'key-file';
+export type BoolFlag = 'json' | 'help' | 'without-key' | 'replace';
 export type FlagName = ValueFlag | BoolFlag;
 
 export interface CommandSpec {
@@ -13,12 +13,12 @@ export interface CommandSpec {
   /** Optional trailing arguments (placeholders only, for the usage line). */
   optional?: string[];
   /** Flags beyond the global ones. */
-  flags: ValueFlag[];
+  flags: FlagName[];
   summary: string;
 }
 
-export const VALUE_FLAGS: readonly ValueFlag[] = ['url', 'token', 'branch', 'confirm'];
-export const BOOL_FLAGS: readonly BoolFlag[] = ['json', 'help'];
+export const VALUE_FLAGS: readonly ValueFlag[] = ['url', 'token', 'branch', 'confirm', 'out', 'key-file'];
+export const BOOL_FLAGS: readonly BoolFlag[] = ['json', 'help', 'without-key', 'replace'];
 /** Accepted by every command. */
 export const GLOBAL_FLAGS: readonly FlagName[] = ['json', 'url', 'token', 'help'];
 
@@ -44,6 +44,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'restart', args: ['APP'], flags: [], summary: 'Restart every replica of an app.' },
   { name: 'url', args: ['APP'], flags: [], summary: 'Print the URL of an app.' },
   { name: 'open', args: ['APP'], flags: [], summary: 'Print the URL of an app and open it in a browser.' },
+  { name: 'admin backup', args: [], flags: ['out', 'without-key'], summary: 'Download a backup of the whole platform into one file (--out FILE; --without-key leaves the encryption key out).' },
+  { name: 'admin restore', args: ['FILE'], flags: ['key-file', 'replace'], summary: 'Restore a backup into a fresh install (--key-file K for a backup made --without-key; --replace replaces existing apps).' },
   { name: 'help', args: [], optional: ['COMMAND…'], flags: [], summary: 'Show help for all commands or one.' },
 ];
 
@@ -54,6 +56,6 @@ export function findSpec(name: string): CommandSpec | undefined {
 /** "dream apps create NAME [--branch B]" */
 export function usageLine(spec: CommandSpec): string {
   const parts = ['dream', spec.name, ...spec.args, ...(spec.optional ?? []).map((a) => `[${a}]`)];
-  for (const f of spec.flags) parts.push(f === 'confirm' ? '--confirm NAME' : `[--${f} ${f.toUpperCase().slice(0, 1)}]`);
+  for (const f of spec.flags) parts.push(f === 'confirm' ? '--confirm NAME' : (BOOL_FLAGS as readonly string[]).includes(f) ? `[--${f}]` : `[--${f} ${f.toUpperCase().slice(0, 1)}]`);
   return parts.join(' ');
 }

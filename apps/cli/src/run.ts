@@ -4,6 +4,7 @@ import { configPath, readCredentials, resolveSettings } from './config-file.js';
 import { makeContext, type Handler, type Io } from './context.js';
 import { ApiError, CliError } from './errors.js';
 import { helpText } from './help.js';
+import { adminCommands } from './commands/admin.js';
 import { appsCommands } from './commands/apps.js';
 import { authCommands } from './commands/auth.js';
 import { configCommands } from './commands/config.js';
@@ -11,7 +12,7 @@ import { opsCommands } from './commands/ops.js';
 import { releaseCommands } from './commands/releases.js';
 
 export const HANDLERS: Record<string, Handler> = {
-  ...authCommands, ...appsCommands, ...configCommands, ...releaseCommands, ...opsCommands,
+  ...authCommands, ...appsCommands, ...configCommands, ...releaseCommands, ...opsCommands, ...adminCommands,
 };
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {

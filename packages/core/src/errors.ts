@@ -34,7 +34,7 @@ export const ERRORS = {
   REPO_URL_NOT_ALLOWED: { status: 400, message: 'That repository URL is not allowed: use one of the schemes in DREAM_WEBHOOK_GIT_SCHEMES (https by default).' },
   FETCH_FAILED: { status: 502, message: 'Fetching the repository for the webhook failed.' },
   BACKUP_INVALID: { status: 400, message: 'That is not a usable DreamNet backup: it is damaged, truncated, from a newer platform, or its encryption key is missing.' },
-  RESTORE_REFUSED: { status: 409, message: 'Restore is only allowed into a fresh install (no apps yet). Restore on a new install, or pass force to replace everything here.' },
+  RESTORE_REFUSED: { status: 409, message: 'Restore is only allowed into a fresh install (no apps yet). Restore on a new install, or pass --replace to replace everything here.' },
   DOMAIN_INVALID: { status: 400, message: 'Domain names must be lowercase, at most 253 characters, made of labels (a-z, 0-9, inner hyphens) separated by single dots, with no wildcard and not an IP address.' },
   DOMAIN_RESERVED: { status: 409, message: 'Names under .dream (and the platform\'s own domain) are given to apps automatically: every app is already served at <app>.dream.' },
   DOMAIN_TAKEN: { status: 409, message: 'That domain already belongs to another app. Remove it there first with `dream domains remove`.' },

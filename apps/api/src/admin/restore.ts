@@ -27,7 +27,7 @@ export async function stageBackup(input: Readable, dataDir: string, migrations: 
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = []; let size = 0;
-      stream.on('data', (c: Buffer) => { size += c.length; if (size > MAX_ENTRY) stream.destroy(new Error('backup entry too large')); else chunks.push(c); });
+      stream.on('data', (c: unknown) => { if (!Buffer.isBuffer(c)) return; size += c.length; if (size > MAX_ENTRY) stream.destroy(new Error('backup entry too large')); else chunks.push(c); });
       stream.on('error', (e) => next(e));
       stream.on('end', () => {
         try {

@@ -28,7 +28,10 @@ export function adminRoutes(app: FastifyInstance, s: Services): void {
 
   app.register(async (scope) => {
     // The archive arrives as a stream; it is verified while it is read, never buffered whole.
-    scope.addContentTypeParser(['application/gzip', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+    // (Another route may have registered the same raw parser already; it does the same.)
+    for (const type of ['application/gzip', 'application/octet-stream']) {
+      if (!scope.hasContentTypeParser(type)) scope.addContentTypeParser(type, (_req, payload, done) => done(null, payload));
+    }
     scope.post<{ Querystring: { force?: boolean }; Body: Readable }>('/v1/admin/restore', {
       schema: { tags: ['admin'], summary: 'Restore a backup archive into this install (fresh installs only unless force)', querystring: { type: 'object', properties: { force: { type: 'boolean' } }, additionalProperties: false } },
       config: { scope: 'admin' },

@@ -23,7 +23,7 @@ let restoring = false;
 export async function restore(s: Services, input: Readable, o: { force: boolean; key?: string }): Promise<RestoreResult> {
   if (restoring) throw new DreamError('RESTORE_REFUSED', 'A restore is already running.');
   const existing = s.store.apps.list().map((a) => a.name);
-  if (existing.length > 0 && !o.force) throw new DreamError('RESTORE_REFUSED', `This install already has apps (${existing.slice(0, 5).join(', ')}). Restore into a fresh install, or pass --force to replace them.`);
+  if (existing.length > 0 && !o.force) throw new DreamError('RESTORE_REFUSED', `This install already has apps (${existing.slice(0, 5).join(', ')}). Restore into a fresh install, or pass --replace (CLI) / ?force=true to replace them.`);
   restoring = true;
   try {
     let staged;
