@@ -60,6 +60,8 @@ export const SETTINGS = {
   dnsHost: { env: 'DREAM_DNS_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the authoritative .dream DNS server listens on.' },
   dnsPort: { env: 'DREAM_DNS_PORT', kind: 'port', default: '0', doc: 'UDP/TCP port of the authoritative .dream DNS server (0 = off; 53 to answer resolvers directly).' },
   edgeAddress: { env: 'DREAM_EDGE_ADDRESS', kind: 'string', default: '127.0.0.1', doc: 'Addresses .dream names resolve to (comma-separated IPv4/IPv6; A and AAAA records).' },
+  accessLog: { env: 'DREAM_ACCESS_LOG', kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'Proxy access log on stdout: one line per request (method, host, path, status, bytes, duration, upstream, request id).' },
+  proxyWorkers: { env: 'DREAM_PROXY_WORKERS', kind: 'int', min: 0, default: '0', doc: 'Proxy worker processes (0 = one per CPU core; 1 = a single process, no cluster).' },
 } as const satisfies Record<string, Setting>;
 
 type Key = keyof typeof SETTINGS;
