@@ -103,4 +103,23 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX shell_sessions_app ON shell_sessions (app, started_at);
   `,
+  // issue 3: custom domains (one app each; cascade with the app) and the certificate status proxies report
+  `
+  CREATE TABLE domains (
+    host TEXT PRIMARY KEY,
+    app TEXT NOT NULL REFERENCES apps(name) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX domains_app ON domains (app);
+  CREATE TABLE cert_status (
+    host TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    issuer TEXT,
+    not_after TEXT,
+    error TEXT,
+    next_attempt_at TEXT,
+    proxy TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];
