@@ -19,6 +19,10 @@ async function listening() {
 function connect(url: string, headers: Record<string, string> = {}): Promise<{ status: number; ws?: WebSocket; body?: string }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
+    // Messages can arrive in the same chunk as the 101: keep them until collect() asks.
+    const early: unknown[] = [];
+    ws.on('message', (d) => early.push(JSON.parse(String(d))));
+    (ws as WebSocket & { early: unknown[] }).early = early;
     ws.on('open', () => resolve({ status: 101, ws }));
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
@@ -30,10 +34,12 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<{ s
 }
 
 function collect(ws: WebSocket, n: number): Promise<Array<Record<string, unknown>>> {
-  const got: Array<Record<string, unknown>> = [];
+  const got = (ws as WebSocket & { early: Array<Record<string, unknown>> }).early;
   return new Promise((resolve) => {
-    ws.on('message', (d) => { got.push(JSON.parse(String(d))); if (got.length === n) resolve(got); });
+    const check = () => { if (got.length >= n) resolve(got.slice(0, n)); };
+    ws.on('message', check);
     ws.on('close', () => resolve(got));
+    check();
   });
 }
 
