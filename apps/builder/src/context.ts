@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DreamError } from '@dreamnet/core';
 import { DETECT_FILES, detect, type BuildPlan, type SourceInfo } from './detect.js';
+import { HINT_FILE } from './hint.js';
 import { DEFAULT_DOCKERIGNORE, GENERATED_DIR, GENERATED_DOCKERFILE, STATIC_SERVER_FILE, generateDockerfile, type BaseImages } from './dockerfile.js';
 
 export const STATIC_SERVER_SOURCE = fileURLToPath(new URL('../assets/static-server.mjs', import.meta.url));
@@ -30,6 +31,9 @@ export async function readSource(dir: string): Promise<SourceInfo> {
   for (const name of DETECT_FILES) {
     if (files.includes(name)) contents[name] = await readSmall(path.join(dir, name), name);
   }
+  // The build hint is the one file read below the root; a link or directory there is not a hint.
+  const hint = path.join(dir, HINT_FILE);
+  if ((await fsp.lstat(hint).catch(() => null))?.isFile()) return { files, contents, hint: await readSmall(hint, HINT_FILE) };
   return { files, contents };
 }
 
@@ -41,7 +45,7 @@ export async function prepareContext(dir: string, images: BaseImages): Promise<P
   await fsp.rm(path.join(dir, GENERATED_DIR), { recursive: true, force: true });
   await fsp.mkdir(path.join(dir, GENERATED_DIR), { mode: 0o755 });
   await fsp.writeFile(path.join(dir, GENERATED_DOCKERFILE), text, { flag: 'wx', mode: 0o644 });
-  if (plan.kind === 'static') await fsp.copyFile(STATIC_SERVER_SOURCE, path.join(dir, STATIC_SERVER_FILE));
+  if (plan.kind === 'static' || plan.kind === 'static-build') await fsp.copyFile(STATIC_SERVER_SOURCE, path.join(dir, STATIC_SERVER_FILE));
   const ignore = path.join(dir, '.dockerignore');
   const existing = await fsp.lstat(ignore).catch(() => null);
   if (!existing) await fsp.writeFile(ignore, DEFAULT_DOCKERIGNORE, { flag: 'wx', mode: 0o644 });

@@ -2,8 +2,9 @@
 // reads the files named in DETECT_FILES and passes them in.
 import { DreamError } from '@dreamnet/core';
 import { parseProcfile } from './procfile.js';
+import { parseHint, type BuildHint } from './hint.js';
 
-export type BuildKind = 'dockerfile' | 'node' | 'static' | 'python' | 'go' | 'procfile';
+export type BuildKind = 'dockerfile' | 'node' | 'static' | 'static-build' | 'python' | 'go' | 'procfile';
 
 /** Files whose contents detection may need (read them if present at the root). */
 export const DETECT_FILES = ['package.json', 'Procfile', 'requirements.txt', 'go.mod'] as const;
@@ -13,12 +14,15 @@ export interface SourceInfo {
   files: readonly string[];
   /** Contents of the DETECT_FILES that exist. */
   contents: Partial<Record<(typeof DETECT_FILES)[number], string>>;
+  /** Text of .dreamnet/build.json when present: it wins over detection (it was asked for explicitly). */
+  hint?: string;
 }
 
 export type BuildPlan =
   | { kind: 'dockerfile' }
   | { kind: 'node'; install: 'ci' | 'install'; manifests: string[]; build: boolean; start: string }
   | { kind: 'static' }
+  | { kind: 'static-build'; hint: BuildHint; install: 'ci' | 'install' | null; manifests: string[] }
   | { kind: 'python'; start: string }
   | { kind: 'go'; manifests: string[]; start: string | null }
   | { kind: 'procfile'; start: string };
@@ -55,6 +59,10 @@ function nodePlan(info: SourceInfo, has: (f: string) => boolean): BuildPlan {
 export function detect(info: SourceInfo): BuildPlan {
   const names = new Set(info.files);
   const has = (f: string) => names.has(f);
+  if (info.hint !== undefined) {
+    const lock = ['package-lock.json', 'npm-shrinkwrap.json'].filter(has);
+    return { kind: 'static-build', hint: parseHint(info.hint), install: has('package.json') ? (lock.length ? 'ci' : 'install') : null, manifests: has('package.json') ? ['package.json', ...lock] : [] };
+  }
   if (has('Dockerfile')) return { kind: 'dockerfile' };
   if (has('package.json')) return nodePlan(info, has);
   if (has('go.mod')) return { kind: 'go', manifests: ['go.mod', ...(has('go.sum') ? ['go.sum'] : [])], start: webCommand(info) };

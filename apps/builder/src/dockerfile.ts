@@ -94,6 +94,30 @@ function staticSite(b: BaseImages): string[] {
   ];
 }
 
+/** Build stage runs the command; the final image holds only the output directory and the static server. */
+function staticBuild(plan: Extract<BuildPlan, { kind: 'static-build' }>, b: BaseImages): string[] {
+  const base = image(b.baseImageNode, 'DREAM_BASE_IMAGE_NODE');
+  const out = plan.hint.outputDirectory;
+  const install = plan.install === 'ci' ? 'npm ci --no-audit --no-fund --include=dev' : 'npm install --no-audit --no-fund --include=dev';
+  return [
+    ...header('static-build'),
+    `FROM ${base} AS build`,
+    'WORKDIR /app',
+    'ENV CI=true',
+    ...(plan.install ? [`COPY ${plan.manifests.join(' ')} ./`, `RUN ${install}`] : []),
+    'COPY . .',
+    ...(plan.hint.buildCommand ? [`RUN ${JSON.stringify(['/bin/sh', '-c', plan.hint.buildCommand])}`] : []),
+    `RUN ${JSON.stringify(['/bin/sh', '-c', `test -d "$0" || { echo "The build did not produce the output directory $0"; exit 1; }`, out])}`,
+    '',
+    `FROM ${base}`,
+    'WORKDIR /srv/www',
+    `ENV PORT=${DEFAULT_PORT}`,
+    `COPY --from=build --chown=${APP_USER} /app/${out}/ /srv/www/`,
+    `COPY ${STATIC_SERVER_FILE} /srv/static-server.mjs`,
+    ...runtimeTail(`CMD ${JSON.stringify(['node', '/srv/static-server.mjs', '/srv/www'])}`),
+  ];
+}
+
 function procfile(plan: Extract<BuildPlan, { kind: 'procfile' }>, b: BaseImages): string[] {
   return [
     ...header('procfile'),
@@ -113,6 +137,7 @@ export function generateDockerfile(plan: BuildPlan, images: BaseImages): string 
     case 'python': return python(plan, images).join('\n') + '\n';
     case 'go': return go(plan, images).join('\n') + '\n';
     case 'static': return staticSite(images).join('\n') + '\n';
+    case 'static-build': return staticBuild(plan, images).join('\n') + '\n';
     case 'procfile': return procfile(plan, images).join('\n') + '\n';
   }
 }
