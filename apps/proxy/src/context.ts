@@ -4,8 +4,11 @@ import type http from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import type { AccessLog } from './access-log.js';
 import type { EndpointState } from './endpoints.js';
+import type { CertificateSource } from './tls/types.js';
 import type { RouteTable } from './table.js';
+import type { TrustCheck } from './trust.js';
 
 export interface ProxyContext {
   table(): RouteTable;
@@ -16,6 +19,14 @@ export interface ProxyContext {
   connectTimeoutMs: number;
   /** Upgraded (WebSocket) client sockets, so close() can end them. */
   upgraded: Set<Socket>;
+  /** HTTP-01 answers and "has a certificate" (→ redirect to HTTPS) on the plain listener. */
+  certs: CertificateSource;
+  /** The HTTPS port redirects point at; 0 when there is no HTTPS listener (no redirects). */
+  httpsPort: number;
+  /** Peers whose X-Forwarded-* are believed. */
+  trusted: TrustCheck;
+  /** One entry per finished request, or null when the access log is off (nothing is measured). */
+  access: AccessLog | null;
 }
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ECONNECT_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOTFOUND']);
@@ -40,15 +51,15 @@ export function watchConnect(req: http.ClientRequest, ms: number, onConnect: () 
   });
 }
 
-export function clientIp(req: http.IncomingMessage): string {
+export function clientIp(req: Pick<http.IncomingMessage, 'socket'>): string {
   const a = req.socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
-export function protoOf(req: http.IncomingMessage): 'http' | 'https' {
+export function protoOf(req: Pick<http.IncomingMessage, 'socket'>): 'http' | 'https' {
   return (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
 }
 
-export function listenPortOf(req: http.IncomingMessage): number {
+export function listenPortOf(req: Pick<http.IncomingMessage, 'socket'>): number {
   return req.socket.localPort ?? 0;
 }

@@ -22,9 +22,7 @@ export class EndpointState {
     };
   }
 
-  inFlight(key: string): number {
-    return this.inflight.get(key) ?? 0;
-  }
+  inFlight = (key: string): number => this.inflight.get(key) ?? 0;
 
   markDown(key: string): void {
     this.downUntil.set(key, this.now() + this.downForMs);

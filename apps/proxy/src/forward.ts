@@ -7,6 +7,7 @@ import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } 
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { normalizeHost, requestTarget } from './host.js';
 import { pages, type Page } from './pages.js';
+import { plainHttpAnswer } from './plain-http.js';
 import { endpointKey } from './table.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -20,31 +21,44 @@ function send(res: http.ServerResponse, p: Page): void {
 }
 
 function hasBody(req: http.IncomingMessage): boolean {
+  // HTTP/2: a body follows unless the HEADERS frame ended the stream.
+  const h2 = (req as unknown as { stream?: { endAfterHeaders: boolean } }).stream;
+  if (h2) return !h2.endAfterHeaders;
   const cl = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }
 
+/**
+ * Handles one request from either listener: node:http's (HTTP/1.1, plain or TLS) or the HTTP/2
+ * compat API's (whose :authority stands in for Host; pseudo-headers never go upstream).
+ */
 export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse): void {
   const requestId = requestIdOf(req.headers);
+  const upstreamKey = ctx.access ? logWhenDone(ctx, req, res, requestId) : null;
   if (req.url === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
     const body = JSON.stringify({ status: 'ok', routesVersion: ctx.table().version }) + '\n';
     send(res, { status: 200, body, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' } });
     return;
   }
-  const target = requestTarget(req.url, req.headers.host);
+  const target = requestTarget(req.url, req.headers.host ?? (req.headers[':authority'] as string | undefined));
   const rawHost = target?.host ?? '';
   const host = normalizeHost(rawHost);
   if (target === null || host === null) return send(res, pages.badHost(requestId, req.headers));
+  if (protoOf(req) === 'http') {
+    const own = plainHttpAnswer(ctx.certs, ctx.httpsPort, host, target.path, req.method ?? 'GET', requestId);
+    if (own) return send(res, own);
+  }
   const first = ctx.table().lookup(host);
   if (!first) return send(res, pages.noRoute(host, requestId, req.headers));
   if (first.endpoints.length === 0) return send(res, pages.noReplica(first.app, requestId, req.headers));
 
-  const headers = upstreamRequestHeaders(req.headers, { clientIp: clientIp(req), proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId });
+  const peer = clientIp(req);
+  const headers = upstreamRequestHeaders(req.headers, { clientIp: peer, proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId, trusted: ctx.trusted(peer) });
   // The client's Expect: 100-continue was answered by node's server already.
   delete headers.expect;
   const withBody = hasBody(req);
   const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;
-  const tried = new Set<string>();
+  let tried: Set<string> | undefined;
   let release = () => {};
   let attempts = 0;
   let responded = false;
@@ -60,11 +74,12 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     // Re-read the table: a retry must not go to an endpoint a newer version removed.
     const table = ctx.table();
     const route = table.lookup(host);
-    if (!route || route.endpoints.length === 0) return send(res, tried.size ? pages.upstreamFailed(first.app, requestId, req.headers) : pages.noReplica(first.app, requestId, req.headers));
-    const ep = table.pick(route, ctx.endpoints.isDown, tried);
+    if (!route || route.endpoints.length === 0) return send(res, tried ? pages.upstreamFailed(first.app, requestId, req.headers) : pages.noReplica(first.app, requestId, req.headers));
+    const ep = table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight);
     if (!ep) return send(res, pages.upstreamFailed(route.app, requestId, req.headers));
     const key = endpointKey(ep);
     release = ctx.endpoints.acquire(key);
+    if (upstreamKey) upstreamKey.value = key;
     // undici only starts reading the body once connected, so a refused connect leaves it unread.
     ctx.upstream.stream(
       { origin: `http://${key}`, path: target.path, method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: abort.signal },
@@ -80,7 +95,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
       release();
       const connectFailed = isConnectFailure(err) || isConnectFailure(err.cause);
       if (connectFailed) ctx.endpoints.markDown(key);
-      tried.add(key);
+      (tried ??= new Set()).add(key);
       const bodyTouched = withBody && (req.readableDidRead || req.readableEnded);
       const retry = !bodyTouched && attempts < MAX_ATTEMPTS && (connectFailed || (IDEMPOTENT.has(method) && !withBody));
       ctx.log.warn({ requestId, app: route.app, endpoint: key, err: err.code ?? err.message, retry }, 'upstream request failed');
@@ -89,4 +104,20 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     });
   };
   attempt();
+}
+
+/** Writes the access-log entry when the response ends; the returned box gets the upstream's key. */
+function logWhenDone(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse, requestId: string): { value: string } {
+  const t0 = performance.now();
+  const h1 = req.httpVersionMajor === 1;
+  const written0 = h1 ? req.socket.bytesWritten : 0;
+  const upstream = { value: '-' };
+  res.once('close', () => {
+    const bytes = h1 ? req.socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
+    ctx.access!({
+      method: req.method ?? '', host: String(req.headers.host ?? req.headers[':authority'] ?? ''), path: req.url ?? '',
+      status: res.statusCode, bytes, ms: Math.round((performance.now() - t0) * 1000) / 1000, upstream: upstream.value, requestId, proto: req.httpVersion,
+    });
+  });
+  return upstream;
 }

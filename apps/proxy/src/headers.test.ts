@@ -34,3 +34,18 @@ describe('clientResponseHeaders', () => {
       .toEqual({ 'content-type': 'text/plain', 'x-request-id': 'rid-0001' });
   });
 });
+
+describe('upstreamRequestHeaders for HTTP/2 and trusted proxies', () => {
+  it('drops HTTP/2 pseudo-headers', () => {
+    const h = upstreamRequestHeaders({ ':method': 'GET', ':path': '/x', ':authority': 'a.dream', ':scheme': 'https', accept: '*/*' } as never,
+      { clientIp: '1.2.3.4', proto: 'https', host: 'a.dream', port: 443, requestId: 'abcdefgh' });
+    expect(Object.keys(h).filter((k) => k.startsWith(':'))).toEqual([]);
+    expect(h).toMatchObject({ host: 'a.dream', accept: '*/*', 'x-forwarded-proto': 'https' });
+  });
+
+  it('keeps a trusted peer\'s forwarding headers and appends the peer', () => {
+    const h = upstreamRequestHeaders({ 'x-forwarded-for': '9.9.9.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.com', 'x-real-ip': '9.9.9.9' },
+      { clientIp: '10.0.0.2', proto: 'http', host: 'shop.dream', port: 80, requestId: 'abcdefgh', trusted: true });
+    expect(h).toMatchObject({ 'x-forwarded-for': '9.9.9.9, 10.0.0.2', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.com', 'x-real-ip': '9.9.9.9' });
+  });
+});

@@ -2,16 +2,32 @@
 import crypto from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
-// RFC 9110 §7.6.1 connection-specific fields, plus the non-standard ones proxies also drop.
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
-// We trust no client-sent forwarding information (DESIGN §6); we set our own.
-const CLIENT_FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip'];
+// RFC 9110 §7.6.1 connection-specific fields, plus the non-standard ones proxies also drop, and
+// HTTP/2's own (pseudo-headers start with ':' and are dropped separately).
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
+// Client-sent forwarding information is replaced by ours unless the peer is a trusted proxy (DESIGN §6).
+const CLIENT_FORWARDING = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']);
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{8,128}$/;
 
-function stripHopByHop(h: Record<string, unknown>, connection: string | string[] | undefined): void {
-  const listed = (Array.isArray(connection) ? connection.join(',') : connection ?? '')
-    .split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  for (const k of [...HOP_BY_HOP, ...listed]) delete h[k];
+function connectionListed(connection: string | string[] | undefined): Set<string> | null {
+  if (connection === undefined) return null;
+  const list = (Array.isArray(connection) ? connection.join(',') : connection).split(',');
+  let out: Set<string> | null = null;
+  for (const s of list) {
+    const k = s.trim().toLowerCase();
+    if (k && k !== 'keep-alive' && k !== 'close' && k !== 'upgrade') (out ??= new Set()).add(k);
+  }
+  return out;
+}
+
+/** Copies `h` without hop-by-hop, pseudo and Connection-listed fields (one object, no deletes). */
+function copyEndToEnd(h: Record<string, string | string[] | number | undefined>, skip: Set<string> | null, dropForwarding = false): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const k in h) {
+    if (k.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(k) || skip?.has(k) || (dropForwarding && CLIENT_FORWARDING.has(k))) continue;
+    out[k] = h[k];
+  }
+  return out;
 }
 
 /** Keeps a sane incoming X-Request-Id, else makes one. */
@@ -23,31 +39,41 @@ export function requestIdOf(headers: IncomingHttpHeaders): string {
 export interface ForwardInfo {
   clientIp: string;
   proto: 'http' | 'https';
-  /** The host the client asked for (Host header, or the authority of an absolute-form target). */
+  /** The host the client asked for (Host header, :authority, or the authority of an absolute-form target). */
   host: string;
   port: number;
   requestId: string;
   /** Set for a WebSocket/Upgrade request: the Upgrade header value to pass on. */
   upgrade?: string;
+  /** The peer is a trusted proxy: keep its X-Forwarded-* (appending the peer to X-Forwarded-For). */
+  trusted?: boolean;
 }
 
+const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, f: ForwardInfo): OutgoingHttpHeaders {
-  const h: OutgoingHttpHeaders = { ...incoming };
-  stripHopByHop(h, incoming.connection);
-  for (const k of CLIENT_FORWARDING) delete h[k];
+  const h = copyEndToEnd(incoming, connectionListed(incoming.connection), !f.trusted);
   h.host = f.host;
-  h['x-forwarded-for'] = f.clientIp;
-  h['x-forwarded-proto'] = f.proto;
-  h['x-forwarded-host'] = f.host;
-  h['x-forwarded-port'] = String(f.port);
+  if (f.trusted) {
+    const xff = incoming['x-forwarded-for'];
+    h['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${f.clientIp}` : f.clientIp;
+    const proto = first(incoming['x-forwarded-proto']);
+    h['x-forwarded-proto'] = proto === 'http' || proto === 'https' ? proto : f.proto;
+    h['x-forwarded-host'] = first(incoming['x-forwarded-host']) ?? f.host;
+    h['x-forwarded-port'] = first(incoming['x-forwarded-port']) ?? String(f.port);
+  } else {
+    h['x-forwarded-for'] = f.clientIp;
+    h['x-forwarded-proto'] = f.proto;
+    h['x-forwarded-host'] = f.host;
+    h['x-forwarded-port'] = String(f.port);
+  }
   h['x-request-id'] = f.requestId;
   if (f.upgrade) { h.connection = 'Upgrade'; h.upgrade = f.upgrade; }
   return h;
 }
 
 export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
-  const h: OutgoingHttpHeaders = { ...upstream };
-  stripHopByHop(h, upstream.connection);
+  const h = copyEndToEnd(upstream, connectionListed(upstream.connection));
   h['x-request-id'] ??= requestId;
   return h;
 }

@@ -1,16 +1,19 @@
-// startProxy: the HTTP listener, the upstream agent and the routes source wired together.
-// The request/upgrade handlers only need a ProxyContext, so a TLS listener can be added beside
-// this one later (https.createServer with the same two handlers).
+// startProxy: the plain HTTP listener, the HTTPS listener (HTTP/2 + HTTP/1.1, SNI), the upstream
+// pools and the routes source wired together. Both listeners share one ProxyContext.
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
 import { Agent } from 'undici';
+import type { AccessLog } from './access-log.js';
 import type { ProxyContext } from './context.js';
 import { EndpointState } from './endpoints.js';
 import { handleRequest } from './forward.js';
+import { createTlsListener, type TlsListener } from './https.js';
 import { RoutesSource } from './routes-source.js';
 import type { RouteTable } from './table.js';
+import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
+import { trustedProxies } from './trust.js';
 import { handleUpgrade } from './upgrade.js';
 
 export interface StartProxyOptions {
@@ -22,11 +25,22 @@ export interface StartProxyOptions {
   host?: string;
   /** The api's long-poll hold, in seconds (the contract's `wait`). */
   pollWaitSeconds?: number;
+  /**
+   * Certificates for the HTTPS listener, HTTP-01 answers and redirects. Without it there is no
+   * HTTPS listener and plain HTTP is never redirected.
+   */
+  certs?: CertificateSource;
+  /** HTTPS port: defaults to config.httpsPort (0 there = no HTTPS); here 0 picks a free port (tests), null = none. */
+  httpsPort?: number | null;
+  /** Where access-log entries go; null = off. Default: none (main.ts passes stdout when DREAM_ACCESS_LOG=on). */
+  accessLog?: AccessLog | null;
 }
 
 export interface ProxyHandle {
   url: string;
   port: number;
+  /** Set when the HTTPS listener runs. */
+  httpsPort: number | null;
   /** The table currently routed by. */
   readonly table: RouteTable;
   routes: RoutesSource;
@@ -49,7 +63,16 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // apps may long-poll or stream.
   const connectTimeoutMs = 5000;
   const upstream = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
-  const ctx: ProxyContext = { table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Set<Socket>() };
+  const certs = opts.certs ?? NO_CERTIFICATES;
+  const ctx: ProxyContext = {
+    table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Set<Socket>(),
+    certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
+  };
+  // Every host the table serves gets a certificate ordered (in the background; a no-op without TLS).
+  const ensureCerts = (t: RouteTable) => {
+    try { certs.ensure([...new Set(t.routes.flatMap((r) => r.hosts))]); } catch (e) { log.error({ err: (e as Error).message }, 'certificate ensure failed'); }
+  };
+  routes.on('applied', ensureCerts);
 
   const server = http.createServer({ keepAlive: true }, (req, res) => handleRequest(ctx, req, res));
   server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head));
@@ -64,14 +87,30 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     server.once('error', reject);
     server.listen(opts.port ?? config.httpPort, host, () => { server.off('error', reject); resolve(); });
   });
+  let tlsListener: TlsListener | null = null;
+  let httpsPort: number | null = null;
+  const wantHttps = opts.httpsPort !== undefined ? opts.httpsPort : config.httpsPort === 0 ? null : config.httpsPort;
+  if (opts.certs && wantHttps !== null) {
+    tlsListener = createTlsListener(ctx);
+    const l = tlsListener;
+    await new Promise<void>((resolve, reject) => {
+      l.server.once('error', reject);
+      l.server.listen(wantHttps, host, () => { l.server.off('error', reject); resolve(); });
+    }).catch(async (e) => { await new Promise((r) => server.close(r)); throw e; });
+    httpsPort = (l.server.address() as { port: number }).port;
+    ctx.httpsPort = httpsPort;
+  }
   routes.start();
   const port = (server.address() as { port: number }).port;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  log.info({ host, port, proxyId: routes.proxyId, apiUrl: config.apiUrl }, 'proxy listening');
+  log.info({ host, port, httpsPort, proxyId: routes.proxyId, apiUrl: config.apiUrl }, 'proxy listening');
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
-    const closed = new Promise<void>((r) => server.close(() => r()));
+    const closed = Promise.all([
+      new Promise<void>((r) => server.close(() => r())),
+      tlsListener?.close(config.drainTimeoutMs),
+    ]);
     // WebSockets never "finish"; clients reconnect to whoever serves next.
     for (const s of ctx.upgraded) s.destroy();
     // Let in-flight requests finish, closing connections as they go idle; cut the rest after the
@@ -89,6 +128,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   return {
     url: `http://${shown}:${port}`,
     port,
+    httpsPort,
     get table() { return routes.table; },
     routes,
     endpoints,

@@ -58,3 +58,18 @@ describe('parseSnapshot', () => {
     expect(s).toEqual({ version: 1, routes: [{ app: 'a', hosts: ['a.dream'], endpoints: [{ host: 'y', port: 80 }] }] });
   });
 });
+
+describe('least-connections', () => {
+  it('picks the endpoint with the fewest in flight, round-robin among equals', () => {
+    const t = table();
+    const r = t.lookup('hello.dream')!;
+    const busy: Record<string, number> = { '10.0.0.1:5000': 3, '10.0.0.2:5000': 1, '10.0.0.3:5000': 1 };
+    const load = (k: string) => busy[k] ?? 0;
+    const picks = Array.from({ length: 4 }, () => endpointKey(t.pick(r, () => false, undefined, load)!));
+    expect(picks).toEqual(['10.0.0.2:5000', '10.0.0.3:5000', '10.0.0.2:5000', '10.0.0.3:5000']);
+    busy['10.0.0.1:5000'] = 0;
+    expect(endpointKey(t.pick(r, () => false, undefined, load)!)).toBe('10.0.0.1:5000');
+    // A down endpoint is skipped even when it is the least loaded.
+    expect(endpointKey(t.pick(r, (k) => k === '10.0.0.1:5000', undefined, load)!)).not.toBe('10.0.0.1:5000');
+  });
+});

@@ -40,6 +40,7 @@ export class RouteTable {
   // Round-robin cursor per app; carried over between versions so a new table does not reset
   // every app to its first endpoint.
   private readonly cursor: Map<string, number>;
+  private readonly keys = new Map<Route, string[]>();
 
   constructor(snapshot: RouteSnapshot, previous?: RouteTable) {
     this.version = snapshot.version;
@@ -62,27 +63,40 @@ export class RouteTable {
     return h === null ? null : this.byHost.get(h) ?? null;
   }
 
+  /** The "host:port" keys of a route's endpoints, computed once per table (not per request). */
+  keysOf(route: Route): readonly string[] {
+    let k = this.keys.get(route);
+    if (!k) { k = route.endpoints.map(endpointKey); this.keys.set(route, k); }
+    return k;
+  }
+
   /**
-   * Next endpoint of the route in round-robin order, skipping those `isDown` and those in
-   * `exclude` (already tried by this request). When every remaining endpoint is marked down we
-   * still return one: a down mark is a short-lived guess, and trying beats a certain 503.
+   * Least-connections: the endpoint with the fewest requests in flight (`load`), ties broken in
+   * round-robin order, skipping those `isDown` and those in `exclude` (already tried by this
+   * request). With no `load` this is plain round-robin. When every remaining endpoint is marked
+   * down we still return one: a down mark is a short-lived guess, and trying beats a certain 503.
    */
-  pick(route: Route, isDown: (key: string) => boolean = () => false, exclude: ReadonlySet<string> = new Set()): RouteEndpoint | null {
+  pick(route: Route, isDown: (key: string) => boolean = () => false, exclude?: ReadonlySet<string>, load?: (key: string) => number): RouteEndpoint | null {
     const n = route.endpoints.length;
     if (n === 0) return null;
+    const keys = this.keysOf(route);
     const start = (this.cursor.get(route.app) ?? 0) % n;
-    let fallback: { e: RouteEndpoint; i: number } | null = null;
+    let best = -1;
+    let bestLoad = Infinity;
+    let fallback = -1;
     for (let k = 0; k < n; k++) {
       const i = (start + k) % n;
-      const e = route.endpoints[i]!;
-      const key = endpointKey(e);
-      if (exclude.has(key)) continue;
-      if (isDown(key)) { fallback ??= { e, i }; continue; }
-      this.cursor.set(route.app, i + 1);
-      return e;
+      const key = keys[i]!;
+      if (exclude?.has(key)) continue;
+      if (isDown(key)) { if (fallback < 0) fallback = i; continue; }
+      if (!load) { best = i; break; }
+      const l = load(key);
+      if (l < bestLoad) { best = i; bestLoad = l; if (l === 0) break; }
     }
-    if (fallback) this.cursor.set(route.app, fallback.i + 1);
-    return fallback?.e ?? null;
+    const i = best >= 0 ? best : fallback;
+    if (i < 0) return null;
+    this.cursor.set(route.app, i + 1);
+    return route.endpoints[i]!;
   }
 
   /** Every endpoint key in this table. */

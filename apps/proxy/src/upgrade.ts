@@ -33,8 +33,9 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
   if (!first) return writePage(socket, pages.noRoute(host, requestId, req.headers));
   if (first.endpoints.length === 0) return writePage(socket, pages.noReplica(first.app, requestId, req.headers));
 
+  const peer = clientIp(req);
   const headers = upstreamRequestHeaders(req.headers, {
-    clientIp: clientIp(req), proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId,
+    clientIp: peer, proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId, trusted: ctx.trusted(peer),
     upgrade: String(req.headers.upgrade ?? 'websocket'),
   });
   const tried = new Set<string>();
@@ -44,7 +45,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
     attempts++;
     const table = ctx.table();
     const route = table.lookup(host);
-    const ep = route ? table.pick(route, ctx.endpoints.isDown, tried) : null;
+    const ep = route ? table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight) : null;
     if (!route || !ep) return writePage(socket, pages.upstreamFailed(first.app, requestId, req.headers));
     const key = endpointKey(ep);
     const release = ctx.endpoints.acquire(key);

@@ -1,0 +1,79 @@
+// The HTTPS listener: TLS with SNI (certificates from the CertificateSource), HTTP/2 with HTTP/1.1
+// fallback by ALPN, the same request/upgrade handlers as the plain listener, and a graceful close
+// (GOAWAY for HTTP/2 sessions, Connection: close for HTTP/1.1, cut after the drain timeout).
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { Socket } from 'node:net';
+import type tls from 'node:tls';
+import type { ProxyContext } from './context.js';
+import { handleRequest } from './forward.js';
+import { handleUpgrade } from './upgrade.js';
+
+export interface TlsListener {
+  server: http2.Http2SecureServer;
+  /** Stop accepting, let in-flight requests finish, cut whatever is left after `drainMs`. */
+  close(drainMs: number): Promise<void>;
+}
+
+export function createTlsListener(ctx: ProxyContext): TlsListener {
+  const sessions = new Set<http2.Http2Session>();
+  const sockets = new Map<tls.TLSSocket, number>(); // HTTP/1.1-over-TLS sockets → requests in flight
+  let closing = false;
+
+  const server = http2.createSecureServer({
+    allowHTTP1: true,
+    // An unknown name fails the handshake with an alert; the client sees a TLS error, we go on.
+    SNICallback: (servername, cb) => {
+      const sc = ctx.certs.secureContext(servername.toLowerCase());
+      if (sc) cb(null, sc);
+      else cb(new Error(`no certificate for ${servername.slice(0, 253)}`));
+    },
+  });
+
+  server.on('request', (req: http2.Http2ServerRequest | http.IncomingMessage, res: http2.Http2ServerResponse | http.ServerResponse) => {
+    if (req.httpVersionMajor === 1) {
+      const s = req.socket as tls.TLSSocket;
+      sockets.set(s, (sockets.get(s) ?? 0) + 1);
+      if (closing) (res as http.ServerResponse).shouldKeepAlive = false;
+      res.once('close', () => {
+        if (!sockets.has(s)) return;
+        const n = Math.max(0, sockets.get(s)! - 1);
+        sockets.set(s, n);
+        if (n === 0 && closing) s.end();
+      });
+    }
+    // The compat objects carry what the handler reads (headers, url, method, socket, stream API).
+    handleRequest(ctx, req as http.IncomingMessage, res as http.ServerResponse);
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => handleUpgrade(ctx, req, socket, head));
+  server.on('secureConnection', (s: tls.TLSSocket) => {
+    if (s.alpnProtocol === 'h2') return;
+    sockets.set(s, 0);
+    s.once('close', () => sockets.delete(s));
+  });
+  server.on('session', (session: http2.Http2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    session.on('error', () => session.destroy());
+    if (closing) session.close();
+  });
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    ctx.log.debug({ err: err.code ?? err.message, peer: socket.remoteAddress }, 'TLS handshake failed');
+    socket.destroy();
+  });
+  server.on('sessionError', (err: Error) => ctx.log.debug({ err: err.message }, 'HTTP/2 session error'));
+
+  const close = (drainMs: number) => new Promise<void>((resolve) => {
+    closing = true;
+    const cut = setTimeout(() => {
+      for (const s of sessions) s.destroy();
+      for (const s of sockets.keys()) s.destroy();
+    }, drainMs);
+    server.close(() => { clearTimeout(cut); resolve(); });
+    // GOAWAY: clients finish their open streams and open a new connection for anything else.
+    for (const s of sessions) s.close();
+    for (const [s, n] of sockets) if (n === 0) s.end();
+  });
+
+  return { server, close };
+}
