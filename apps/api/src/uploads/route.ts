@@ -20,7 +20,8 @@ const UploadQuery = Type.Object({
 });
 
 export function uploadRoutes(app: FastifyInstance, s: Services): void {
-  app.addContentTypeParser(ARCHIVE_TYPES, (_req, payload, done) => done(null, payload));
+  // The body stays a stream (git hooks register x-tar the same way already).
+  for (const ct of ARCHIVE_TYPES) if (!app.hasContentTypeParser(ct)) app.addContentTypeParser(ct, (_req, payload, done) => done(null, payload));
 
   app.post<{ Params: { app: string }; Querystring: { wait?: boolean; description?: string } }>('/v1/apps/:app/deployments', {
     schema: {
