@@ -1,0 +1,210 @@
+// The HTTPS listener and the plain listener's TLS duties, against a fake api, real upstreams and a
+// CertificateSource holding certificates made here with openssl (the real one lives in src/tls).
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http2 from 'node:http2';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { pino } from 'pino';
+import { loadConfig } from '@dreamnet/core';
+import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
+import type { AccessEntry } from '../../apps/proxy/src/access-log.js';
+import { NO_CERTIFICATES, type CertificateSource } from '../../apps/proxy/src/tls/types.js';
+import { request, startFakeApi, startUpstream } from './proxy-helpers.js';
+
+const TOKEN = 'int_test-token';
+let dir: string;
+let api: Awaited<ReturnType<typeof startFakeApi>>;
+let a: Awaited<ReturnType<typeof startUpstream>>;
+let proxy: ProxyHandle;
+let ca: Buffer;
+const ensured: string[][] = [];
+const access: AccessEntry[] = [];
+const challenges = new Map([['tok_abc', 'tok_abc.thumbprint']]);
+
+/** A CA and one leaf for `names`, with openssl (argv only). */
+async function makeCerts(d: string, names: string[]): Promise<{ key: Buffer; cert: Buffer; ca: Buffer }> {
+  const ssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: d });
+  await ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=proxy test CA');
+  await ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${names[0]}`);
+  fs.writeFileSync(path.join(d, 'ext.cnf'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
+  await ssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'ext.cnf');
+  const r = (f: string) => fs.readFileSync(path.join(d, f));
+  return { key: r('leaf.key'), cert: r('leaf.pem'), ca: r('ca.pem') };
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-https-'));
+  const m = await makeCerts(dir, ['secure.dream']);
+  ca = m.ca;
+  const ctx = tls.createSecureContext({ key: m.key, cert: m.cert });
+  const certs: CertificateSource = {
+    ...NO_CERTIFICATES,
+    secureContext: (name) => (name === 'secure.dream' ? ctx : undefined),
+    hasCertificate: (h) => h === 'secure.dream',
+    httpChallenge: (t) => challenges.get(t),
+    ensure: (hosts) => { ensured.push([...hosts].sort()); },
+  };
+  a = await startUpstream('A');
+  api = await startFakeApi(TOKEN, [
+    { app: 'secure', hosts: ['secure.dream'], endpoints: [a.endpoint] },
+    { app: 'plain', hosts: ['plain.dream'], endpoints: [a.endpoint] },
+  ]);
+  const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent', DREAM_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.2' });
+  proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', certs, httpsPort: 0, accessLog: (e) => access.push(e) });
+  await proxy.routes.synced;
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await api?.close();
+  await a?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function h2get(p: string, opts: { method?: string; body?: string } = {}): Promise<{ status: number; body: string; alpn: string | false | undefined }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`https://127.0.0.1:${proxy.httpsPort}`, { ca, servername: 'secure.dream' });
+    session.on('error', reject);
+    const req = session.request({ ':path': p, ':method': opts.method ?? 'GET', ':authority': 'secure.dream' });
+    let status = 0; let body = '';
+    req.on('response', (h) => { status = Number(h[':status']); });
+    req.setEncoding('utf8');
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => { const alpn = session.alpnProtocol; session.close(); resolve({ status, body, alpn }); });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+function h1get(p: string, servername = 'secure.dream'): Promise<{ status: number; body: string; alpn: string | false | null }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: proxy.httpsPort!, path: p, servername, headers: { host: servername }, ca, agent: false, ALPNProtocols: ['http/1.1'] }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { body += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, alpn: (res.socket as tls.TLSSocket).alpnProtocol }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('proxy over HTTPS', () => {
+  it('serves HTTP/2 with a chain that verifies, forwarding with X-Forwarded-Proto https', async () => {
+    const r = await h2get('/hello?x=1');
+    expect(r.status).toBe(200);
+    expect(r.alpn).toBe('h2');
+    const got = JSON.parse(r.body) as { url: string; headers: Record<string, string> };
+    expect(got.url).toBe('/hello?x=1');
+    expect(got.headers.host).toBe('secure.dream');
+    expect(got.headers['x-forwarded-proto']).toBe('https');
+    expect(Object.keys(got.headers).filter((k) => k.startsWith(':'))).toEqual([]);
+  });
+
+  it('streams an HTTP/2 request body through', async () => {
+    const r = await h2get('/upload', { method: 'POST', body: 'x'.repeat(100_000) });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ name: 'A', bytes: 100_000 });
+  });
+
+  it('falls back to HTTP/1.1 for clients without h2', async () => {
+    const r = await h1get('/');
+    expect(r.status).toBe(200);
+    expect(r.alpn).toBe('http/1.1');
+    expect(JSON.parse(r.body).headers['x-forwarded-proto']).toBe('https');
+  });
+
+  it('passes WebSockets through over TLS', async () => {
+    const ws = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/ws`, { headers: { host: 'secure.dream' }, servername: 'secure.dream', ca });
+    const got = await new Promise<string>((resolve, reject) => {
+      ws.on('open', () => ws.send('ping'));
+      ws.on('message', (m) => resolve(String(m)));
+      ws.on('error', reject);
+    });
+    ws.close();
+    expect(got).toBe('A:ping:127.0.0.1');
+  });
+
+  it('fails the handshake for an unknown name and keeps serving', async () => {
+    await expect(h1get('/', 'unknown.dream')).rejects.toThrow();
+    const noSni = new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: proxy.httpsPort!, rejectUnauthorized: false }, () => reject(new Error('handshake succeeded')));
+      s.on('error', resolve);
+    });
+    await expect(noSni).resolves.toBeTruthy();
+    expect((await h2get('/')).status).toBe(200);
+  });
+});
+
+describe('plain HTTP beside HTTPS', () => {
+  it('answers ACME HTTP-01 itself and never forwards /.well-known/acme-challenge/', async () => {
+    const before = a.received.length;
+    const ok = await request(proxy.port, 'plain.dream', '/.well-known/acme-challenge/tok_abc');
+    expect(ok).toMatchObject({ status: 200, body: 'tok_abc.thumbprint' });
+    expect((await request(proxy.port, 'plain.dream', '/.well-known/acme-challenge/other')).status).toBe(404);
+    expect((await request(proxy.port, 'nowhere.dream', '/.well-known/acme-challenge/tok_abc')).status).toBe(200);
+    expect(a.received.slice(before).filter((u) => u.includes('acme-challenge'))).toEqual([]);
+  });
+
+  it('redirects to HTTPS (308, path and query kept) once the host has a certificate, not before', async () => {
+    const r = await request(proxy.port, 'secure.dream', '/a/b?c=d', { method: 'POST', body: 'x' });
+    expect(r.status).toBe(308);
+    expect(r.headers.location).toBe(`https://secure.dream:${proxy.httpsPort}/a/b?c=d`);
+    expect((await request(proxy.port, 'plain.dream', '/')).status).toBe(200);
+  });
+
+  it('asks for certificates for every host the table serves, again when it changes', async () => {
+    expect(ensured[0]).toEqual(['plain.dream', 'secure.dream']);
+    const v = api.setRoutes([{ app: 'secure', hosts: ['secure.dream', 'shop.example.com'], endpoints: [a.endpoint] }, { app: 'plain', hosts: ['plain.dream'], endpoints: [a.endpoint] }]);
+    await proxy.routes.waitForVersion(v);
+    expect(ensured.at(-1)).toEqual(['plain.dream', 'secure.dream', 'shop.example.com']);
+  });
+
+  it('believes X-Forwarded-* only from trusted proxies', async () => {
+    // 127.0.0.1 is not in DREAM_TRUSTED_PROXIES=10.0.0.0/8 here.
+    const r = await request(proxy.port, 'plain.dream', '/', { headers: { 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https' } });
+    expect(JSON.parse(r.body).headers).toMatchObject({ 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'http' });
+    // From 127.0.0.2 (trusted), they are kept and the peer is appended.
+    const trusted = await new Promise<string>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', localAddress: '127.0.0.2', port: proxy.port, path: '/', headers: { host: 'plain.dream', 'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.com' } }, (res) => {
+        let b = ''; res.on('data', (c) => { b += c; }); res.on('end', () => resolve(b));
+      }).on('error', reject);
+    });
+    expect(JSON.parse(trusted).headers).toMatchObject({ 'x-forwarded-for': '6.6.6.6, 127.0.0.2', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.com' });
+  });
+
+  it('sends the next request to the replica with the fewest in flight', async () => {
+    const b = await startUpstream('B');
+    try {
+      const v = api.setRoutes([{ app: 'plain', hosts: ['plain.dream'], endpoints: [a.endpoint, b.endpoint] }]);
+      await proxy.routes.waitForVersion(v);
+      const first = request(proxy.port, 'plain.dream', '/slow?ms=600');
+      await new Promise((r) => setTimeout(r, 50));
+      const busy = a.received.at(-1) === '/slow?ms=600' ? 'A' : 'B';
+      // Every quick request now goes to the idle replica, none to the busy one.
+      const names = [];
+      for (let i = 0; i < 6; i++) names.push(JSON.parse((await request(proxy.port, 'plain.dream', '/')).body).name);
+      expect(names.filter((n) => n === busy)).toEqual([]);
+      expect(JSON.parse((await first).body).name).toBe(busy);
+    } finally { await b.close(); }
+  });
+
+  it('writes one access-log entry per request', async () => {
+    access.length = 0;
+    await request(proxy.port, 'plain.dream', '/logged?q=1', { headers: { 'x-request-id': 'access-log-test-1' } });
+    await request(proxy.port, 'nowhere.dream', '/');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(access).toHaveLength(2);
+    expect(access[0]).toMatchObject({ method: 'GET', host: 'plain.dream', path: '/logged?q=1', status: 200, upstream: `127.0.0.1:${a.port}`, requestId: 'access-log-test-1', proto: '1.1' });
+    expect(access[0]!.bytes).toBeGreaterThan(100);
+    expect(access[0]!.ms).toBeGreaterThan(0);
+    expect(access[1]).toMatchObject({ host: 'nowhere.dream', status: 404, upstream: '-' });
+  });
+});
