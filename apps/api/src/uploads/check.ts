@@ -53,8 +53,12 @@ function counter(max: number, what: string): Transform {
 /** Copies every chunk to `file` (respecting its backpressure) and passes it on. */
 function saveTo(file: string): Transform {
   const out = fs.createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  out.on('error', () => {}); // reported through the write callback
   return new Transform({
-    transform(chunk: Buffer, _e, cb) { out.write(chunk, (err) => cb(err ?? null, chunk)); },
+    transform(chunk: Buffer, _e, cb) {
+      if (out.destroyed) return cb(new Error('upload aborted'));
+      out.write(chunk, (err) => cb(err ?? null, chunk));
+    },
     flush(cb) { out.end(cb); },
     destroy(err, cb) { out.destroy(); cb(err); },
   });
@@ -67,6 +71,7 @@ export async function receiveArchive(body: Readable, dir: string, gzip: boolean,
   let bytes = 0;
   const extract = tar.extract();
   extract.on('entry', (h, stream, next) => {
+    stream.on('error', () => {}); // a rejection destroys the entry stream too; the pipeline reports it
     try {
       entries++;
       if (entries > limits.maxFiles) throw tooLarge(`it has more than ${limits.maxFiles} entries`);
