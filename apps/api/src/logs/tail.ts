@@ -38,8 +38,9 @@ export function streamToSocket(ws: WebSocket, store: LogStore, app: string, req:
     reader.close();
     stopBeat();
     ws.close(code, reason);
-    // A peer that never reads never answers the close handshake either.
-    setTimeout(() => ws.terminate(), 5000).unref();
+    // A peer that never reads never answers the close handshake either: give it one ping interval
+    // to read what is queued (bounded by queueBytes), then drop it.
+    setTimeout(() => ws.terminate(), Math.max(5000, limits.pingMs)).unref();
   };
   ws.on('close', () => { closed = true; unsubscribe?.(); reader.close(); stopBeat(); });
 
