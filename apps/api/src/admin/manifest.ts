@@ -24,11 +24,12 @@ export interface Manifest {
 
 export const sha256 = (buf: Buffer) => crypto.createHash('sha256').update(buf).digest('hex');
 
-/** Data-dir entries never backed up: the live database (a snapshot goes in instead), caches, temp. */
+/** Data-dir entries never backed up: the live database (a snapshot goes in instead), caches, logs, temp. */
 export function excluded(rel: string, includeKey: boolean): boolean {
   const top = rel.split('/')[0]!;
   if (/^dream\.db(-wal|-shm|-journal)?$/.test(rel)) return true;
-  if (top === 'proxy' || top.startsWith('.restore-') || top.startsWith('.backup-') || top === 'tmp') return true;
+  // logs/ is the per-app log history: large, and not needed to bring apps back.
+  if (top === 'proxy' || top === 'logs' || top.startsWith('.restore-') || top.startsWith('.backup-') || top === 'tmp') return true;
   return !includeKey && rel === 'encryption.key';
 }
 

@@ -1,0 +1,69 @@
+# The DreamNet platform image: one image, three roles (api, builder, proxy) chosen by the command.
+#   docker build -t dreamnet/platform .                                   # official base image
+#   npx tsx scripts/selfhost-image.ts                                      # local / air-gapped base
+# BASE_IMAGE must be Debian bookworm with node 20 and npm (node:20-bookworm-slim or scripts/base-images.ts).
+ARG BASE_IMAGE=node:20-bookworm-slim
+# The build stage also needs node's C headers at /usr/local/include/node (official node images have
+# them; scripts/selfhost-image.ts adds them to a local base that lacks them).
+ARG BUILD_IMAGE=node:20-bookworm-slim
+
+# ---- build: all dependencies (better-sqlite3 compiles from source), then pruned to production ----
+FROM ${BUILD_IMAGE} AS build
+# node-gyp compiles better-sqlite3 against the local headers instead of downloading them.
+ENV npm_config_nodedir=/usr/local
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 make g++ ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY apps/api/package.json apps/api/
+COPY apps/builder/package.json apps/builder/
+COPY apps/cli/package.json apps/cli/
+COPY apps/proxy/package.json apps/proxy/
+COPY packages/core/package.json packages/core/
+COPY packages/targets/package.json packages/targets/
+# `npm install`, not `npm ci`: the committed lock lacks the entries of other platforms' optional
+# packages (rollup's), which `npm ci` rejects; install still takes every version the lock pins.
+RUN npm install --no-audit --no-fund
+COPY scripts/selfhost-keep-deps.mjs scripts/
+# The platform runs its TypeScript through tsx (no build step anywhere in the project), so tsx and its
+# dependency closure are kept although package.json lists tsx for development; the rest of the dev
+# tooling (vitest, typescript, @types) is pruned.
+RUN cp -a node_modules /tmp/full \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && node scripts/selfhost-keep-deps.mjs /tmp/full node_modules tsx \
+ && rm -rf /tmp/full
+COPY apps apps
+COPY packages packages
+COPY scripts scripts
+COPY tsconfig.json ./
+# Tests are not part of the image.
+RUN find apps packages -name '*.test.ts' -delete
+
+# ---- final: production dependencies, git (smart-HTTP), non-root user ----
+FROM ${BASE_IMAGE}
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/* \
+ && (getent group dream || groupadd -g 10001 dream) \
+ && (getent passwd dream || useradd -u 10001 -g dream -d /var/lib/dream -M -s /usr/sbin/nologin dream) \
+ && mkdir -p /var/lib/dream/tls && chown -R dream:dream /var/lib/dream && chmod 0700 /var/lib/dream
+WORKDIR /app
+COPY --from=build /app /app
+# Declared late so a new version string rebuilds only the layers below (seconds).
+ARG DREAM_VERSION=dev
+ENV NODE_ENV=production \
+    DREAM_VERSION=${DREAM_VERSION} \
+    DREAM_DATA_DIR=/var/lib/dream \
+    DREAM_API_HOST=0.0.0.0 \
+    DREAM_BUILDER_HOST=0.0.0.0 \
+    DREAM_HTTP_PORT=8080 \
+    PATH=/app/apps/cli/bin:$PATH
+LABEL org.opencontainers.image.title="DreamNet Platform" org.opencontainers.image.version="${DREAM_VERSION}"
+# api + builder need the Docker socket: compose adds the socket's group (group_add) to this user.
+# The proxy listens on 8080 inside and is published on 80, so no role needs root or NET_BIND_SERVICE.
+USER dream
+EXPOSE 7070 7071 8080
+# Which role runs is PID 1's command line; the check asks that role's own health endpoint.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "/app/scripts/selfhost-health.mjs"]
+CMD ["node", "--import", "tsx", "apps/api/src/main.ts"]

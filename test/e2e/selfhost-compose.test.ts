@@ -1,0 +1,121 @@
+// The platform as containers: image built once (on the local base image), compose project up, an app
+// pushed through the containerised api/builder and served by the containerised proxy; backup while a
+// deploy runs → restore into a second project; upgrade of api/builder under load with 0 failures;
+// the proxy-restart figure.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commit, getVia, gitRepo, run } from './platform.js';
+import { dream, gitPush, load, platformImage, project, type Project } from './selfhost-helpers.js';
+
+const APP = 'shello';
+let image: string;
+let a: Project | undefined;
+let b: Project | undefined;
+let src: string;
+
+beforeAll(async () => {
+  image = await platformImage('e2e1');
+  a = await project(image);
+  await a.compose('up', '-d');
+  await a.waitHealthy();
+  src = await gitRepo('node-app', { 'body.txt': 'selfhost v1\n' });
+}, 900_000);
+
+afterAll(async () => {
+  await a?.down();
+  await b?.down();
+  await run('docker', ['image', 'ls', '-q', `dream-app/${APP}`]).then(async ({ stdout }) => {
+    const ids = [...new Set(stdout.split('\n').filter(Boolean))];
+    if (ids.length) await run('docker', ['rmi', '-f', ...ids]).catch(() => {});
+  });
+});
+
+describe('self-hosting with compose', () => {
+  it('runs api, builder and proxy from one image: non-root, socket only where needed, health checks', async () => {
+    const inspect = async (svc: string) => JSON.parse((await run('docker', ['inspect', await a!.containerId(svc)])).stdout)[0];
+    for (const svc of ['api', 'builder', 'proxy']) {
+      const c = await inspect(svc);
+      expect(c.Config.Image).toBe(image);
+      expect(c.Config.User).toBe('dream');
+      expect(c.State.Health.Status).toBe('healthy');
+      expect(c.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
+      const hasSocket = (c.Mounts as { Source: string }[]).some((m) => m.Source === '/var/run/docker.sock');
+      expect(hasSocket, svc).toBe(svc !== 'proxy');
+    }
+    const proxyUid = (await run('docker', ['exec', await a!.containerId('proxy'), 'id', '-u'])).stdout.trim();
+    expect(proxyUid).not.toBe('0');
+  });
+
+  it('creates an app, git-pushes it through the containerised platform and serves it through the containerised proxy', async () => {
+    const token = await a!.token();
+    const created = await dream(['apps', 'create', APP, '--url', a!.apiUrl, '--token', token]);
+    expect(created.code, created.stderr).toBe(0);
+    const pushed = await gitPush(src, a!.apiUrl, APP, token);
+    expect(pushed.output).toMatch(/deployed/);
+    expect(pushed.code).toBe(0);
+    const res = await getVia(a!.proxyPort, `${APP}.dream`);
+    expect(res).toEqual({ status: 200, body: 'selfhost v1' });
+  });
+
+  it('backs up while a deploy runs; restoring into a fresh project brings the app back', async () => {
+    const token = await a!.token();
+    await commit(src, { 'body.txt': 'selfhost v2\n' });
+    const deploying = gitPush(src, a!.apiUrl, APP, token);
+    await new Promise((r) => setTimeout(r, 300)); // the build is under way
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'selfhost-bk-')), 'backup.tar.gz');
+    const bk = await dream(['admin', 'backup', '--out', file, '--url', a!.apiUrl, '--token', token]);
+    expect(bk.code, bk.stderr).toBe(0);
+    expect(bk.stdout).toMatch(/Wrote .*backup\.tar\.gz/);
+    expect((await deploying).code).toBe(0);
+    expect((await getVia(a!.proxyPort, `${APP}.dream`)).body).toBe('selfhost v2');
+
+    b = await project(image);
+    await b.compose('up', '-d');
+    await b.waitHealthy();
+    const restored = await dream(['admin', 'restore', file, '--url', b.apiUrl, '--token', await b.token()]);
+    expect(restored.code, restored.stderr + restored.stdout).toBe(0);
+    expect(restored.stdout).toMatch(new RegExp(`Apps: ${APP}`));
+    // The old install's admin token works on the new one, and the app answers through B's proxy.
+    const apps = await dream(['apps', '--url', b.apiUrl, '--token', token, '--json']);
+    expect(apps.stdout).toContain(APP);
+    await expect.poll(async () => (await getVia(b!.proxyPort, `${APP}.dream`).catch(() => ({ status: 0, body: '' }))).body, { timeout: 60_000, interval: 500 })
+      .toMatch(/^selfhost v[12]$/);
+  });
+
+  it('upgrades api and builder to a new image under constant load with 0 failed requests', async () => {
+    const next = await platformImage('e2e2');
+    const traffic = load(a!.proxyPort, `${APP}.dream`);
+    await new Promise((r) => setTimeout(r, 1000));
+    a!.setEnv('DREAM_IMAGE', next);
+    await a!.compose('up', '-d', '--no-deps', 'api', 'builder');
+    await a!.waitHealthy(['api', 'builder']);
+    await new Promise((r) => setTimeout(r, 1000));
+    const result = await traffic.stop();
+    console.log(`[selfhost] api+builder upgrade under load: ${result.ok} ok, ${result.failed} failed`, result.errors);
+    expect(result.ok).toBeGreaterThan(50);
+    expect(result.failed).toBe(0);
+    const api = JSON.parse((await run('docker', ['inspect', await a!.containerId('api')])).stdout)[0];
+    expect(api.Config.Image).toBe(next);
+    expect(api.Config.Env).toContain('DREAM_VERSION=e2e2');
+    // The upgraded platform still deploys.
+    await commit(src, { 'body.txt': 'selfhost v3\n' });
+    expect((await gitPush(src, a!.apiUrl, APP, await a!.token())).code).toBe(0);
+    expect((await getVia(a!.proxyPort, `${APP}.dream`)).body).toBe('selfhost v3');
+  });
+
+  it('measures failed requests while the proxy container restarts', async () => {
+    const traffic = load(a!.proxyPort, `${APP}.dream`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = Date.now();
+    await a!.compose('restart', '-t', '10', 'proxy');
+    await a!.waitHealthy(['proxy']);
+    const took = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 1000));
+    const result = await traffic.stop();
+    console.log(`[selfhost] proxy restart under load (one request every 20 ms): ${result.ok} ok, ${result.failed} failed in ${took} ms`, result.errors);
+    expect(result.ok).toBeGreaterThan(50);
+    expect((await getVia(a!.proxyPort, `${APP}.dream`)).body).toBe('selfhost v3');
+  });
+});
