@@ -16,7 +16,8 @@ export async function fetchCommit(url: string, branch: string, sha: string, sche
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-hook-'));
   const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: schemes.join(':'), GIT_CONFIG_NOSYSTEM: '1' };
-  const git = simpleGit({ baseDir: dir, timeout: { block: 120_000 } }).env(env);
+  // simple-git guards GIT_* variables; these four only restrict git further.
+  const git = simpleGit({ baseDir: dir, timeout: { block: 120_000 }, allowEnvironment: Object.keys(env).filter((k) => k.startsWith('GIT_')) }).env(env);
   try {
     await git.init(true);
     await git.raw(['fetch', '--quiet', '--no-tags', '--depth', '1', '--', url, `+refs/heads/${branch}:refs/dream/fetched`]);
