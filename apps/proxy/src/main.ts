@@ -1,18 +1,50 @@
-// The proxy process: config → internal token → listen; SIGTERM/SIGINT close cleanly.
+// The proxy process: config → internal token → listen; SIGTERM/SIGINT close cleanly. With more than
+// one worker (DREAM_PROXY_WORKERS, 0 = one per core) this process supervises workers that each run
+// the whole proxy (cluster.ts); with one it is the proxy itself.
+import cluster from 'node:cluster';
+import os from 'node:os';
 import { internalToken, loadConfig } from '@dreamnet/core';
 import { pino } from 'pino';
+import { stdoutAccessLog } from './access-log.js';
+import { superviseWorkers } from './cluster.js';
 import { startProxy } from './server.js';
+import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 
 const config = loadConfig();
 const log = pino({ level: config.logLevel, name: 'proxy' });
-const proxy = await startProxy({ config, token: internalToken(config), log });
+const workers = config.proxyWorkers || os.availableParallelism();
 
-let stopping = false;
-for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal: sig }, 'stopping');
-    proxy.close().then(() => process.exit(0), (e) => { log.error({ err: e }, 'close failed'); process.exit(1); });
-  });
+function onStop(stop: (signal: NodeJS.Signals) => Promise<void>): void {
+  let stopping = false;
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal: sig }, 'stopping');
+      stop(sig).then(() => process.exit(0), (e) => { log.error({ err: e }, 'close failed'); process.exit(1); });
+    });
+  }
+}
+
+async function runProxy(): Promise<void> {
+  const access = config.accessLog === 'on' ? stdoutAccessLog() : null;
+  // Certificates: the manager in ./tls (when wired) persists them in the data dir, so serving
+  // them never depends on the api being up.
+  const certs: CertificateSource = NO_CERTIFICATES;
+  const proxy = await startProxy({ config, token: internalToken(config), log, certs, accessLog: access?.log ?? null });
+  const stop = async () => { await proxy.close(); await certs.close(); access?.flush(); };
+  if (cluster.isWorker) {
+    // The primary is gone (killed -9): do not linger as an orphan holding the ports.
+    process.on('disconnect', () => { void stop().finally(() => process.exit(0)); });
+  }
+  onStop(stop);
+}
+
+if (workers > 1 && cluster.isPrimary) {
+  // The token file is created here once, not raced by every worker.
+  internalToken(config);
+  const sup = superviseWorkers(workers, log);
+  onStop((sig) => sup.stop(sig));
+} else {
+  await runProxy();
 }

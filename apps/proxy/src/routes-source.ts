@@ -17,6 +17,8 @@ export interface RoutesSourceOptions {
   log: Logger;
   /** Seconds the api may hold a poll (the contract's `wait`). */
   waitSeconds?: number;
+  /** This proxy's id towards the api (default: random per process). */
+  proxyId?: string;
   backoffMinMs?: number;
   backoffMaxMs?: number;
 }
@@ -28,9 +30,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+export const newProxyId = () => `proxy-${crypto.randomBytes(6).toString('hex')}`;
+
 export class RoutesSource extends EventEmitter {
   /** Random per process: the api tracks acks per proxy instance. */
-  readonly proxyId = `proxy-${crypto.randomBytes(6).toString('hex')}`;
+  readonly proxyId: string;
   table = RouteTable.empty();
   /** Resolves once there is a table to serve: from the cache or from the api, whichever comes first. */
   readonly ready: Promise<void>;
@@ -50,6 +54,7 @@ export class RoutesSource extends EventEmitter {
 
   constructor(private readonly o: RoutesSourceOptions) {
     super();
+    this.proxyId = o.proxyId ?? newProxyId();
     this.file = cacheFile(o.dataDir);
     this.ready = new Promise((r) => { this.markReady = r; });
     this.synced = new Promise((r) => { this.markSynced = r; });

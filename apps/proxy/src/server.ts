@@ -25,6 +25,8 @@ export interface StartProxyOptions {
   host?: string;
   /** The api's long-poll hold, in seconds (the contract's `wait`). */
   pollWaitSeconds?: number;
+  /** This proxy's id towards the api (default: random per process, see newProxyId()). */
+  proxyId?: string;
   /**
    * Certificates for the HTTPS listener, HTTP-01 answers and redirects. Without it there is no
    * HTTPS listener and plain HTTP is never redirected.
@@ -56,7 +58,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const endpoints = new EndpointState();
   const routes = new RoutesSource({
     apiUrl: config.apiUrl, token: opts.token, dataDir: config.dataDir, drainTimeoutMs: config.drainTimeoutMs,
-    endpoints, log, waitSeconds: opts.pollWaitSeconds,
+    endpoints, log, waitSeconds: opts.pollWaitSeconds, proxyId: opts.proxyId,
   });
   // Keep-alive pools to upstreams. Idle sockets are dropped before node's usual 5 s server-side
   // idle timeout so we rarely reuse a socket the app is closing; no header/body timeouts, since
@@ -90,7 +92,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   let tlsListener: TlsListener | null = null;
   let httpsPort: number | null = null;
   const wantHttps = opts.httpsPort !== undefined ? opts.httpsPort : config.httpsPort === 0 ? null : config.httpsPort;
-  if (opts.certs && wantHttps !== null) {
+  if (opts.certs && opts.certs !== NO_CERTIFICATES && wantHttps !== null) {
     tlsListener = createTlsListener(ctx);
     const l = tlsListener;
     await new Promise<void>((resolve, reject) => {

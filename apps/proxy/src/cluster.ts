@@ -1,0 +1,44 @@
+// The proxy's primary process when it runs more than one worker (DREAM_PROXY_WORKERS, default one
+// per core): Node's HTTP stack is single-threaded, so each core gets a worker with the whole proxy
+// (its own listeners on the shared ports, its own route poller and proxy id — the api waits for
+// every live proxy's ack, so a switch is acked only when every worker drained). The primary only
+// forks, re-forks a worker that died, and passes SIGTERM/SIGINT on.
+import cluster, { type Worker } from 'node:cluster';
+import type { Logger } from 'pino';
+
+export interface Supervisor { stop(signal: NodeJS.Signals): Promise<void> }
+
+export function superviseWorkers(count: number, log: Logger): Supervisor {
+  // Workers accept on the shared socket themselves: the primary relaying every connection
+  // (round-robin) would cost a core's worth of CPU at high connection rates.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  let stopping = false;
+  const recentDeaths: number[] = [];
+  const fork = (): Worker => {
+    const w = cluster.fork();
+    w.on('exit', (code, signal) => {
+      if (stopping) return;
+      const now = Date.now();
+      recentDeaths.push(now);
+      while (recentDeaths.length && recentDeaths[0]! < now - 60_000) recentDeaths.shift();
+      // A worker that keeps dying (bad port, bad setting) gets a slower restart, not a hot loop.
+      const delay = recentDeaths.length > 5 ? 5000 : 100;
+      log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'proxy worker died; starting another');
+      setTimeout(() => { if (!stopping) fork(); }, delay).unref();
+    });
+    return w;
+  };
+  for (let i = 0; i < count; i++) fork();
+  log.info({ workers: count }, 'proxy workers started');
+
+  return {
+    async stop(signal) {
+      stopping = true;
+      const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
+      await Promise.all(alive.map((w) => new Promise<void>((resolve) => {
+        w.once('exit', () => resolve());
+        w.process.kill(signal);
+      })));
+    },
+  };
+}
