@@ -1,0 +1,66 @@
+// The ACME account for one directory: its key is generated once and kept (0600) under
+// tls/accounts/<directory id>/, registration (contact e-mail, external account binding) happens on
+// the first order, and the account URL is remembered so later runs skip it.
+import fs from 'node:fs';
+import https from 'node:https';
+import tls from 'node:tls';
+import acme from 'acme-client';
+import { TlsStorage } from './storage.js';
+
+export interface AccountOptions {
+  directoryUrl: string;
+  email?: string;
+  /** External account binding, for CAs that require one (kid + base64url HMAC key). */
+  eab?: { kid: string; hmacKey: string };
+}
+
+let configured = false;
+/**
+ * acme-client talks through one shared axios instance: trust an extra CA bundle there (a private or
+ * test ACME server), and leave retries to our own backoff (its default is 5 tries, 5 s apart).
+ */
+export function configureAcmeHttp(caBundleFile?: string): void {
+  if (caBundleFile) {
+    const extra = fs.readFileSync(caBundleFile, 'utf8');
+    acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, extra], keepAlive: true });
+  }
+  if (!configured) {
+    const s = (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
+    s.retryMaxAttempts = 1;
+    s.retryDefaultDelay = 1;
+    configured = true;
+  }
+}
+
+export class AcmeAccount {
+  private client?: acme.Client;
+  private readonly dir: string;
+  constructor(private readonly storage: TlsStorage, readonly opts: AccountOptions) {
+    this.dir = `accounts/${TlsStorage.issuerId(opts.directoryUrl)}`;
+  }
+
+  /** A client registered with the directory (registers on first use). */
+  async ready(): Promise<acme.Client> {
+    if (this.client) return this.client;
+    let keyPem = this.storage.read(`${this.dir}/account.key`);
+    if (!keyPem) {
+      keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
+      this.storage.write(`${this.dir}/account.key`, keyPem, true);
+    }
+    const saved = JSON.parse(this.storage.read(`${this.dir}/account.json`) ?? '{}') as { url?: string };
+    const client = new acme.Client({
+      directoryUrl: this.opts.directoryUrl,
+      accountKey: keyPem,
+      accountUrl: saved.url,
+      externalAccountBinding: this.opts.eab,
+      // Status polling during an order: quick at first (Pebble and LE validate in seconds).
+      backoffAttempts: 12, backoffMin: 250, backoffMax: 5000,
+    });
+    if (!saved.url) {
+      await client.createAccount({ termsOfServiceAgreed: true, contact: this.opts.email ? [`mailto:${this.opts.email}`] : undefined });
+      this.storage.write(`${this.dir}/account.json`, JSON.stringify({ url: client.getAccountUrl(), directoryUrl: this.opts.directoryUrl, email: this.opts.email ?? null }, null, 2));
+    }
+    this.client = client;
+    return client;
+  }
+}

@@ -1,0 +1,157 @@
+// The manager with the built-in CA: real files, real TLS handshakes; a failing issuer for backoff.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BuiltinCa } from './ca.js';
+import { ariCertId, BuiltinIssuer, type Issuer } from './issuer.js';
+import { CertManager } from './manager.js';
+import { ManualClock } from './renewal.js';
+import { TlsStorage } from './storage.js';
+import * as x509 from '@peculiar/x509';
+
+const dirs: string[] = [];
+const closers: Array<() => Promise<void> | void> = [];
+afterEach(async () => { for (const c of closers.splice(0)) await c(); for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
+const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-')); dirs.push(d); return d; };
+
+async function handshake(mgr: CertManager, servername: string, ca: string): Promise<{ authorized: boolean; error?: string; fingerprint?: string }> {
+  const server = tls.createServer({ SNICallback: (name, cb) => cb(null, mgr.secureContext(name)) }, (s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise<void>((r) => server.close(() => r())));
+  const port = (server.address() as { port: number }).port;
+  return new Promise((resolve) => {
+    const sock = tls.connect({ host: '127.0.0.1', port, servername, ca }, () => {
+      resolve({ authorized: sock.authorized, fingerprint: sock.getPeerCertificate().fingerprint256 });
+      sock.end();
+    });
+    sock.on('error', (e) => resolve({ authorized: false, error: e.message }));
+  });
+}
+
+describe('CertManager with the built-in .dream CA', () => {
+  it('creates the root once (key 0600) and serves a chain that verifies against it', async () => {
+    const dir = tmp();
+    const storage = new TlsStorage(dir);
+    const ca = await BuiltinCa.open(storage);
+    expect(fs.statSync(path.join(dir, 'tls/ca/root.key')).mode & 0o777).toBe(0o600);
+    expect((await BuiltinCa.open(storage)).rootPem).toBe(ca.rootPem);
+    const mgr = new CertManager({ storage, issuerFor: () => new BuiltinIssuer(ca) });
+    closers.push(() => mgr.close());
+    mgr.ensure(['hello.dream']);
+    await mgr.tick();
+    expect(mgr.status()).toMatchObject([{ host: 'hello.dream', state: 'issued' }]);
+    expect(mgr.hasCertificate('hello.dream')).toBe(true);
+    const r = await handshake(mgr, 'hello.dream', ca.rootPem);
+    expect(r).toMatchObject({ authorized: true });
+    const key = fs.readdirSync(path.join(dir, 'tls/certs/builtin/hello.dream'));
+    expect(key.sort()).toEqual(['cert.pem', 'key.pem', 'meta.json']);
+    expect(fs.statSync(path.join(dir, 'tls/certs/builtin/hello.dream/key.pem')).mode & 0o777).toBe(0o600);
+    // An unknown name: no context, a clean handshake failure, no crash.
+    const bad = await handshake(mgr, 'unknown.dream', ca.rootPem);
+    expect(bad.authorized).toBe(false);
+  });
+
+  it('refuses to sign names outside .dream (the root is name-constrained too)', async () => {
+    const ca = await BuiltinCa.open(new TlsStorage(tmp()));
+    await expect(ca.issue(['example.com'])).rejects.toThrow(/only issues .dream/);
+    expect(ca.rootPem).toContain('BEGIN CERTIFICATE');
+    const root = new x509.X509Certificate(ca.rootPem);
+    expect(root.extensions.some((e) => e.type === '2.5.29.30' && e.critical)).toBe(true);
+  });
+
+  it('a restart loads the stored certificate: same certificate, no new order', async () => {
+    const dir = tmp();
+    const storage = new TlsStorage(dir);
+    const ca = await BuiltinCa.open(storage);
+    const a = new CertManager({ storage, issuerFor: () => new BuiltinIssuer(ca) });
+    a.ensure(['hello.dream']);
+    await a.tick();
+    const first = await handshake(a, 'hello.dream', ca.rootPem);
+    await a.close();
+    const b = new CertManager({ storage: new TlsStorage(dir), issuerFor: () => new BuiltinIssuer(ca) });
+    closers.push(() => b.close());
+    b.ensure(['hello.dream']);
+    await b.tick();
+    expect(b.orders).toBe(0);
+    expect((await handshake(b, 'hello.dream', ca.rootPem)).fingerprint).toBe(first.fingerprint);
+  });
+
+  it('renews when a third of the lifetime is left (injectable clock), and serves throughout', async () => {
+    const storage = new TlsStorage(tmp());
+    const ca = await BuiltinCa.open(storage);
+    // Starts 25 days ago so that both certificates are valid for the real-time TLS handshake.
+    const clock = new ManualClock(Date.now() - 25 * 86_400_000);
+    const mgr = new CertManager({ storage, clock, issuerFor: () => new BuiltinIssuer(ca, 30) });
+    closers.push(() => mgr.close());
+    mgr.ensure(['hello.dream']);
+    await mgr.tick();
+    const first = await handshake(mgr, 'hello.dream', ca.rootPem);
+    clock.advance(19 * 86_400_000); // 11 of 30 days left: not yet
+    await mgr.tick();
+    expect(mgr.orders).toBe(1);
+    clock.advance(2 * 86_400_000); // 9 days left (< 1/3): renew
+    await mgr.tick();
+    expect(mgr.orders).toBe(2);
+    const second = await handshake(mgr, 'hello.dream', ca.rootPem);
+    expect(second.authorized).toBe(true);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+    expect(mgr.status()[0]).toMatchObject({ state: 'issued' });
+  });
+
+  it('a failing CA: status says failing with the reason, retries back off, the old certificate keeps serving', async () => {
+    const storage = new TlsStorage(tmp());
+    const ca = await BuiltinCa.open(storage);
+    const clock = new ManualClock(Date.now() - 25 * 86_400_000);
+    let down = false;
+    let calls = 0;
+    const real = new BuiltinIssuer(ca, 30);
+    const flaky: Issuer = { id: 'builtin', name: 'flaky', issue: (h, now) => { calls++; return down ? Promise.reject(new Error('urn:ietf:params:acme:error:serverInternal: CA is down')) : real.issue(h, now); } };
+    const mgr = new CertManager({ storage, clock, issuerFor: () => flaky, backoff: { minMs: 60_000, maxMs: 3600_000 } });
+    closers.push(() => mgr.close());
+    mgr.ensure(['hello.dream']);
+    await mgr.tick();
+    down = true;
+    clock.advance(21 * 86_400_000);
+    await mgr.tick();
+    expect(calls).toBe(2);
+    expect(mgr.status()[0]).toMatchObject({ state: 'failing', error: expect.stringContaining('CA is down') });
+    expect((await handshake(mgr, 'hello.dream', ca.rootPem)).authorized).toBe(true);
+    await mgr.tick(); // within the backoff: no new attempt
+    expect(calls).toBe(2);
+    clock.advance(60_000);
+    await mgr.tick(); // 1 min later: retried, fails again → next wait is 2 min
+    expect(calls).toBe(3);
+    clock.advance(60_000);
+    await mgr.tick();
+    expect(calls).toBe(3);
+    down = false;
+    clock.advance(60_000);
+    await mgr.tick();
+    expect(calls).toBe(4);
+    expect(mgr.status()[0]).toMatchObject({ state: 'issued', error: undefined });
+  });
+
+  it('the storage lock keeps a second process from ordering the same name; a stale lock is broken', () => {
+    const storage = new TlsStorage(tmp());
+    const release = storage.tryLock('hello.dream', 60_000);
+    expect(release).toBeTypeOf('function');
+    expect(storage.tryLock('hello.dream', 60_000)).toBeNull();
+    expect(storage.tryLock('hello.dream', -1)).toBeTypeOf('function'); // older than "stale": broken
+    release!();
+  });
+});
+
+describe('ACME Renewal Information', () => {
+  it('computes the RFC 9773 certificate id', async () => {
+    const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const keys = await crypto.webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: '0087654321', name: 'CN=x', keys, signingAlgorithm: alg,
+      extensions: [new x509.AuthorityKeyIdentifierExtension('69885B6B87464041E1B37B847BA0AE2CDE01C8D4')],
+    });
+    expect(ariCertId(cert.toString('pem'))).toBe('aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE');
+  });
+});

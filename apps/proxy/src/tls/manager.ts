@@ -1,0 +1,169 @@
+// CertManager implements CertificateSource: the listeners ask it for contexts and challenge answers;
+// ensure(hosts) tells it what to serve. It loads certificates from storage (a restart never
+// re-orders a valid one), orders what is missing in the background, renews when due, and backs off
+// on failure — one order per name at a time across processes (storage lock) and per account (throttle).
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+import type { Http01Solver } from './challenges/http01.js';
+import type { Issuer } from './issuer.js';
+import { backoffMs, DEFAULT_BACKOFF, OrderThrottle, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
+import type { CertMeta, TlsStorage } from './storage.js';
+import type { CertificateSource, CertState, CertStatus } from './types.js';
+
+export interface CertManagerOptions {
+  storage: TlsStorage;
+  /** Which issuer serves a name; undefined = never ordered (IP literals, localhost…). */
+  issuerFor(host: string): Issuer | undefined;
+  http01?: Http01Solver;
+  clock?: Clock;
+  log?: Logger;
+  backoff?: BackoffPolicy;
+  /** Orders per ACME account per window (default 30 per hour). */
+  throttle?: { max: number; windowMs: number };
+  /** How often due work is looked for (default 60 s; renewals are days apart). */
+  tickMs?: number;
+  /** An order lock older than this belongs to a crashed process (default 10 min). */
+  lockStaleMs?: number;
+  /** Called (synchronously) whenever some host's status changes. */
+  onChange?: () => void;
+}
+
+interface Entry {
+  host: string;
+  issuer: Issuer;
+  meta?: CertMeta;
+  ctx?: tls.SecureContext;
+  state: CertState;
+  error?: string;
+  failures: number;
+  nextAttemptAt: number;
+  running?: Promise<void>;
+}
+
+export class CertManager implements CertificateSource {
+  private readonly entries = new Map<string, Entry>();
+  private readonly throttles = new Map<string, OrderThrottle>();
+  private readonly clock: Clock;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+  /** Orders started by this process (tests and metrics). */
+  orders = 0;
+
+  constructor(private readonly o: CertManagerOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  secureContext(servername: string): tls.SecureContext | undefined {
+    const name = servername.toLowerCase().replace(/\.$/, '');
+    const exact = this.entries.get(name)?.ctx;
+    if (exact) return exact;
+    const dot = name.indexOf('.');
+    return dot > 0 ? this.entries.get(`*.${name.slice(dot + 1)}`)?.ctx : undefined;
+  }
+
+  hasCertificate(host: string): boolean { return this.secureContext(host) !== undefined; }
+
+  httpChallenge(token: string): string | undefined { return this.o.http01?.answer(token); }
+
+  /** The hosts ensure() was last given that this manager will serve (the DNS answers for these). */
+  hosts(): string[] { return [...this.entries.keys()]; }
+
+  ensure(hosts: string[]): void {
+    const want = new Set(hosts.map((h) => h.toLowerCase()));
+    for (const h of this.entries.keys()) if (!want.has(h)) this.entries.delete(h);
+    for (const host of want) {
+      if (this.entries.has(host)) continue;
+      const issuer = this.o.issuerFor(host);
+      if (!issuer) continue;
+      const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0 };
+      this.entries.set(host, e);
+      this.adoptStored(e);
+    }
+    this.o.onChange?.();
+    void this.tick();
+  }
+
+  status(): CertStatus[] {
+    return [...this.entries.values()].map((e) => ({
+      host: e.host, state: e.state, issuer: e.meta?.issuer ?? e.issuer.name, notAfter: e.meta?.notAfter,
+      error: e.error, nextAttemptAt: e.state === 'failing' ? new Date(e.nextAttemptAt).toISOString() : undefined,
+    }));
+  }
+
+  /** Starts whatever is due now; resolves when those attempts finish (tests await it). */
+  async tick(): Promise<void> {
+    if (this.closed) return;
+    const now = this.clock.now();
+    const started: Promise<void>[] = [];
+    for (const e of this.entries.values()) {
+      if (e.running) { started.push(e.running); continue; }
+      const due = !e.meta || now >= renewAt(e.meta);
+      if (!due || now < e.nextAttemptAt) continue;
+      e.running = this.attempt(e).finally(() => { e.running = undefined; });
+      started.push(e.running);
+    }
+    await Promise.all(started);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.all([...this.entries.values()].map((e) => e.running).filter(Boolean));
+  }
+
+  private adoptStored(e: Entry): boolean {
+    const stored = this.o.storage.loadCert(e.issuer.id, e.host);
+    if (!stored) return false;
+    if (new Date(stored.meta.notAfter).getTime() <= this.clock.now()) return false; // expired: order anew
+    try {
+      e.ctx = tls.createSecureContext({ cert: stored.certPem, key: stored.keyPem });
+    } catch (err) {
+      this.o.log?.warn({ host: e.host, err: (err as Error).message }, 'stored certificate unusable; ordering a new one');
+      return false;
+    }
+    e.meta = stored.meta;
+    e.state = this.clock.now() >= renewAt(stored.meta) ? 'renewing' : 'issued';
+    return true;
+  }
+
+  private async attempt(e: Entry): Promise<void> {
+    const now = this.clock.now();
+    const isAcme = e.issuer.id !== 'builtin';
+    if (isAcme) {
+      let t = this.throttles.get(e.issuer.id);
+      if (!t) this.throttles.set(e.issuer.id, t = new OrderThrottle(this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.clock));
+      const wait = t.take();
+      if (wait > 0) { e.nextAttemptAt = now + wait; return; }
+    }
+    const release = this.o.storage.tryLock(e.host, this.o.lockStaleMs ?? 600_000);
+    if (!release) { e.nextAttemptAt = now + 5000; return; } // another proxy is ordering it; look again soon
+    try {
+      // It may have finished while we waited for the lock.
+      const before = e.meta?.notAfter;
+      if (this.adoptStored(e) && e.meta?.notAfter !== before && this.clock.now() < renewAt(e.meta!)) { this.o.onChange?.(); return; }
+      e.state = e.meta ? 'renewing' : 'pending';
+      this.o.onChange?.();
+      this.orders++;
+      this.o.log?.info({ host: e.host, issuer: e.issuer.name, renewal: Boolean(e.meta) }, 'ordering certificate');
+      const pair = await e.issuer.issue([e.host], new Date(this.clock.now()));
+      const meta: CertMeta = { host: e.host, issuer: e.issuer.name, notBefore: pair.notBefore.toISOString(), notAfter: pair.notAfter.toISOString() };
+      const ari = await e.issuer.renewalInfo?.(pair.certPem).catch(() => undefined);
+      if (ari) meta.ariRenewAt = ari.toISOString();
+      e.ctx = tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem });
+      this.o.storage.saveCert(e.issuer.id, { certPem: pair.certPem, keyPem: pair.keyPem, meta });
+      Object.assign(e, { meta, state: 'issued', error: undefined, failures: 0, nextAttemptAt: 0 });
+      this.o.log?.info({ host: e.host, notAfter: meta.notAfter }, 'certificate issued');
+    } catch (err) {
+      e.failures++;
+      e.error = (err as Error).message || String(err);
+      e.state = 'failing';
+      e.nextAttemptAt = this.clock.now() + backoffMs(e.failures, this.o.backoff ?? DEFAULT_BACKOFF);
+      this.o.log?.warn({ host: e.host, failures: e.failures, retryAt: new Date(e.nextAttemptAt).toISOString(), err: e.error }, 'certificate order failed');
+    } finally {
+      release();
+      this.o.onChange?.();
+    }
+  }
+}

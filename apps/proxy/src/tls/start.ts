@@ -1,0 +1,79 @@
+// Wiring: settings → storage, issuers, solvers, CertManager, the `.dream` DNS and the status
+// reporter. The proxy's server calls startCertificates() once and uses `.certs` (CertificateSource).
+import net from 'node:net';
+import type { Config } from '@dreamnet/core';
+import type { Logger } from 'pino';
+import { DreamDns } from '../dns/server.js';
+import { AcmeAccount, configureAcmeHttp } from './account.js';
+import { BuiltinCa } from './ca.js';
+import { Dns01Solver } from './challenges/dns01.js';
+import { Http01Solver } from './challenges/http01.js';
+import { AcmeIssuer, BuiltinIssuer, type Issuer } from './issuer.js';
+import { CertManager, type CertManagerOptions } from './manager.js';
+import { StatusReporter } from './reporter.js';
+import { TlsStorage } from './storage.js';
+
+type TlsConfig = Pick<Config, 'dataDir' | 'apiUrl' | 'acmeDirectory' | 'acmeEmail' | 'acmeEabKid' | 'acmeEabHmac' | 'acmeCaBundle' | 'dreamAcmeDirectory' | 'dnsHost' | 'dnsPort' | 'edgeAddress'>;
+
+export interface StartCertificatesOptions {
+  config: TlsConfig;
+  log?: Logger;
+  /** Internal token + proxy id: status is reported to the api when given. */
+  token?: string;
+  proxyId?: string;
+  /** Overrides for tests: clock, backoff, tick interval, throttle, CA leaf lifetime. */
+  manager?: Partial<Pick<CertManagerOptions, 'clock' | 'backoff' | 'tickMs' | 'throttle' | 'lockStaleMs'>>;
+  builtinDays?: number;
+}
+
+export interface Certificates {
+  certs: CertManager;
+  dns?: DreamDns;
+  ca?: BuiltinCa;
+  close(): Promise<void>;
+}
+
+export const isDreamName = (h: string) => h === 'dream' || h.endsWith('.dream');
+/** Names no CA will sign: IP literals and single-label/local names. */
+const unorderable = (h: string) => net.isIP(h) !== 0 || !h.includes('.') || h.endsWith('.localhost') || h.endsWith('.local');
+
+export async function startCertificates(o: StartCertificatesOptions): Promise<Certificates> {
+  const { config: c } = o;
+  const storage = new TlsStorage(c.dataDir);
+  configureAcmeHttp(c.acmeCaBundle || undefined);
+  const http01 = new Http01Solver(storage);
+  const dns01 = new Dns01Solver();
+  const eab = c.acmeEabKid && c.acmeEabHmac ? { kid: c.acmeEabKid, hmacKey: c.acmeEabHmac } : undefined;
+  const publicIssuer: Issuer | undefined = c.acmeDirectory
+    ? new AcmeIssuer(new AcmeAccount(storage, { directoryUrl: c.acmeDirectory, email: c.acmeEmail || undefined, eab }), [http01])
+    : undefined;
+  let ca: BuiltinCa | undefined;
+  let dreamIssuer: Issuer;
+  if (c.dreamAcmeDirectory) {
+    dreamIssuer = new AcmeIssuer(new AcmeAccount(storage, { directoryUrl: c.dreamAcmeDirectory, email: c.acmeEmail || undefined }), [http01, dns01]);
+  } else {
+    ca = await BuiltinCa.open(storage);
+    dreamIssuer = new BuiltinIssuer(ca, o.builtinDays);
+  }
+  let reporter: StatusReporter | undefined;
+  const certs = new CertManager({
+    storage, http01, log: o.log, ...o.manager,
+    issuerFor: (h) => (unorderable(h) ? undefined : isDreamName(h) ? dreamIssuer : publicIssuer),
+    onChange: () => reporter?.changed(),
+  });
+  if (o.token) reporter = new StatusReporter({ apiUrl: c.apiUrl, token: o.token, proxyId: o.proxyId ?? 'proxy', status: () => certs.status(), log: o.log });
+  const dns = c.dnsPort > 0
+    ? await DreamDns.start({
+      host: c.dnsHost, port: c.dnsPort, log: o.log,
+      zone: {
+        edge: c.edgeAddress.split(',').map((s) => s.trim()).filter(Boolean),
+        serves: (h) => certs.hosts().includes(h),
+        txt: (n) => dns01.txt(n),
+      },
+    })
+    : undefined;
+  return {
+    certs, dns, ca,
+    async close() { reporter?.close(); await certs.close(); await dns?.close(); },
+  };
+}
