@@ -39,7 +39,8 @@ export interface ProviderOptions {
 /** What the builder reads from `.dreamnet/build.json`: a static site built by a command. */
 export const BUILD_HINT_FILE = '.dreamnet/build.json';
 
-const fingerprint = (v: string) => crypto.createHash('sha256').update(v).digest('hex').slice(0, 12); // = @dreamnet/core fingerprint()
+/** The api's config fingerprint (@dreamnet/core fingerprint(); openapi.test.ts checks they agree). */
+export const envFingerprint = (v: string) => crypto.createHash('sha256').update(v).digest('hex').slice(0, 12);
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class DreamNetNativeProvider implements DeploymentProvider {
@@ -106,7 +107,7 @@ export class DreamNetNativeProvider implements DeploymentProvider {
   /** Sets only what changed (by fingerprint), so an unchanged redeploy makes no extra release. */
   private async ensureEnv(app: string, env: Record<string, string>): Promise<void> {
     const have = new Map((await this.client.listConfig(app)).items.map((i) => [i.key, i.fingerprint]));
-    const set = Object.fromEntries(Object.entries(env).filter(([k, v]) => have.get(k) !== fingerprint(v)));
+    const set = Object.fromEntries(Object.entries(env).filter(([k, v]) => have.get(k) !== envFingerprint(v)));
     if (Object.keys(set).length) await this.client.patchConfig(app, { set });
   }
 
