@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { AddressInfo } from 'node:net';
-import { source, testApi } from '../test-support.js';
+import { Readable } from 'node:stream';
+import { testApi } from '../test-support.js';
 
 type T = Awaited<ReturnType<typeof testApi>>;
 const opened: T[] = [];
@@ -52,7 +53,7 @@ describe('log routes', () => {
     t.store.config.apply('one', { API_KEY: 'sekret-value-123' }, []);
     const build = t.builder.build.bind(t.builder);
     t.builder.build = async (req) => { req.onLine('using sekret-value-123 here'); return build(req); };
-    await t.deployer.deploySource('one', { context: source(), description: 'test' }, () => {});
+    await t.deployer.deploySource('one', { context: () => Readable.from([Buffer.from('x')]), description: 'test' }, () => {});
     for (let i = 1; i <= 5; i++) t.target.print('one', `line ${i}`);
     const get = async () => (await t.app.inject({ method: 'GET', url: '/v1/apps/one/logs?format=ndjson', headers: t.auth })).body.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
     await until(async () => (await get()).some((r) => r.line === 'line 5'));
@@ -70,7 +71,7 @@ describe('log routes', () => {
   it('follows over a WebSocket and resumes after the last cursor with every later line exactly once', async () => {
     const { t, base } = await listening();
     t.store.apps.create('one', 'main');
-    await t.deployer.deploySource('one', { context: source(), description: 'test' }, () => {});
+    await t.deployer.deploySource('one', { context: () => Readable.from([Buffer.from('x')]), description: 'test' }, () => {});
     const a = await connect(`ws://${base}/v1/apps/one/logs?follow=1&source=runtime`, t.auth);
     expect(a.status).toBe(101);
     const first = collect(a.ws!, 4);
