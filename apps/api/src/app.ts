@@ -12,6 +12,7 @@ import { actionRoutes } from './routes/actions.js';
 import { appRoutes } from './routes/apps.js';
 import { configRoutes } from './routes/config.js';
 import { deploymentRoutes } from './routes/deployments.js';
+import { domainRoutes } from './routes/domains.js';
 import { internalRoutes } from './routes/internal.js';
 import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
@@ -55,7 +56,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     internalToken: s.internalToken, pushTokenApp: (t) => s.git.pushTokenApp(t), failuresPerMinute: s.config.authFailuresPerMinute });
   installNotifier(s.store, s.log);
   app.addHook('onSend', async (req, reply) => { void reply.header('x-request-id', req.id); });
-  for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, logRoutes, gitRoutes, hookRoutes, adminRoutes, uploadRoutes, tokenRoutes, webhookRoutes, metricsRoutes]) {
+  for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, logRoutes, gitRoutes, hookRoutes, adminRoutes, uploadRoutes, tokenRoutes, webhookRoutes, metricsRoutes, domainRoutes]) {
     register(app, s);
   }
   return app;

@@ -2,6 +2,7 @@ import type { Sealer } from '@dreamnet/core';
 import { AppsRepo } from './apps.js';
 import { ConfigVarsRepo } from './config-vars.js';
 import { DeploymentsRepo } from './deployments.js';
+import { DomainsRepo } from './domains.js';
 import { openDb, type Db } from './open.js';
 import { ReleasesRepo } from './releases.js';
 import { TokensRepo } from './tokens.js';
@@ -17,6 +18,7 @@ export interface Store {
   tokens: TokensRepo;
   idempotency: IdempotencyRepo;
   hooks: HooksRepo;
+  domains: DomainsRepo;
 }
 
 export function openStore(file: string, sealer: Sealer): Store {
@@ -30,6 +32,7 @@ export function openStore(file: string, sealer: Sealer): Store {
     tokens: new TokensRepo(db),
     idempotency: new IdempotencyRepo(db),
     hooks: new HooksRepo(db, sealer),
+    domains: new DomainsRepo(db),
   };
 }
 

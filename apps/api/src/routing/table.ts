@@ -14,6 +14,9 @@ export class RouteTable {
   private readonly proxies = new Map<string, { acked: number; seen: number }>();
   private readonly events = new EventEmitter();
 
+  /** More hosts for an app on every set() — its custom domains (routes/domains.ts installs this). */
+  extraHosts?: (app: string) => string[];
+
   constructor() { this.events.setMaxListeners(0); }
 
   snapshot(): RouteSnapshot {
@@ -22,10 +25,17 @@ export class RouteTable {
 
   /** Sets an app's hosts and endpoints; returns the new version (unchanged if nothing changed). */
   set(app: string, hosts: string[], endpoints: { host: string; port: number }[]): number {
-    const next: RouteEntry = { app, hosts: [...hosts].sort(), endpoints: endpoints.map(({ host, port }) => ({ host, port })) };
+    const all = new Set([...hosts, ...(this.extraHosts?.(app) ?? [])]);
+    const next: RouteEntry = { app, hosts: [...all].sort(), endpoints: endpoints.map(({ host, port }) => ({ host, port })) };
     if (JSON.stringify(this.routes.get(app)) === JSON.stringify(next)) return this.version;
     this.routes.set(app, next);
     return this.bump();
+  }
+
+  /** Re-applies an app's hosts (a domain was added or removed), keeping its endpoints; no-op when unrouted. */
+  refreshHosts(app: string, hosts: string[]): number {
+    const cur = this.routes.get(app);
+    return cur ? this.set(app, hosts, cur.endpoints) : this.version;
   }
 
   remove(app: string): number {
