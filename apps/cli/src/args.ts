@@ -11,6 +11,8 @@ export interface Flags {
   confirm?: string;
   out?: string;
   'key-file'?: string;
+  scope?: string;
+  apps?: string;
   'without-key'?: boolean;
   replace?: boolean;
 }

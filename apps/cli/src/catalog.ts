@@ -1,7 +1,7 @@
 // Every command the CLI knows: its words, arguments, own flags and one-line summary. Pure data, so
 // the parser, the help text and the README all agree.
 
-export type ValueFlag = 'url' | 'token' | 'branch' | 'confirm' | 'out' | 'key-file';
+export type ValueFlag = 'url' | 'token' | 'branch' | 'confirm' | 'out' | 'key-file' | 'scope' | 'apps';
 export type BoolFlag = 'json' | 'help' | 'without-key' | 'replace';
 export type FlagName = ValueFlag | BoolFlag;
 
@@ -17,7 +17,7 @@ export interface CommandSpec {
   summary: string;
 }
 
-export const VALUE_FLAGS: readonly ValueFlag[] = ['url', 'token', 'branch', 'confirm', 'out', 'key-file'];
+export const VALUE_FLAGS: readonly ValueFlag[] = ['url', 'token', 'branch', 'confirm', 'out', 'key-file', 'scope', 'apps'];
 export const BOOL_FLAGS: readonly BoolFlag[] = ['json', 'help', 'without-key', 'replace'];
 /** Accepted by every command. */
 export const GLOBAL_FLAGS: readonly FlagName[] = ['json', 'url', 'token', 'help'];
@@ -46,6 +46,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'open', args: ['APP'], flags: [], summary: 'Print the URL of an app and open it in a browser.' },
   { name: 'admin backup', args: [], flags: ['out', 'without-key'], summary: 'Download a backup of the whole platform into one file (--out FILE; --without-key leaves the encryption key out).' },
   { name: 'admin restore', args: ['FILE'], flags: ['key-file', 'replace'], summary: 'Restore a backup into a fresh install (--key-file K for a backup made --without-key; --replace replaces existing apps).' },
+  { name: 'tokens', args: [], flags: [], summary: 'List API tokens: scope, apps, last use (never their secrets).' },
+  { name: 'tokens list', args: [], flags: [], summary: 'List API tokens: scope, apps, last use (never their secrets).' },
+  { name: 'tokens create', args: ['NAME'], flags: ['scope', 'apps'], summary: 'Create a token (--scope read|deploy|admin, default deploy; --apps a,b limits it); prints the secret once.' },
+  { name: 'tokens revoke', args: ['ID'], flags: [], summary: 'Revoke a token; it stops working at once.' },
   { name: 'help', args: [], optional: ['COMMAND…'], flags: [], summary: 'Show help for all commands or one.' },
 ];
 

@@ -10,9 +10,10 @@ import { authCommands } from './commands/auth.js';
 import { configCommands } from './commands/config.js';
 import { opsCommands } from './commands/ops.js';
 import { releaseCommands } from './commands/releases.js';
+import { tokenCommands } from './commands/tokens.js';
 
 export const HANDLERS: Record<string, Handler> = {
-  ...authCommands, ...appsCommands, ...configCommands, ...releaseCommands, ...opsCommands, ...adminCommands,
+  ...authCommands, ...appsCommands, ...configCommands, ...releaseCommands, ...opsCommands, ...adminCommands, ...tokenCommands,
 };
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
