@@ -6,6 +6,7 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type tls from 'node:tls';
 import type { ProxyContext } from './context.js';
+import { defaultPemOf } from './default-cert.js';
 import { handleRequest } from './forward.js';
 import { handleUpgrade } from './upgrade.js';
 
@@ -21,6 +22,7 @@ export function createTlsListener(ctx: ProxyContext): TlsListener {
   let closing = false;
 
   const server = http2.createSecureServer({
+    ...defaultPemOf(ctx.certs),
     allowHTTP1: true,
     // An unknown name fails the handshake with an alert; the client sees a TLS error, we go on.
     SNICallback: (servername, cb) => {

@@ -7,6 +7,7 @@ import { internalToken, loadConfig } from '@dreamnet/core';
 import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
 import { superviseWorkers } from './cluster.js';
+import { loadDefaultCertificate, withDefaultCertificate } from './default-cert.js';
 import { startProxy } from './server.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 
@@ -30,7 +31,8 @@ async function runProxy(): Promise<void> {
   const access = config.accessLog === 'on' ? stdoutAccessLog() : null;
   // Certificates: the manager in ./tls (when wired) persists them in the data dir, so serving
   // them never depends on the api being up.
-  const certs: CertificateSource = NO_CERTIFICATES;
+  let certs: CertificateSource = NO_CERTIFICATES;
+  if (config.tlsCertFile && config.tlsKeyFile) certs = withDefaultCertificate(certs, loadDefaultCertificate(config.tlsCertFile, config.tlsKeyFile));
   const proxy = await startProxy({ config, token: internalToken(config), log, certs, accessLog: access?.log ?? null });
   const stop = async () => { await proxy.close(); await certs.close(); access?.flush(); };
   if (cluster.isWorker) {
