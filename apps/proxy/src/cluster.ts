@@ -6,18 +6,24 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 
-export interface Supervisor { stop(signal: NodeJS.Signals): Promise<void> }
+export interface Supervisor {
+  stop(signal: NodeJS.Signals): Promise<void>;
+  /** Replaces every worker, one at a time, with no moment without a listener (SIGHUP). */
+  reload(): Promise<void>;
+}
 
 export function superviseWorkers(count: number, log: Logger): Supervisor {
   // Workers accept on the shared socket themselves: the primary relaying every connection
   // (round-robin) would cost a core's worth of CPU at high connection rates.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
+  // Workers being replaced by reload(): their exit is expected, not a crash to re-fork.
+  const retiring = new WeakSet<Worker>();
   const recentDeaths: number[] = [];
   const fork = (): Worker => {
     const w = cluster.fork();
     w.on('exit', (code, signal) => {
-      if (stopping) return;
+      if (stopping || retiring.has(w)) return;
       const now = Date.now();
       recentDeaths.push(now);
       while (recentDeaths.length && recentDeaths[0]! < now - 60_000) recentDeaths.shift();
@@ -32,6 +38,22 @@ export function superviseWorkers(count: number, log: Logger): Supervisor {
   log.info({ workers: count }, 'proxy workers started');
 
   return {
+    async reload() {
+      // The primary holds the shared listening sockets; a new worker takes them before the old one
+      // lets go, so connections are never refused. The old worker drains like on SIGTERM.
+      const old = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
+      for (const w of old) {
+        const next = fork();
+        await new Promise<void>((resolve, reject) => {
+          next.once('listening', () => resolve());
+          next.once('exit', () => reject(new Error('a new proxy worker exited before listening')));
+        });
+        await new Promise((r) => setTimeout(r, 300)); // its other listeners (HTTPS) come right after
+        retiring.add(w);
+        w.process.kill('SIGTERM');
+      }
+      log.info({ workers: old.length }, 'proxy workers reloaded');
+    },
     async stop(signal) {
       stopping = true;
       const alive = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());

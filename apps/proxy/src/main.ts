@@ -47,6 +47,8 @@ if (workers > 1 && cluster.isPrimary) {
   internalToken(config);
   const sup = superviseWorkers(workers, log);
   onStop((sig) => sup.stop(sig));
+  // SIGHUP: replace the workers without closing the listening sockets (zero-downtime restart).
+  process.on('SIGHUP', () => void sup.reload().catch((err) => log.error({ err }, 'reload failed')));
 } else {
   await runProxy();
 }
