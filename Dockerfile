@@ -37,8 +37,11 @@ COPY apps apps
 COPY packages packages
 COPY scripts scripts
 COPY tsconfig.json ./
-# Tests are not part of the image.
-RUN find apps packages -name '*.test.ts' -delete
+# Tests are not part of the image. Each role is bundled into apps/<role>/src/main.mjs (workspace
+# TypeScript compiled in, npm packages external) so it runs on plain node: no tsx loader and no
+# esbuild service process in memory. tsx stays installed for the `dream` CLI and scripts.
+RUN find apps packages -name '*.test.ts' -delete \
+ && node scripts/selfhost-bundle.mjs
 
 # ---- final: production dependencies, git (smart-HTTP), non-root user ----
 FROM ${BASE_IMAGE}
@@ -66,4 +69,4 @@ USER dream
 EXPOSE 7070 7071 8080
 # Which role runs is PID 1's command line; the check asks that role's own health endpoint.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "/app/scripts/selfhost-health.mjs"]
-CMD ["node", "--import", "tsx", "apps/api/src/main.ts"]
+CMD ["node", "apps/api/src/main.mjs"]

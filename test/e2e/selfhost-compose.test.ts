@@ -118,4 +118,23 @@ describe('self-hosting with compose', () => {
     expect(result.ok).toBeGreaterThan(50);
     expect((await getVia(a!.proxyPort, `${APP}.dream`)).body).toBe('selfhost v3');
   });
+
+  it('reloads the proxy (SIGHUP: new workers take the listening socket before old ones drain) under load with 0 failed requests', async () => {
+    a!.setEnv('DREAM_PROXY_WORKERS', '2');
+    await a!.compose('up', '-d', '--no-deps', 'proxy');
+    await a!.waitHealthy(['proxy']);
+    await expect.poll(async () => (await getVia(a!.proxyPort, `${APP}.dream`).catch(() => ({ body: '' }))).body, { timeout: 30_000 }).toBe('selfhost v3');
+    const traffic = load(a!.proxyPort, `${APP}.dream`);
+    await new Promise((r) => setTimeout(r, 1000));
+    for (let i = 0; i < 2; i++) {
+      await a!.compose('kill', '-s', 'SIGHUP', 'proxy');
+      await new Promise((r) => setTimeout(r, 3000));
+    }
+    const result = await traffic.stop();
+    console.log(`[selfhost] proxy reload (SIGHUP x2) under load: ${result.ok} ok, ${result.failed} failed`, result.errors);
+    const logs = await a!.compose('logs', '--no-color', 'proxy');
+    expect(logs).toMatch(/proxy workers reloaded/);
+    expect(result.ok).toBeGreaterThan(100);
+    expect(result.failed).toBe(0);
+  });
 });

@@ -69,11 +69,11 @@ export async function project(image: string): Promise<Project> {
 }
 
 /** GETs `host` through the proxy every `everyMs` until stopped; counts what failed and how. */
-export function load(port: number, host: string, everyMs = 20) {
+export function load(port: number, host: string, everyMs = 20, urlPath = '/') {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   let ok = 0; let failed = 0; const errors = new Map<string, number>(); let stopped = false;
   const once = () => new Promise<void>((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent, timeout: 5000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host }, agent, timeout: 5000 }, (res) => {
       res.resume();
       res.on('end', () => { if (res.statusCode === 200) ok++; else { failed++; errors.set(`HTTP ${res.statusCode}`, (errors.get(`HTTP ${res.statusCode}`) ?? 0) + 1); } resolve(); });
     });

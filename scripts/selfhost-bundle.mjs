@@ -1,0 +1,40 @@
+// Bundles each platform entry (api, builder, proxy) into one ESM file beside its main.ts, with the
+// workspace's TypeScript compiled in and npm packages left external. The image runs these with
+// plain `node`: no tsx loader and no esbuild service process at run time, which is most of the
+// idle memory of a process. Plain JS: it runs in the image's build stage.
+//   node scripts/selfhost-bundle.mjs            → apps/{api,builder,proxy}/src/main.mjs
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const ENTRIES = ['api', 'builder', 'proxy'].map((a) => path.join(root, 'apps', a, 'src', 'main.ts'));
+
+/** npm packages stay external (native better-sqlite3, node-pty…); workspace packages are bundled. */
+const externals = {
+  name: 'externals',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('@dreamnet/') || args.path.startsWith('node:')) return undefined;
+      return { path: args.path, external: true };
+    });
+    // Every module keeps its own import.meta.url (paths like ../../hooks are relative to the source
+    // file), except the entry, whose "am I the main module" check must see the bundle's own URL.
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      const fs = await import('node:fs/promises');
+      let contents = await fs.readFile(args.path, 'utf8');
+      if (!ENTRIES.includes(args.path)) contents = contents.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href));
+      return { contents, loader: 'ts' };
+    });
+  },
+};
+
+for (const entry of ENTRIES) {
+  await build({
+    entryPoints: [entry], outfile: entry.replace(/\.ts$/, '.mjs'), bundle: true, platform: 'node', format: 'esm',
+    target: 'node20', sourcemap: true, plugins: [externals], logLevel: 'warning',
+    // Bundled CommonJS helpers may call require(); give ESM output one.
+    banner: { js: "import { createRequire as __dreamRequire } from 'node:module'; const require = __dreamRequire(import.meta.url);" },
+  });
+  console.log(`bundled ${path.relative(root, entry)}`);
+}

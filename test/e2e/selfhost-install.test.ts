@@ -1,0 +1,69 @@
+// scripts/install.sh run twice on the same machine: the second run changes nothing (same secrets,
+// same containers) and keeps data.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, freePort, run } from './platform.js';
+import { COMPOSE_FILE, REGISTRY, platformImage } from './selfhost-helpers.js';
+import { registryImage } from '../../scripts/selfhost-image.js';
+
+const id = crypto.randomBytes(3).toString('hex');
+const projectName = `selfhostinst${id}`;
+const network = `selfhost-inst-${id}`;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'selfhost-install-'));
+const envFile = path.join(dir, '.env');
+let env: NodeJS.ProcessEnv;
+let apiPort: number;
+
+const install = () => run('bash', [path.join(ROOT, 'scripts/install.sh')], { env, maxBuffer: 16 * 1024 * 1024 })
+  .then((r) => ({ code: 0, out: r.stdout + r.stderr }), (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: `${e.stdout}${e.stderr}` }));
+const compose = (...args: string[]) => run('docker-compose', ['-f', COMPOSE_FILE, '--env-file', envFile, '-p', projectName, ...args]);
+const containers = async () => Object.fromEntries(await Promise.all(['api', 'builder', 'proxy', 'registry'].map(async (s) => [s, (await compose('ps', '-q', s)).stdout.trim()])));
+
+beforeAll(async () => {
+  apiPort = await freePort();
+  env = {
+    ...process.env, DREAM_ENV_FILE: envFile, COMPOSE_PROJECT_NAME: projectName,
+    DREAM_IMAGE: await platformImage('e2e1'), DREAM_REGISTRY_IMAGE: await registryImage({ tag: REGISTRY, quiet: true }),
+    DREAM_DOCKER_NETWORK: network, DREAM_PUBLISH_API: String(apiPort), DREAM_PUBLISH_HTTP: String(await freePort()),
+    DREAM_PUBLISH_HTTPS: String(await freePort()), DREAM_PUBLISH_REGISTRY: String(await freePort()),
+    DREAM_API_BIND: '127.0.0.1', DREAM_HTTP_BIND: '127.0.0.1', DREAM_BASE_IMAGE_NODE: 'dreamnet/node:20',
+  };
+}, 900_000);
+
+afterAll(async () => {
+  await compose('down', '-v', '--remove-orphans').catch(() => {});
+  await run('docker', ['network', 'rm', network]).catch(() => {});
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('scripts/install.sh', () => {
+  it('installs, and a second run changes nothing and keeps data', async () => {
+    const first = await install();
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toMatch(/generating .*\.env/);
+    expect(first.out).toMatch(/DreamNet Platform is running/);
+    expect(first.out).toMatch(/dream login --url http:\/\/\S+:\d+ --token/);
+    expect(fs.statSync(envFile).mode & 0o777).toBe(0o600);
+    const secrets = fs.readFileSync(envFile, 'utf8');
+    expect(secrets).toMatch(/^DREAM_INTERNAL_TOKEN=[0-9a-f]{64}$/m);
+
+    const api = (await containers()).api!;
+    const token = (await run('docker', ['exec', api, 'cat', '/var/lib/dream/admin-token'])).stdout.trim();
+    const created = await fetch(`http://127.0.0.1:${apiPort}/v1/apps`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'keepme' }) });
+    expect(created.status).toBe(201);
+    const before = await containers();
+
+    const second = await install();
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toMatch(/keeping existing/);
+    expect(second.out).not.toMatch(/generating/);
+    expect(fs.readFileSync(envFile, 'utf8')).toBe(secrets);
+    expect(await containers()).toEqual(before);
+    const apps = await fetch(`http://127.0.0.1:${apiPort}/v1/apps`, { headers: { authorization: `Bearer ${token}` } });
+    expect(apps.status).toBe(200);
+    expect(JSON.stringify(await apps.json())).toContain('keepme');
+  });
+});
