@@ -14,8 +14,8 @@ type Entry = Partial<tar.Header> & { name: string; body?: string };
 async function tarOf(entries: Entry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on('end', r));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
   for (const { body, ...h } of entries) {
     await new Promise<void>((resolve, reject) => {
       const cb = (e?: unknown) => (e ? reject(e) : resolve());

@@ -29,7 +29,7 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, message: 'Too many failed authentication attempts from this address. Wait a minute, then try again with a valid token.' },
   TOKEN_NOT_FOUND: { status: 404, message: 'No token with that id. List tokens with `dream tokens`.' },
   WEBHOOK_DISABLED: { status: 404, message: 'Webhooks are off for this app: no webhook secret is set (set one with PUT /v1/apps/:app/hooks).' },
-  WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'The webhook signature is missing or does not match the secret.' },
+  WEBHOOK_SIGNATURE_INVALID: { status: 401, message: 'The webhook signature does not match the webhook secret of this app.' },
   WEBHOOK_REPLAYED: { status: 409, message: 'This webhook delivery was already received.' },
   REPO_URL_NOT_ALLOWED: { status: 400, message: 'That repository URL is not allowed: use one of the schemes in DREAM_WEBHOOK_GIT_SCHEMES (https by default).' },
   FETCH_FAILED: { status: 502, message: 'Fetching the repository for the webhook failed.' },

@@ -1,7 +1,7 @@
 // A typed client of the DreamNet Platform REST API. Error answers become DreamNetApiError carrying
 // the catalogued code and message (see docs/errors.md).
 import { ROUTES, routePath, type RouteName } from './routes.js';
-import type { ApiErrorBody, App, ConfigItem, CreatedToken, Deployment, Hooks, Page, Release, Scope, Token, Whoami } from './types.js';
+import type { ApiErrorBody, App, Domain, ConfigItem, CreatedToken, Deployment, Hooks, Page, Release, Scope, Token, Whoami } from './types.js';
 
 export interface ClientOptions { url: string; token: string; fetch?: typeof fetch }
 export interface PageParams { limit?: number; cursor?: string }
@@ -40,6 +40,9 @@ export class DreamNetClient {
   getDeployment(id: string) { return this.call<Deployment>('getDeployment', { params: { id } }); }
   scale(app: string, replicas: number) { return this.call<{ app: string; replicas: number; deployment?: Deployment }>('scale', { params: { app }, body: { replicas } }); }
   restart(app: string) { return this.call<{ deployment: Deployment }>('restart', { params: { app } }); }
+  listDomains(app: string) { return this.call<Page<Domain>>('listDomains', { params: { app } }); }
+  addDomain(app: string, host: string) { return this.call<Domain>('addDomain', { params: { app }, body: { host } }); }
+  removeDomain(app: string, host: string) { return this.call<void>('removeDomain', { params: { app, host } }); }
   getHooks(app: string) { return this.call<Hooks>('getHooks', { params: { app } }); }
   setHooks(app: string, h: { secret?: string | null; repoUrl?: string | null; notifyUrl?: string | null; notifySecret?: string | null }) { return this.call<Hooks>('setHooks', { params: { app }, body: h }); }
   listTokens(p: PageParams = {}) { return this.call<Page<Token>>('listTokens', { query: { ...p } }); }

@@ -37,7 +37,7 @@ describe('packDirectory', () => {
     const names: Record<string, string> = {};
     const extract = tar.extract();
     await new Promise<void>((resolve, reject) => {
-      extract.on('entry', (h, s, next) => { let b = ''; s.on('data', (c: Buffer) => { b += c; }); s.on('end', () => { names[h.name] = h.type === 'symlink' ? `-> ${h.linkname}` : b; next(); }); });
+      extract.on('entry', (h, s, next) => { let b = ''; s.on('data', (c: unknown) => { b += String(c); }); s.on('end', () => { names[h.name] = h.type === 'symlink' ? `-> ${h.linkname}` : b; next(); }); });
       extract.on('finish', resolve); extract.on('error', reject);
       extract.end(zlib.gunzipSync(archive));
     });

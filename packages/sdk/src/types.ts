@@ -22,6 +22,8 @@ export interface Deployment {
 }
 export interface Token { id: string; name: string; scope: Scope; apps: string[] | null; createdAt: string; lastUsedAt: string | null }
 export interface CreatedToken extends Token { token: string }
+/** A name an app is served at (the domains api owns the exact certificate fields). */
+export interface Domain { host: string; [field: string]: unknown }
 export interface Hooks {
   webhook: { enabled: boolean; repoUrl: string | null; endpoints: Record<'github' | 'gitlab' | 'gitea', string> };
   notifications: { enabled: boolean; url: string | null };

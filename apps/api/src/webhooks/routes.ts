@@ -32,7 +32,8 @@ function present(s: Services, app: string) {
 
 async function receive(s: Services, app: FastifyInstance, forge: Forge, req: FastifyRequest<{ Params: { app: string } }>) {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  if (!signatureOf(req.headers, forge)) { app.authFailures.fail(req.ip); throw new DreamError('WEBHOOK_SIGNATURE_INVALID'); }
+  // Unsigned = unauthenticated, like a request without a token (counted as an auth failure).
+  if (!signatureOf(req.headers, forge)) { app.authFailures.fail(req.ip); throw new DreamError('UNAUTHENTICATED', `This ${forge} webhook delivery carries no signature; set the app's webhook secret in ${forge}.`); }
   const row = s.store.apps.find(assertAppName(req.params.app));
   const hooks = row ? s.store.hooks.get(row.name) : undefined;
   if (!row || !hooks?.secret) throw new DreamError('WEBHOOK_DISABLED');
