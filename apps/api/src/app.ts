@@ -21,7 +21,6 @@ import type { Services } from './services.js';
 import { metricsRoutes } from './metrics/route.js';
 import { tokenRoutes } from './tokens/routes.js';
 import { uploadRoutes } from './uploads/route.js';
-import { installNotifier } from './webhooks/notify.js';
 import { webhookRoutes } from './webhooks/routes.js';
 
 export interface RouteInfo { method: string; url: string; auth: string }
@@ -54,7 +53,6 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
   installErrorHandler(app);
   installAuth(app, { get tokens() { return s.store.tokens; }, // a getter: restore swaps the store's repositories
     internalToken: s.internalToken, pushTokenApp: (t) => s.git.pushTokenApp(t), failuresPerMinute: s.config.authFailuresPerMinute });
-  installNotifier(s.store, s.log);
   app.addHook('onSend', async (req, reply) => { void reply.header('x-request-id', req.id); });
   for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, logRoutes, gitRoutes, hookRoutes, adminRoutes, uploadRoutes, tokenRoutes, webhookRoutes, metricsRoutes, domainRoutes]) {
     register(app, s);

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import crypto from 'node:crypto';
+import { Sealer } from '@dreamnet/core';
+import { openStore } from '../db/index.js';
 import { source, testApi } from '../test-support.js';
 
 describe('/metrics', () => {
@@ -25,5 +28,15 @@ describe('/metrics', () => {
     expect(text).toMatch(/^dream_apps\{state="not_deployed"\} 1$/m);
     expect(text).toMatch(/^dream_api_http_requests_total\{method="POST",route="\/v1\/apps",status="201"\} 2$/m);
     expect(text).toMatch(/^dream_api_http_request_duration_seconds_count\{method="GET",route="\/metrics"\} \d+$/m);
+  });
+
+  it('keeps counting after a restore swaps the store\'s repositories', async () => {
+    const t = await testApi();
+    Object.assign(t.store, openStore(':memory:', new Sealer(crypto.randomBytes(32))));
+    await t.app.inject({ method: 'POST', url: '/v1/apps', headers: { authorization: `Bearer ${t.store.tokens.create('a', 'admin').token}` }, payload: { name: 'web' } });
+    await t.deployer.deploySource('web', { context: () => source()() as never, description: 'after restore' });
+    const read = t.store.tokens.create('prom', 'read').token;
+    const text = (await t.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${read}` } })).body;
+    expect(text).toMatch(/^dream_deployments_total\{result="healthy"\} 1$/m);
   });
 });

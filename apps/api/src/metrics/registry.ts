@@ -1,7 +1,9 @@
 // Prometheus metrics of one api instance (own registry, so tests can build many apps): deployments
 // by result, build and rollout durations (from the recorded state transitions), apps by state
 // (computed at scrape time), and HTTP request counts and latency per route.
+import type { FastifyInstance } from 'fastify';
 import client from 'prom-client';
+import { followTransitions } from '../db/transitions.js';
 import type { Store } from '../db/index.js';
 import type { TransitionEvent } from '../db/deployments.js';
 import type { Reconciler } from '../deploy/reconciler.js';
@@ -22,7 +24,7 @@ export function appState(hasRelease: boolean, status: { healthy: number; crashLo
   return status.healthy > 0 ? 'healthy' : 'unhealthy';
 }
 
-export function createMetrics(store: Store, reconciler: Pick<Reconciler, 'lastStatus'>): ApiMetrics {
+export function createMetrics(app: FastifyInstance, store: Store, reconciler: Pick<Reconciler, 'lastStatus'>): ApiMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, prefix: 'dream_api_' });
   const deployments = new client.Counter({ name: 'dream_deployments_total', help: 'Finished deployments by result (healthy or failed).', labelNames: ['result'], registers: [registry] });
@@ -40,7 +42,7 @@ export function createMetrics(store: Store, reconciler: Pick<Reconciler, 'lastSt
 
   // Phase start times by deployment id; a phase ends at the next transition.
   const started = new Map<string, { phase: 'building' | 'deploying'; at: number }>();
-  store.deployments.onTransition((e: TransitionEvent) => {
+  followTransitions(app, store, (e: TransitionEvent) => {
     const t = Date.parse(e.at);
     const prev = started.get(e.id);
     if (prev && e.state !== prev.phase) {

@@ -7,7 +7,7 @@ import type { Services } from '../services.js';
 import { createMetrics } from './registry.js';
 
 export function metricsRoutes(app: FastifyInstance, s: Services): void {
-  const m = createMetrics(s.store, s.reconciler);
+  const m = createMetrics(app, s.store, s.reconciler);
   app.addHook('onResponse', async (req, reply) => {
     // Route patterns, never raw URLs: label values stay bounded whatever clients send.
     const route = req.routeOptions.url ?? 'unmatched';

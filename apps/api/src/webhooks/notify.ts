@@ -3,7 +3,9 @@
 // is best effort (3 tries, 5 s each) and never delays or fails the deployment.
 import crypto from 'node:crypto';
 import type pino from 'pino';
+import type { FastifyInstance } from 'fastify';
 import type { Store } from '../db/index.js';
+import { followTransitions } from '../db/transitions.js';
 import type { TransitionEvent } from '../db/deployments.js';
 import { hmacHex } from './verify.js';
 
@@ -30,8 +32,8 @@ export function signedNotification(e: TransitionEvent, secret: string, deliveryI
   };
 }
 
-export function installNotifier(store: Store, log: pino.Logger, retryDelayMs = 1000): void {
-  store.deployments.onTransition((e) => {
+export function installNotifier(app: FastifyInstance, store: Store, log: pino.Logger, retryDelayMs = 1000): void {
+  followTransitions(app, store, (e) => {
     const h = store.hooks.get(e.app);
     if (!h.notifyUrl || !h.notifySecret) return;
     const msg = signedNotification(e, h.notifySecret, crypto.randomUUID());

@@ -7,6 +7,7 @@ import type { Deployment } from '../db/index.js';
 import { AppParams } from '../http/schemas.js';
 import type { Services } from '../services.js';
 import { fetchCommit } from './fetch.js';
+import { installNotifier } from './notify.js';
 import { allowedSchemes, assertRepoUrl, isDeployRef } from './repo-url.js';
 import { FORGES, deliveryOf, parsePush, signatureOf, verifySignature, type Forge } from './verify.js';
 
@@ -64,6 +65,8 @@ async function receive(s: Services, app: FastifyInstance, forge: Forge, req: Fas
 }
 
 export function webhookRoutes(app: FastifyInstance, s: Services): void {
+  installNotifier(app, s.store, s.log);
+
   app.get<{ Params: { app: string } }>('/v1/apps/:app/hooks', { schema: { tags: ['webhooks'], summary: 'Webhook and notification settings (secrets are never shown)', params: AppParams } }, async (req) => {
     s.store.apps.get(req.params.app);
     return present(s, req.params.app);
