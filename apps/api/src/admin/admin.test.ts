@@ -18,6 +18,9 @@ import { RouteTable } from '../routing/table.js';
 import { RecordingTarget, StubBuilder, source } from '../test-support.js';
 import { writeBackup } from './backup.js';
 import { stageBackup } from './restore.js';
+import { rebuildMissing } from './rebuild.js';
+import { execFileSync } from 'node:child_process';
+import type { Services } from '../services.js';
 
 /** An api over a file database and a data dir holding its own encryption key (like main.ts). */
 async function install() {
@@ -25,13 +28,14 @@ async function install() {
   const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_TARGET: 'fake', DREAM_LOG_LEVEL: 'silent', DREAM_VERSION: '9.9.9' });
   const store = openStore(path.join(dataDir, 'dream.db'), loadSealer(dataDir));
   const target = new RecordingTarget();
-  const deps = { config, store, target, builder: new StubBuilder(), routes: new RouteTable(), log: pino({ level: process.env.ADMIN_TEST_LOG ?? 'silent' }) };
+  const builder = new StubBuilder();
+  const deps = { config, store, target, builder, routes: new RouteTable(), log: pino({ level: process.env.ADMIN_TEST_LOG ?? 'silent' }) };
   const deployer = new Deployer(deps);
   const reconciler = new Reconciler(deps, deployer);
   const git = new GitService(path.join(dataDir, 'git'));
   const app = await buildApp({ ...deps, deployer, reconciler, git, internalToken: 'int' });
   const admin = store.tokens.create('admin', 'admin').token;
-  return { app, store, target, deployer, dataDir, auth: { authorization: `Bearer ${admin}` }, admin };
+  return { app, store, target, deployer, dataDir, auth: { authorization: `Bearer ${admin}` }, admin, git, builder, log: deps.log };
 }
 
 async function withApp(t: Awaited<ReturnType<typeof install>>) {
@@ -115,5 +119,26 @@ describe('admin backup and restore', () => {
     const staged = await stageBackup(fs.createReadStream(file), fs.mkdtempSync(path.join(os.tmpdir(), 'dream-admin-new-')), extra);
     expect(staged).toMatchObject({ schemaFrom: 1, schemaTo: extra.length });
     void crypto;
+  });
+
+  it('rebuilds an app whose release image is missing from its restored git repository', async () => {
+    const t = await install();
+    expect((await t.app.inject({ method: 'POST', url: '/v1/apps', headers: t.auth, payload: { name: 'web' } })).statusCode).toBe(201);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-admin-src-'));
+    const git = (...args: string[]) => execFileSync('git', ['-C', work, '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { encoding: 'utf8' }).trim();
+    git('init', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(work, 'index.js'), 'hello');
+    git('add', '-A'); git('commit', '-qm', 'one');
+    // Fetched straight into the bare repository: its deploy hook is not what this test is about.
+    execFileSync('git', ['--git-dir', t.git.dir('web'), 'fetch', '-q', work, 'main:main']);
+    const sha = git('rev-parse', 'HEAD');
+    expect((await t.deployer.deploySource('web', { context: () => Readable.from(source()()), gitSha: sha, description: 'push' })).state).toBe('healthy');
+    const s = { store: t.store, deployer: t.deployer, git: t.git, log: t.log } as unknown as Services;
+    expect(await rebuildMissing(s, async () => true)).toEqual({ rebuilding: [], cannotRebuild: [] });
+    expect(await rebuildMissing(s, async () => false)).toEqual({ rebuilding: ['web'], cannotRebuild: [] });
+    await expect.poll(() => t.store.releases.list('web').length, { timeout: 10_000 }).toBe(2);
+    expect(t.builder.count).toBe(2);
+    const latest = t.store.releases.list('web')[0]!;
+    expect(latest).toMatchObject({ gitSha: sha, description: expect.stringMatching(/rebuilt after restore/) });
   });
 });

@@ -5,11 +5,13 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
 import { discardBackup } from './backup.js';
+import { engineImageExists } from './rebuild.js';
 import { backup, restore } from './service.js';
 
 export const KEY_WARNING = 'This backup does not contain the encryption key. Keep data/encryption.key safe and apart: without it, config values in the backup cannot be restored.';
 
 export function adminRoutes(app: FastifyInstance, s: Services): void {
+  const imageExists = engineImageExists(s.config);
   app.get<{ Querystring: { withoutKey?: boolean } }>('/v1/admin/backup', {
     schema: { tags: ['admin'], summary: 'Download a backup archive (database snapshot, keys, certificates, git repositories)', querystring: { type: 'object', properties: { withoutKey: { type: 'boolean' } }, additionalProperties: false } },
     config: { scope: 'admin' },
@@ -38,7 +40,7 @@ export function adminRoutes(app: FastifyInstance, s: Services): void {
       bodyLimit: 64 * 1024 ** 3,
     }, async (req) => {
       const key = req.headers['x-dream-encryption-key'];
-      return restore(s, req.body, { force: req.query.force === true, key: typeof key === 'string' ? key : undefined });
+      return restore(s, req.body, { force: req.query.force === true, key: typeof key === 'string' ? key : undefined, imageExists });
     });
   });
 }

@@ -8,6 +8,7 @@ import { DreamError, Sealer } from '@dreamnet/core';
 import { openStore } from '../db/index.js';
 import type { Services } from '../services.js';
 import { writeBackup } from './backup.js';
+import { rebuildMissing, type ImageExists, type RebuildPlan } from './rebuild.js';
 import { applyStaged, checkKey, discardStaged, restoredKey, stageBackup } from './restore.js';
 
 export const platformVersion = (s: Pick<Services, 'config'>) => s.config.version || '0.1.0';
@@ -16,11 +17,11 @@ export function backup(s: Services, includeKey: boolean) {
   return writeBackup({ db: s.store.db, dataDir: s.config.dataDir, platformVersion: platformVersion(s), includeKey });
 }
 
-export interface RestoreResult { apps: string[]; schemaFrom: number; schemaTo: number; platformVersion: string; createdAt: string }
+export interface RestoreResult extends RebuildPlan { apps: string[]; schemaFrom: number; schemaTo: number; platformVersion: string; createdAt: string }
 
 let restoring = false;
 
-export async function restore(s: Services, input: Readable, o: { force: boolean; key?: string }): Promise<RestoreResult> {
+export async function restore(s: Services, input: Readable, o: { force: boolean; key?: string; imageExists: ImageExists }): Promise<RestoreResult> {
   if (restoring) throw new DreamError('RESTORE_REFUSED', 'A restore is already running.');
   const existing = s.store.apps.list().map((a) => a.name);
   if (existing.length > 0 && !o.force) throw new DreamError('RESTORE_REFUSED', `This install already has apps (${existing.slice(0, 5).join(', ')}). Restore into a fresh install, or pass --replace (CLI) / ?force=true to replace them.`);
@@ -40,8 +41,9 @@ export async function restore(s: Services, input: Readable, o: { force: boolean;
     const apps = s.store.apps.list().map((a) => a.name);
     // Repositories point their hooks at this install's code, wherever it lives.
     for (const app of apps) s.git.init(app);
+    const plan = await rebuildMissing(s, o.imageExists);
     void s.reconciler.start().catch((err) => s.log.error({ err }, 'reconcile after restore failed'));
-    return { apps, schemaFrom: staged.schemaFrom, schemaTo: staged.schemaTo, platformVersion: staged.manifest.platformVersion, createdAt: staged.manifest.createdAt };
+    return { ...plan, apps, schemaFrom: staged.schemaFrom, schemaTo: staged.schemaTo, platformVersion: staged.manifest.platformVersion, createdAt: staged.manifest.createdAt };
   } finally {
     restoring = false;
   }

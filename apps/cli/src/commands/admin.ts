@@ -49,10 +49,12 @@ const restore: Handler = async (ctx) => {
   const body = Readable.toWeb(fs.createReadStream(file)) as unknown as ReadableStream;
   const res = await call(`${url}/v1/admin/restore${ctx.flags.replace ? '?force=true' : ''}`, { method: 'POST', headers: h, body, duplex: 'half' });
   if (!res.ok) throw await failure(res, 'Restore');
-  const r = await res.json() as { apps: string[]; schemaFrom: number; schemaTo: number; platformVersion: string; createdAt: string };
+  const r = await res.json() as { apps: string[]; rebuilding?: string[]; cannotRebuild?: string[]; schemaFrom: number; schemaTo: number; platformVersion: string; createdAt: string };
   if (ctx.json(r)) return;
   ctx.say(`Restored the backup of ${r.createdAt} (platform ${r.platformVersion}, schema v${r.schemaFrom}${r.schemaTo !== r.schemaFrom ? ` → migrated to v${r.schemaTo}` : ''}).`);
-  ctx.say(`Apps: ${r.apps.length ? r.apps.join(', ') : '(none)'} — they start again now; missing images come back with the next push.`);
+  ctx.say(`Apps: ${r.apps.length ? r.apps.join(', ') : '(none)'} — they start again now.`);
+  if (r.rebuilding?.length) ctx.say(`Rebuilding from their git repositories (images were not on this engine): ${r.rebuilding.join(', ')}. Follow with \`dream deployments APP\`.`);
+  if (r.cannotRebuild?.length) ctx.say(`No commit recorded to rebuild ${r.cannotRebuild.join(', ')}: push them again.`);
   ctx.say('The tokens of the backed-up install are the ones that work now: log in again with its admin token (data/admin-token was restored).');
 };
 
