@@ -107,6 +107,12 @@ fi
 
 # ---- 4. Start (compose recreates only what changed) ----
 docker network inspect "$NETWORK" >/dev/null 2>&1 || docker network create "$NETWORK" >/dev/null
+# Upgrade pre-flight: the new image migrates a snapshot of the live database first; if that fails,
+# stop here and the running version keeps serving on an untouched database.
+if [ -n "$(compose ps -q api 2>/dev/null)" ]; then
+  compose run --rm --no-deps -T api node --import tsx scripts/selfhost-preflight.ts /var/lib/dream \
+    || die "the new image cannot migrate the database; nothing was changed (the running version keeps running)."
+fi
 compose up -d --remove-orphans
 
 # ---- 5. Wait until every service is healthy ----
