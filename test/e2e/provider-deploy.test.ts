@@ -32,10 +32,10 @@ afterAll(async () => {
   await p?.stop();
   // Deleting an app keeps its images (for the builder's prune); these names are this test's own.
   for (const app of ['my-site', 'provider-api', 'broken-site']) {
-    const { stdout } = await run('docker', ['image', 'ls', '-q', `dream-app/${app}`]).catch(() => ({ stdout: '' }));
-    const ids = [...new Set(stdout.split('\n').filter(Boolean))];
-    // One by one, twice: an image can be the cached parent of another of the same app.
-    for (let pass = 0; pass < 2; pass++) for (const id of ids) await run('docker', ['image', 'rm', '-f', id]).catch(() => {});
+    // By tag (untag): layers shared with other apps' images stay; unshared ones go with the last tag.
+    const { stdout } = await run('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', `dream-app/${app}`]).catch(() => ({ stdout: '' }));
+    const tags = stdout.split('\n').filter(Boolean);
+    if (tags.length) await run('docker', ['image', 'rm', ...tags]).catch(() => {});
   }
 });
 
