@@ -1,6 +1,7 @@
 // Issuers turn a list of names into a certificate + key. AcmeIssuer runs the RFC 8555 order flow
 // with acme-client (order → authorizations → challenge → finalize → download); BuiltinIssuer signs
 // with the platform's own `.dream` CA. Both report the CA's reason as the thrown Error's message.
+import https from 'node:https';
 import acme from 'acme-client';
 import * as x509 from '@peculiar/x509';
 import type { AcmeAccount } from './account.js';
@@ -24,6 +25,15 @@ export class BuiltinIssuer implements Issuer {
   issue(hosts: string[], now: Date): Promise<IssuedPair> { return this.ca.issue(hosts, now, this.days); }
 }
 
+/** Why the directory cannot be fetched (the network error), or 'it answered' when it can. */
+function reachability(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = https.get(url, { agent: acme.axios.defaults.httpsAgent as https.Agent | undefined, timeout: 5000 }, (res) => { res.resume(); resolve(`it answered HTTP ${res.statusCode}`); });
+    req.on('timeout', () => req.destroy(new Error('timed out after 5 s')));
+    req.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code} (${e.message})` : e.message));
+  });
+}
+
 const b64u = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
 
 /** RFC 9773 certificate id: base64url(AKI keyIdentifier) "." base64url(serial DER value). */
@@ -44,6 +54,17 @@ export class AcmeIssuer implements Issuer {
   }
 
   async issue(hosts: string[]): Promise<IssuedPair> {
+    try {
+      return await this.order(hosts);
+    } catch (e) {
+      // acme-client loses network errors once its retries run out (it throws a TypeError about
+      // `config`); say what actually happened instead.
+      if (e instanceof TypeError) throw new Error(`cannot reach the ACME server ${this.name}: ${await reachability(this.id)}`);
+      throw e;
+    }
+  }
+
+  private async order(hosts: string[]): Promise<IssuedPair> {
     const client = await this.account.ready();
     const order = await client.createOrder({ identifiers: hosts.map((value) => ({ type: 'dns', value })) });
     const cleanups: Array<() => Promise<void>> = [];

@@ -1,0 +1,77 @@
+// Pebble for the TLS tests: installed if missing, its own HTTPS certificate generated here, pointed
+// at our .dream DNS (-dnsserver) and our HTTP port (httpPort), no random validation sleeps.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import path from 'node:path';
+import * as x509 from '@peculiar/x509';
+import { ensureTestDeps, PEBBLE } from '../../scripts/ensure-test-deps.js';
+
+x509.cryptoProvider.set(crypto.webcrypto as unknown as Crypto);
+
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); }); });
+    // The DNS server needs the same number free over UDP too.
+    const ok = await new Promise<boolean>((resolve) => { const u = dgram.createSocket('udp4'); u.once('error', () => resolve(false)); u.bind(port, '127.0.0.1', () => u.close(() => resolve(true))); });
+    if (ok) return port;
+  }
+}
+
+/** A self-signed certificate for 127.0.0.1/localhost: Pebble's own HTTPS (and our CA bundle). */
+export async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = await crypto.webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
+  const c = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01', name: 'CN=pebble-test', keys, signingAlgorithm: alg,
+    notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86_400_000),
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }])],
+  });
+  const der = Buffer.from(await crypto.webcrypto.subtle.exportKey('pkcs8', keys.privateKey as crypto.webcrypto.CryptoKey));
+  const cert = path.join(dir, 'pebble-cert.pem');
+  const key = path.join(dir, 'pebble-key.pem');
+  fs.writeFileSync(cert, c.toString('pem') + '\n');
+  fs.writeFileSync(key, `-----BEGIN PRIVATE KEY-----\n${der.toString('base64')}\n-----END PRIVATE KEY-----\n`, { mode: 0o600 });
+  return { cert, key };
+}
+
+export interface Pebble { directory: string; caFile: string; log: () => string; orders: () => number; root: () => Promise<string>; stop: () => Promise<void> }
+
+export async function startPebble(dir: string, o: { httpPort: number; dnsPort: number }): Promise<Pebble> {
+  await ensureTestDeps();
+  fs.mkdirSync(dir, { recursive: true });
+  const { cert, key } = await selfSigned(dir);
+  const [port, mgmt] = [await freePort(), await freePort()];
+  const config = path.join(dir, 'pebble.json');
+  fs.writeFileSync(config, JSON.stringify({ pebble: {
+    listenAddress: `127.0.0.1:${port}`, managementListenAddress: `127.0.0.1:${mgmt}`, certificate: cert, privateKey: key,
+    httpPort: o.httpPort, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false,
+  } }));
+  let out = '';
+  const child: ChildProcess = spawn(PEBBLE, ['-config', config, '-dnsserver', `127.0.0.1:${o.dnsPort}`], {
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const ca = fs.readFileSync(cert, 'utf8');
+  const get = (url: string) => new Promise<string>((resolve, reject) => {
+    https.get(url, { ca }, (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => (res.statusCode === 200 ? resolve(b) : reject(new Error(`${url}: ${res.statusCode}`)))); }).on('error', reject);
+  });
+  const directory = `https://127.0.0.1:${port}/dir`;
+  for (let i = 0; ; i++) {
+    try { await get(directory); break; } catch (e) {
+      if (i > 100 || child.exitCode !== null) throw new Error(`pebble did not start: ${(e as Error).message}\n${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    directory, caFile: cert, log: () => out,
+    // Pebble logs `Added order "<id>" to the db` once per new order.
+    orders: () => (out.match(/Added order "/g) ?? []).length,
+    root: () => get(`https://127.0.0.1:${mgmt}/roots/0`),
+    stop: () => new Promise<void>((resolve) => { if (child.exitCode !== null || child.signalCode !== null) return resolve(); child.once('exit', () => resolve()); child.kill('SIGTERM'); }),
+  };
+}
