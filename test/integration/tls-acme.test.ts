@@ -39,7 +39,7 @@ function handshake(servername: string): Promise<{ authorized: boolean; error?: s
   return new Promise((resolve) => {
     const sock = tls.connect({ host: '127.0.0.1', port: tlsPort, servername, ca: root }, () => {
       const peer = sock.getPeerCertificate();
-      resolve({ authorized: sock.authorized, error: sock.authorizationError?.toString(), fingerprint: peer.fingerprint256, issuer: peer.issuer?.CN });
+      resolve({ authorized: sock.authorized, error: sock.authorizationError?.toString(), fingerprint: peer.fingerprint256, issuer: String(peer.issuer?.CN) });
       sock.end();
     });
     sock.on('error', (e) => resolve({ authorized: false, error: e.message }));
