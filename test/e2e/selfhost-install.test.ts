@@ -66,4 +66,37 @@ describe('scripts/install.sh', () => {
     expect(apps.status).toBe(200);
     expect(JSON.stringify(await apps.json())).toContain('keepme');
   });
+
+  it('an upgrade whose migration fails changes nothing: the old containers keep running on the old schema', async () => {
+    // A "new version" whose last migration fails: the e2e image plus one broken migration, re-bundled.
+    const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'selfhost-badmig-'));
+    const migrations = fs.readFileSync(path.join(ROOT, 'apps/api/src/db/migrations.ts'), 'utf8').trimEnd();
+    expect(migrations.endsWith('];')).toBe(true);
+    fs.writeFileSync(path.join(ctx, 'migrations.ts'), `${migrations.slice(0, -2)}  'CREATE TABLE upgrade_probe (x INTEGER); INSERT INTO no_such_table VALUES (1);',\n];\n`);
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), [`FROM ${env.DREAM_IMAGE}`, 'USER root', 'COPY migrations.ts /app/apps/api/src/db/migrations.ts',
+      'RUN node scripts/selfhost-bundle.mjs', 'USER dream', ''].join('\n'));
+    const bad = `selfhost-e2e/platform:badmig`;
+    await run('docker', ['build', '-q', '-t', bad, ctx]);
+    fs.rmSync(ctx, { recursive: true, force: true });
+    try {
+      const before = await containers();
+      const version = async () => (await run('docker', ['exec', before.api!, 'node', '-e',
+        "const D=require('better-sqlite3');const d=new D('/var/lib/dream/dream.db',{readonly:true});console.log(d.pragma('user_version',{simple:true}))"], { cwd: ROOT })).stdout.trim();
+      const schema = await version();
+      const envText = fs.readFileSync(envFile, 'utf8');
+      fs.writeFileSync(envFile, envText.replace(/^DREAM_IMAGE=.*$/m, `DREAM_IMAGE=${bad}`));
+      const upgrade = await run('bash', [path.join(ROOT, 'scripts/install.sh')], { env: { ...env, DREAM_IMAGE: bad } })
+        .then((r) => ({ code: 0, out: r.stdout + r.stderr }), (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: `${e.stdout}${e.stderr}` }));
+      expect(upgrade.code).not.toBe(0);
+      expect(upgrade.out).toMatch(/cannot migrate the database; nothing was changed/);
+      expect(upgrade.out).toMatch(/no_such_table/);
+      expect(await containers()).toEqual(before);
+      expect(await version()).toBe(schema);
+      const apps = await fetch(`http://127.0.0.1:${apiPort}/healthz`);
+      expect(apps.status).toBe(200);
+      fs.writeFileSync(envFile, envText);
+    } finally {
+      await run('docker', ['rmi', '-f', bad]).catch(() => {});
+    }
+  });
 });
