@@ -67,4 +67,19 @@ describe('parseArgs', () => {
     expect(usageError(['scale', 'a', '1', '2']).message).toBe('`dream scale` takes 2 arguments, got 3.');
     expect(usageError(['config', 'set', 'a']).message).toBe('`dream config set` needs KEY=VALUE….');
   });
+
+  it('passes everything after -- to `dream run` verbatim, flags included', () => {
+    const p = parseArgs(['run', 'web', '--detach', '--', 'npm', 'run', 'migrate', '--', '--json', '-h']);
+    expect(p).toMatchObject({ command: 'run', positionals: ['web', 'npm', 'run', 'migrate', '--', '--json', '-h'], passthrough: ['npm', 'run', 'migrate', '--', '--json', '-h'] });
+    expect(p.flags).toEqual({ json: false, help: false, detach: true });
+    expect(usageError(['run', 'web']).message).toBe('`dream run` needs CMD….');
+    expect(usageError(['run', 'web', 'ls', '--force']).message).toContain('put it after `--`');
+  });
+
+  it('reads the logs flags: -f, --tail N, --since, --build, --replica', () => {
+    const p = parseArgs(['logs', 'web', '-f', '--tail', '5', '--since=10m', '--build', '--replica', '2']);
+    expect(p).toMatchObject({ command: 'logs', positionals: ['web'] });
+    expect(p.flags).toEqual({ json: false, help: false, follow: true, tail: '5', since: '10m', build: true, replica: '2' });
+    expect(usageError(['shell', 'web', '-f']).message).toContain('`dream shell` does not take --follow');
+  });
 });

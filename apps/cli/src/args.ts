@@ -15,6 +15,12 @@ export interface Flags {
   apps?: string;
   'without-key'?: boolean;
   replace?: boolean;
+  tail?: string;
+  since?: string;
+  replica?: string;
+  follow?: boolean;
+  build?: boolean;
+  detach?: boolean;
 }
 
 export interface Parsed {
@@ -22,6 +28,8 @@ export interface Parsed {
   command: string;
   positionals: string[];
   flags: Flags;
+  /** Whatever followed a bare `--`, verbatim (also the tail of `positionals`); undefined without `--`. */
+  passthrough?: string[];
 }
 
 export class UsageError extends Error {
@@ -32,7 +40,7 @@ export class UsageError extends Error {
   }
 }
 
-const SHORT: Record<string, FlagName> = { '-h': 'help' };
+const SHORT: Record<string, FlagName> = { '-h': 'help', '-f': 'follow' };
 
 function flagList(names: readonly FlagName[]): string {
   return names.map((n) => `--${n}`).join(', ');
@@ -44,13 +52,14 @@ export function usageFor(first?: string): string {
   return (specs.length ? specs : COMMANDS).map((s) => `  ${usageLine(s)}`).join('\n');
 }
 
-function splitTokens(argv: readonly string[]): { words: string[]; flags: Flags; seen: FlagName[] } {
+function splitTokens(argv: readonly string[]): { words: string[]; flags: Flags; seen: FlagName[]; passthrough?: string[] } {
   const flags: Flags = { json: false, help: false };
   const words: string[] = [];
   const seen: FlagName[] = [];
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i]!;
-    if (tok === '--') { words.push(...argv.slice(i + 1)); break; }
+    // Everything after `--` is data (config keys, the argv of `dream run`), never our flags.
+    if (tok === '--') { const passthrough = argv.slice(i + 1); words.push(...passthrough); return { words, flags, seen, passthrough }; }
     if (!tok.startsWith('-') || tok === '-') { words.push(tok); continue; }
     const eq = tok.indexOf('=');
     const rawName = eq > 0 && tok.startsWith('--') ? tok.slice(0, eq) : tok;
@@ -67,7 +76,8 @@ function splitTokens(argv: readonly string[]): { words: string[]; flags: Flags; 
       flags[name as ValueFlag] = value;
       seen.push(name as ValueFlag);
     } else {
-      throw new UsageError(`Unknown flag ${rawName}. Valid flags: ${flagList([...GLOBAL_FLAGS, ...VALUE_FLAGS.filter((f) => !GLOBAL_FLAGS.includes(f))])}.`, usageFor());
+      const dashdash = words[0] === 'run' ? ' To pass flags to the command of `dream run`, put it after `--`: `dream run APP -- CMD --flag`.' : '';
+      throw new UsageError(`Unknown flag ${rawName}. Valid flags: ${flagList([...GLOBAL_FLAGS, ...VALUE_FLAGS.filter((f) => !GLOBAL_FLAGS.includes(f))])}.${dashdash}`, usageFor());
     }
   }
   return { words, flags, seen };
@@ -98,7 +108,7 @@ function checkArity(spec: CommandSpec, rest: string[]): void {
 }
 
 export function parseArgs(argv: readonly string[]): Parsed {
-  const { words, flags, seen } = splitTokens(argv);
+  const { words, flags, seen, passthrough } = splitTokens(argv);
   if (words.length === 0) return { command: 'help', positionals: [], flags };
   const found = resolve(words);
   if (!found) {
@@ -112,5 +122,5 @@ export function parseArgs(argv: readonly string[]): Parsed {
   // `dream apps create --help` wants help, not an arity complaint.
   if (flags.help) return { command: 'help', positionals: [spec.name], flags };
   checkArity(spec, rest);
-  return { command: spec.name, positionals: rest, flags };
+  return { command: spec.name, positionals: rest, flags, ...(passthrough ? { passthrough } : {}) };
 }

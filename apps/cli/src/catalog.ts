@@ -1,8 +1,8 @@
 // Every command the CLI knows: its words, arguments, own flags and one-line summary. Pure data, so
 // the parser, the help text and the README all agree.
 
-export type ValueFlag = 'url' | 'token' | 'branch' | 'confirm' | 'out' | 'key-file' | 'scope' | 'apps';
-export type BoolFlag = 'json' | 'help' | 'without-key' | 'replace';
+export type ValueFlag = 'url' | 'token' | 'branch' | 'confirm' | 'out' | 'key-file' | 'scope' | 'apps' | 'tail' | 'since' | 'replica';
+export type BoolFlag = 'json' | 'help' | 'without-key' | 'replace' | 'follow' | 'build' | 'detach';
 export type FlagName = ValueFlag | BoolFlag;
 
 export interface CommandSpec {
@@ -17,8 +17,8 @@ export interface CommandSpec {
   summary: string;
 }
 
-export const VALUE_FLAGS: readonly ValueFlag[] = ['url', 'token', 'branch', 'confirm', 'out', 'key-file', 'scope', 'apps'];
-export const BOOL_FLAGS: readonly BoolFlag[] = ['json', 'help', 'without-key', 'replace'];
+export const VALUE_FLAGS: readonly ValueFlag[] = ['url', 'token', 'branch', 'confirm', 'out', 'key-file', 'scope', 'apps', 'tail', 'since', 'replica'];
+export const BOOL_FLAGS: readonly BoolFlag[] = ['json', 'help', 'without-key', 'replace', 'follow', 'build', 'detach'];
 /** Accepted by every command. */
 export const GLOBAL_FLAGS: readonly FlagName[] = ['json', 'url', 'token', 'help'];
 
@@ -50,6 +50,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'tokens list', args: [], flags: [], summary: 'List API tokens: scope, apps, last use (never their secrets).' },
   { name: 'tokens create', args: ['NAME'], flags: ['scope', 'apps'], summary: 'Create a token (--scope read|deploy|admin, default deploy; --apps a,b limits it); prints the secret once.' },
   { name: 'tokens revoke', args: ['ID'], flags: [], summary: 'Revoke a token; it stops working at once.' },
+  { name: 'logs', args: ['APP'], flags: ['follow', 'tail', 'since', 'build', 'replica'], summary: 'Show log lines of an app (-f/--follow keeps streaming and reconnects; --tail N, default 100; --since 10m|CURSOR|TIME; --build: build output; --replica N or a run id).' },
+  { name: 'shell', args: ['APP'], flags: ['replica'], summary: 'Open an interactive shell in a running replica (--replica N, default the first); exits with its exit code.' },
+  { name: 'run', args: ['APP', 'CMD…'], flags: ['detach'], summary: 'Run a one-off command in a new container of the current release: `dream run APP -- npm run migrate` (exit code passed back; --detach prints an id to follow with `dream logs`).' },
   { name: 'help', args: [], optional: ['COMMAND…'], flags: [], summary: 'Show help for all commands or one.' },
 ];
 
@@ -57,9 +60,13 @@ export function findSpec(name: string): CommandSpec | undefined {
   return COMMANDS.find((c) => c.name === name);
 }
 
+const PLACEHOLDER: Partial<Record<FlagName, string>> = { tail: 'N', since: 'WHEN', replica: 'N' };
+
 /** "dream apps create NAME [--branch B]" */
 export function usageLine(spec: CommandSpec): string {
   const parts = ['dream', spec.name, ...spec.args, ...(spec.optional ?? []).map((a) => `[${a}]`)];
-  for (const f of spec.flags) parts.push(f === 'confirm' ? '--confirm NAME' : (BOOL_FLAGS as readonly string[]).includes(f) ? `[--${f}]` : `[--${f} ${f.toUpperCase().slice(0, 1)}]`);
+  for (const f of spec.flags) parts.push(f === 'confirm' ? '--confirm NAME' : (BOOL_FLAGS as readonly string[]).includes(f) ? `[--${f}]` : `[--${f} ${PLACEHOLDER[f] ?? f.toUpperCase().slice(0, 1)}]`);
+  // `dream run APP -- CMD…`: the separator keeps the command's own flags away from ours.
+  if (spec.name === 'run') parts.splice(parts.indexOf('CMD…'), 0, '--');
   return parts.join(' ');
 }

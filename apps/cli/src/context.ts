@@ -11,6 +11,14 @@ export interface Io {
   env: Record<string, string | undefined>;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (on: boolean) => unknown };
   now: () => Date;
+  /** The local terminal, when stdout is one: colours, the size of `dream shell`, SIGWINCH. */
+  tty?: Terminal;
+}
+
+export interface Terminal {
+  size(): { cols: number; rows: number };
+  /** Calls `fn` when the window changes size; returns the unsubscribe. */
+  onResize(fn: () => void): () => void;
 }
 
 export interface Context {
@@ -29,7 +37,8 @@ export interface Context {
   json(value: unknown): boolean;
 }
 
-export type Handler = (ctx: Context) => Promise<void>;
+/** Resolves with the exit code when it is not simply 0 (`dream run` passes the remote one on). */
+export type Handler = (ctx: Context) => Promise<void | number>;
 
 export function makeContext(command: string, args: string[], flags: Flags, io: Io, settings: Settings, configFile: string): Context {
   let client: DreamClient | undefined;

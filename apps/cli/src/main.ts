@@ -7,5 +7,11 @@ const code = await run(process.argv.slice(2), {
   env: process.env,
   stdin: process.stdin,
   now: () => new Date(),
+  ...(process.stdout.isTTY ? {
+    tty: {
+      size: () => ({ cols: process.stdout.columns || 80, rows: process.stdout.rows || 24 }),
+      onResize: (fn: () => void) => { process.on('SIGWINCH', fn); return () => { process.off('SIGWINCH', fn); }; },
+    },
+  } : {}),
 });
 process.exitCode = code;

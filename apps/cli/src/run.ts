@@ -11,9 +11,13 @@ import { configCommands } from './commands/config.js';
 import { opsCommands } from './commands/ops.js';
 import { releaseCommands } from './commands/releases.js';
 import { tokenCommands } from './commands/tokens.js';
+import { logsCommands } from './commands/logs.js';
+import { shellCommands } from './commands/shell.js';
+import { runCommands } from './commands/run.js';
 
 export const HANDLERS: Record<string, Handler> = {
   ...authCommands, ...appsCommands, ...configCommands, ...releaseCommands, ...opsCommands, ...adminCommands, ...tokenCommands,
+  ...logsCommands, ...shellCommands, ...runCommands,
 };
 
 export async function run(argv: readonly string[], io: Io): Promise<number> {
@@ -28,8 +32,8 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     const file = configPath(io.env);
     const saved = await readCredentials(file);
     const settings = resolveSettings(parsed.flags, io.env, saved);
-    await handler(makeContext(parsed.command, parsed.positionals, parsed.flags, io, settings, file));
-    return 0;
+    const code = await handler(makeContext(parsed.command, parsed.positionals, parsed.flags, io, settings, file));
+    return code ?? 0;
   } catch (e) {
     return report(e, io);
   }
