@@ -53,6 +53,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'logs', args: ['APP'], flags: ['follow', 'tail', 'since', 'build', 'replica'], summary: 'Show log lines of an app (-f/--follow keeps streaming and reconnects; --tail N, default 100; --since 10m|CURSOR|TIME; --build: build output; --replica N or a run id).' },
   { name: 'shell', args: ['APP'], flags: ['replica'], summary: 'Open an interactive shell in a running replica (--replica N, default the first); exits with its exit code.' },
   { name: 'run', args: ['APP', 'CMD…'], flags: ['detach'], summary: 'Run a one-off command in a new container of the current release: `dream run APP -- npm run migrate` (exit code passed back; --detach prints an id to follow with `dream logs`).' },
+  { name: 'domains', args: ['APP'], flags: [], summary: 'List the names an app is served at, with certificate state (issued/renewing/failing and the CA\'s reason).' },
+  { name: 'domains list', args: ['APP'], flags: [], summary: 'List the names an app is served at, with certificate state.' },
+  { name: 'domains add', args: ['APP', 'HOST'], flags: [], summary: 'Serve an app at your own domain too; its certificate is ordered automatically.' },
+  { name: 'domains remove', args: ['APP', 'HOST'], flags: [], summary: 'Stop serving an app at a custom domain.' },
+  { name: 'trust', args: [], flags: [], summary: 'Print the .dream root certificate (import it once and every app is trusted).' },
+  { name: 'trust install', args: [], flags: [], summary: 'As root on Debian/Ubuntu: add the .dream root to the system store (update-ca-certificates).' },
   { name: 'help', args: [], optional: ['COMMAND…'], flags: [], summary: 'Show help for all commands or one.' },
 ];
 

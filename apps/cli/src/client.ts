@@ -1,6 +1,6 @@
 // A small typed client of the public REST API. Turns "nobody answered" and error answers into
 // CliErrors whose message and hint are ready to print.
-import type { App, ConfigChange, ConfigItem, Deployment, List, Release, ScaleResult, Whoami } from './api-types.js';
+import type { App, ConfigChange, ConfigItem, Deployment, Domain, List, Release, RootCa, ScaleResult, Whoami } from './api-types.js';
 import { ApiError, CliError } from './errors.js';
 import { hintFor } from './hints.js';
 
@@ -45,6 +45,10 @@ export class DreamClient {
   scale(app: string, replicas: number) {
     return this.request<ScaleResult>('POST', `/v1/apps/${seg(app)}/scale`, { replicas }, app);
   }
+  listDomains(app: string) { return this.request<List<Domain>>('GET', `/v1/apps/${seg(app)}/domains`, undefined, app); }
+  addDomain(app: string, host: string) { return this.request<Domain>('POST', `/v1/apps/${seg(app)}/domains`, { host }, app); }
+  removeDomain(app: string, host: string) { return this.request<void>('DELETE', `/v1/apps/${seg(app)}/domains/${seg(host)}`, undefined, app); }
+  rootCa() { return this.request<RootCa>('GET', '/v1/tls/root'); }
   restart(app: string) { return this.request<{ deployment: Deployment }>('POST', `/v1/apps/${seg(app)}/restart`, undefined, app); }
 
   async request<T>(method: string, path: string, body?: unknown, app?: string): Promise<T> {

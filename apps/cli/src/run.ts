@@ -8,6 +8,8 @@ import { adminCommands } from './commands/admin.js';
 import { appsCommands } from './commands/apps.js';
 import { authCommands } from './commands/auth.js';
 import { configCommands } from './commands/config.js';
+import { domainsCommands } from './commands/domains.js';
+import { trustCommands } from './commands/trust.js';
 import { opsCommands } from './commands/ops.js';
 import { releaseCommands } from './commands/releases.js';
 import { tokenCommands } from './commands/tokens.js';
@@ -16,7 +18,7 @@ import { shellCommands } from './commands/shell.js';
 import { runCommands } from './commands/run.js';
 
 export const HANDLERS: Record<string, Handler> = {
-  ...authCommands, ...appsCommands, ...configCommands, ...releaseCommands, ...opsCommands, ...adminCommands, ...tokenCommands,
+  ...authCommands, ...appsCommands, ...configCommands, ...domainsCommands, ...trustCommands, ...releaseCommands, ...opsCommands, ...adminCommands, ...tokenCommands,
   ...logsCommands, ...shellCommands, ...runCommands,
 };
 

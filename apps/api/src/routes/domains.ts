@@ -1,7 +1,11 @@
 // Custom domains per app (GET/POST/DELETE /v1/apps/:app/domains) and the certificate status the
 // proxies report (POST /v1/internal/certs/status). Adding or removing a domain updates the route
 // table at once, so the proxies serve it (and order its certificate) without a redeploy.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { DreamError } from '@dreamnet/core';
 import { Type } from '@sinclair/typebox';
 import { appHosts } from '../deploy/spec.js';
 import { AppParams } from '../http/schemas.js';
@@ -54,6 +58,15 @@ export function domainRoutes(app: FastifyInstance, s: Services): void {
     s.store.domains.remove(row.name, req.params.host);
     s.routes.refreshHosts(row.name, appHosts(s.config, row.name));
     return reply.status(204).send();
+  });
+
+  // The built-in CA's root (made by the proxy on first start, in the shared data dir): `dream trust`.
+  app.get('/v1/tls/root', { schema: { tags: ['domains'], summary: 'The .dream root certificate (PEM) to import once so every app is trusted' }, config: { scope: 'read' } }, async () => {
+    let pem: string;
+    try { pem = fs.readFileSync(path.join(s.config.dataDir, 'tls', 'ca', 'root.pem'), 'utf8'); } catch {
+      throw new DreamError('NOT_FOUND', 'There is no .dream root certificate yet: the proxy makes it on its first start (and not at all when DREAM_DREAM_ACME_DIRECTORY is set).');
+    }
+    return { pem, fingerprint256: new crypto.X509Certificate(pem).fingerprint256 };
   });
 
   app.post<{ Body: { proxy: string; certs: Array<{ host: string; state: string; issuer?: string; notAfter?: string; error?: string; nextAttemptAt?: string }> } }>('/v1/internal/certs/status', { schema: { tags: ['internal'], summary: 'A proxy reports the state of its certificates', body: CertReport }, config: { auth: 'internal' } }, async (req, reply) => {
