@@ -43,6 +43,8 @@ export class DreamNetClient {
   listDomains(app: string) { return this.call<Page<Domain>>('listDomains', { params: { app } }); }
   addDomain(app: string, host: string) { return this.call<Domain>('addDomain', { params: { app }, body: { host } }); }
   removeDomain(app: string, host: string) { return this.call<void>('removeDomain', { params: { app, host } }); }
+  /** The .dream root certificate to trust once (PEM). */
+  tlsRoot() { return this.call<{ pem: string; fingerprint256: string }>('tlsRoot'); }
   getHooks(app: string) { return this.call<Hooks>('getHooks', { params: { app } }); }
   setHooks(app: string, h: { secret?: string | null; repoUrl?: string | null; notifyUrl?: string | null; notifySecret?: string | null }) { return this.call<Hooks>('setHooks', { params: { app }, body: h }); }
   listTokens(p: PageParams = {}) { return this.call<Page<Token>>('listTokens', { query: { ...p } }); }

@@ -23,6 +23,7 @@ export const ROUTES = {
   listDomains: { method: 'GET', path: '/v1/apps/:app/domains' },
   addDomain: { method: 'POST', path: '/v1/apps/:app/domains', body: ['host'] },
   removeDomain: { method: 'DELETE', path: '/v1/apps/:app/domains/:host' },
+  tlsRoot: { method: 'GET', path: '/v1/tls/root' },
   getHooks: { method: 'GET', path: '/v1/apps/:app/hooks' },
   setHooks: { method: 'PUT', path: '/v1/apps/:app/hooks', body: ['secret', 'repoUrl', 'notifyUrl', 'notifySecret'] },
   listTokens: { method: 'GET', path: '/v1/tokens', query: ['limit', 'cursor'] },
