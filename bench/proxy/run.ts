@@ -1,7 +1,9 @@
-// Proxy benchmark: the same small upstream measured direct, through our proxy (the real main.ts
-// process) and through nginx (one worker, upstream keep-alive), with wrk. Prints figures only.
-//   npx tsx bench/proxy/run.ts [--duration 10] [--connections 50]
-// Needs `wrk` and `nginx` (apt-get install -y wrk nginx); nginx is skipped if missing.
+// Proxy benchmark, one invocation: the same small upstream measured direct, through our proxy (the
+// real main.ts: one worker per core by default), nginx (worker_processes auto) and Caddy, each over
+// plain HTTP and over HTTPS (HTTP/1.1 over TLS — wrk does not speak h2 — one self-signed
+// certificate for all three). Then p99 at half of our saturation rate, ours vs direct.
+//   npx tsx bench/proxy/run.ts [--duration 10] [--connections 50] [--workers N]
+// Needs wrk, nginx, caddy, openssl (apt-get install -y wrk nginx caddy); a missing one is skipped.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -9,16 +11,20 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { caddyConf, nginxConf, type Listen } from './configs.js';
+import { withChildren, wrk, type Figures } from './wrk.js';
 
 const run = promisify(execFile);
 const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
 const duration = Number(arg('duration', '10'));
 const connections = Number(arg('connections', '50'));
+const workers = arg('workers', '0');
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-bench-'));
 const children: ChildProcess[] = [];
 const TOKEN = 'int_bench';
+const HOST = 'bench.dream';
 
 async function freePort(): Promise<number> {
   const s = http.createServer();
@@ -28,10 +34,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitHttp(port: number, host: string): Promise<void> {
+async function waitHttp(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host } }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host: HOST } }, (res) => { res.resume(); resolve(res.statusCode === 200); });
       req.on('error', () => resolve(false));
     });
     if (ok) return;
@@ -46,9 +52,11 @@ function start(cmd: string, args: string[], env: Record<string, string> = {}): C
   return c;
 }
 
+const which = (cmd: string) => run('which', [cmd]).then((r) => r.stdout.trim(), () => '');
+
 /** The api side of the routes contract, just enough to hand the proxy one route. */
 async function fakeApi(upstreamPort: number): Promise<string> {
-  const table = JSON.stringify({ version: 1, routes: [{ app: 'bench', hosts: ['bench.dream'], endpoints: [{ host: '127.0.0.1', port: upstreamPort }] }] });
+  const table = JSON.stringify({ version: 1, routes: [{ app: 'bench', hosts: [HOST], endpoints: [{ host: '127.0.0.1', port: upstreamPort }] }] });
   const s = http.createServer((req, res) => {
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return void res.writeHead(401).end();
     if (req.url?.startsWith('/v1/internal/routes/ack')) return void res.writeHead(204).end();
@@ -61,95 +69,77 @@ async function fakeApi(upstreamPort: number): Promise<string> {
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
 }
 
-function nginxConf(listen: number, upstream: number): string {
-  const d = (n: string) => path.join(tmp, n);
-  return `${process.getuid?.() === 0 ? 'user root;\n' : ''}worker_processes 1;
-daemon off; pid ${d('nginx.pid')}; error_log ${d('nginx-error.log')} warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${d('body')}; proxy_temp_path ${d('proxy')}; fastcgi_temp_path ${d('fcgi')};
-  uwsgi_temp_path ${d('uwsgi')}; scgi_temp_path ${d('scgi')};
-  upstream app { server 127.0.0.1:${upstream}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${listen};
-    location / {
-      proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_set_header Host $host; proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme; proxy_set_header X-Forwarded-Host $host;
-    }
-  }
-}
-`;
+async function selfSigned(): Promise<{ cert: string; key: string }> {
+  const cert = path.join(tmp, 'cert.pem');
+  const key = path.join(tmp, 'key.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST},IP:127.0.0.1`]);
+  return { cert, key };
 }
 
-interface Figures { name: string; rps: number; p50: string; p99: string; errors: string; cpuUs: number }
-
-/** CPU time (user+sys, µs) of a process and its children's threads: req/s on a shared box is noisy, CPU per request less so. */
-function cpuUs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch { /* not Linux, or gone */ }
-  }
-  return ticks * 10_000;
-}
-
-function childPids(pid: number): number[] {
-  try { return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number); } catch { return []; }
-}
-
-async function wrk(name: string, port: number, pids: number[]): Promise<Figures> {
-  const args = ['-t2', `-c${connections}`, `-d${duration}s`, '--latency', '-H', 'Host: bench.dream', `http://127.0.0.1:${port}/`];
-  await run('wrk', ['-t1', '-c10', '-d2s', '-H', 'Host: bench.dream', `http://127.0.0.1:${port}/`]); // warm-up
-  const c0 = cpuUs(pids);
-  const { stdout } = await run('wrk', args);
-  const total = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 'NaN');
-  const cpu = (cpuUs(pids) - c0) / total;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 'NaN');
-  const p50 = /\s50%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
-  const p99 = /\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
-  const errors = [/Socket errors:[^\n]*/.exec(stdout)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(stdout)?.[0]].filter(Boolean).join('; ') || 'none';
-  return { name, rps, p50, p99, errors, cpuUs: cpu };
-}
+interface Target { name: string; listen: Listen; pids: () => number[] }
 
 async function main(): Promise<void> {
-  const results: Figures[] = [];
+  const { cert, key } = await selfSigned();
+  const listen = async (upstream: number): Promise<Listen> => ({ http: await freePort(), https: await freePort(), upstream, cert, key, tmp });
   const upPort = await freePort();
   const upstream = start(process.execPath, ['--import', 'tsx', path.join(here, 'upstream.ts'), String(upPort)]);
-  await waitHttp(upPort, 'bench.dream');
-  results.push(await wrk('direct', upPort, [upstream.pid!]));
+  await waitHttp(upPort);
+  const targets: Target[] = [];
 
-  const proxyPort = await freePort();
-  const ours = start(process.execPath, ['--import', 'tsx', 'apps/proxy/src/main.ts'], {
+  const ours = await listen(upPort);
+  const proxy = start(process.execPath, ['--import', 'tsx', 'apps/proxy/src/main.ts'], {
     DREAM_DATA_DIR: path.join(tmp, 'data'), DREAM_API_URL: await fakeApi(upPort), DREAM_INTERNAL_TOKEN: TOKEN,
-    DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(proxyPort), DREAM_LOG_LEVEL: 'warn',
+    DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(ours.http), DREAM_HTTPS_PORT: String(ours.https), DREAM_LOG_LEVEL: 'warn',
+    DREAM_TLS_CERT_FILE: cert, DREAM_TLS_KEY_FILE: key, DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: workers,
   });
-  await waitHttp(proxyPort, 'bench.dream');
-  results.push(await wrk('dream proxy', proxyPort, [ours.pid!]));
+  await waitHttp(ours.http);
+  targets.push({ name: 'dream proxy', listen: ours, pids: () => withChildren(proxy.pid!) });
 
-  const nginx = await run('which', ['nginx']).then((r) => r.stdout.trim(), () => '');
+  const nginx = await which('nginx');
   if (nginx) {
-    const ngPort = await freePort();
-    fs.writeFileSync(path.join(tmp, 'nginx.conf'), nginxConf(ngPort, upPort));
-    const master = start(nginx, ['-c', path.join(tmp, 'nginx.conf'), '-p', tmp]);
-    await waitHttp(ngPort, 'bench.dream');
-    results.push(await wrk('nginx (1 worker)', ngPort, [master.pid!, ...childPids(master.pid!)]));
-  } else {
-    console.log('nginx not installed: skipped (apt-get install -y nginx)');
-  }
+    const l = await listen(upPort);
+    fs.writeFileSync(path.join(tmp, 'nginx.conf'), nginxConf(l));
+    const p = start(nginx, ['-c', path.join(tmp, 'nginx.conf'), '-p', tmp]);
+    await waitHttp(l.http);
+    targets.push({ name: 'nginx', listen: l, pids: () => withChildren(p.pid!) });
+  } else console.log('nginx not installed: skipped (apt-get install -y nginx)');
 
-  console.log(`\nwrk -t2 -c${connections} -d${duration}s, ${os.cpus().length} CPUs, node ${process.version}`);
-  console.log('CPU/req is the server process under test (for direct: the upstream itself).');
-  console.log('target'.padEnd(18), 'req/s'.padStart(10), 'p50'.padStart(10), 'p99'.padStart(10), 'CPU/req'.padStart(10), '  errors');
-  for (const r of results) console.log(r.name.padEnd(18), r.rps.toFixed(0).padStart(10), r.p50.padStart(10), r.p99.padStart(10), `${r.cpuUs.toFixed(0)}µs`.padStart(10), ' ', r.errors);
+  const caddy = await which('caddy');
+  if (caddy) {
+    const l = await listen(upPort);
+    fs.writeFileSync(path.join(tmp, 'caddy.json'), caddyConf(l));
+    const p = start(caddy, ['run', '--config', path.join(tmp, 'caddy.json')], { XDG_DATA_HOME: tmp, XDG_CONFIG_HOME: tmp, HOME: tmp });
+    await waitHttp(l.http);
+    targets.push({ name: 'caddy', listen: l, pids: () => [p.pid!] });
+  } else console.log('caddy not installed: skipped (apt-get install -y caddy)');
+
+  const w = (name: string, url: string, pids: () => number[], rate?: number) => wrk(name, url, { connections, duration, host: HOST, pids, tmp, rate });
+  const plain: Figures[] = [await w('direct', `http://127.0.0.1:${upPort}/`, () => [upstream.pid!])];
+  for (const t of targets) plain.push(await w(t.name, `http://127.0.0.1:${t.listen.http}/`, t.pids));
+  const tls: Figures[] = [];
+  for (const t of targets) tls.push(await w(`${t.name} (https)`, `https://127.0.0.1:${t.listen.https}/`, t.pids));
+
+  // Latency at a fixed load: half of what our proxy saturates at, direct vs through us.
+  const half = Math.round(plain[1]!.rps / 2);
+  const fixed = [await w(`direct @${half}/s`, `http://127.0.0.1:${upPort}/`, () => [upstream.pid!], half),
+    await w(`dream proxy @${half}/s`, `http://127.0.0.1:${ours.http}/`, targets[0]!.pids, half)];
+
+  console.log(`\nwrk -t2 -c${connections} -d${duration}s, ${os.cpus().length} CPUs (shared by wrk, upstream and proxy), node ${process.version}, proxy workers ${workers === '0' ? 'one per core' : workers}`);
+  console.log('CPU/req: the process(es) under test (for direct: the upstream itself).');
+  const row = (r: Figures) => console.log(r.name.padEnd(28), r.rps.toFixed(0).padStart(8), r.p50.padStart(9), r.p99.padStart(9), `${r.cpuUs.toFixed(0)}µs`.padStart(8), ' ', r.errors);
+  console.log('target'.padEnd(28), 'req/s'.padStart(8), 'p50'.padStart(9), 'p99'.padStart(9), 'CPU/req'.padStart(8), '  errors');
+  for (const r of [...plain, ...tls, ...fixed]) row(r);
+  const ratio = (ours: Figures | undefined, other: Figures | undefined) => (ours && other ? `${(ours.rps / other.rps).toFixed(2)}x` : 'n/a');
+  for (const other of ['nginx', 'caddy']) {
+    console.log(`ours / ${other}: http ${ratio(plain.find((r) => r.name === 'dream proxy'), plain.find((r) => r.name === other))}, https ${ratio(tls.find((r) => r.name === 'dream proxy (https)'), tls.find((r) => r.name === `${other} (https)`))}`);
+  }
+  console.log(`p99 at ${half} req/s: direct ${fixed[0]!.p99}, ours ${fixed[1]!.p99} → +${(fixed[1]!.p99ms - fixed[0]!.p99ms).toFixed(2)} ms`);
 }
 
 main()
   .catch((e) => { console.error(e); process.exitCode = 1; })
   .finally(() => {
     for (const c of children) c.kill('SIGTERM');
-    fs.rmSync(tmp, { recursive: true, force: true });
+    setTimeout(() => fs.rmSync(tmp, { recursive: true, force: true }), 500);
   });

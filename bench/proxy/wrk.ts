@@ -1,0 +1,61 @@
+// wrk runs and what we read from them: req/s, p50/p99, errors, and CPU per request of the
+// processes under test (steadier than req/s on a shared box).
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Figures { name: string; rps: number; p50: string; p99: string; p99ms: number; errors: string; cpuUs: number }
+
+/** CPU time (user+sys, µs) of processes and their children. */
+export function cpuUs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch { /* not Linux, or gone */ }
+  }
+  return ticks * 10_000;
+}
+
+export function withChildren(pid: number): number[] {
+  try { return [pid, ...fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)]; } catch { return [pid]; }
+}
+
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
+export interface WrkOptions { connections: number; duration: number; host: string; pids: () => number[]; tmp: string; rate?: number }
+
+/**
+ * One wrk run against `url`. With `rate`, each connection waits between requests (wrk's Lua
+ * delay()) so the total is about `rate` req/s: a latency figure at a fixed load, not at saturation.
+ */
+export async function wrk(name: string, url: string, o: WrkOptions): Promise<Figures> {
+  const args = ['-t2', `-c${o.connections}`, `-d${o.duration}s`, '--latency', '-H', `Host: ${o.host}`];
+  if (o.rate) {
+    const script = path.join(o.tmp, `rate-${o.rate}.lua`);
+    fs.writeFileSync(script, `function delay() return ${Math.max(1, Math.round((o.connections * 1000) / o.rate))} end\n`);
+    args.push('-s', script);
+  }
+  await run('wrk', ['-t1', '-c10', '-d2s', '-H', `Host: ${o.host}`, url]); // warm-up (JIT, pools, TLS sessions)
+  const pids = o.pids();
+  const c0 = cpuUs(pids);
+  const { stdout } = await run('wrk', [...args, url]);
+  const total = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 'NaN');
+  const p50 = /\s50%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
+  const p99 = /\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
+  return {
+    name,
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 'NaN'),
+    p50, p99, p99ms: toMs(p99),
+    errors: [/Socket errors:[^\n]*/.exec(stdout)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(stdout)?.[0]].filter(Boolean).join('; ') || 'none',
+    cpuUs: (cpuUs(pids) - c0) / total,
+  };
+}
