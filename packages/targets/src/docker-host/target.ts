@@ -241,7 +241,9 @@ export class DockerHostTarget implements Target {
   }
 
   private socketPath(): string | undefined {
-    return (this.docker.modem as { socketPath?: string }).socketPath;
+    // docker-modem's default is a function (it probes ~/.docker/run/docker.sock): then the CLI's default.
+    const sp = (this.docker.modem as { socketPath?: unknown }).socketPath;
+    return typeof sp === 'string' ? sp : undefined;
   }
 
   async remove(app: string): Promise<void> {

@@ -4,7 +4,8 @@
 import { PassThrough } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import { DreamError, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory, type LogLine,
-  type LogQuery, type ReleaseSpec, type Rollout, type Target } from '@dreamnet/core';
+  type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
+import { FakeRuns } from './runs.js';
 
 interface FakeReplica {
   id: string;
@@ -36,6 +37,8 @@ export class FakeTarget implements Target {
   private nextId = 1;
   private execHandler: FakeExecHandler = (_app, cmd) =>
     cmd[0] === 'echo' ? { output: `${cmd.slice(1).join(' ')}\n`, exitCode: 0 } : { output: '', exitCode: 0 };
+  /** One-off runs: local processes standing in for containers (see runs.ts). */
+  private readonly runs = new FakeRuns((app, id, stream, line) => this.record({ app, at: new Date().toISOString(), replica: 0, stream, line, id }));
   /** Every switchTraffic the fake made, in order (what a proxy would have been told). */
   readonly switches: Array<{ app: string; endpoints: Endpoint[] }> = [];
 
@@ -54,9 +57,19 @@ export class FakeTarget implements Target {
   print(app: string, line: string, replica = 1, stream: 'stdout' | 'stderr' = 'stdout'): void {
     const rep = this.replicas.find((x) => x.app === app && x.replica === replica && x.releaseId === this.current.get(app))
       ?? this.replicas.find((x) => x.app === app && x.replica === replica);
-    const l = { app, at: new Date().toISOString(), replica, stream, line, ...(rep ? { id: rep.id } : {}) };
+    this.record({ app, at: new Date().toISOString(), replica, stream, line, ...(rep ? { id: rep.id } : {}) });
+  }
+
+  private record(l: LogLine & { app: string }): void {
     this.lines.push(l);
     this.events.emit('line', l);
+  }
+
+  /** A replica or run stopped: followers of it (logs with replicaId) end. */
+  private gone(): void { this.events.emit('gone'); }
+
+  private live(id: string): boolean {
+    return this.replicas.some((x) => x.id === id) || this.runs.running(id);
   }
 
   async apply(spec: ReleaseSpec, hooks: ApplyHooks = {}): Promise<Rollout> {
@@ -92,6 +105,7 @@ export class FakeTarget implements Target {
     this.current.set(spec.app, spec.releaseId);
     // Old releases and surplus replicas of this release stop only after traffic moved.
     this.replicas = this.replicas.filter((x) => x.app !== spec.app || (x.releaseId === spec.releaseId && x.replica <= spec.replicas));
+    this.gone();
     return { releaseId: spec.releaseId, endpoints };
   }
 
@@ -117,6 +131,7 @@ export class FakeTarget implements Target {
   }
 
   async *logs(app: string, opts: LogQuery): AsyncIterable<LogLine> {
+    if (opts.replicaId !== undefined && !this.known(app, opts.replicaId)) throw new DreamError('NOT_FOUND', `${app} has no replica or run ${opts.replicaId}.`);
     const since = opts.since?.getTime() ?? 0;
     const mine = (l: LogLine & { app: string }) => l.app === app && (opts.replicaId === undefined || l.id === opts.replicaId)
       && (opts.sinceAt === undefined || l.at >= opts.sinceAt);
@@ -132,16 +147,49 @@ export class FakeTarget implements Target {
       queue.push(rest);
       wake?.();
     };
+    const onGone = () => wake?.();
     this.events.on('line', onLine);
+    this.events.on('gone', onGone);
     try {
       for (;;) {
         while (queue.length > 0) yield queue.shift()!;
+        // Following one replica or run ends when it stops (its last lines are queued by then).
+        if (opts.replicaId !== undefined && !this.live(opts.replicaId)) return;
         await new Promise<void>((resolve) => { wake = resolve; });
         wake = null;
       }
     } finally {
       this.events.off('line', onLine);
+      this.events.off('gone', onGone);
     }
+  }
+
+  /**
+   * The fake's replicas are this machine: the argv is `cmd` itself, run locally (in the api's pty).
+   * Checks what docker-host checks: a non-empty argv and a running replica of the current release.
+   */
+  async attachArgv(app: string, cmd: string[], opts: { replica?: number } = {}): Promise<string[]> {
+    if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    const running = this.replicas.filter((x) => x.app === app && x.state === 'running' && x.releaseId === this.current.get(app));
+    const pick = opts.replica !== undefined ? running.find((x) => x.replica === opts.replica) : running.sort((a, b) => a.replica - b.replica)[0];
+    if (!pick) throw new DreamError('NO_RELEASE', opts.replica !== undefined ? `${app} has no running replica ${opts.replica}.` : `${app} has no running replica to open a shell in.`);
+    return [...cmd];
+  }
+
+  /** A one-off run as a local process with spec.env (the image is not used). */
+  async run(spec: RunSpec): Promise<RunHandle> {
+    if (!Array.isArray(spec.cmd) || spec.cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    return this.runs.start(spec, () => this.gone());
+  }
+
+  async removeRun(id: string): Promise<void> {
+    this.runs.remove(id);
+    this.gone();
+  }
+
+  private known(app: string, id: string): boolean {
+    return this.replicas.some((x) => x.app === app && x.id === id) || this.runs.of(id) === app
+      || this.lines.some((l) => l.app === app && l.id === id);
   }
 
   async exec(app: string, cmd: string[], _tty: boolean): Promise<ExecSession> {
@@ -158,11 +206,13 @@ export class FakeTarget implements Target {
   async remove(app: string): Promise<void> {
     this.replicas = this.replicas.filter((x) => x.app !== app);
     this.current.delete(app);
+    this.gone();
   }
 
   async prune(app: string, keepReleaseId: string | null): Promise<void> {
     this.replicas = this.replicas.filter((x) => x.app !== app || x.releaseId === keepReleaseId);
     if (this.current.get(app) !== keepReleaseId) this.current.delete(app);
+    this.gone();
   }
 
   async inventory(): Promise<Inventory[]> {
