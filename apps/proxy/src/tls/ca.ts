@@ -33,9 +33,26 @@ export class BuiltinCa {
 
   /** Loads the root from storage, or generates and stores it (first start). */
   static async open(storage: TlsStorage, now = new Date()): Promise<BuiltinCa> {
+    const existing = await BuiltinCa.load(storage);
+    if (existing) return existing;
+    // Several proxy workers start at once: one generates, the others wait and load its root.
+    for (let i = 0; ; i++) {
+      const release = storage.tryLock('builtin-ca-root', 30_000);
+      if (release) {
+        try { return (await BuiltinCa.load(storage)) ?? (await BuiltinCa.create(storage, now)); } finally { release(); }
+      }
+      if (i > 600) throw new Error('timed out waiting for another process to create the .dream root CA');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private static async load(storage: TlsStorage): Promise<BuiltinCa | undefined> {
     const certPem = storage.read('ca/root.pem');
     const kp = storage.read('ca/root.key');
-    if (certPem && kp) return new BuiltinCa(certPem, new x509.X509Certificate(certPem), await importKey(kp));
+    return certPem && kp ? new BuiltinCa(certPem, new x509.X509Certificate(certPem), await importKey(kp)) : undefined;
+  }
+
+  private static async create(storage: TlsStorage, now: Date): Promise<BuiltinCa> {
     const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as unknown as CryptoKeyPair;
     const constraints = new NameConstraints({ permittedSubtrees: new GeneralSubtrees([new GeneralSubtree({ base: new GeneralName({ dNSName: 'dream' }) })]) });
     const root = await x509.X509CertificateGenerator.createSelfSigned({

@@ -134,6 +134,23 @@ describe('CertManager with the built-in .dream CA', () => {
     expect(mgr.status()[0]).toMatchObject({ state: 'issued', error: undefined });
   });
 
+  it('two proxies on one data dir: one root CA, one order per name, both serve the same certificate', async () => {
+    const dir = tmp();
+    const [ca1, ca2] = await Promise.all([BuiltinCa.open(new TlsStorage(dir)), BuiltinCa.open(new TlsStorage(dir))]);
+    expect(ca2.rootPem).toBe(ca1.rootPem);
+    const a = new CertManager({ storage: new TlsStorage(dir), issuerFor: () => new BuiltinIssuer(ca1) });
+    const b = new CertManager({ storage: new TlsStorage(dir), issuerFor: () => new BuiltinIssuer(ca2) });
+    closers.push(() => a.close(), () => b.close());
+    a.ensure(['hello.dream']);
+    b.ensure(['hello.dream']);
+    await Promise.all([a.tick(), b.tick()]);
+    for (let i = 0; i < 50 && !(a.hasCertificate('hello.dream') && b.hasCertificate('hello.dream')); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(a.orders + b.orders).toBe(1);
+    const [fa, fb] = [await handshake(a, 'hello.dream', ca1.rootPem), await handshake(b, 'hello.dream', ca1.rootPem)];
+    expect(fa.authorized && fb.authorized).toBe(true);
+    expect(fb.fingerprint).toBe(fa.fingerprint);
+  });
+
   it('the storage lock keeps a second process from ordering the same name; a stale lock is broken', () => {
     const storage = new TlsStorage(tmp());
     const release = storage.tryLock('hello.dream', 60_000);

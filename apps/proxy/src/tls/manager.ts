@@ -138,7 +138,12 @@ export class CertManager implements CertificateSource {
       if (wait > 0) { e.nextAttemptAt = now + wait; return; }
     }
     const release = this.o.storage.tryLock(e.host, this.o.lockStaleMs ?? 600_000);
-    if (!release) { e.nextAttemptAt = now + 5000; return; } // another proxy is ordering it; look again soon
+    if (!release) {
+      // Another proxy (or worker) is ordering it: look again soon and adopt what it stores.
+      e.nextAttemptAt = now + 2000;
+      setTimeout(() => void this.tick(), 2000).unref();
+      return;
+    }
     try {
       // It may have finished while we waited for the lock.
       const before = e.meta?.notAfter;
