@@ -26,9 +26,9 @@ COPY packages/targets/package.json packages/targets/
 # packages (rollup's), which `npm ci` rejects; install still takes every version the lock pins.
 RUN npm install --no-audit --no-fund
 COPY scripts/selfhost-keep-deps.mjs scripts/
-# The platform runs its TypeScript through tsx (no build step anywhere in the project), so tsx and its
-# dependency closure are kept although package.json lists tsx for development; the rest of the dev
-# tooling (vitest, typescript, @types) is pruned.
+# Dev tooling (vitest, typescript, @types) is pruned, but tsx and its closure (esbuild) are kept
+# although package.json lists tsx for development: the build bundles with esbuild below, and the
+# `dream` CLI and the upgrade pre-flight (scripts/selfhost-preflight.ts) run through tsx.
 RUN cp -a node_modules /tmp/full \
  && npm prune --omit=dev --no-audit --no-fund \
  && node scripts/selfhost-keep-deps.mjs /tmp/full node_modules tsx \
@@ -61,12 +61,13 @@ ENV NODE_ENV=production \
     DREAM_API_HOST=0.0.0.0 \
     DREAM_BUILDER_HOST=0.0.0.0 \
     DREAM_HTTP_PORT=8080 \
+    DREAM_HTTPS_PORT=8443 \
     PATH=/app/apps/cli/bin:$PATH
 LABEL org.opencontainers.image.title="DreamNet Platform" org.opencontainers.image.version="${DREAM_VERSION}"
 # api + builder need the Docker socket: compose adds the socket's group (group_add) to this user.
-# The proxy listens on 8080 inside and is published on 80, so no role needs root or NET_BIND_SERVICE.
+# The proxy listens on 8080/8443 inside and is published on 80/443, so no role needs root or NET_BIND_SERVICE.
 USER dream
-EXPOSE 7070 7071 8080
+EXPOSE 7070 7071 8080 8443
 # Which role runs is PID 1's command line; the check asks that role's own health endpoint.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "/app/scripts/selfhost-health.mjs"]
 CMD ["node", "apps/api/src/main.mjs"]
