@@ -123,9 +123,10 @@ describe('certificates from an ACME server (Pebble)', () => {
     const handshakes = await loop;
     clock.set(Date.now());
     const after = await handshake('hello.dream');
-    expect(after.authorized).toBe(true);
-    expect(after.fingerprint).not.toBe(before.fingerprint);
-    expect(failures).toBe(0);
+    const why = JSON.stringify({ status: c.certs.status(), after, failures, pebble: pebble.log().slice(-1500) });
+    expect(after.authorized, why).toBe(true);
+    expect(after.fingerprint, why).not.toBe(before.fingerprint);
+    expect(failures, why).toBe(0);
     expect(handshakes).toBeGreaterThan(0);
     expect(c.certs.status().every((s) => s.state === 'issued')).toBe(true);
   }, 60_000);
