@@ -66,6 +66,11 @@ async function composed(): Promise<void> {
     report(pids);
   } finally {
     await proj.down();
+    await run('docker', ['rmi', 'selfhost-e2e/platform:bench']).catch(() => {});
+    await run('docker', ['image', 'ls', '-q', 'dream-app/fp*']).then(async ({ stdout }) => {
+      const ids = [...new Set(stdout.split('\n').filter(Boolean))];
+      if (ids.length) await run('docker', ['rmi', '-f', ...ids]).catch(() => {});
+    });
   }
 }
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commit, getVia, gitRepo, run } from './platform.js';
-import { dream, gitPush, load, platformImage, project, type Project } from './selfhost-helpers.js';
+import { IMAGE, dream, gitPush, load, platformImage, project, type Project } from './selfhost-helpers.js';
 
 const APP = 'shello';
 let image: string;
@@ -26,6 +26,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await a?.down();
   await b?.down();
+  // The e2e1 image stays as the build cache of the next run; the upgrade image differs only by a tag.
+  await run('docker', ['rmi', `${IMAGE}:e2e2`]).catch(() => {});
   await run('docker', ['image', 'ls', '-q', `dream-app/${APP}`]).then(async ({ stdout }) => {
     const ids = [...new Set(stdout.split('\n').filter(Boolean))];
     if (ids.length) await run('docker', ['rmi', '-f', ...ids]).catch(() => {});
