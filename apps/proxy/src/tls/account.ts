@@ -33,15 +33,33 @@ export function configureAcmeHttp(caBundleFile?: string): void {
 }
 
 export class AcmeAccount {
-  private client?: acme.Client;
+  private client?: Promise<acme.Client>;
   private readonly dir: string;
   constructor(private readonly storage: TlsStorage, readonly opts: AccountOptions) {
     this.dir = `accounts/${TlsStorage.issuerId(opts.directoryUrl)}`;
   }
 
-  /** A client registered with the directory (registers on first use). */
-  async ready(): Promise<acme.Client> {
-    if (this.client) return this.client;
+  /**
+   * A client registered with the directory (registers on first use). Single-flight: concurrent
+   * first orders must not each make a key and an account (the stored key and URL would mismatch,
+   * and every later request fail JWS verification).
+   */
+  ready(): Promise<acme.Client> {
+    this.client ??= this.open().catch((e) => { this.client = undefined; throw e; });
+    return this.client;
+  }
+
+  // Under a storage lock too: sibling workers on the same data dir start their first orders together.
+  private async open(): Promise<acme.Client> {
+    for (let i = 0; ; i++) {
+      const release = this.storage.tryLock(`account-${TlsStorage.issuerId(this.opts.directoryUrl)}`, 120_000);
+      if (release) { try { return await this.openLocked(); } finally { release(); } }
+      if (i > 1200) throw new Error('timed out waiting for another process to register the ACME account');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async openLocked(): Promise<acme.Client> {
     let keyPem = this.storage.read(`${this.dir}/account.key`);
     if (!keyPem) {
       keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
@@ -60,7 +78,6 @@ export class AcmeAccount {
       await client.createAccount({ termsOfServiceAgreed: true, contact: this.opts.email ? [`mailto:${this.opts.email}`] : undefined });
       this.storage.write(`${this.dir}/account.json`, JSON.stringify({ url: client.getAccountUrl(), directoryUrl: this.opts.directoryUrl, email: this.opts.email ?? null }, null, 2));
     }
-    this.client = client;
     return client;
   }
 }

@@ -44,13 +44,14 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   const http01 = new Http01Solver(storage);
   const dns01 = new Dns01Solver();
   const eab = c.acmeEabKid && c.acmeEabHmac ? { kid: c.acmeEabKid, hmacKey: c.acmeEabHmac } : undefined;
-  const publicIssuer: Issuer | undefined = c.acmeDirectory
-    ? new AcmeIssuer(new AcmeAccount(storage, { directoryUrl: c.acmeDirectory, email: c.acmeEmail || undefined, eab }), [http01])
-    : undefined;
+  const publicAccount = c.acmeDirectory ? new AcmeAccount(storage, { directoryUrl: c.acmeDirectory, email: c.acmeEmail || undefined, eab }) : undefined;
+  const publicIssuer: Issuer | undefined = publicAccount ? new AcmeIssuer(publicAccount, [http01]) : undefined;
   let ca: BuiltinCa | undefined;
   let dreamIssuer: Issuer;
   if (c.dreamAcmeDirectory) {
-    dreamIssuer = new AcmeIssuer(new AcmeAccount(storage, { directoryUrl: c.dreamAcmeDirectory, email: c.acmeEmail || undefined }), [http01, dns01]);
+    // One account per directory, also when both settings name the same one.
+    const account = publicAccount && c.dreamAcmeDirectory === c.acmeDirectory ? publicAccount : new AcmeAccount(storage, { directoryUrl: c.dreamAcmeDirectory, email: c.acmeEmail || undefined });
+    dreamIssuer = new AcmeIssuer(account, [http01, dns01]);
   } else {
     ca = await BuiltinCa.open(storage);
     dreamIssuer = new BuiltinIssuer(ca, o.builtinDays);
