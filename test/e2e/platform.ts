@@ -23,6 +23,8 @@ export async function freePort(): Promise<number> {
 export interface Platform {
   apiUrl: string;
   proxyPort: number;
+  /** The proxy's HTTPS port (certificates from the built-in .dream CA unless extraEnv says otherwise). */
+  httpsPort: number;
   token: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
@@ -38,11 +40,11 @@ const ENTRIES = { builder: 'apps/builder/src/main.ts', api: 'apps/api/src/main.t
 
 export async function startPlatform(extraEnv: Record<string, string> = {}): Promise<Platform> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-e2e-'));
-  const [apiPort, builderPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, builderPort, proxyPort, httpsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH, HOME: process.env.HOME,
     DREAM_DATA_DIR: dataDir, DREAM_API_PORT: String(apiPort), DREAM_BUILDER_PORT: String(builderPort),
-    DREAM_HTTP_PORT: String(proxyPort), DREAM_HTTP_HOST: '127.0.0.1', DREAM_BASE_IMAGE_NODE: 'dreamnet/node:20',
+    DREAM_HTTP_PORT: String(proxyPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_HTTP_HOST: '127.0.0.1', DREAM_BASE_IMAGE_NODE: 'dreamnet/node:20',
     DREAM_DOCKER_NETWORK: `dream-e2e-${path.basename(dataDir).slice(-6).toLowerCase()}`, DREAM_LOG_LEVEL: 'warn', DREAM_HEALTH_TIMEOUT_MS: '30000',
     DREAM_RECONCILE_INTERVAL_MS: '2000', DREAM_DRAIN_TIMEOUT_MS: '5000',
     ...extraEnv,
@@ -86,7 +88,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
   const token = fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
 
   return {
-    apiUrl, proxyPort, token, dataDir, env, logs,
+    apiUrl, proxyPort, httpsPort: Number(env.DREAM_HTTPS_PORT), token, dataDir, env, logs,
     get api() { return procs.api!; },
     async restart(name, signal = 'SIGTERM') { await stopOne(name, signal); await up(name); },
     async request(method, url, body) {

@@ -183,7 +183,7 @@ describe('plain HTTP beside HTTPS', () => {
   it('sends the next request to the replica with the fewest in flight', async () => {
     const b = await startUpstream('B');
     try {
-      const v = api.setRoutes([{ app: 'plain', hosts: ['plain.dream'], endpoints: [a.endpoint, b.endpoint] }]);
+      const v = api.setRoutes([{ app: 'plain', hosts: ['plain.dream'], endpoints: [a.endpoint, b.endpoint] }, { app: 'secure', hosts: ['secure.dream'], endpoints: [a.endpoint] }]);
       await proxy.routes.waitForVersion(v);
       const first = request(proxy.port, 'plain.dream', '/slow?ms=600');
       await new Promise((r) => setTimeout(r, 50));
@@ -206,5 +206,15 @@ describe('plain HTTP beside HTTPS', () => {
     expect(access[0]!.bytes).toBeGreaterThan(100);
     expect(access[0]!.ms).toBeGreaterThan(0);
     expect(access[1]).toMatchObject({ host: 'nowhere.dream', status: 404, upstream: '-' });
+  });
+});
+
+describe('with the api down', () => {
+  it('keeps serving HTTPS and plain HTTP from the last table', async () => {
+    await api.close();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await h2get('/')).status).toBe(200);
+    expect((await h1get('/')).status).toBe(200);
+    expect((await request(proxy.port, 'plain.dream', '/')).status).toBe(200);
   });
 });

@@ -97,7 +97,7 @@ describe('proxy lifecycle', () => {
     const port = await deadPort();
     const child = spawn(process.execPath, ['--import', 'tsx', 'apps/proxy/src/main.ts'], {
       cwd: path.resolve(__dirname, '../..'),
-      env: { ...process.env, DREAM_DATA_DIR: fs.mkdtempSync(path.join(dataDir, 'm')), DREAM_API_URL: api.url, DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(port) },
+      env: { ...process.env, DREAM_DATA_DIR: fs.mkdtempSync(path.join(dataDir, 'm')), DREAM_API_URL: api.url, DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(port), DREAM_HTTPS_PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -2,7 +2,8 @@
 // per core): Node's HTTP stack is single-threaded, so each core gets a worker with the whole proxy
 // (its own listeners on the shared ports, its own route poller and proxy id — the api waits for
 // every live proxy's ack, so a switch is acked only when every worker drained). The primary only
-// forks, re-forks a worker that died, and passes SIGTERM/SIGINT on.
+// forks, re-forks a worker that died, and passes SIGTERM/SIGINT on. Only the first worker slot
+// serves the .dream DNS (DREAM_DNS_PORT=0 for the others: one UDP/TCP listener, one zone).
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 
@@ -20,8 +21,10 @@ export function superviseWorkers(count: number, log: Logger): Supervisor {
   // Workers being replaced by reload(): their exit is expected, not a crash to re-fork.
   const retiring = new WeakSet<Worker>();
   const recentDeaths: number[] = [];
-  const fork = (): Worker => {
-    const w = cluster.fork();
+  const slots = new WeakMap<Worker, number>();
+  const fork = (slot: number): Worker => {
+    const w = cluster.fork(slot === 0 ? {} : { DREAM_DNS_PORT: '0' });
+    slots.set(w, slot);
     w.on('exit', (code, signal) => {
       if (stopping || retiring.has(w)) return;
       const now = Date.now();
@@ -30,11 +33,11 @@ export function superviseWorkers(count: number, log: Logger): Supervisor {
       // A worker that keeps dying (bad port, bad setting) gets a slower restart, not a hot loop.
       const delay = recentDeaths.length > 5 ? 5000 : 100;
       log.error({ pid: w.process.pid, code, signal, restartInMs: delay }, 'proxy worker died; starting another');
-      setTimeout(() => { if (!stopping) fork(); }, delay).unref();
+      setTimeout(() => { if (!stopping) fork(slot); }, delay).unref();
     });
     return w;
   };
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < count; i++) fork(i);
   log.info({ workers: count }, 'proxy workers started');
 
   return {
@@ -43,7 +46,7 @@ export function superviseWorkers(count: number, log: Logger): Supervisor {
       // lets go, so connections are never refused. The old worker drains like on SIGTERM.
       const old = Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
       for (const w of old) {
-        const next = fork();
+        const next = fork(slots.get(w) ?? 1);
         await new Promise<void>((resolve, reject) => {
           next.once('listening', () => resolve());
           next.once('exit', () => reject(new Error('a new proxy worker exited before listening')));

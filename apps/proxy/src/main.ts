@@ -8,7 +8,9 @@ import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
 import { superviseWorkers } from './cluster.js';
 import { loadDefaultCertificate, withDefaultCertificate } from './default-cert.js';
+import { newProxyId } from './routes-source.js';
 import { startProxy } from './server.js';
+import { startCertificates } from './tls/start.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 
 const config = loadConfig();
@@ -29,12 +31,14 @@ function onStop(stop: (signal: NodeJS.Signals) => Promise<void>): void {
 
 async function runProxy(): Promise<void> {
   const access = config.accessLog === 'on' ? stdoutAccessLog() : null;
-  // Certificates: the manager in ./tls (when wired) persists them in the data dir, so serving
-  // them never depends on the api being up.
-  let certs: CertificateSource = NO_CERTIFICATES;
+  const token = internalToken(config);
+  const proxyId = newProxyId();
+  // Certificates live in the data dir (tls/storage.ts): serving them never depends on the api.
+  const tls = config.httpsPort !== 0 ? await startCertificates({ config, log, token, proxyId }) : null;
+  let certs: CertificateSource = tls?.certs ?? NO_CERTIFICATES;
   if (config.tlsCertFile && config.tlsKeyFile) certs = withDefaultCertificate(certs, loadDefaultCertificate(config.tlsCertFile, config.tlsKeyFile));
-  const proxy = await startProxy({ config, token: internalToken(config), log, certs, accessLog: access?.log ?? null });
-  const stop = async () => { await proxy.close(); await certs.close(); access?.flush(); };
+  const proxy = await startProxy({ config, token, log, certs, proxyId, accessLog: access?.log ?? null });
+  const stop = async () => { await proxy.close(); await tls?.close(); access?.flush(); };
   if (cluster.isWorker) {
     // The primary is gone (killed -9): do not linger as an orphan holding the ports.
     process.on('disconnect', () => { void stop().finally(() => process.exit(0)); });

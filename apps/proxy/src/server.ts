@@ -95,12 +95,19 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   if (opts.certs && opts.certs !== NO_CERTIFICATES && wantHttps !== null) {
     tlsListener = createTlsListener(ctx);
     const l = tlsListener;
-    await new Promise<void>((resolve, reject) => {
-      l.server.once('error', reject);
-      l.server.listen(wantHttps, host, () => { l.server.off('error', reject); resolve(); });
-    }).catch(async (e) => { await new Promise((r) => server.close(r)); throw e; });
-    httpsPort = (l.server.address() as { port: number }).port;
-    ctx.httpsPort = httpsPort;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        l.server.once('error', reject);
+        l.server.listen(wantHttps, host, () => { l.server.off('error', reject); resolve(); });
+      });
+      httpsPort = (l.server.address() as { port: number }).port;
+      ctx.httpsPort = httpsPort;
+    } catch (e) {
+      // Plain HTTP keeps working (and nothing is redirected) when the HTTPS port is taken or
+      // privileged; the error says what to change.
+      tlsListener = null;
+      log.error({ err: (e as Error).message, port: wantHttps }, 'HTTPS listener could not start; serving plain HTTP only (set DREAM_HTTPS_PORT, 0 = off)');
+    }
   }
   routes.start();
   const port = (server.address() as { port: number }).port;
