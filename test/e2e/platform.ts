@@ -23,7 +23,10 @@ export async function freePort(): Promise<number> {
 export interface Platform {
   apiUrl: string;
   proxyPort: number;
-  /** The proxy's HTTPS port (certificates from the built-in .dream CA unless extraEnv says otherwise). */
+  /**
+   * The proxy's HTTPS port (certificates from the built-in .dream CA unless extraEnv says
+   * otherwise). Plain HTTP is not redirected here unless extraEnv sets DREAM_HTTPS_REDIRECT=on.
+   */
   httpsPort: number;
   token: string;
   dataDir: string;
@@ -44,7 +47,7 @@ export async function startPlatform(extraEnv: Record<string, string> = {}): Prom
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH, HOME: process.env.HOME,
     DREAM_DATA_DIR: dataDir, DREAM_API_PORT: String(apiPort), DREAM_BUILDER_PORT: String(builderPort),
-    DREAM_HTTP_PORT: String(proxyPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_HTTP_HOST: '127.0.0.1', DREAM_BASE_IMAGE_NODE: 'dreamnet/node:20',
+    DREAM_HTTP_PORT: String(proxyPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_HTTPS_REDIRECT: 'off', DREAM_HTTP_HOST: '127.0.0.1', DREAM_BASE_IMAGE_NODE: 'dreamnet/node:20',
     DREAM_DOCKER_NETWORK: `dream-e2e-${path.basename(dataDir).slice(-6).toLowerCase()}`, DREAM_LOG_LEVEL: 'warn', DREAM_HEALTH_TIMEOUT_MS: '30000',
     DREAM_RECONCILE_INTERVAL_MS: '2000', DREAM_DRAIN_TIMEOUT_MS: '5000',
     ...extraEnv,

@@ -101,7 +101,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
         l.server.listen(wantHttps, host, () => { l.server.off('error', reject); resolve(); });
       });
       httpsPort = (l.server.address() as { port: number }).port;
-      ctx.httpsPort = httpsPort;
+      // Redirects point here (none when DREAM_HTTPS_REDIRECT=off).
+      if (config.httpsRedirect === 'on') ctx.httpsPort = httpsPort;
     } catch (e) {
       // Plain HTTP keeps working (and nothing is redirected) when the HTTPS port is taken or
       // privileged; the error says what to change.

@@ -64,6 +64,7 @@ export const SETTINGS = {
   proxyWorkers: { env: 'DREAM_PROXY_WORKERS', kind: 'int', min: 0, default: '1', doc: 'Proxy worker processes (1 = a single process, no cluster; 0 = one per CPU core, worth it when the proxy has cores to itself).' },
   tlsCertFile: { env: 'DREAM_TLS_CERT_FILE', kind: 'string', default: '', doc: 'PEM certificate (chain) the proxy serves over HTTPS for names it has no certificate of its own for, and to clients sending no SNI (optional; with DREAM_TLS_KEY_FILE).' },
   tlsKeyFile: { env: 'DREAM_TLS_KEY_FILE', kind: 'string', default: '', doc: 'PEM private key of DREAM_TLS_CERT_FILE.' },
+  httpsRedirect: { env: 'DREAM_HTTPS_REDIRECT', kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'Redirect plain HTTP to HTTPS (308) for hosts that have a certificate.' },
 } as const satisfies Record<string, Setting>;
 
 type Key = keyof typeof SETTINGS;
