@@ -65,7 +65,8 @@ ENV NODE_ENV=production \
     PATH=/app/apps/cli/bin:$PATH
 LABEL org.opencontainers.image.title="DreamNet Platform" org.opencontainers.image.version="${DREAM_VERSION}"
 # api + builder need the Docker socket: compose adds the socket's group (group_add) to this user.
-# The proxy listens on 8080/8443 inside and is published on 80/443, so no role needs root or NET_BIND_SERVICE.
+# Outside compose the proxy defaults to 8080/8443; compose lets it bind 80/443 through the namespaced
+# sysctl net.ipv4.ip_unprivileged_port_start, so no role needs root or NET_BIND_SERVICE.
 USER dream
 EXPOSE 7070 7071 8080 8443
 # Which role runs is PID 1's command line; the check asks that role's own health endpoint.

@@ -37,7 +37,9 @@ export async function project(image: string): Promise<Project> {
     `DREAM_IMAGE=${image}`, `DREAM_REGISTRY_IMAGE=${await registryImage({ tag: REGISTRY, quiet: true })}`,
     `DREAM_INTERNAL_TOKEN=${crypto.randomBytes(24).toString('hex')}`, `DOCKER_GID=${fs.statSync('/var/run/docker.sock').gid}`,
     `DREAM_DOCKER_NETWORK=${network}`, `DREAM_PUBLISH_API=${api}`, `DREAM_PUBLISH_HTTP=${httpPort}`, `DREAM_PUBLISH_HTTPS=${httpsPort}`,
-    `DREAM_PUBLISH_REGISTRY=${reg}`, 'DREAM_API_BIND=127.0.0.1', 'DREAM_HTTP_BIND=127.0.0.1', 'DREAM_BASE_IMAGE_NODE=dreamnet/node:20', '',
+    `DREAM_PUBLISH_REGISTRY=${reg}`, 'DREAM_API_BIND=127.0.0.1', 'DREAM_HTTP_BIND=127.0.0.1',
+    // Published on random ports, so a redirect to HTTPS (port 443) would lead nowhere; plain HTTP only.
+    'DREAM_HTTPS_REDIRECT=off', 'DREAM_BASE_IMAGE_NODE=dreamnet/node:20', '',
   ].join('\n'), { mode: 0o600 });
   await run('docker', ['network', 'create', network]);
   const compose = async (...args: string[]) => (await run('docker-compose', ['-f', COMPOSE_FILE, '--env-file', envFile, '-p', name, ...args], { maxBuffer: 32 * 1024 * 1024 })).stdout;
