@@ -50,6 +50,9 @@ export class LogCollector {
     const it = this.target.logs(app, { follow: true, replicaId: id, ...(seen ? { sinceAt: seen.at } : {}) })[Symbol.asyncIterator]();
     let skip = seen?.n ?? 0;
     let done = false;
+    // Docker stamps each stream's lines in order; a line older than the last one taken from its
+    // stream is a repeat (Docker's follow can re-send lines around a json-file rotation).
+    const newest = { stdout: '', stderr: '' };
     const stop = () => { done = true; void it.return?.().catch(() => {}); };
     this.follows.set(id, { app, stop });
     const take = (l: LogLine) => {
@@ -58,6 +61,9 @@ export class LogCollector {
         if (k < seen.key) return;
         if (k === seen.key && skip > 0) { skip--; return; }
       }
+      const k = timeKey(l.at);
+      if (k < newest[l.stream]) return;
+      newest[l.stream] = k;
       this.store.add(app, { timestamp: l.at, source, replica: source === 'run' ? id.slice(0, 12) : l.replica, stream: l.stream, line: l.line, container: id });
     };
     void (async () => {
