@@ -85,7 +85,8 @@ function h2get(p: string, opts: { method?: string; body?: string } = {}): Promis
 
 function h1get(p: string, servername = 'secure.dream'): Promise<{ status: number; body: string; alpn: string | false | null }> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port: proxy.httpsPort!, path: p, servername, headers: { host: servername }, ca, agent: false, ALPNProtocols: ['http/1.1'] }, (res) => {
+    const opts: https.RequestOptions & tls.ConnectionOptions = { host: '127.0.0.1', port: proxy.httpsPort!, path: p, servername, headers: { host: servername }, ca, agent: false, ALPNProtocols: ['http/1.1'] };
+    const req = https.request(opts, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => { body += c; });
@@ -122,7 +123,7 @@ describe('proxy over HTTPS', () => {
   });
 
   it('passes WebSockets through over TLS', async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/ws`, { headers: { host: 'secure.dream' }, servername: 'secure.dream', ca });
+    const ws = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/ws`, { headers: { host: 'secure.dream' }, servername: 'secure.dream', ca } as WebSocket.ClientOptions);
     const got = await new Promise<string>((resolve, reject) => {
       ws.on('open', () => ws.send('ping'));
       ws.on('message', (m) => resolve(String(m)));
