@@ -30,6 +30,8 @@ export function excluded(rel: string, includeKey: boolean): boolean {
   if (/^dream\.db(-wal|-shm|-journal)?$/.test(rel)) return true;
   // logs/ is the per-app log history: large, and not needed to bring apps back.
   if (top === 'proxy' || top === 'logs' || top.startsWith('.restore-') || top.startsWith('.backup-') || top === 'tmp') return true;
+  // tls/locks/ holds the certificate manager's transient cross-process locks.
+  if (rel === 'tls/locks' || rel.startsWith('tls/locks/')) return true;
   return !includeKey && rel === 'encryption.key';
 }
 

@@ -88,23 +88,36 @@ export function checkKey(staged: Staged, key: Buffer): void {
   } finally { db.close(); }
 }
 
-/** Moves the staged files over the data dir (the caller has closed the live database). */
+/** rename(2), or copy + unlink where `dest` is on another filesystem (e.g. the tls/ volume in compose). */
+function moveFile(src: string, dest: string): void {
+  try { fs.renameSync(src, dest); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    fs.copyFileSync(src, dest);
+    fs.unlinkSync(src);
+  }
+}
+
+/**
+ * Moves the staged files over the data dir (the caller has closed the live database). Files and the
+ * key go first, the database last: a failure part-way leaves the old database with its own key.
+ */
 export function applyStaged(staged: Staged, dataDir: string, key: Buffer): void {
-  for (const suffix of ['', '-wal', '-shm']) fs.rmSync(path.join(dataDir, `dream.db${suffix}`), { force: true });
-  fs.renameSync(path.join(staged.dir, DB_ENTRY), path.join(dataDir, 'dream.db'));
   const root = path.join(staged.dir, FILES_PREFIX);
   for (const d of staged.manifest.dirs) fs.mkdirSync(path.join(dataDir, d.slice(FILES_PREFIX.length)), { recursive: true, mode: 0o700 });
   for (const f of staged.manifest.files) {
     if (!f.path.startsWith(FILES_PREFIX)) continue;
     const rel = f.path.slice(FILES_PREFIX.length);
+    if (rel === 'encryption.key') continue; // written below, with the key this restore verified
     const dest = path.join(dataDir, rel);
     fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
     fs.rmSync(dest, { force: true, recursive: true });
-    fs.renameSync(path.join(root, rel), dest);
+    moveFile(path.join(root, rel), dest);
   }
   const keyFile = path.join(dataDir, 'encryption.key');
   fs.writeFileSync(keyFile, key.toString('base64') + '\n', { mode: 0o600 });
   fs.chmodSync(keyFile, 0o600);
+  for (const suffix of ['-wal', '-shm']) fs.rmSync(path.join(dataDir, `dream.db${suffix}`), { force: true });
+  fs.renameSync(path.join(staged.dir, DB_ENTRY), path.join(dataDir, 'dream.db'));
   fs.rmSync(staged.dir, { recursive: true, force: true });
 }
 

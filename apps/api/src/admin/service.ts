@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DreamError, Sealer } from '@dreamnet/core';
+import { loadSealer } from '../bootstrap.js';
 import { openStore } from '../db/index.js';
 import type { Services } from '../services.js';
 import { writeBackup } from './backup.js';
@@ -36,7 +37,15 @@ export async function restore(s: Services, input: Readable, o: { force: boolean;
     }
     s.reconciler.stop();
     s.store.db.close();
-    applyStaged(staged, s.config.dataDir, key);
+    try {
+      applyStaged(staged, s.config.dataDir, key);
+    } catch (e) {
+      // Whatever is in place now (the old database and key unless the very last step failed) serves on.
+      discardStaged(staged);
+      Object.assign(s.store, openStore(path.join(s.config.dataDir, 'dream.db'), loadSealer(s.config.dataDir)));
+      void s.reconciler.start().catch(() => undefined);
+      throw e;
+    }
     Object.assign(s.store, openStore(path.join(s.config.dataDir, 'dream.db'), new Sealer(key)));
     const apps = s.store.apps.list().map((a) => a.name);
     // Repositories point their hooks at this install's code, wherever it lives.
