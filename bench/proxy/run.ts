@@ -92,6 +92,8 @@ async function main(): Promise<void> {
     DREAM_DATA_DIR: path.join(tmp, 'data'), DREAM_API_URL: await fakeApi(upPort), DREAM_INTERNAL_TOKEN: TOKEN,
     DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(ours.http), DREAM_HTTPS_PORT: String(ours.https), DREAM_LOG_LEVEL: 'warn',
     DREAM_TLS_CERT_FILE: cert, DREAM_TLS_KEY_FILE: key, DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: workers,
+    // Like nginx and Caddy here: no redirect of plain HTTP (the built-in CA would otherwise issue bench.dream).
+    DREAM_HTTPS_REDIRECT: 'off',
   });
   await waitHttp(ours.http);
   targets.push({ name: 'dream proxy', listen: ours, pids: () => withChildren(proxy.pid!) });
