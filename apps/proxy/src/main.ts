@@ -54,5 +54,7 @@ if (workers > 1 && cluster.isPrimary) {
   // SIGHUP: replace the workers without closing the listening sockets (zero-downtime restart).
   process.on('SIGHUP', () => void sup.reload().catch((err) => log.error({ err }, 'reload failed')));
 } else {
+  // A single process cannot hand its sockets over; SIGHUP must not kill it (its default action).
+  process.on('SIGHUP', () => log.warn('SIGHUP ignored: a zero-downtime reload needs DREAM_PROXY_WORKERS of 2 or more'));
   await runProxy();
 }
