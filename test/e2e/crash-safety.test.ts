@@ -6,7 +6,7 @@ import { commit, gitRepo, push, run, startPlatform, type Platform } from './plat
 let p: Platform;
 beforeAll(async () => { p = await startPlatform(); });
 afterAll(async () => {
-  await p?.request('DELETE', '/v1/apps/crashy').catch(() => {});
+  for (const app of ['crashy', 'crashb']) await p?.request('DELETE', `/v1/apps/${app}`).catch(() => {});
   await p?.stop();
 });
 
@@ -62,5 +62,30 @@ describe('crash safety', () => {
     expect(again.code, again.output).toBe(0);
     expect(await p.get('crashy')).toEqual({ status: 200, body: 'crash v3' });
     expect(await containers('crashy')).toHaveLength(1);
+  });
+
+  it('kill -9 of the builder mid-build fails that push with a reason; the old release keeps serving; the next push works', async () => {
+    expect((await p.request('POST', '/v1/apps', { name: 'crashb' })).status).toBe(201);
+    const dir = await gitRepo('node-app', { 'body.txt': 'b v1\n' });
+    expect((await push(p, dir, 'crashb')).code).toBe(0);
+    // A build that takes a while, so the kill lands inside it.
+    await commit(dir, { 'body.txt': 'b v2\n', 'package.json': '{ "name": "b", "scripts": { "build": "sleep 20", "start": "node server.js" } }' });
+    const pushing = push(p, dir, 'crashb');
+    for (let i = 0; i < 600; i++) {
+      const deps = await p.request('GET', '/v1/apps/crashb/deployments');
+      if (deps.body.items[0]?.state === 'building' && (await p.request('GET', `/v1/apps/crashb/deployments/${deps.body.items[0].id}`)).body.buildLog.includes('npm run build')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await p.restart('builder', 'SIGKILL');
+    const failed = await pushing;
+    expect(failed.code).not.toBe(0);
+    expect(failed.output).toMatch(/Deploy of crashb failed/);
+    expect(await p.get('crashb')).toEqual({ status: 200, body: 'b v1' });
+    expect((await p.request('GET', '/v1/apps/crashb/deployments')).body.items[0].state).toBe('failed');
+
+    await commit(dir, { 'package.json': '{ "name": "b", "scripts": { "start": "node server.js" } }' });
+    const again = await push(p, dir, 'crashb');
+    expect(again.code, again.output).toBe(0);
+    expect(await p.get('crashb')).toEqual({ status: 200, body: 'b v2' });
   });
 });
