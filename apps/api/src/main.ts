@@ -46,7 +46,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const api = await startApi(config);
   if (api.adminToken) {
     console.log(`\nDreamNet: first start — an admin token was generated and saved to ${path.join(config.dataDir, 'admin-token')} (mode 0600).`);
-    console.log(`Log in with:  npx dream login --url ${config.apiUrl} --token "$(cat ${path.join(config.dataDir, 'admin-token')})"\n`);
+    console.log(`Log in with:  npx dream login --url ${config.publicApiUrl} --token "$(cat ${path.join(config.dataDir, 'admin-token')})"\n`);
   }
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void api.close().then(() => process.exit(0)));
 }

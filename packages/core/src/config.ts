@@ -10,6 +10,7 @@ export const SETTINGS = {
   apiHost: { env: 'DREAM_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the api (REST + git) listens on.' },
   apiPort: { env: 'DREAM_API_PORT', kind: 'port', default: '7070', doc: 'Port of the api (REST + git).' },
   apiUrl: { env: 'DREAM_API_URL', kind: 'url', default: '', doc: 'How the proxy and the git hooks reach the api (default http://127.0.0.1:<api port>).' },
+  publicApiUrl: { env: 'DREAM_PUBLIC_API_URL', kind: 'url', default: '', doc: 'The api URL users are shown (git remotes, webhook endpoints, login hints); default DREAM_API_URL.' },
   builderHost: { env: 'DREAM_BUILDER_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the builder listens on.' },
   builderPort: { env: 'DREAM_BUILDER_PORT', kind: 'port', default: '7071', doc: 'Port of the builder.' },
   builderUrl: { env: 'DREAM_BUILDER_URL', kind: 'url', default: '', doc: 'How the api reaches the builder (default http://127.0.0.1:<builder port>).' },
@@ -111,6 +112,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const [key, s] of Object.entries(SETTINGS) as [string, Setting][]) out[key] = parseOne(key, s, env[s.env]);
   const c = out as Config;
   if (!c.apiUrl) c.apiUrl = `http://${c.apiHost === '0.0.0.0' ? '127.0.0.1' : c.apiHost}:${c.apiPort}`;
+  if (!c.publicApiUrl) c.publicApiUrl = c.apiUrl;
   if (!c.builderUrl) c.builderUrl = `http://${c.builderHost === '0.0.0.0' ? '127.0.0.1' : c.builderHost}:${c.builderPort}`;
   return c;
 }

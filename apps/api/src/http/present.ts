@@ -11,7 +11,7 @@ export function presentApp(s: Services, row: AppRow, status?: AppStatus) {
     replicas: row.replicas,
     healthCheckPath: row.health_path,
     url: appUrl(s.config, row.name),
-    gitUrl: `${s.config.apiUrl}/git/${row.name}.git`,
+    gitUrl: `${s.config.publicApiUrl}/git/${row.name}.git`,
     createdAt: row.created_at,
     currentRelease: current && { id: current.id, version: current.version, image: current.image, description: current.description, createdAt: current.createdAt },
     status: status && { healthy: status.healthy, replicas: status.replicas.length, crashLooping: status.crashLooping },

@@ -25,7 +25,7 @@ function present(s: Services, app: string) {
   return {
     webhook: {
       enabled: Boolean(h.secret), repoUrl: h.repoUrl,
-      endpoints: Object.fromEntries(FORGES.map((f) => [f, `${s.config.apiUrl}/v1/apps/${app}/webhooks/${f}`])),
+      endpoints: Object.fromEntries(FORGES.map((f) => [f, `${s.config.publicApiUrl}/v1/apps/${app}/webhooks/${f}`])),
     },
     notifications: { enabled: Boolean(h.notifyUrl && h.notifySecret), url: h.notifyUrl },
   };
