@@ -1,29 +1,15 @@
-// Log lines of an app's replicas, merged: a batch sorted by time, or (follow) as they come.
+// Log lines of an app's replicas, merged: a batch sorted by time, or (follow) as they come. Following
+// reads each container's json-file log from disk when this process can (it runs on the Docker host),
+// else Docker's follow API; which one is decided once per engine (logs-follow.ts).
 import type Dockerode from 'dockerode';
 import type { LogLine, LogQuery } from '@dreamnet/core';
-import { FrameDecoder, LineSplitter, decodeAll, splitTimestamp, timeKey } from './frames.js';
+import { decodeAll, splitTimestamp, timeKey } from './frames.js';
+import { followerFor, logOpts, type LogSource } from './logs-follow.js';
 
-export interface LogSource {
-  id: string;
-  replica: number;
-}
+export { dockerSince, type LogSource } from './logs-follow.js';
 
-/** RFC 3339 (nanoseconds) → Docker's `since` "seconds.nanoseconds" (inclusive), or null. */
-export function dockerSince(at: string): string | null {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(at);
-  if (!m) return null;
-  const sec = Date.parse(`${m[1]}${m[3]}`) / 1000;
-  return Number.isFinite(sec) ? `${sec}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}` : null;
-}
-
-function logOpts(q: LogQuery) {
-  const exact = q.sinceAt ? dockerSince(q.sinceAt) : null;
-  return {
-    stdout: true, stderr: true, timestamps: true,
-    ...(q.tail !== undefined ? { tail: q.tail } : {}),
-    ...(exact ? { since: exact } : q.since ? { since: Math.floor(q.since.getTime() / 1000) } : {}),
-  };
-}
+/** Lines queued from the sources before their readers wait for the consumer. */
+const HIGH_WATER = 20_000;
 
 async function batch(docker: Dockerode, sources: LogSource[], q: LogQuery): Promise<LogLine[]> {
   const all: LogLine[] = [];
@@ -42,37 +28,54 @@ export async function* readLogs(docker: Dockerode, sources: LogSource[], q: LogQ
     yield* await batch(docker, sources, q);
     return;
   }
-  const queue: LogLine[] = [];
+  if (sources.length === 0) return;
+  const follow = await followerFor(docker, sources[0]!);
+  const queue: LogLine[][] = [];
+  let queued = 0;
   let wake: (() => void) | null = null;
+  const paused: Array<() => void> = [];
+  const resume = () => { for (const r of paused.splice(0)) r(); };
   let open = sources.length;
   let failure: unknown = null;
-  const streams: NodeJS.ReadableStream[] = [];
+  let closed = false;
   const poke = () => { const w = wake; wake = null; w?.(); };
-  for (const s of sources) {
-    const stream = await docker.getContainer(s.id).logs({ ...logOpts(q), follow: true });
-    streams.push(stream);
-    const frames = new FrameDecoder();
-    const lines = { stdout: new LineSplitter(), stderr: new LineSplitter() };
-    stream.on('data', (chunk: Buffer) => {
-      for (const f of frames.push(chunk)) {
-        for (const line of lines[f.stream].push(f.payload.toString('utf8'))) {
-          queue.push({ ...splitTimestamp(line), replica: s.replica, stream: f.stream, id: s.id });
+  const its = sources.map((s) => follow(s, q)[Symbol.asyncIterator]());
+  // Each source is read on its own; all of them pause while the consumer is HIGH_WATER lines behind.
+  for (const it of its) {
+    void (async () => {
+      try {
+        for (;;) {
+          const r = await it.next();
+          if (r.done || closed) break;
+          queue.push(r.value);
+          queued += r.value.length;
+          poke();
+          while (queued > HIGH_WATER && !closed) await new Promise<void>((resolve) => { paused.push(resolve); });
         }
+      } catch (e) {
+        failure ??= e;
+      } finally {
+        open--;
+        poke();
       }
-      poke();
-    });
-    stream.on('end', () => { open--; poke(); });
-    stream.on('error', (e) => { failure = e; poke(); });
+    })();
   }
   try {
     for (;;) {
-      while (queue.length > 0) yield queue.shift()!;
+      while (queue.length > 0) {
+        const b = queue.shift()!;
+        queued -= b.length;
+        if (queued <= HIGH_WATER) resume();
+        yield* b;
+      }
       if (failure) throw failure;
       if (open <= 0) return;
       await new Promise<void>((resolve) => { wake = resolve; });
     }
   } finally {
-    // The reader went away (WebSocket closed): stop Docker streaming to us.
-    for (const s of streams) (s as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+    // The reader went away (WebSocket closed): stop reading files / Docker streaming to us.
+    closed = true;
+    resume();
+    for (const it of its) void it.return?.(undefined).catch(() => {});
   }
 }
