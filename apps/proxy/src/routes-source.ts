@@ -38,6 +38,9 @@ export class RoutesSource extends EventEmitter {
   table = RouteTable.empty();
   /** Resolves once there is a table to serve: from the cache or from the api, whichever comes first. */
   readonly ready: Promise<void>;
+  /** Resolves once the on-disk cache has been read (and applied, if there was one). */
+  readonly cacheLoaded: Promise<void>;
+  private markCacheLoaded!: () => void;
   /** Resolves once the api has answered a poll and its table is applied. */
   readonly synced: Promise<void>;
   private markReady!: () => void;
@@ -57,6 +60,7 @@ export class RoutesSource extends EventEmitter {
     this.proxyId = o.proxyId ?? newProxyId();
     this.file = cacheFile(o.dataDir);
     this.ready = new Promise((r) => { this.markReady = r; });
+    this.cacheLoaded = new Promise((r) => { this.markCacheLoaded = r; });
     this.synced = new Promise((r) => { this.markSynced = r; });
   }
 
@@ -80,12 +84,13 @@ export class RoutesSource extends EventEmitter {
   }
 
   private async run(): Promise<void> {
-    const cached = await loadCachedRoutes(this.file);
+    const cached = await loadCachedRoutes(this.file).catch(() => null);
     // The cache serves until the api answers the first poll (which may be never, if it is down).
     if (cached && !this.stop.signal.aborted) {
       this.apply(cached, false);
       this.o.log.info({ version: cached.version, apps: cached.routes.length }, 'loaded cached routes');
     }
+    this.markCacheLoaded();
     const min = this.o.backoffMinMs ?? 200;
     const max = this.o.backoffMaxMs ?? 5000;
     let delay = min;

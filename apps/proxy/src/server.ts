@@ -85,10 +85,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   });
 
   const host = opts.host ?? config.httpHost;
+  // Read the cached routes before accepting connections: a restarted proxy answers its first
+  // requests from the last table, not with 404s while the api is asked.
+  routes.start();
+  await routes.cacheLoaded;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? config.httpPort, host, () => { server.off('error', reject); resolve(); });
-  });
+  }).catch(async (e) => { await routes.close(); throw e; });
   let tlsListener: TlsListener | null = null;
   let httpsPort: number | null = null;
   const wantHttps = opts.httpsPort !== undefined ? opts.httpsPort : config.httpsPort === 0 ? null : config.httpsPort;
@@ -110,7 +114,6 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       log.error({ err: (e as Error).message, port: wantHttps }, 'HTTPS listener could not start; serving plain HTTP only (set DREAM_HTTPS_PORT, 0 = off)');
     }
   }
-  routes.start();
   const port = (server.address() as { port: number }).port;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   log.info({ host, port, httpsPort, proxyId: routes.proxyId, apiUrl: config.apiUrl }, 'proxy listening');
