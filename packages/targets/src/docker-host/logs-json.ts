@@ -19,6 +19,11 @@ interface Raw { log?: unknown; stream?: unknown; time?: unknown }
  * ("…:46.88365Z"). Same instant, but we give out the API's spelling so `at` does not change with the reader.
  */
 export function fixedNano(time: string): string {
+  // Fast path for what Docker writes ("YYYY-MM-DDTHH:MM:SS.fffZ"): this runs for every line.
+  if (time.length <= 30 && time.charCodeAt(19) === 46 && time.endsWith('Z')) {
+    const frac = time.slice(20, -1);
+    return frac.length === 9 ? time : `${time.slice(0, 20)}${frac.padEnd(9, '0').slice(0, 9)}Z`;
+  }
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(time);
   return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0').slice(0, 9)}${m[3]}` : time;
 }
@@ -31,11 +36,12 @@ export class JsonLogDecoder {
   push(chunk: Buffer): FileEntry[] {
     const buf = this.rest.length === 0 ? chunk : Buffer.concat([this.rest, chunk]);
     const out: FileEntry[] = [];
-    let start = 0;
-    // JSON escapes newlines inside strings, so every 0x0a byte ends an entry.
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      this.entry(buf.toString('utf8', start, nl), out);
-      start = nl + 1;
+    // JSON escapes newlines inside strings, so every 0x0a byte ends an entry; decoding up to the
+    // last one never cuts a character.
+    const start = buf.lastIndexOf(10) + 1;
+    if (start > 0) {
+      const lines = buf.toString('utf8', 0, start - 1).split('\n');
+      for (const l of lines) this.entry(l, out);
     }
     // Copy the tail: a subarray would pin the whole (large) read buffer.
     this.rest = start >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(start));
