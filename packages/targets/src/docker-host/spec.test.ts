@@ -56,7 +56,7 @@ describe('createOptions', () => {
         Privileged: false,
         Init: true,
         RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 3 },
-        LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+        LogConfig: { Type: 'json-file', Config: { 'max-size': '20m', 'max-file': '5' } },
       },
     });
   });

@@ -10,7 +10,13 @@ export const STOP_GRACE_SEC = 10;
 export const PIDS_LIMIT = 512;
 /** Default capabilities a web process never needs (raw sockets, device nodes, audit, file caps, chroot). */
 export const CAP_DROP = ['NET_RAW', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP', 'SYS_CHROOT'];
-export const LOG_OPTS = { 'max-size': '10m', 'max-file': '3' };
+/**
+ * Docker's json-file logs of one replica: at most 5 × 20 MB on the host's disk. The api reads them into
+ * its own store as they come; a log file that rotates away before it was read loses its lines, so the
+ * files hold a few seconds of a flood (~100 MB ≈ 1M lines of 100 bytes ≈ 10 s at 100k lines/s)
+ * while staying small next to the disk a host has.
+ */
+export const LOG_OPTS = { 'max-size': '20m', 'max-file': '5' };
 
 /** Docker names allow [a-zA-Z0-9][a-zA-Z0-9_.-]; release ids are ours, but never trust them into a name. */
 function safe(part: string): string {
