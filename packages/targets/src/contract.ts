@@ -211,7 +211,9 @@ export function targetContract(name: string, setup: () => Promise<ContractSetup>
       if (!s.target.attachArgv) return t.skip();
       const a = app('attach');
       await s.target.apply(good(a, 'r1', 1, 2));
-      const argv = await s.target.attachArgv(a, ['sh', '-c', 'echo in-$((40+2)); stty size; exit 3'], { replica: 2 });
+      // `docker exec -it` sizes the terminal just after the command starts (a known engine race),
+      // so the command waits a moment before asking; an interactive shell never notices.
+      const argv = await s.target.attachArgv(a, ['sh', '-c', 'echo in-$((40+2)); sleep 1; stty size; exit 3'], { replica: 2 });
       const r = await inTerminal(argv, 100, 30);
       expect(r.output).toContain('in-42');
       expect(r.output).toContain('30 100');
