@@ -26,7 +26,7 @@ export async function startApi(config: Config) {
   const adminToken = ensureAdminToken(store, config.dataDir);
   const token = internalToken(config);
   const target = makeTarget(config);
-  const routes = new RouteTable();
+  const routes = new RouteTable({ complete: false });
   const deps = { config, store, target, builder: remoteBuilder(config.builderUrl, token), routes, log };
   const deployer = new Deployer(deps);
   const reconciler = new Reconciler(deps, deployer);

@@ -21,7 +21,11 @@ export class Reconciler {
       if (app && d.releaseId && app.current_release_id === d.releaseId) store.deployments.transition(d.id, 'healthy', 'completed by the reconciler after a restart');
       else store.deployments.transition(d.id, 'failed', 'interrupted: the platform restarted during this deployment');
     }
-    await this.pass(true);
+    try {
+      await this.pass(true);
+    } finally {
+      this.deps.routes.completed();
+    }
     this.timer = setInterval(() => void this.pass(false).catch((err) => this.deps.log.warn({ err }, 'reconcile pass failed')), this.deps.config.reconcileIntervalMs);
     this.timer.unref();
   }

@@ -17,7 +17,23 @@ export class RouteTable {
   /** More hosts for an app on every set() — its custom domains (routes/domains.ts installs this). */
   extraHosts?: (app: string) => string[];
 
-  constructor() { this.events.setMaxListeners(0); }
+  private readonly complete: Promise<void>;
+  private markComplete!: () => void;
+
+  /**
+   * `complete: false` (the api process): proxies are not answered until markComplete() — after the
+   * reconciler's first pass — so a restarted api never hands out a table that lacks running apps.
+   */
+  constructor(opts: { complete?: boolean } = {}) {
+    this.events.setMaxListeners(0);
+    this.complete = new Promise((r) => { this.markComplete = r; });
+    if (opts.complete !== false) this.markComplete();
+  }
+
+  /** The table now holds every app (called once the reconciler's first pass is done). */
+  completed(): void {
+    this.markComplete();
+  }
 
   snapshot(): RouteSnapshot {
     return { version: this.version, routes: [...this.routes.values()] };
@@ -45,6 +61,7 @@ export class RouteTable {
 
   /** Long-poll: resolves with the snapshot once the version passes `since`, or after `waitMs`. */
   async poll(proxy: string, since: number, waitMs: number): Promise<RouteSnapshot> {
+    await this.complete;
     this.seen(proxy);
     // Any other version than ours (older, or from a previous api process) gets the table at once.
     if (since !== this.version || waitMs <= 0) return this.snapshot();
