@@ -27,6 +27,8 @@ export interface ProxyContext {
   trusted: TrustCheck;
   /** One entry per finished request, or null when the access log is off (nothing is measured). */
   access: AccessLog | null;
+  /** Set while closing: responses say `Connection: close`, so keep-alive clients leave cleanly. */
+  draining?: boolean;
 }
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ECONNECT_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOTFOUND']);

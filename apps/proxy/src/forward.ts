@@ -46,6 +46,8 @@ function hasBody(req: http.IncomingMessage): boolean {
  */
 export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse): void {
   const requestId = requestIdOf(req.headers);
+  // HTTP/1.1 only: an HTTP/2 stream has no connection header (the session is ended by close()).
+  if (ctx.draining && req.httpVersionMajor === 1) res.shouldKeepAlive = false;
   const upstreamKey = ctx.access ? logWhenDone(ctx, req, res, requestId) : null;
   if (req.url === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
     const body = JSON.stringify({ status: 'ok', routesVersion: ctx.table().version }) + '\n';

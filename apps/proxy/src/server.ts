@@ -52,6 +52,9 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
+/** How long a closing proxy keeps idle keep-alive connections for a last `Connection: close` answer. */
+const KEEP_ALIVE_GRACE_MS = 1000;
+
 export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
   const { config } = opts;
   const log = opts.log ?? pino({ level: config.logLevel, name: 'proxy' });
@@ -120,12 +123,20 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
 
   let closing: Promise<void> | null = null;
   const close = () => (closing ??= (async () => {
+    // Node's server.close() also cuts idle keep-alive sockets at once, racing clients that are just
+    // sending their next request on them (ECONNRESET). Instead: stop accepting, answer every
+    // request with `Connection: close` for a short grace, and only then close what is still idle.
+    ctx.draining = true;
+    const closeIdle = server.closeIdleConnections.bind(server);
+    server.closeIdleConnections = () => {};
     const closed = Promise.all([
       new Promise<void>((r) => server.close(() => r())),
       tlsListener?.close(config.drainTimeoutMs),
     ]);
     // WebSockets never "finish"; clients reconnect to whoever serves next.
     for (const s of ctx.upgraded) s.destroy();
+    await new Promise((r) => setTimeout(r, Math.min(KEEP_ALIVE_GRACE_MS, config.drainTimeoutMs)));
+    server.closeIdleConnections = closeIdle;
     // Let in-flight requests finish, closing connections as they go idle; cut the rest after the
     // drain timeout.
     const idle = setInterval(() => server.closeIdleConnections(), 50);
