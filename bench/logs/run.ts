@@ -49,7 +49,9 @@ async function complete(t: Tail, tag: string, n: number, ms: number): Promise<bo
 }
 
 async function main() {
-  const p = await startPlatform({ DREAM_LOG_LEVEL: 'error', DREAM_LOG_POLL_MS: process.env.DREAM_LOG_POLL_MS ?? '200' });
+  const p = await startPlatform({ DREAM_LOG_LEVEL: 'error', DREAM_LOG_POLL_MS: process.env.DREAM_LOG_POLL_MS ?? '200',
+    // e.g. BENCH_NODE_OPTIONS=--cpu-prof to profile the platform's processes.
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) });
   try {
     await p.request('POST', '/v1/apps', { name: APP });
     const pushed = await push(p, await gitRepo('dockerfile-app', { 'server.js': EMITTER }), APP);
