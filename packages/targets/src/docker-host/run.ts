@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { LABEL, type RunSpec } from '@dreamnet/core';
-import { CAP_DROP, LOG_OPTS, PIDS_LIMIT } from './spec.js';
+import { confinedHostConfig } from './spec.js';
 
 /** Marks one-off containers; they carry no replica label, so replica listing never adopts them. */
 export const RUN_LABEL = 'dev.dreamnet.run';
@@ -19,7 +19,6 @@ export function dockerCli(socketPath: string | undefined, ...args: string[]): st
 
 /** Same confinement as a replica (spec.ts), but a terminal, no restarts, not on the replica list. */
 export function runCreateOptions(spec: RunSpec, name: string, network: string): Dockerode.ContainerCreateOptions {
-  const bytes = Math.round(spec.limits.memoryMb * 1024 * 1024);
   return {
     name,
     Image: spec.image,
@@ -32,21 +31,6 @@ export function runCreateOptions(spec: RunSpec, name: string, network: string): 
     AttachStdin: !spec.detach,
     AttachStdout: !spec.detach,
     AttachStderr: !spec.detach,
-    HostConfig: {
-      NetworkMode: network,
-      PortBindings: {},
-      PublishAllPorts: false,
-      Binds: [],
-      Memory: bytes,
-      MemorySwap: bytes,
-      NanoCpus: Math.round(spec.limits.cpus * 1e9),
-      PidsLimit: PIDS_LIMIT,
-      SecurityOpt: ['no-new-privileges:true'],
-      CapDrop: CAP_DROP,
-      Privileged: false,
-      Init: true,
-      RestartPolicy: { Name: 'no' },
-      LogConfig: { Type: 'json-file', Config: LOG_OPTS },
-    },
+    HostConfig: { ...confinedHostConfig(network, spec.limits), RestartPolicy: { Name: 'no' } },
   };
 }

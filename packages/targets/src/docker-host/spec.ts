@@ -48,6 +48,29 @@ export function containerEnv(spec: ReleaseSpec): string[] {
   return env;
 }
 
+/** How every platform container is confined: limits, no privileges, nothing published or mounted. */
+export function confinedHostConfig(network: string, limits: ReleaseSpec['limits']): Dockerode.HostConfig {
+  const bytes = Math.round(limits.memoryMb * 1024 * 1024);
+  return {
+    NetworkMode: network,
+    // Reachable only through the proxy: nothing published, nothing mounted (never the Docker socket).
+    PortBindings: {},
+    PublishAllPorts: false,
+    Binds: [],
+    Memory: bytes,
+    // Same as Memory: no swap beyond the limit, so the limit is real.
+    MemorySwap: bytes,
+    NanoCpus: Math.round(limits.cpus * 1e9),
+    PidsLimit: PIDS_LIMIT,
+    SecurityOpt: ['no-new-privileges:true'],
+    CapDrop: CAP_DROP,
+    Privileged: false,
+    // tini as PID 1: forwards SIGTERM to the app (node as PID 1 ignores it) and reaps zombies.
+    Init: true,
+    LogConfig: { Type: 'json-file', Config: LOG_OPTS },
+  };
+}
+
 export function createOptions(spec: ReleaseSpec, replica: number, network: string): Dockerode.ContainerCreateOptions {
   const opts: Dockerode.ContainerCreateOptions = {
     name: containerName(spec.app, spec.releaseId, replica),
@@ -58,26 +81,8 @@ export function createOptions(spec: ReleaseSpec, replica: number, network: strin
     ExposedPorts: { [`${spec.port}/tcp`]: {} },
     StopSignal: 'SIGTERM',
     StopTimeout: STOP_GRACE_SEC,
-    HostConfig: {
-      NetworkMode: network,
-      // Reachable only through the proxy: nothing published, nothing mounted (never the Docker socket).
-      PortBindings: {},
-      PublishAllPorts: false,
-      Binds: [],
-      Memory: Math.round(spec.limits.memoryMb * 1024 * 1024),
-      // Same as Memory: no swap beyond the limit, so the limit is real.
-      MemorySwap: Math.round(spec.limits.memoryMb * 1024 * 1024),
-      NanoCpus: Math.round(spec.limits.cpus * 1e9),
-      PidsLimit: PIDS_LIMIT,
-      SecurityOpt: ['no-new-privileges:true'],
-      CapDrop: CAP_DROP,
-      Privileged: false,
-      // tini as PID 1: forwards SIGTERM to the app (node as PID 1 ignores it) and reaps zombies.
-      Init: true,
-      // Bounded retries: a crash loop ends and is reported instead of spinning forever.
-      RestartPolicy: { Name: 'on-failure', MaximumRetryCount: MAX_RESTARTS },
-      LogConfig: { Type: 'json-file', Config: LOG_OPTS },
-    },
+    // Bounded retries: a crash loop ends and is reported instead of spinning forever.
+    HostConfig: { ...confinedHostConfig(network, spec.limits), RestartPolicy: { Name: 'on-failure', MaximumRetryCount: MAX_RESTARTS } },
   };
   if (spec.command && spec.command.length > 0) opts.Cmd = [...spec.command];
   return opts;
