@@ -160,10 +160,11 @@ describe('builder with the Docker engine', () => {
     for (const tag of ['p1', 'p2', 'p3']) {
       const { error, lines } = await build(app, tag, { 'index.html': `version ${tag}` });
       expect(error).toBeUndefined();
-      if (tag === 'p3') expect(lines).toContain(`-----> Removed old images: dream-app/${app}:p1`);
+      expect(lines.length).toBeGreaterThan(0);
     }
-    const tags = (await docker.listImages({ filters: { reference: [`dream-app/${app}:*`] } })).flatMap((i) => i.RepoTags ?? []).sort();
-    expect(tags).toEqual([`dream-app/${app}:p2`, `dream-app/${app}:p3`]);
+    // Pruning runs after the build has answered (off the deploy's critical path).
+    const tags = async () => (await docker.listImages({ filters: { reference: [`dream-app/${app}:*`] } })).flatMap((i) => i.RepoTags ?? []).sort();
+    await expect.poll(tags, { timeout: 10_000 }).toEqual([`dream-app/${app}:p2`, `dream-app/${app}:p3`]);
   });
 });
 

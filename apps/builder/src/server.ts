@@ -85,13 +85,16 @@ export async function startBuilder(opts: BuilderOptions): Promise<RunningBuilder
         const started = Date.now();
         try {
           const result = await buildImage({ docker, config, app, tag, dir, signal: ac.signal, onLine: (line) => send({ type: 'log', line }) });
+          log.info({ requestId, app, tag, kind: result.kind, imageId: result.imageId, ms: Date.now() - started }, 'build done');
+          send({ type: 'done', ...result });
+          // Pruning is off the deploy's critical path: the api has its image; the app lock still
+          // keeps the next build of this app waiting until it is done.
+          res.end();
           const removed = await pruneImages(docker, app, config.keepImages, result.imageId).catch((e: Error) => {
             log.warn({ requestId, app, err: e.message }, 'pruning old images failed');
             return [] as string[];
           });
-          if (removed.length) send({ type: 'log', line: `-----> Removed old images: ${removed.join(', ')}` });
-          log.info({ requestId, app, tag, kind: result.kind, imageId: result.imageId, ms: Date.now() - started }, 'build done');
-          send({ type: 'done', ...result });
+          if (removed.length) log.info({ requestId, app, removed }, 'removed old images');
         } catch (e) {
           const err = e instanceof DreamError ? e : new DreamError('BUILD_FAILED', `The build could not run: ${(e as Error).message}`);
           log.info({ requestId, app, tag, code: err.code, err: err.message, ms: Date.now() - started }, 'build failed');

@@ -6,7 +6,8 @@ import type { HealthCheck } from '@dreamnet/core';
 import { healthUrl, isHealthyStatus } from './state.js';
 import { decodeAll } from './frames.js';
 
-export const POLL_MS = 150;
+// Short: a release goes live as soon as it answers (the check is one inspect + one GET).
+export const POLL_MS = 50;
 
 export interface HealthTarget {
   id: string;
