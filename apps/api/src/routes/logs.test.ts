@@ -8,8 +8,8 @@ type T = Awaited<ReturnType<typeof testApi>>;
 const opened: T[] = [];
 afterEach(async () => { for (const t of opened.splice(0)) await t.app.close(); });
 
-async function listening() {
-  const t = await testApi();
+async function listening(env: Record<string, string> = {}) {
+  const t = await testApi(env);
   opened.push(t);
   await t.app.listen({ host: '127.0.0.1', port: 0 });
   const base = `127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
@@ -17,9 +17,9 @@ async function listening() {
 }
 
 /** Opens a socket; resolves with the HTTP status of a refusal, or 101 and the socket. */
-function connect(url: string, headers: Record<string, string> = {}): Promise<{ status: number; ws?: WebSocket; body?: string }> {
+function connect(url: string, headers: Record<string, string> = {}, opts: WebSocket.ClientOptions = {}): Promise<{ status: number; ws?: WebSocket; body?: string }> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, { ...opts, headers });
     // Messages can arrive in the same chunk as the 101: keep them until collect() asks.
     const early: unknown[] = [];
     ws.on('message', (d) => early.push(JSON.parse(String(d))));
@@ -113,5 +113,51 @@ describe('log routes', () => {
     expect((await connect(`ws://${base}/v1/apps/one/shell?ticket=${tk3}`)).status).toBe(403);
     const denied = await t.app.inject({ method: 'POST', url: '/v1/apps/two/tickets', headers: { authorization: `Bearer ${reader}` } });
     expect(denied.statusCode).toBe(403);
+  });
+
+  describe('heartbeat (ping every DREAM_WS_PING_MS, idle close after DREAM_WS_IDLE_MS)', () => {
+    /** Resolves with the close code and reason and how long after `since` the socket closed. */
+    const closed = (ws: WebSocket, since: number) => new Promise<{ code: number; reason: string; ms: number }>((resolve) => {
+      ws.on('close', (code, reason) => resolve({ code, reason: String(reason), ms: Date.now() - since }));
+    });
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it('drops a client that never answers pings within about two ping intervals; one that answers stays', async () => {
+      const { t, base } = await listening({ DREAM_WS_PING_MS: '200', DREAM_WS_IDLE_MS: '60000' });
+      t.store.apps.create('one', 'main');
+      const url = `ws://${base}/v1/apps/one/logs?follow=1`;
+      const deaf = await connect(url, t.auth, { autoPong: false });
+      const answering = await connect(url, t.auth);
+      expect([deaf.status, answering.status]).toEqual([101, 101]);
+      const start = Date.now();
+      const gone = await closed(deaf.ws!, start);
+      // Terminated (no close frame), at the second ping tick after the unanswered first one.
+      expect(gone.code).toBe(1006);
+      expect(gone.ms).toBeGreaterThanOrEqual(300);
+      expect(gone.ms).toBeLessThan(1000);
+      await sleep(1200 - (Date.now() - start)); // six ping intervals
+      expect(answering.ws!.readyState).toBe(WebSocket.OPEN);
+      answering.ws!.close();
+    });
+
+    it('closes a following socket with no traffic either way after the idle time with 4000 "idle"; traffic keeps it open', async () => {
+      const { t, base } = await listening({ DREAM_WS_PING_MS: '200', DREAM_WS_IDLE_MS: '1000' });
+      t.store.apps.create('one', 'main');
+      const url = `ws://${base}/v1/apps/one/logs?follow=1`;
+      const quiet = await connect(url, t.auth);
+      const chatty = await connect(url, t.auth);
+      const start = Date.now();
+      // Answered pings are not traffic; the chatty client sends a message every 300 ms.
+      const talk = setInterval(() => chatty.ws!.send('hi'), 300);
+      try {
+        const gone = await closed(quiet.ws!, start);
+        expect(gone).toMatchObject({ code: 4000, reason: 'idle' });
+        expect(gone.ms).toBeGreaterThanOrEqual(900);
+        expect(gone.ms).toBeLessThan(2600);
+        await sleep(3000 - (Date.now() - start));
+        expect(chatty.ws!.readyState).toBe(WebSocket.OPEN);
+      } finally { clearInterval(talk); }
+      chatty.ws!.close();
+    });
   });
 });
