@@ -115,6 +115,23 @@ describe('log routes', () => {
     expect(denied.statusCode).toBe(403);
   });
 
+  it('delivers a burst of lines to a follower as one message per line, in cursor order, none lost', async () => {
+    const { t, base } = await listening();
+    t.store.apps.create('one', 'main');
+    await t.deployer.deploySource('one', { context: () => Readable.from([Buffer.from('x')]), description: 'test' }, () => {});
+    const a = await connect(`ws://${base}/v1/apps/one/logs?follow=1&source=runtime&tail=0`, t.auth);
+    const raw: string[] = [];
+    a.ws!.on('message', (d) => raw.push(String(d)));
+    for (let i = 0; i < 2000; i++) t.target.print('one', `burst ${i}`);
+    const burst = () => raw.map((m) => JSON.parse(m) as { cursor: number; line: string }).filter((m) => m.line.startsWith('burst '));
+    await until(() => burst().length >= 2000);
+    a.ws!.close();
+    // Each message is exactly one JSON object (no batching on the wire).
+    const msgs = burst();
+    expect(msgs.map((m) => m.line)).toEqual(Array.from({ length: 2000 }, (_, i) => `burst ${i}`));
+    msgs.forEach((m, i) => { if (i > 0) expect(m.cursor).toBe(msgs[i - 1]!.cursor + 1); });
+  });
+
   describe('heartbeat (ping every DREAM_WS_PING_MS, idle close after DREAM_WS_IDLE_MS)', () => {
     /** Resolves with the close code and reason and how long after `since` the socket closed. */
     const closed = (ws: WebSocket, since: number) => new Promise<{ code: number; reason: string; ms: number }>((resolve) => {
