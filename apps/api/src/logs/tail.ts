@@ -1,11 +1,15 @@
 // One log client: history from disk in pages (never more than the queue limit in flight), then live
 // lines as they are stored. A client that falls behind by more than the queue limit is told where
 // to resume and closed, so a stalled reader costs bounded memory.
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { LogStore } from './store.js';
 import type { LogRequest } from './query.js';
 import { matches, toMessage, type LogRecord } from './record.js';
 import { heartbeat } from './heartbeat.js';
+
+/** Bytes of frames handed to the kernel per write while a batch is corked. */
+const CORK_BYTES = 64 * 1024;
 
 export interface TailLimits {
   /** Bytes queued on one socket before it counts as lagging. */
@@ -44,22 +48,40 @@ export function streamToSocket(ws: WebSocket, store: LogStore, app: string, req:
   };
   ws.on('close', () => { closed = true; unsubscribe?.(); reader.close(); stopBeat(); });
 
+  // Each line stays its own message (one JSON object per message); corking the TCP socket around a
+  // batch hands the kernel up to CORK_BYTES of frames in one writev instead of one write per line.
+  // Lag is judged on `backlog` — what the peer had not taken when the current cork began — so the
+  // bytes corked by this batch itself never count as lag.
+  const raw = (ws as unknown as { _socket?: Socket })._socket;
+  let backlog = 0;
+  const corked = (fn: () => void) => {
+    backlog = ws.bufferedAmount;
+    raw?.cork();
+    try { fn(); } finally { raw?.uncork(); }
+  };
+
   const send = (r: LogRecord) => {
     ws.send(JSON.stringify(toMessage(r)));
     sent = r.cursor;
+    if (!raw) { backlog = ws.bufferedAmount; return; }
+    if (ws.bufferedAmount - backlog >= CORK_BYTES) {
+      raw.uncork();
+      backlog = ws.bufferedAmount;
+      raw.cork();
+    }
   };
 
-  const live = (records: LogRecord[]) => {
+  const live = (records: LogRecord[]) => corked(() => {
     for (const r of records) {
       if (closed) return;
       if (!matches(r, req.filter)) continue;
-      if (ws.bufferedAmount > limits.queueBytes) {
+      if (backlog > limits.queueBytes) {
         ws.send(JSON.stringify({ type: 'lagged', resumeFrom: sent }));
         return finish(4008, 'lagged');
       }
       send(r);
     }
-  };
+  });
 
   const pump = () => {
     if (closed) return;
@@ -74,7 +96,7 @@ export function streamToSocket(ws: WebSocket, store: LogStore, app: string, req:
         unsubscribe = store.subscribe(app, live);
         return;
       }
-      for (const r of page) if (matches(r, req.filter)) send(r);
+      corked(() => { for (const r of page) if (matches(r, req.filter)) send(r); });
       sent = Math.max(sent, reader.position);
     }
     setTimeout(pump, 5);
