@@ -132,6 +132,31 @@ describe('log routes', () => {
     msgs.forEach((m, i) => { if (i > 0) expect(m.cursor).toBe(msgs[i - 1]!.cursor + 1); });
   });
 
+  it('tells a follower that stopped reading where to resume (lagged, 4008); resuming there gets every line once', async () => {
+    const { t, base } = await listening({ DREAM_WS_QUEUE_BYTES: '16384' });
+    t.store.apps.create('one', 'main');
+    await t.deployer.deploySource('one', { context: () => Readable.from([Buffer.from('x')]), description: 'test' }, () => {});
+    const a = await connect(`ws://${base}/v1/apps/one/logs?follow=1&source=runtime&tail=0`, t.auth);
+    const sock = (a.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    sock.pause();
+    const pad = 'p'.repeat(4000);
+    // ~8 MB: more than loopback buffers hold, so the server's queue must grow past the limit.
+    for (let i = 0; i < 2000; i++) t.target.print('one', `lag ${i} ${pad}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const code = new Promise<number>((r) => a.ws!.on('close', (c) => r(c)));
+    sock.resume();
+    const got = await collect(a.ws!, Number.MAX_SAFE_INTEGER);
+    expect(await code).toBe(4008);
+    const last = got.at(-1) as { type: string; resumeFrom: number };
+    expect(last.type).toBe('lagged');
+    const lines = got.slice(0, -1).filter((m) => String(m.line).startsWith('lag ')) as Array<{ cursor: number; line: string }>;
+    expect(lines.length).toBeLessThan(2000);
+    const b = await connect(`ws://${base}/v1/apps/one/logs?follow=1&source=runtime&since=${last.resumeFrom}`, t.auth);
+    const rest = (await collect(b.ws!, 2000 - lines.length)).filter((m) => String(m.line).startsWith('lag ')) as typeof lines;
+    b.ws!.close();
+    expect([...lines, ...rest].map((m) => m.line.split(' ')[1])).toEqual(Array.from({ length: 2000 }, (_, i) => String(i)));
+  });
+
   describe('heartbeat (ping every DREAM_WS_PING_MS, idle close after DREAM_WS_IDLE_MS)', () => {
     /** Resolves with the close code and reason and how long after `since` the socket closed. */
     const closed = (ws: WebSocket, since: number) => new Promise<{ code: number; reason: string; ms: number }>((resolve) => {
