@@ -5,6 +5,8 @@ import { spawn } from 'node-pty';
 import type { WebSocket } from 'ws';
 import { heartbeat } from '../logs/heartbeat.js';
 
+const INPUT_HOLD_MS = 1500;
+
 export interface PtyOptions {
   cols: number;
   rows: number;
@@ -39,8 +41,15 @@ export function attachPty(ws: WebSocket, argv: string[], o: PtyOptions): Promise
       stopBeat();
       resolve(code);
     };
+    // Keystrokes sent before the remote side is attached are lost: the docker CLI switches the
+    // terminal to raw mode after starting, which flushes pending input. So input waits for the
+    // first output (the prompt) or INPUT_HOLD_MS, whichever comes first.
+    let held: Buffer[] | null = [];
+    const release = () => { if (!held) return; const h = held; held = null; for (const d of h) p.write(d); };
+    const holdTimer = setTimeout(release, INPUT_HOLD_MS);
     p.onData((data: string | Buffer) => {
       touchIdle();
+      if (held) { clearTimeout(holdTimer); setTimeout(release, 20); }
       ws.send(typeof data === 'string' ? Buffer.from(data) : data, { binary: true });
       if (!paused && ws.bufferedAmount > o.queueBytes) {
         paused = true;
@@ -51,6 +60,7 @@ export function attachPty(ws: WebSocket, argv: string[], o: PtyOptions): Promise
       }
     });
     p.onExit(({ exitCode }) => {
+      clearTimeout(holdTimer);
       // Let the last output reach the socket before the exit message.
       setTimeout(() => {
         if (ws.readyState === ws.OPEN) {
@@ -61,7 +71,7 @@ export function attachPty(ws: WebSocket, argv: string[], o: PtyOptions): Promise
       }, 50);
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) { touchIdle(); p.write(data); return; }
+      if (isBinary) { touchIdle(); if (held) held.push(data); else p.write(data); return; }
       const c = parseControl(data.toString('utf8'));
       if (c?.type === 'resize') p.resize(c.cols, c.rows);
     });
