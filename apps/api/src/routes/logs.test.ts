@@ -115,6 +115,16 @@ describe('log routes', () => {
     expect(denied.statusCode).toBe(403);
   });
 
+  it('refuses an expired ticket before the upgrade, and its expiry is what the ticket call said', async () => {
+    const { t, base } = await listening({ DREAM_WS_TICKET_TTL_MS: '1000' });
+    t.store.apps.create('one', 'main');
+    const res = await t.app.inject({ method: 'POST', url: '/v1/apps/one/tickets', headers: t.auth });
+    const { ticket, expiresAt } = res.json() as { ticket: string; expiresAt: string };
+    expect(Date.parse(expiresAt) - Date.now()).toBeLessThanOrEqual(1000);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect((await connect(`ws://${base}/v1/apps/one/logs?ticket=${ticket}`)).status).toBe(401);
+  });
+
   it('delivers a burst of lines to a follower as one message per line, in cursor order, none lost', async () => {
     const { t, base } = await listening();
     t.store.apps.create('one', 'main');
