@@ -52,35 +52,33 @@ export function shellRoutes(scope: FastifyInstance, s: Services, logs: LogServic
   // Prepared before the upgrade so a bad request or a missing replica is an HTTP error, not a socket.
   const prepared = new WeakMap<FastifyRequest, { argv: string[]; kind: 'shell' | 'run'; label: string; runId?: string; cmd: string[] }>();
 
-  scope.route<{ Params: { app: string }; Querystring: ShellQuery }>({
-    method: 'GET', url: '/v1/apps/:app/shell',
-    config: { auth: 'public' }, // authenticated by deployAuth: the header or a ticket
-    onRequest: deployAuth,
-    schema: { tags: ['shell'], summary: 'WebSocket: an interactive terminal in a running replica (?replica=N&cols&rows&cmd=…)', params: AppParams },
-    preHandler: async (req) => {
-      s.store.apps.get(req.params.app);
-      const replica = req.query.replica === undefined ? undefined : Number(req.query.replica);
-      if (replica !== undefined && (!Number.isInteger(replica) || replica < 1 || replica > 100)) throw new DreamError('VALIDATION_FAILED', 'replica is a number from 1.');
-      const cmd = argvOf(req.query, ['/bin/sh']);
-      const argv = await need('attachArgv')(req.params.app, cmd, replica !== undefined ? { replica } : {});
-      prepared.set(req, { argv, kind: 'shell', label: `replica ${replica ?? 1}`, cmd });
-    },
-    handler: async () => { throw new DreamError('VALIDATION_FAILED', 'This is a WebSocket endpoint: connect with Upgrade: websocket.'); },
-    wsHandler: (socket, req) => void session(socket, req),
+  type Prepared = { argv: string[]; kind: 'shell' | 'run'; label: string; runId?: string; cmd: string[] };
+  type TerminalRequest = FastifyRequest<{ Params: { app: string }; Querystring: ShellQuery }>;
+  /** One WebSocket terminal route: authenticated, prepared before the upgrade, then attached. */
+  const terminalRoute = (url: string, summary: string, prepare: (req: TerminalRequest) => Promise<Prepared>) =>
+    scope.route<{ Params: { app: string }; Querystring: ShellQuery }>({
+      method: 'GET', url,
+      config: { auth: 'public' }, // authenticated by deployAuth: the header or a ticket
+      onRequest: deployAuth,
+      schema: { tags: ['shell'], summary, params: AppParams },
+      preHandler: async (req) => { prepared.set(req, await prepare(req)); },
+      handler: async () => { throw new DreamError('VALIDATION_FAILED', 'This is a WebSocket endpoint: connect with Upgrade: websocket.'); },
+      wsHandler: (socket, req) => void session(socket, req),
+    });
+
+  terminalRoute('/v1/apps/:app/shell', 'WebSocket: an interactive terminal in a running replica (?replica=N&cols&rows&cmd=…)', async (req) => {
+    s.store.apps.get(req.params.app);
+    const replica = req.query.replica === undefined ? undefined : Number(req.query.replica);
+    if (replica !== undefined && (!Number.isInteger(replica) || replica < 1 || replica > 100)) throw new DreamError('VALIDATION_FAILED', 'replica is a number from 1.');
+    const cmd = argvOf(req.query, ['/bin/sh']);
+    const argv = await need('attachArgv')(req.params.app, cmd, replica !== undefined ? { replica } : {});
+    return { argv, kind: 'shell', label: `replica ${replica ?? 1}`, cmd };
   });
 
-  scope.route<{ Params: { app: string }; Querystring: ShellQuery }>({
-    method: 'GET', url: '/v1/apps/:app/run',
-    config: { auth: 'public' }, // authenticated by deployAuth: the header or a ticket
-    onRequest: deployAuth,
-    schema: { tags: ['shell'], summary: 'WebSocket: a one-off container of the current release running ?cmd=…, attached; removed afterwards', params: AppParams },
-    preHandler: async (req) => {
-      const cmd = argvOf(req.query, null);
-      const h = await need('run')(runSpec(req.params.app, cmd, false));
-      prepared.set(req, { argv: h.attach, kind: 'run', label: h.id.slice(0, 12), runId: h.id, cmd });
-    },
-    handler: async () => { throw new DreamError('VALIDATION_FAILED', 'This is a WebSocket endpoint: connect with Upgrade: websocket.'); },
-    wsHandler: (socket, req) => void session(socket, req),
+  terminalRoute('/v1/apps/:app/run', 'WebSocket: a one-off container of the current release running ?cmd=…, attached; removed afterwards', async (req) => {
+    const cmd = argvOf(req.query, null);
+    const h = await need('run')(runSpec(req.params.app, cmd, false));
+    return { argv: h.attach, kind: 'run', label: h.id.slice(0, 12), runId: h.id, cmd };
   });
 
   scope.post<{ Params: { app: string }; Body: { cmd: string[] } }>('/v1/apps/:app/runs', {
