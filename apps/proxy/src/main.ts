@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
 import { superviseWorkers } from './cluster.js';
 import { loadDefaultCertificate, withDefaultCertificate } from './default-cert.js';
+import { answerPrimary, captureListeners, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestRelease, serveHandover, waitPortsFree, workersListening, type Predecessor } from './handover/index.js';
 import { newProxyId } from './routes-source.js';
 import { startProxy } from './server.js';
 import { startCertificates } from './tls/start.js';
@@ -16,6 +17,24 @@ import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 const config = loadConfig();
 const log = pino({ level: config.logLevel, name: 'proxy' });
 const workers = config.proxyWorkers || os.availableParallelism();
+// A new proxy takes the ports over from one still serving them (another container in the same
+// network namespace), without a moment where connections are refused: handover/index.ts.
+const handoverFile = handoverPath(config.dataDir, config.httpPort);
+
+/** Asks a running predecessor to release the ports; resolves once they can be bound. */
+async function takeOver(): Promise<{ pred: Predecessor; since: number } | null> {
+  const pred = handoverFile ? await requestRelease(handoverFile, log) : null;
+  if (!pred) return null;
+  const since = Date.now();
+  await waitPortsFree([config.httpPort, config.httpsPort].filter((p) => p > 0), config.httpHost);
+  return { pred, since };
+}
+
+/** After a handover the old process drains, then idles until stopped: exiting would make Docker restart it. */
+function idleAfter(drain: Promise<void>): void {
+  setInterval(() => {}, 1 << 30);
+  drain.then(() => log.info('handover: drained; idle until this container is stopped'), (err) => log.error({ err }, 'drain failed'));
+}
 
 function onStop(stop: (signal: NodeJS.Signals) => Promise<void>): void {
   let stopping = false;
@@ -37,11 +56,22 @@ async function runProxy(): Promise<void> {
   const tls = config.httpsPort !== 0 ? await startCertificates({ config, log, token, proxyId }) : null;
   let certs: CertificateSource = tls?.certs ?? NO_CERTIFICATES;
   if (config.tlsCertFile && config.tlsKeyFile) certs = withDefaultCertificate(certs, loadDefaultCertificate(config.tlsCertFile, config.tlsKeyFile));
-  const proxy = await startProxy({ config, token, log, certs, proxyId, accessLog: access?.log ?? null });
-  const stop = async () => { await proxy.close(); await tls?.close(); access?.flush(); };
+  const prior = cluster.isPrimary ? await takeOver() : null;
+  if (cluster.isWorker) await readyToListen();
+  const { value: proxy, listeners } = await captureListeners(() => startProxy({ config, token, log, certs, proxyId, accessLog: access?.log ?? null }));
+  if (prior) { prior.pred.confirm(); log.info({ gapMs: Date.now() - prior.since }, 'handover: took over the listeners'); }
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= (async () => {
+    handover?.close(); listeners.unhold();
+    await proxy.close(); await tls?.close(); access?.flush();
+  })());
+  const handover = cluster.isPrimary && handoverFile
+    ? await serveHandover(handoverFile, log, { release: listeners.release, restore: listeners.restore, drain: () => idleAfter(stop()) })
+    : null;
   if (cluster.isWorker) {
     // The primary is gone (killed -9): do not linger as an orphan holding the ports.
     process.on('disconnect', () => { void stop().finally(() => process.exit(0)); });
+    answerPrimary(listeners);
   }
   onStop(stop);
 }
@@ -49,8 +79,25 @@ async function runProxy(): Promise<void> {
 if (workers > 1 && cluster.isPrimary) {
   // The token file is created here once, not raced by every worker.
   internalToken(config);
+  // The first worker ready to listen triggers the takeover; the predecessor drains once one listens,
+  // and only then does this primary answer a successor of its own.
+  let handover: { close(): void } | null = null;
+  gateWorkers(() => takeOver().then((prior) => {
+    void workersListening(config.httpPort).then(async (at) => {
+      if (prior) {
+        prior.pred.confirm();
+        log.info({ gapMs: at - prior.since }, 'handover: took over the listeners');
+      }
+      if (handoverFile) {
+        handover = await serveHandover(handoverFile, log, {
+          release: () => forwardToWorkers('release'), restore: () => forwardToWorkers('restore'),
+          drain: () => idleAfter(sup.stop('SIGTERM')),
+        });
+      }
+    }).catch((err) => log.error({ err }, 'handover: no worker listens'));
+  }));
   const sup = superviseWorkers(workers, log);
-  onStop((sig) => sup.stop(sig));
+  onStop((sig) => { handover?.close(); return sup.stop(sig); });
   // SIGHUP: replace the workers without closing the listening sockets (zero-downtime restart).
   process.on('SIGHUP', () => void sup.reload().catch((err) => log.error({ err }, 'reload failed')));
 } else {

@@ -1,0 +1,71 @@
+// The handover with DREAM_PROXY_WORKERS ≥ 2: the primary talks to the predecessor and successor (it
+// owns the unix socket) and relays release/restore to the workers, which own the listeners. A new
+// primary asks its predecessor to release only once its first worker is ready to listen (certificates
+// and config loaded), so the gap is not a worker's start-up time.
+import cluster, { type Worker } from 'node:cluster';
+import type { Listeners } from './listeners.js';
+
+const REQ = 'dream:handover';
+type Req = { [REQ]: 'release' | 'restore' | 'go' };
+type Ack = { [REQ]: 'done'; ok: boolean } | { [REQ]: 'ready' };
+
+const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
+
+/** Primary: every live worker releases (or restores) its listeners; resolves when all answered. */
+export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 5000): Promise<void> {
+  const results = await Promise.all(alive().map((w) => new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => { w.off('message', on); resolve(false); }, timeoutMs);
+    const on = (m: Ack) => {
+      if (m?.[REQ] !== 'done') return;
+      clearTimeout(timer); w.off('message', on); resolve(m.ok);
+    };
+    w.on('message', on);
+    w.send({ [REQ]: op } satisfies Req);
+  })));
+  if (results.some((ok) => !ok)) throw new Error(`a proxy worker did not ${op} its listeners`);
+}
+
+/** Worker: answers the primary's release/restore requests with its own listeners. */
+export function answerPrimary(listeners: Listeners): void {
+  process.on('message', (m: Req) => {
+    const op = m?.[REQ];
+    if (op !== 'release' && op !== 'restore') return;
+    listeners[op]().then(() => true, () => false).then((ok) => process.send?.({ [REQ]: 'done', ok } satisfies Ack));
+  });
+}
+
+/** Primary: resolves (with when it began) once a worker listens on `port` and its later listeners had a moment. */
+export function workersListening(port: number, timeoutMs = 60_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { cluster.off('listening', on); reject(new Error('no proxy worker started listening')); }, timeoutMs);
+    const on = (_w: Worker, addr: { port: number }) => {
+      if (addr.port !== port) return;
+      cluster.off('listening', on); clearTimeout(timer);
+      const at = Date.now();
+      setTimeout(() => resolve(at), 300); // HTTPS is bound right after HTTP
+    };
+    cluster.on('listening', on);
+  });
+}
+
+/**
+ * Primary: the first worker that is ready to listen triggers `takeOver` (once); every ready worker
+ * is told to go on once it is done. Later workers (SIGHUP reload, re-forks) go on at once.
+ */
+export function gateWorkers(takeOver: () => Promise<unknown>): void {
+  let taken: Promise<unknown> | null = null;
+  cluster.on('message', (w: Worker, m: Ack) => {
+    if (m?.[REQ] !== 'ready') return;
+    taken ??= takeOver().catch(() => undefined);
+    void taken.then(() => { if (!w.isDead()) w.send({ [REQ]: 'go' } satisfies Req); });
+  });
+}
+
+/** Worker: waits until the primary says the ports are ours to bind. */
+export function readyToListen(): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (m: Req) => { if (m?.[REQ] === 'go') { process.off('message', on); resolve(); } };
+    process.on('message', on);
+    process.send?.({ [REQ]: 'ready' } satisfies Ack);
+  });
+}

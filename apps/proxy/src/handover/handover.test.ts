@@ -1,0 +1,124 @@
+// The handover with real sockets: an "old" HTTP server releases its port to a "new" one over the
+// unix socket; a keep-alive connection to the old one keeps being served until the new one listens.
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { captureListeners, handoverPath, parseMessage, requestRelease, serveHandover, waitPortsFree } from './index.js';
+
+const log = pino({ level: 'silent' });
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => { for (const f of cleanup.splice(0)) await f(); });
+
+function tmpFile(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ho-'));
+  cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return path.join(dir, 'proxy', 'handover', '1.sock');
+}
+
+async function oldProxy(name: string) {
+  const server = http.createServer({ keepAlive: true }, (_req, res) => res.end(name));
+  const { listeners } = await captureListeners(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r())));
+  cleanup.push(() => { server.closeAllConnections(); server.close(); });
+  const port = (server.address() as net.AddressInfo).port;
+  let drained = 0;
+  return { server, port, listeners, drained: () => drained, target: { ...listeners, drain: () => { drained++; } } };
+}
+
+const get = (port: number, agent?: http.Agent) => new Promise<string>((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port, agent }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)); }).on('error', reject);
+});
+const refused = (port: number) => get(port).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
+
+describe('handover messages', () => {
+  it('accepts only the three known ops at version 1', () => {
+    expect(parseMessage('{"v":1,"op":"release"}')).toBe('release');
+    expect(parseMessage('{"v":1,"op":"listening"}')).toBe('listening');
+    for (const bad of ['{"v":2,"op":"release"}', '{"v":1,"op":"exit"}', '{"v":1,"op":"release","x":1}', '[1]', 'null', 'release', `{"v":1,"op":"release","pad":"${'x'.repeat(300)}"}`]) {
+      expect(parseMessage(bad), bad).toBeNull();
+    }
+  });
+
+  it('keys the socket by port and gives up on ephemeral ports', () => {
+    expect(handoverPath('/var/lib/dream', 80)).toBe('/var/lib/dream/proxy/handover/80.sock');
+    expect(handoverPath('/var/lib/dream', 0)).toBeNull();
+    expect(handoverPath(`/${'d'.repeat(120)}`, 80)).toBeNull();
+  });
+});
+
+describe('handover', () => {
+  it('releases the port, keeps serving open keep-alive connections, drains only once the new one listens', async () => {
+    const file = tmpFile();
+    const old = await oldProxy('old');
+    const h = await serveHandover(file, log, old.target);
+    cleanup.push(() => h.close());
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    cleanup.push(() => agent.destroy());
+    expect(await get(old.port, agent)).toBe('old');
+
+    const pred = await requestRelease(file, log);
+    expect(pred).not.toBeNull();
+    expect(old.server.listening).toBe(false);
+    expect(fs.existsSync(file)).toBe(false); // free for the successor's own socket
+    // The open connection is still served by the old process (no Connection: close yet).
+    expect(await get(old.port, agent)).toBe('old');
+    expect(old.drained()).toBe(0);
+
+    await waitPortsFree([old.port], '127.0.0.1');
+    const next = http.createServer((_req, res) => res.end('new'));
+    await new Promise<void>((r) => next.listen(old.port, '127.0.0.1', () => r()));
+    cleanup.push(() => { next.closeAllConnections(); next.close(); });
+    pred!.confirm();
+    await expect.poll(() => old.drained()).toBe(1);
+    expect(await get(old.port)).toBe('new');
+  });
+
+  it('listens again when the successor goes away without saying it listens', async () => {
+    const file = tmpFile();
+    const old = await oldProxy('old');
+    const h = await serveHandover(file, log, old.target);
+    cleanup.push(() => h.close());
+    const sock = net.connect(file);
+    sock.write('{"v":1,"op":"release"}\n');
+    const answer = await new Promise<string>((r) => sock.once('data', (d) => r(String(d))));
+    expect(answer).toBe('{"v":1,"op":"released"}\n');
+    expect(await refused(old.port)).toBe(true);
+    sock.destroy();
+    await expect.poll(() => get(old.port).catch(() => ''), { timeout: 3000 }).toBe('old');
+    expect(old.drained()).toBe(0);
+    await expect.poll(() => fs.existsSync(file)).toBe(true); // ready for the next attempt
+  });
+
+  it('drops a peer that sends anything else, and keeps listening', async () => {
+    const file = tmpFile();
+    const old = await oldProxy('old');
+    const h = await serveHandover(file, log, old.target);
+    cleanup.push(() => h.close());
+    const sock = net.connect(file);
+    sock.write('{"v":1,"op":"listening"}\n');
+    await new Promise((r) => sock.once('close', r));
+    sock.destroy();
+    expect(old.server.listening).toBe(true);
+    expect(await get(old.port)).toBe('old');
+  });
+
+  it('treats a missing or stale socket as no predecessor', async () => {
+    const file = tmpFile();
+    expect(await requestRelease(file, log)).toBeNull();
+    // A socket file whose process is gone (killed -9): refused, removed.
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const s = net.createServer().listen(file);
+    await new Promise((r) => s.once('listening', r));
+    const copy = `${file}.keep`;
+    fs.renameSync(file, copy); // keep the inode name away from close()'s unlink
+    s.close();
+    fs.renameSync(copy, file);
+    expect(await requestRelease(file, log)).toBeNull();
+    expect(fs.existsSync(file)).toBe(false);
+  });
+});
