@@ -6,9 +6,8 @@ import type http from 'node:http';
 import type { Dispatcher } from 'undici';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
-import { normalizeHost, requestTarget } from './host.js';
+import { decide } from './decide.js';
 import { pages, type Page } from './pages.js';
-import { plainHttpAnswer } from './plain-http.js';
 import { endpointKey } from './table.js';
 
 class HangUp extends EventEmitter {
@@ -24,7 +23,7 @@ class HangUp extends EventEmitter {
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const MAX_ATTEMPTS = 4;
-export const HEALTH_PATH = '/__dream/healthz';
+export { HEALTH_PATH } from './decide.js';
 
 function send(res: http.ServerResponse, p: Page): void {
   if (res.headersSent) { res.destroy(); return; }
@@ -49,22 +48,10 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   // HTTP/1.1 only: an HTTP/2 stream has no connection header (the session is ended by close()).
   if (ctx.draining && req.httpVersionMajor === 1) res.shouldKeepAlive = false;
   const upstreamKey = ctx.access ? logWhenDone(ctx, req, res, requestId) : null;
-  if (req.url === HEALTH_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
-    const body = JSON.stringify({ status: 'ok', routesVersion: ctx.table().version }) + '\n';
-    send(res, { status: 200, body, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' } });
-    return;
-  }
-  const target = requestTarget(req.url, req.headers.host ?? (req.headers[':authority'] as string | undefined));
-  const rawHost = target?.host ?? '';
-  const host = normalizeHost(rawHost);
-  if (target === null || host === null) return send(res, pages.badHost(requestId, req.headers));
-  if (protoOf(req) === 'http') {
-    const own = plainHttpAnswer(ctx.certs, ctx.httpsPort, host, target.path, req.method ?? 'GET', requestId);
-    if (own) return send(res, own);
-  }
-  const first = ctx.table().lookup(host);
-  if (!first) return send(res, pages.noRoute(host, requestId, req.headers));
-  if (first.endpoints.length === 0) return send(res, pages.noReplica(first.app, requestId, req.headers));
+  const d = decide(ctx, req.method ?? 'GET', req.url, req.headers.host ?? (req.headers[':authority'] as string | undefined), protoOf(req), req.headers, requestId);
+  if (d.page) return send(res, d.page);
+  const { route: first, host, rawHost } = d;
+  const target = { path: d.path };
 
   const peer = clientIp(req);
   const headers = upstreamRequestHeaders(req.headers, { clientIp: peer, proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId, trusted: ctx.trusted(peer) });

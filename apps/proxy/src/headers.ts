@@ -87,3 +87,35 @@ export function rawHeaderLines(headers: OutgoingHttpHeaders): string {
   }
   return out;
 }
+
+/**
+ * An upstream's response head as the client gets it (fast path): hop-by-hop and Connection-listed
+ * fields dropped, names kept as the app wrote them, X-Request-Id added when the app sent none, our
+ * own framing/connection fields last.
+ */
+export function clientResponseHead(status: number, reason: string, lines: ReadonlyArray<[string, string]>, listed: readonly string[], requestId: string, o: { chunked: boolean; close: boolean }): string {
+  let out = `HTTP/1.1 ${status} ${reason}\r\n`;
+  let hasId = false;
+  for (const [name, value] of lines) {
+    const k = name.toLowerCase();
+    if (HOP_BY_HOP.has(k) || (listed.length > 0 && listed.includes(k))) continue;
+    if (k === 'x-request-id') hasId = true;
+    out += `${name}: ${value}\r\n`;
+  }
+  if (!hasId) out += `x-request-id: ${requestId}\r\n`;
+  if (o.chunked) out += 'transfer-encoding: chunked\r\n';
+  if (o.close) out += 'connection: close\r\n';
+  return out + '\r\n';
+}
+
+/** A request head for the upstream (fast path); values were validated (no CR/LF) or are ours. */
+export function upstreamRequestHead(method: string, path: string, headers: OutgoingHttpHeaders): string {
+  let out = `${method} ${path} HTTP/1.1\r\n`;
+  for (const k in headers) {
+    const v = headers[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const one of v) out += `${k}: ${one}\r\n`;
+    else out += `${k}: ${v}\r\n`;
+  }
+  return out + '\r\n';
+}

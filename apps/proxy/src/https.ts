@@ -7,6 +7,8 @@ import type { Socket } from 'node:net';
 import type tls from 'node:tls';
 import type { ProxyContext } from './context.js';
 import { defaultPemOf } from './default-cert.js';
+import type { FastListener } from './fast/connection.js';
+import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
 import { handleUpgrade } from './upgrade.js';
 
@@ -16,7 +18,7 @@ export interface TlsListener {
   close(drainMs: number): Promise<void>;
 }
 
-export function createTlsListener(ctx: ProxyContext): TlsListener {
+export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'handOff'>): TlsListener {
   const sessions = new Set<http2.Http2Session>();
   const sockets = new Map<tls.TLSSocket, number>(); // HTTP/1.1-over-TLS sockets → requests in flight
   let closing = false;
@@ -48,10 +50,13 @@ export function createTlsListener(ctx: ProxyContext): TlsListener {
     handleRequest(ctx, req as http.IncomingMessage, res as http.ServerResponse);
   });
   server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => handleUpgrade(ctx, req, socket, head));
-  server.on('secureConnection', (s: tls.TLSSocket) => {
-    if (s.alpnProtocol === 'h2') return;
-    sockets.set(s, 0);
-    s.once('close', () => sockets.delete(s));
+  // HTTP/1.1 over TLS starts on the fast path; HTTP/2 sessions and whatever the fast path hands
+  // off go to the http2 server's own handling (HTTP/1.1 fallback included).
+  takeOverConnections(server, 'secureConnection', fast, (s) => (s as tls.TLSSocket).alpnProtocol !== 'h2', (s) => {
+    const t = s as tls.TLSSocket;
+    if (t.alpnProtocol === 'h2') return;
+    sockets.set(t, 0);
+    t.once('close', () => sockets.delete(t));
   });
   server.on('session', (session: http2.Http2Session) => {
     sessions.add(session);

@@ -8,6 +8,9 @@ import { Agent } from 'undici';
 import type { AccessLog } from './access-log.js';
 import type { ProxyContext } from './context.js';
 import { EndpointState } from './endpoints.js';
+import type { ClientConnection } from './fast/connection.js';
+import { takeOverConnections } from './fast/listen.js';
+import { UpstreamPool } from './fast/pool.js';
 import { handleRequest } from './forward.js';
 import { createTlsListener, type TlsListener } from './https.js';
 import { RoutesSource } from './routes-source.js';
@@ -80,6 +83,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   routes.on('applied', ensureCerts);
 
   const server = http.createServer({ keepAlive: true }, (req, res) => handleRequest(ctx, req, res));
+  // The fast path (src/fast) serves plain HTTP/1.1 requests on raw sockets; node:http and undici
+  // above take connections it hands off (upgrades, chunked uploads, HTTP/1.0…) and HTTP/2.
+  const pool = new UpstreamPool({ connectTimeoutMs, idleMs: 4000, maxIdlePerEndpoint: 256 });
+  const fastConns = new Set<ClientConnection>();
+  const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout };
+  takeOverConnections(server, 'connection', { ...fast, proto: 'http' });
   server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head));
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -100,7 +109,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   let httpsPort: number | null = null;
   const wantHttps = opts.httpsPort !== undefined ? opts.httpsPort : config.httpsPort === 0 ? null : config.httpsPort;
   if (opts.certs && opts.certs !== NO_CERTIFICATES && wantHttps !== null) {
-    tlsListener = createTlsListener(ctx);
+    tlsListener = createTlsListener(ctx, { ...fast, proto: 'https' });
     const l = tlsListener;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -139,13 +148,16 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     server.closeIdleConnections = closeIdle;
     // Let in-flight requests finish, closing connections as they go idle; cut the rest after the
     // drain timeout.
-    const idle = setInterval(() => server.closeIdleConnections(), 50);
-    const cut = setTimeout(() => server.closeAllConnections(), config.drainTimeoutMs);
+    const closeIdleFast = () => { for (const c of fastConns) if (c.idle) c.end(); };
+    closeIdleFast();
+    const idle = setInterval(() => { server.closeIdleConnections(); closeIdleFast(); }, 50);
+    const cut = setTimeout(() => { server.closeAllConnections(); for (const c of fastConns) c.destroy(); }, config.drainTimeoutMs);
     await closed;
     clearInterval(idle);
     clearTimeout(cut);
     await routes.close();
     await upstream.close();
+    pool.close();
     log.info('proxy closed');
   })());
 

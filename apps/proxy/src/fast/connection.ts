@@ -1,0 +1,182 @@
+// A client connection on the fast path: reads request heads off the raw socket (plain or TLS),
+// runs one Exchange at a time (pipelined requests wait their turn), answers the proxy's own pages,
+// and hands the connection to node:http — with every byte read so far put back — at the first
+// request outside the plain subset (fast/head.ts). Node's HTTP server then owns it for good.
+import type { Socket } from 'node:net';
+import { clientIp, type ProxyContext } from '../context.js';
+import { decide } from '../decide.js';
+import { rawHeaderLines, requestIdOf, upstreamRequestHead, upstreamRequestHeaders } from '../headers.js';
+import type { Page } from '../pages.js';
+import { Exchange, type ExchangeOwner } from './exchange.js';
+import { parseRequestHead, type RequestHead } from './head.js';
+import type { UpstreamPool } from './pool.js';
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Like node's server.maxHeaderSize: a longer head goes to node:http, which answers 431. */
+const MAX_HEAD = 16 * 1024;
+/** Pipelined bytes held while a response is in flight before we stop reading the client. */
+const MAX_BUFFERED = 256 * 1024;
+const STATUS_TEXT: Record<number, string> = { 200: 'OK', 308: 'Permanent Redirect', 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+
+export interface FastListener {
+  readonly ctx: ProxyContext;
+  readonly pool: UpstreamPool;
+  readonly proto: 'http' | 'https';
+  /** Live fast-path connections (close() ends the idle ones). */
+  readonly conns: Set<ClientConnection>;
+  /** Node's own connection handler, for connections the fast path gives up. */
+  handOff(socket: Socket): void;
+  /** Keep-alive idle timeout and the time a request head may take, in ms. */
+  readonly keepAliveMs: number;
+  readonly headTimeoutMs: number;
+}
+
+export class ClientConnection implements ExchangeOwner {
+  private buf: Buffer | null = null;
+  private ex: Exchange | null = null;
+  private req: RequestHead | null = null;
+  private t0 = 0;
+  private requestId = '';
+  private headSince = 0;
+  private busy = false;
+  private gone = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly peer: string;
+
+  constructor(readonly socket: Socket, private readonly l: FastListener) {
+    l.conns.add(this);
+    this.peer = clientIp({ socket });
+    socket.setNoDelay(true);
+    socket.on('data', this.onData);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+    // One timer per connection, checked when it fires (cheaper than re-arming per request).
+    this.timer = setTimeout(this.onTimer, l.keepAliveMs);
+  }
+
+  get idle(): boolean { return !this.ex && !this.buf; }
+
+  private onData = (chunk: Buffer): void => {
+    if (this.ex) {
+      if (this.ex.wantsBody) { const rest = this.ex.body(chunk); if (!rest) return; chunk = rest; }
+      this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+      if (this.buf.length > MAX_BUFFERED) this.socket.pause();
+      return;
+    }
+    this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.next();
+  };
+
+  private next(): void {
+    if (this.busy) return;
+    this.busy = true;
+    while (!this.ex && this.buf && !this.gone) {
+      const end = this.buf.indexOf(CRLFCRLF);
+      if (end < 0) {
+        if (this.buf.length > MAX_HEAD) { this.handOff(); break; }
+        if (!this.headSince) this.headSince = Date.now();
+        break;
+      }
+      const head = end <= MAX_HEAD ? parseRequestHead(this.buf.toString('latin1', 0, end)) : null;
+      if (!head) { this.handOff(); break; }
+      const rest = this.buf.length > end + 4 ? this.buf.subarray(end + 4) : null;
+      this.buf = null;
+      this.headSince = 0;
+      this.begin(head, rest);
+    }
+    this.busy = false;
+  }
+
+  private begin(head: RequestHead, rest: Buffer | null): void {
+    const { ctx, proto } = this.l;
+    this.req = head;
+    this.t0 = ctx.access ? performance.now() : 0;
+    const requestId = this.requestId = requestIdOf(head.headers);
+    const d = decide(ctx, head.method, head.target, head.headers.host as string, proto, head.headers, requestId);
+    if (d.page) {
+      // Our own answer never reads a request body: close rather than skip it.
+      this.buf = rest;
+      this.answer(d.page, head.contentLength > 0);
+      return;
+    }
+    const h = upstreamRequestHeaders(head.headers, { clientIp: this.peer, proto, host: d.rawHost, port: this.socket.localPort ?? 0, requestId, trusted: ctx.trusted(this.peer) });
+    this.ex = new Exchange(ctx, this.l.pool, this, {
+      method: head.method, head: upstreamRequestHead(head.method, d.path, h), contentLength: head.contentLength, clientClose: head.close,
+      requestId, host: d.host, route: d.route, headers: head.headers,
+    });
+    this.ex.start();
+    this.buf = rest && this.ex?.wantsBody ? this.ex.body(rest) : rest;
+  }
+
+  answer(p: Page, closeAfter: boolean): void {
+    this.ex = null;
+    const close = closeAfter || this.req!.close || this.l.ctx.draining === true;
+    const body = this.req!.method === 'HEAD' ? '' : p.body;
+    const head = `HTTP/1.1 ${p.status} ${STATUS_TEXT[p.status] ?? 'Error'}\r\n${rawHeaderLines(close ? { ...p.headers, connection: 'close' } : p.headers)}\r\n`;
+    this.socket.write(head + body);
+    this.finished(!close, p.status, Buffer.byteLength(head) + Buffer.byteLength(body), '-');
+  }
+
+  finished(keepAlive: boolean, status: number, bytes: number, upstream: string): void {
+    this.ex = null;
+    const req = this.req!;
+    const { ctx } = this.l;
+    if (ctx.access) {
+      ctx.access({ method: req.method, host: String(req.headers.host), path: req.target, status, bytes, ms: Math.round((performance.now() - this.t0) * 1000) / 1000, upstream, requestId: this.requestId, proto: '1.1' });
+    }
+    if (!keepAlive) { this.end(); return; }
+    this.timer.refresh();
+    if (this.socket.isPaused()) this.socket.resume();
+    this.next();
+  }
+
+  /** Stops reading and gives the socket, with what was read, to node:http. */
+  private handOff(): void {
+    this.detach();
+    this.socket.pause();
+    if (this.buf) this.socket.unshift(this.buf);
+    this.buf = null;
+    this.l.handOff(this.socket);
+    // Node's handler attaches its 'data' listener to a paused stream, which does not resume it:
+    // the bytes put back would sit there unread.
+    this.socket.resume();
+  }
+
+  private detach(): void {
+    this.gone = true;
+    clearTimeout(this.timer);
+    this.l.conns.delete(this);
+    this.socket.off('data', this.onData);
+    this.socket.off('error', this.onError);
+    this.socket.off('close', this.onClose);
+  }
+
+  end(): void {
+    if (this.gone) return;
+    this.detach();
+    this.socket.on('error', () => {});
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.ex?.abort();
+    this.detach();
+    this.socket.destroy();
+  }
+
+  private onTimer = (): void => {
+    if (this.ex) { this.timer.refresh(); return; }
+    // A head that has not finished arriving within headTimeoutMs (slowloris) is cut; an idle
+    // keep-alive connection is closed after keepAliveMs.
+    if (this.buf && this.headSince && Date.now() - this.headSince < this.l.headTimeoutMs) { this.timer.refresh(); return; }
+    this.destroy();
+  };
+
+  private onError = (): void => { this.destroy(); };
+
+  private onClose = (): void => {
+    this.ex?.abort();
+    this.ex = null;
+    this.detach();
+  };
+}

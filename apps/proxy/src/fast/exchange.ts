@@ -1,0 +1,244 @@
+// One request → response on the fast path: pick an endpoint, write the head (and Content-Length
+// body) to a pooled upstream connection, relay the response head rewritten and its body byte for
+// byte, knowing where it ends (length, chunked, or upstream close). Retry rules as in forward.ts:
+// a refused connect goes to another endpoint for any method (nothing was sent: we only write once
+// connected); a reset before any response byte is retried for idempotent methods without a body.
+import type { Socket } from 'node:net';
+import { isConnectFailure, type ProxyContext } from '../context.js';
+import { clientResponseHead } from '../headers.js';
+import { pages, type Page } from '../pages.js';
+import { endpointKey, type Route } from '../table.js';
+import { ChunkedScanner } from './chunked.js';
+import { parseResponseHead, type Headers, type ResponseHead } from './head.js';
+import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
+
+const MAX_ATTEMPTS = 4;
+const MAX_RESPONSE_HEAD = 64 * 1024;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+export interface ExchangeOwner {
+  readonly socket: Socket;
+  /** Exactly once: the response went out (keepAlive: the connection may carry another request). */
+  finished(keepAlive: boolean, status: number, bytes: number, upstream: string): void;
+  /** Exactly once instead of finished(): answer with the proxy's own page. */
+  answer(page: Page, closeAfter: boolean): void;
+}
+
+export interface ExchangeRequest {
+  method: string;
+  /** The serialized upstream request head. */
+  head: string;
+  contentLength: number;
+  clientClose: boolean;
+  requestId: string;
+  host: string;
+  route: Route;
+  headers: Headers;
+}
+
+export class Exchange implements UpstreamUser {
+  private conn: UpstreamConn | null = null;
+  private key = '';
+  private release: () => void = () => {};
+  private attempts = 0;
+  private tried: Set<string> | undefined;
+  private pending: Buffer[] | null = null;
+  private sending = false;
+  private bodyLeft: number;
+  private bodySent = false;
+  private headBuf: Buffer | null = null;
+  private res: ResponseHead | null = null;
+  private left = 0;
+  private chunked: ChunkedScanner | null = null;
+  private reusable = true;
+  private closeClient = false;
+  private done = false;
+  private bytes = 0;
+  private stalled = false;
+
+  constructor(private readonly ctx: ProxyContext, private readonly pool: UpstreamPool, private readonly owner: ExchangeOwner, private readonly req: ExchangeRequest) {
+    this.bodyLeft = req.contentLength;
+  }
+
+  get wantsBody(): boolean { return this.bodyLeft > 0; }
+
+  start(): void {
+    this.attempts++;
+    // Re-read the table: a retry must not go to an endpoint a newer version removed.
+    const table = this.ctx.table();
+    const route = table.lookup(this.req.host);
+    if (!route || route.endpoints.length === 0) return this.fail(this.tried ? pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers) : pages.noReplica(this.req.route.app, this.req.requestId, this.req.headers));
+    const ep = table.pick(route, this.ctx.endpoints.isDown, this.tried, this.ctx.endpoints.inFlight);
+    if (!ep) return this.fail(pages.upstreamFailed(route.app, this.req.requestId, this.req.headers));
+    this.key = endpointKey(ep);
+    this.release = this.ctx.endpoints.acquire(this.key);
+    this.conn = this.pool.get(this.key, ep, this);
+    if (this.conn.connected) this.send();
+  }
+
+  onConnect(): void { if (!this.done && !this.sending) this.send(); }
+
+  /** Request body bytes from the client; returns what lies beyond this request's body. */
+  body(chunk: Buffer): Buffer | null {
+    const take = Math.min(this.bodyLeft, chunk.length);
+    const part = take === chunk.length ? chunk : chunk.subarray(0, take);
+    this.bodyLeft -= take;
+    if (this.sending && this.conn) {
+      this.bodySent = true;
+      if (!this.conn.socket.write(part)) this.pauseClientUntilDrain(this.conn.socket);
+    } else if (!this.done) (this.pending ??= []).push(part);
+    return take === chunk.length ? null : chunk.subarray(take);
+  }
+
+  private send(): void {
+    const s = this.conn!.socket;
+    this.sending = true;
+    s.cork();
+    s.write(this.req.head, 'latin1');
+    if (this.pending) { for (const b of this.pending) s.write(b); this.bodySent = true; this.pending = null; }
+    s.uncork();
+  }
+
+  private pauseClientUntilDrain(up: Socket): void {
+    const client = this.owner.socket;
+    client.pause();
+    up.once('drain', () => { if (!this.done && this.bodyLeft > 0) client.resume(); });
+  }
+
+  onData(b: Buffer): void {
+    if (this.done) return;
+    if (this.res) return this.forward(b);
+    this.headBuf = this.headBuf ? Buffer.concat([this.headBuf, b]) : b;
+    const end = this.headBuf.indexOf(CRLFCRLF);
+    if (end < 0) {
+      if (this.headBuf.length > MAX_RESPONSE_HEAD) this.broken('response head too large');
+      return;
+    }
+    const head = parseResponseHead(this.headBuf.toString('latin1', 0, end), this.req.method);
+    const rest = this.headBuf.subarray(end + 4);
+    this.headBuf = null;
+    if (!head || head.status === 101) return this.broken('invalid response head');
+    if (head.status < 200) {
+      // Informational (103 Early Hints…): pass it on and read the real response after it.
+      this.write(clientResponseHead(head.status, head.reason, head.lines, head.connectionListed, this.req.requestId, { chunked: false, close: false }));
+      if (rest.length) this.onData(rest);
+      return;
+    }
+    this.res = head;
+    if (head.close) this.reusable = false;
+    this.closeClient = this.req.clientClose || this.ctx.draining === true || head.framing.kind === 'close';
+    const f = head.framing;
+    if (f.kind === 'length') this.left = f.length;
+    else if (f.kind === 'chunked') this.chunked = new ChunkedScanner();
+    const client = this.owner.socket;
+    client.cork();
+    this.write(clientResponseHead(head.status, head.reason, head.lines, head.connectionListed, this.req.requestId, { chunked: f.kind === 'chunked', close: this.closeClient }));
+    if (f.kind === 'none' || (f.kind === 'length' && f.length === 0)) {
+      if (rest.length) this.reusable = false;
+      client.uncork();
+      return this.complete();
+    }
+    if (rest.length) this.forward(rest);
+    client.uncork();
+  }
+
+  private forward(b: Buffer): void {
+    const f = this.res!.framing;
+    if (f.kind === 'length') {
+      const take = Math.min(this.left, b.length);
+      this.left -= take;
+      this.write(take === b.length ? b : b.subarray(0, take));
+      if (take < b.length) this.reusable = false; // bytes past the body: the app is confused
+      if (this.left === 0) this.complete();
+    } else if (f.kind === 'chunked') {
+      let end: number;
+      try { end = this.chunked!.feed(b); } catch (e) { return this.broken((e as Error).message); }
+      this.write(end < 0 || end === b.length ? b : b.subarray(0, end));
+      if (end >= 0) {
+        if (end < b.length) this.reusable = false;
+        this.complete();
+      }
+    } else this.write(b);
+  }
+
+  private write(data: string | Buffer): void {
+    const client = this.owner.socket;
+    this.bytes += data.length;
+    const ok = typeof data === 'string' ? client.write(data, 'latin1') : client.write(data);
+    if (!ok && !this.stalled && this.conn) {
+      // Slow client: stop reading the upstream until the client catches up.
+      this.stalled = true;
+      const up = this.conn.socket;
+      up.pause();
+      client.once('drain', () => { this.stalled = false; up.resume(); });
+    }
+  }
+
+  onEnd(): void {
+    if (this.done) return;
+    if (this.res?.framing.kind === 'close') { this.reusable = false; return this.complete(); }
+    this.onError(Object.assign(new Error('upstream closed the connection mid-response'), { code: 'ECONNRESET' }));
+  }
+
+  onError(err: NodeJS.ErrnoException): void {
+    if (this.done) return;
+    const conn = this.conn;
+    this.conn = null;
+    if (conn) { conn.user = null; conn.socket.destroy(); }
+    // Part of the response is out: the client must see a broken response, not a short "complete" one.
+    if (this.res || this.bytes > 0) { this.finishBroken(); return; }
+    this.release();
+    const connectFailed = isConnectFailure(err);
+    if (connectFailed) this.ctx.endpoints.markDown(this.key);
+    (this.tried ??= new Set()).add(this.key);
+    const got = this.headBuf !== null;
+    this.headBuf = null;
+    const retry = !got && !this.bodySent && this.attempts < MAX_ATTEMPTS && (connectFailed || (IDEMPOTENT.has(this.req.method) && this.req.contentLength === 0));
+    this.ctx.log.warn({ requestId: this.req.requestId, app: this.req.route.app, endpoint: this.key, err: err.code ?? err.message, retry }, 'upstream request failed');
+    this.sending = false;
+    if (retry) return this.start();
+    this.fail(pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers));
+  }
+
+  /** The client went away: stop the upstream work. */
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.conn) { this.conn.user = null; this.conn.socket.destroy(); this.conn = null; }
+    this.release();
+  }
+
+  private broken(reason: string): void {
+    this.ctx.log.warn({ requestId: this.req.requestId, app: this.req.route.app, endpoint: this.key, err: reason }, 'upstream sent a malformed response');
+    if (this.conn) { this.conn.user = null; this.conn.socket.destroy(); this.conn = null; }
+    if (this.res || this.bytes > 0) return this.finishBroken();
+    this.release();
+    this.fail(pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers));
+  }
+
+  private finishBroken(): void {
+    this.done = true;
+    this.release();
+    this.owner.socket.destroy();
+  }
+
+  private fail(page: Page): void {
+    this.done = true;
+    this.conn = null;
+    // An unread request body cannot be skipped safely: close after the answer.
+    this.owner.answer(page, this.bodyLeft > 0);
+  }
+
+  private complete(): void {
+    this.done = true;
+    const conn = this.conn!;
+    this.conn = null;
+    // Paused for a slow client: the next exchange on this connection must not inherit that.
+    if (this.stalled) conn.socket.resume();
+    if (this.reusable && this.bodyLeft === 0) this.pool.put(conn);
+    else { conn.user = null; conn.socket.destroy(); }
+    this.release();
+    this.owner.finished(!this.closeClient && this.bodyLeft === 0, this.res!.status, this.bytes, this.key);
+  }
+}
