@@ -50,6 +50,7 @@ export class ClientConnection implements ExchangeOwner {
     socket.on('data', this.onData);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
+    socket.on('end', this.onEnd);
     // One timer per connection, checked when it fires (cheaper than re-arming per request).
     this.timer = setTimeout(this.onTimer, l.keepAliveMs);
   }
@@ -125,6 +126,7 @@ export class ClientConnection implements ExchangeOwner {
       ctx.access({ method: req.method, host: String(req.headers.host), path: req.target, status, bytes, ms: Math.round((performance.now() - this.t0) * 1000) / 1000, upstream, requestId: this.requestId, proto: '1.1' });
     }
     if (!keepAlive) { this.end(); return; }
+    if (this.ended && !this.buf) { this.end(); return; }
     this.timer.refresh();
     if (this.socket.isPaused()) this.socket.resume();
     this.next();
@@ -149,6 +151,7 @@ export class ClientConnection implements ExchangeOwner {
     this.socket.off('data', this.onData);
     this.socket.off('error', this.onError);
     this.socket.off('close', this.onClose);
+    this.socket.off('end', this.onEnd);
   }
 
   end(): void {
@@ -173,6 +176,13 @@ export class ClientConnection implements ExchangeOwner {
   };
 
   private onError = (): void => { this.destroy(); };
+
+  // The client sent FIN (the server allows half-open sockets): answer what it asked, then close.
+  private ended = false;
+  private onEnd = (): void => {
+    this.ended = true;
+    if (this.idle || (!this.ex && this.buf)) this.end();
+  };
 
   private onClose = (): void => {
     this.ex?.abort();

@@ -1,0 +1,217 @@
+// The proxy's raw-socket fast path (apps/proxy/src/fast) byte for byte: raw clients and raw
+// upstreams on 127.0.0.1, so framing, pipelining, reuse, back-pressure and the hand-off to
+// node:http are seen exactly as a client and an app see them.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { loadConfig } from '@dreamnet/core';
+import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
+import { startFakeApi } from './proxy-helpers.js';
+
+const TOKEN = 'int_fast-path';
+let dataDir: string;
+let api: Awaited<ReturnType<typeof startFakeApi>>;
+let proxy: ProxyHandle;
+const servers: net.Server[] = [];
+
+/** A raw upstream: `answer(requestHead, socket, body)` writes whatever bytes it likes. */
+async function rawUpstream(answer: (head: string, s: net.Socket, body: Buffer) => void) {
+  const seen = { connections: 0, heads: [] as string[] };
+  const server = net.createServer((s) => {
+    seen.connections++;
+    let buf = Buffer.alloc(0);
+    s.on('error', () => {});
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.toString('latin1', 0, end);
+        const cl = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < end + 4 + cl) return;
+        const body = buf.subarray(end + 4, end + 4 + cl);
+        buf = buf.subarray(end + 4 + cl);
+        seen.heads.push(head);
+        answer(head, s, body);
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { port: (server.address() as AddressInfo).port, seen };
+}
+
+/** Sends raw bytes to the proxy and collects what comes back until the proxy closes or `ms` pass. */
+function rawExchange(bytes: string | Buffer, ms = 1500): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(proxy.port, '127.0.0.1');
+    let out = '';
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('error', () => {});
+    const t = setTimeout(() => { s.destroy(); resolve(out); }, ms);
+    s.on('close', () => { clearTimeout(t); resolve(out); });
+    s.write(bytes);
+  });
+}
+
+const path1 = (head: string) => head.split(' ')[1]!;
+let echo: Awaited<ReturnType<typeof rawUpstream>>;
+let odd: Awaited<ReturnType<typeof rawUpstream>>;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-fast-'));
+  // Content-Length answers naming the path (and the body's sha256 when there is one).
+  echo = await rawUpstream((head, s, body) => {
+    const text = `${path1(head)}${body.length ? ` ${crypto.createHash('sha256').update(body).digest('hex')}` : ''}`;
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${text.length}\r\nConnection: keep-alive, X-Private\r\nX-Private: secret\r\n\r\n${text}`);
+  });
+  // Odd but legal (and some illegal) framings, chosen by path.
+  odd = await rawUpstream((head, s) => {
+    const p = path1(head);
+    if (p === '/chunked') {
+      s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhe');
+      setTimeout(() => s.write('llo\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n'), 30);
+    } else if (p === '/until-close') {
+      s.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall of it');
+    } else if (p === '/garbage') {
+      s.write('NOT HTTP AT ALL\r\n\r\n');
+    } else if (p === '/cut') {
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b');
+      setTimeout(() => s.destroy(), 30);
+    } else if (p === '/big') {
+      const chunk = Buffer.alloc(1 << 20, 'x');
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${8 << 20}\r\n\r\n`);
+      for (let i = 0; i < 8; i++) s.write(chunk);
+    } else if (p === '/no-content') {
+      s.write('HTTP/1.1 204 No Content\r\n\r\n');
+    } else if (p === '/hints') {
+      s.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    }
+  });
+  api = await startFakeApi(TOKEN, [
+    { app: 'echo', hosts: ['echo.dream'], endpoints: [{ host: '127.0.0.1', port: echo.port }] },
+    { app: 'odd', hosts: ['odd.dream'], endpoints: [{ host: '127.0.0.1', port: odd.port }] },
+  ]);
+  const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
+  proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', pollWaitSeconds: 1 });
+  await proxy.ready;
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await api?.close();
+  for (const s of servers) s.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('proxy fast path', () => {
+  it('answers pipelined requests in order on one connection and reuses one upstream connection', async () => {
+    const before = echo.seen.connections;
+    const out = await rawExchange('GET /1 HTTP/1.1\r\nHost: echo.dream\r\n\r\nGET /2 HTTP/1.1\r\nHost: echo.dream\r\n\r\nGET /3 HTTP/1.1\r\nHost: echo.dream\r\nConnection: close\r\n\r\n');
+    const bodies = out.split('HTTP/1.1 200 OK').slice(1).map((r) => r.split('\r\n\r\n')[1]);
+    expect(bodies).toEqual(['/1', '/2', '/3']);
+    expect(out).toMatch(/connection: close\r\n/);
+    expect(echo.seen.connections - before).toBe(1);
+  });
+
+  it('drops hop-by-hop and Connection-listed fields both ways and sets X-Forwarded-*', async () => {
+    const out = await rawExchange('GET /h HTTP/1.1\r\nHost: echo.dream\r\nConnection: X-Mine\r\nX-Mine: 1\r\nX-Forwarded-For: 6.6.6.6\r\nKeep-Alive: timeout=1\r\nConnection: close\r\n\r\n');
+    const head = echo.seen.heads.at(-1)!.toLowerCase();
+    expect(head).not.toMatch(/x-mine|keep-alive|6\.6\.6\.6|connection:/);
+    expect(head).toMatch(/\r\nx-forwarded-for: 127\.0\.0\.1\r\n/);
+    expect(head).toMatch(/\r\nx-forwarded-proto: http\r\n/);
+    expect(head).toMatch(/\r\nx-request-id: [0-9a-f-]{36}/);
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(out.toLowerCase()).not.toMatch(/x-private/);
+  });
+
+  it('passes a Content-Length body through byte for byte', async () => {
+    const body = crypto.randomBytes(1 << 20);
+    const out = await rawExchange(Buffer.concat([Buffer.from(`POST /up HTTP/1.1\r\nHost: echo.dream\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`), body]), 5000);
+    expect(out).toMatch(new RegExp(`/up ${crypto.createHash('sha256').update(body).digest('hex')}$`));
+  });
+
+  it('relays a chunked response split across packets, trailers included, and keeps the connection', async () => {
+    const out = await rawExchange('GET /chunked HTTP/1.1\r\nHost: odd.dream\r\n\r\nGET /after HTTP/1.1\r\nHost: echo.dream\r\nConnection: close\r\n\r\n');
+    expect(out).toMatch(/transfer-encoding: chunked\r\n/i);
+    expect(out).toContain('\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: t\r\n\r\nHTTP/1.1 200 OK');
+    expect(out.endsWith('/after')).toBe(true);
+  });
+
+  it('relays a body that ends when the app closes, then closes the client connection', async () => {
+    const out = await rawExchange('GET /until-close HTTP/1.1\r\nHost: odd.dream\r\n\r\n');
+    expect(out).toMatch(/connection: close\r\n/);
+    expect(out.endsWith('\r\n\r\nall of it')).toBe(true);
+  });
+
+  it('relays 204 and 103 Early Hints without inventing bodies', async () => {
+    const out = await rawExchange('GET /no-content HTTP/1.1\r\nHost: odd.dream\r\n\r\nGET /hints HTTP/1.1\r\nHost: odd.dream\r\nConnection: close\r\n\r\n');
+    expect(out).toMatch(/^HTTP\/1\.1 204 No Content\r\n[^]*?\r\n\r\nHTTP\/1\.1 103 Early Hints\r\nLink: <\/a\.css>; rel=preload\r\n[^]*?\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nok$/);
+  });
+
+  it('answers 502 with a catalogued code when the app answers garbage', async () => {
+    const out = await rawExchange('GET /garbage HTTP/1.1\r\nHost: odd.dream\r\nConnection: close\r\n\r\n');
+    expect(out).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+    expect(out).toMatch(/x-dream-error: UPSTREAM_UNAVAILABLE/);
+  });
+
+  it('cuts the client connection when the app dies mid-body (no short "complete" response)', async () => {
+    const res = await new Promise<{ got: string; error: string }>((resolve) => {
+      const req = http.get({ port: proxy.port, host: '127.0.0.1', path: '/cut', headers: { host: 'odd.dream' } }, (r) => {
+        let got = '';
+        r.on('data', (d) => (got += d));
+        r.on('error', (e) => resolve({ got, error: e.message }));
+        r.on('end', () => resolve({ got, error: '' }));
+      });
+      req.on('error', (e) => resolve({ got: '', error: e.message }));
+    });
+    expect(res.got).toBe('only ten b');
+    expect(res.error).toMatch(/aborted/);
+  });
+
+  it('holds a slow reader without losing a byte (8 MB response)', async () => {
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      http.get({ port: proxy.port, host: '127.0.0.1', path: '/big', headers: { host: 'odd.dream' } }, (r) => {
+        const parts: Buffer[] = [];
+        r.pause();
+        setTimeout(() => { r.on('data', (d: Buffer) => parts.push(d)); r.resume(); }, 500);
+        r.on('end', () => resolve(Buffer.concat(parts)));
+        r.on('error', reject);
+      }).on('error', reject);
+    });
+    expect(body.length).toBe(8 << 20);
+    expect(body.every((b) => b === 120)).toBe(true);
+  });
+
+  it('hands what it does not handle to node:http: chunked uploads, HTTP/1.0, after fast requests on the same connection', async () => {
+    const out = await rawExchange('GET /first HTTP/1.1\r\nHost: echo.dream\r\n\r\nPOST /te HTTP/1.1\r\nHost: echo.dream\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /last HTTP/1.0\r\nHost: echo.dream\r\n\r\n', 3000);
+    const bodies = out.split(/HTTP\/1\.1 200 OK/).slice(1).map((r) => r.split('\r\n\r\n')[1]);
+    expect(bodies).toEqual(['/first', `/te ${crypto.createHash('sha256').update('abc').digest('hex')}`, '/last']);
+  });
+
+  it('refuses a smuggling attempt (Content-Length with Transfer-Encoding) and the hidden request never reaches the app', async () => {
+    const hidden = `/smuggled-${Date.now()}`;
+    const out = await rawExchange(`POST /x HTTP/1.1\r\nHost: echo.dream\r\nContent-Length: 40\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET ${hidden} HTTP/1.1\r\nHost: echo.dream\r\n\r\n`);
+    expect(out).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(echo.seen.heads.some((h) => h.includes(hidden))).toBe(false);
+  });
+
+  it('closes a connection whose head never finishes arriving only after the head timeout, not at once', async () => {
+    const s = net.connect(proxy.port, '127.0.0.1');
+    s.on('error', () => {});
+    s.write('GET /slow HTTP/1.1\r\nHost: echo.dream\r\n');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.destroyed).toBe(false);
+    // The client finishes the head and half-closes: answered, then closed at once (not after the keep-alive timeout).
+    const t0 = Date.now();
+    s.end('\r\n');
+    const out = await new Promise<string>((resolve) => { let o = ''; s.on('data', (d) => (o += d)); s.on('close', () => resolve(o)); });
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK[^]*\/slow$/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
