@@ -27,7 +27,7 @@ export function decide(ctx: ProxyContext, method: string, url: string | undefine
     const own = plainHttpAnswer(ctx.certs, ctx.httpsPort, host, target.path, method, requestId);
     if (own) return { page: own };
   }
-  const route = ctx.table().lookup(host);
+  const route = ctx.table().get(host);
   if (!route) return { page: pages.noRoute(host, requestId, headers) };
   if (route.endpoints.length === 0) return { page: pages.noReplica(route.app, requestId, headers) };
   return { route, host, rawHost, path: target.path };

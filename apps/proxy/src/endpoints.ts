@@ -18,7 +18,7 @@ export class EndpointState {
       const n = (this.inflight.get(key) ?? 1) - 1;
       if (n > 0) { this.inflight.set(key, n); return; }
       this.inflight.delete(key);
-      for (const w of [...this.idleWaiters]) w();
+      if (this.idleWaiters.size) for (const w of [...this.idleWaiters]) w();
     };
   }
 

@@ -63,6 +63,11 @@ export class RouteTable {
     return h === null ? null : this.byHost.get(h) ?? null;
   }
 
+  /** An already normalised host (normalizeHost) → route; the per-request path skips normalising twice. */
+  get(host: string): Route | null {
+    return this.byHost.get(host) ?? null;
+  }
+
   /** The "host:port" keys of a route's endpoints, computed once per table (not per request). */
   keysOf(route: Route): readonly string[] {
     let k = this.keys.get(route);

@@ -67,7 +67,7 @@ export class Exchange implements UpstreamUser {
     this.attempts++;
     // Re-read the table: a retry must not go to an endpoint a newer version removed.
     const table = this.ctx.table();
-    const route = table.lookup(this.req.host);
+    const route = table.get(this.req.host);
     if (!route || route.endpoints.length === 0) return this.fail(this.tried ? pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers) : pages.noReplica(this.req.route.app, this.req.requestId, this.req.headers));
     const ep = table.pick(route, this.ctx.endpoints.isDown, this.tried, this.ctx.endpoints.inFlight);
     if (!ep) return this.fail(pages.upstreamFailed(route.app, this.req.requestId, this.req.headers));

@@ -42,7 +42,7 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   const storage = new TlsStorage(c.dataDir);
   configureAcmeHttp(c.acmeCaBundle || undefined);
   const http01 = new Http01Solver(storage);
-  const dns01 = new Dns01Solver();
+  const dns01 = new Dns01Solver(storage);
   const eab = c.acmeEabKid && c.acmeEabHmac ? { kid: c.acmeEabKid, hmacKey: c.acmeEabHmac } : undefined;
   const publicAccount = c.acmeDirectory ? new AcmeAccount(storage, { directoryUrl: c.acmeDirectory, email: c.acmeEmail || undefined, eab }) : undefined;
   const publicIssuer: Issuer | undefined = publicAccount ? new AcmeIssuer(publicAccount, [http01]) : undefined;

@@ -1,7 +1,12 @@
 // DNS-01: TXT records at _acme-challenge.<name>, served by the built-in `.dream` DNS while an
 // order is in flight. This is what makes a wildcard (*.dream) certificate possible. Only names the
-// platform's DNS is authoritative for can be solved this way.
+// platform's DNS is authoritative for can be solved this way. Records are kept in memory and in
+// storage, like HTTP-01 tokens: with several proxy workers only one serves the DNS, and the order
+// may come from another.
+import type { TlsStorage } from '../storage.js';
 import type { ChallengeSolver } from './types.js';
+
+const SAFE_NAME = /^[a-z0-9_][a-z0-9_.-]{0,252}$/;
 
 export function challengeName(name: string): string {
   return `_acme-challenge.${name.replace(/^\*\./, '')}`.toLowerCase();
@@ -11,20 +16,33 @@ export class Dns01Solver implements ChallengeSolver {
   readonly type = 'dns-01' as const;
   // Several values may coexist (example.dream and *.example.dream in one order share the name).
   private readonly records = new Map<string, string[]>();
+  constructor(private readonly storage?: TlsStorage) {}
 
   async present(name: string, _token: string, digest: string): Promise<void> {
-    const n = challengeName(name);
-    this.records.set(n, [...(this.records.get(n) ?? []), digest]);
+    this.set(challengeName(name), [...this.txt(challengeName(name)), digest]);
   }
 
   async cleanup(name: string, _token: string, digest: string): Promise<void> {
     const n = challengeName(name);
-    const left = (this.records.get(n) ?? []).filter((v) => v !== digest);
-    if (left.length) this.records.set(n, left); else this.records.delete(n);
+    this.set(n, this.txt(n).filter((v) => v !== digest));
   }
 
   /** TXT values for a fully qualified name (no trailing dot), [] when none. */
   txt(fqdn: string): string[] {
-    return this.records.get(fqdn.toLowerCase().replace(/\.$/, '')) ?? [];
+    const n = fqdn.toLowerCase().replace(/\.$/, '');
+    const mine = this.records.get(n);
+    if (mine) return mine;
+    if (!this.storage || !SAFE_NAME.test(n)) return [];
+    try {
+      const stored = JSON.parse(this.storage.read(`dns01/${n}`) ?? '[]') as unknown;
+      return Array.isArray(stored) ? stored.filter((v): v is string => typeof v === 'string') : [];
+    } catch { return []; }
+  }
+
+  private set(n: string, values: string[]): void {
+    if (values.length) this.records.set(n, values); else this.records.delete(n);
+    if (!this.storage || !SAFE_NAME.test(n)) return;
+    if (values.length) this.storage.write(`dns01/${n}`, JSON.stringify(values));
+    else this.storage.remove(`dns01/${n}`);
   }
 }
