@@ -56,9 +56,12 @@ async function runProxy(): Promise<void> {
   const tls = config.httpsPort !== 0 ? await startCertificates({ config, log, token, proxyId }) : null;
   let certs: CertificateSource = tls?.certs ?? NO_CERTIFICATES;
   if (config.tlsCertFile && config.tlsKeyFile) certs = withDefaultCertificate(certs, loadDefaultCertificate(config.tlsCertFile, config.tlsKeyFile));
-  const prior = cluster.isPrimary ? await takeOver() : null;
-  if (cluster.isWorker) await readyToListen();
-  const { value: proxy, listeners } = await captureListeners(() => startProxy({ config, token, log, certs, proxyId, accessLog: access?.log ?? null }));
+  // The predecessor is asked to release when startProxy is about to bind (routes and servers ready).
+  let prior = null as Awaited<ReturnType<typeof takeOver>>;
+  const { value: proxy, listeners } = await captureListeners(
+    () => startProxy({ config, token, log, certs, proxyId, accessLog: access?.log ?? null }),
+    async () => { if (cluster.isWorker) await readyToListen(); else prior = await takeOver(); },
+  );
   if (prior) { prior.pred.confirm(); log.info({ gapMs: Date.now() - prior.since }, 'handover: took over the listeners'); }
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {

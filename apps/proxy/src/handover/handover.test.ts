@@ -107,6 +107,31 @@ describe('handover', () => {
     expect(await get(old.port)).toBe('old');
   });
 
+  it('asks the predecessor only when the new proxy first binds, and binds once it released', async () => {
+    const file = tmpFile();
+    const old = await oldProxy('old');
+    const h = await serveHandover(file, log, old.target);
+    cleanup.push(() => h.close());
+    const next = http.createServer((_req, res) => res.end('new'));
+    cleanup.push(() => { next.closeAllConnections(); next.close(); });
+    const order: string[] = [];
+    let pred: Awaited<ReturnType<typeof requestRelease>> = null;
+    const { listeners } = await captureListeners(async () => {
+      order.push('setup');
+      await new Promise<void>((r) => next.listen(old.port, '127.0.0.1', () => { order.push('bound'); r(); }));
+    }, async () => {
+      order.push('release');
+      pred = await requestRelease(file, log);
+      await waitPortsFree([old.port], '127.0.0.1'); // its probe binds without waiting for itself
+    });
+    expect(order).toEqual(['setup', 'release', 'bound']);
+    pred!.confirm();
+    await expect.poll(() => old.drained()).toBe(1);
+    expect(await get(old.port)).toBe('new');
+    await listeners.release();
+    expect(next.listening).toBe(false);
+  });
+
   it('treats a missing or stale socket as no predecessor', async () => {
     const file = tmpFile();
     expect(await requestRelease(file, log)).toBeNull();

@@ -13,13 +13,25 @@ export interface Listeners {
 
 type Idle = { closeIdleConnections?: () => void };
 
-/** Runs `start` and records the servers it makes listen. */
-export async function captureListeners<T>(start: () => Promise<T>): Promise<{ value: T; listeners: Listeners }> {
+/**
+ * Runs `start` and records the servers it makes listen. `beforeListen` runs once, when `start` first
+ * calls listen() (everything else is set up by then), and the actual binds wait for it: that is when
+ * the predecessor is asked to release, so the ports are without a listener only for a round trip.
+ */
+export async function captureListeners<T>(start: () => Promise<T>, beforeListen?: () => Promise<void>): Promise<{ value: T; listeners: Listeners }> {
   const servers: net.Server[] = [];
   const listen = net.Server.prototype.listen;
+  let ready: Promise<void> | null = null;
+  let inHook = false;
   net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
+    const bind = () => (listen as (...a: unknown[]) => net.Server).apply(this, args);
+    if (inHook) return bind(); // the hook's own port probes
     servers.push(this);
-    return (listen as (...a: unknown[]) => net.Server).apply(this, args);
+    if (!beforeListen) return bind();
+    // listen()'s callback and 'listening'/'error' events fire as usual, just later.
+    ready ??= (async () => { inHook = true; try { await beforeListen(); } finally { inHook = false; } })();
+    ready.then(bind, (e: Error) => this.emit('error', e));
+    return this;
   } as typeof listen;
   let value: T;
   try { value = await start(); } finally { net.Server.prototype.listen = listen; }
