@@ -1,9 +1,9 @@
 // The api process: config → data dir secrets → database → target → reconciler → listen.
 import path from 'node:path';
-import Dockerode from 'dockerode';
 import pino from 'pino';
 import { ConfigError, internalToken, loadConfig, type Config, type Target } from '@dreamnet/core';
 import { DockerHostTarget, FakeTarget } from '@dreamnet/targets';
+import { dockerClient } from '@dreamnet/targets/dockerode';
 import { buildApp } from './app.js';
 import { ensureAdminToken, loadSealer } from './bootstrap.js';
 import { openStore } from './db/index.js';
@@ -15,7 +15,7 @@ import { RouteTable } from './routing/table.js';
 
 function makeTarget(config: Config): Target {
   if (config.target === 'fake') return new FakeTarget();
-  return new DockerHostTarget({ docker: new Dockerode({ socketPath: config.dockerSocket }), network: config.dockerNetwork, healthTimeoutMs: config.healthTimeoutMs });
+  return new DockerHostTarget({ docker: dockerClient(config.dockerSocket), network: config.dockerNetwork, healthTimeoutMs: config.healthTimeoutMs });
 }
 
 export async function startApi(config: Config) {

@@ -7,9 +7,10 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { pino, type Logger } from 'pino';
 import { DreamError, assertAppName, safeEqual, type Config } from '@dreamnet/core';
+import { dockerClient } from '@dreamnet/targets/dockerode';
 import { AppLocks } from './applock.js';
 import { buildImage } from './build.js';
 import { extractTar } from './extract.js';
@@ -49,7 +50,7 @@ function authenticate(req: http.IncomingMessage, token: string): void {
 export async function startBuilder(opts: BuilderOptions): Promise<RunningBuilder> {
   const { config, token } = opts;
   if (!token) throw new Error('startBuilder needs a non-empty internal token');
-  const docker = opts.docker ?? new Dockerode({ socketPath: config.dockerSocket });
+  const docker = opts.docker ?? dockerClient(config.dockerSocket);
   const log = opts.log ?? pino({ level: config.logLevel, name: 'builder' });
   const limits = { maxBytes: opts.maxBytes ?? config.maxPushBytes, maxFiles: opts.maxFiles ?? DEFAULT_MAX_FILES };
   const locks = new AppLocks();

@@ -3,8 +3,8 @@
 // (a new release with the same source and config). Apps without a recorded commit are reported.
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import Dockerode from 'dockerode';
 import type { Config } from '@dreamnet/core';
+import { dockerClient } from '@dreamnet/targets/dockerode';
 import type { Services } from '../services.js';
 
 export type ImageExists = (imageId: string) => Promise<boolean>;
@@ -12,7 +12,7 @@ export type ImageExists = (imageId: string) => Promise<boolean>;
 /** Asks the Docker engine (docker-host target); other targets have no local images to miss. */
 export function engineImageExists(config: Config): ImageExists {
   if (config.target !== 'docker-host') return async () => true;
-  const docker = new Dockerode({ socketPath: config.dockerSocket });
+  const docker = dockerClient(config.dockerSocket);
   return (id) => docker.getImage(id).inspect().then(() => true, () => false);
 }
 
