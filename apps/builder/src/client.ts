@@ -1,7 +1,10 @@
 // Client of the builder (docs/architecture.md, "api → builder"): uploads a source tar, relays each
-// build output line, and resolves with the image once the builder says "done".
+// build output line, and resolves with the image once the builder says "done". node:http, not
+// undici: the api has node:http loaded anyway, and a second HTTP stack (undici and its WebAssembly
+// parser) would be ~10 MB of the idle api for one request per deploy.
+import http from 'node:http';
 import { Readable } from 'node:stream';
-import { request } from 'undici';
+import { pipeline } from 'node:stream/promises';
 import { DreamError, ERRORS, type ErrorCode } from '@dreamnet/core';
 
 export interface RequestBuildOptions {
@@ -23,29 +26,48 @@ export interface BuiltImage {
 
 const knownCode = (c: unknown): c is ErrorCode => typeof c === 'string' && Object.hasOwn(ERRORS, c);
 
-export async function requestBuild(o: RequestBuildOptions): Promise<BuiltImage> {
-  const url = `${o.url.replace(/\/$/, '')}/v1/builds?${new URLSearchParams({ app: o.app, tag: o.tag })}`;
-  let res: Awaited<ReturnType<typeof request>>;
-  try {
-    res = await request(url, {
-      method: 'POST',
+/** POSTs the context; resolves with the response (whatever its status) or rejects if none came. */
+async function post(o: RequestBuildOptions, url: URL): Promise<http.IncomingMessage> {
+  const mod: typeof http = url.protocol === 'https:' ? (await import('node:https')).default as unknown as typeof http : http;
+  const body = o.context instanceof Readable ? o.context : Readable.from(o.context as AsyncIterable<Buffer>);
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, {
+      // A connection of its own (one build per deploy): none of the global agent's 5 s socket
+      // timeout (a quiet step, npm ci or go build, may print nothing for minutes; the build has its
+      // own limits), and no kept-alive socket that a refused upload may have left half-closed.
+      method: 'POST', signal: o.signal, agent: false,
       headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/x-tar' },
-      body: o.context instanceof Readable ? o.context : Readable.from(o.context as AsyncIterable<Buffer>),
-      signal: o.signal,
-      // A quiet step (npm ci, go build) may print nothing for minutes; the build has its own limits.
-      headersTimeout: 0,
-      bodyTimeout: 0,
     });
+    req.once('response', resolve);
+    req.once('error', reject); // after a response this is a no-op: the response stream reports it
+    // The builder may answer (401, 413…) before the upload ends; what happens to the upload then
+    // shows in the response.
+    pipeline(body, req).catch(() => {});
+  });
+}
+
+async function text(res: http.IncomingMessage): Promise<string> {
+  let t = '';
+  for await (const chunk of res) t += (chunk as Buffer).toString('utf8');
+  return t;
+}
+
+export async function requestBuild(o: RequestBuildOptions): Promise<BuiltImage> {
+  const url = new URL(`${o.url.replace(/\/$/, '')}/v1/builds?${new URLSearchParams({ app: o.app, tag: o.tag })}`);
+  let res: http.IncomingMessage;
+  try {
+    res = await post(o, url);
   } catch (e) {
     if (o.signal?.aborted) throw e;
     throw new DreamError('BUILDER_UNAVAILABLE', `The builder at ${o.url} is not reachable (${(e as Error).message}). Check that it is running (\`npm start\` starts it).`);
   }
   if (res.statusCode !== 200) {
-    const text = await res.body.text().catch(() => '');
-    let body: { code?: unknown; message?: unknown } = {};
-    try { body = JSON.parse(text); } catch { /* not JSON */ }
-    const message = typeof body.message === 'string' ? body.message : `The builder answered HTTP ${res.statusCode}.`;
-    throw new DreamError(knownCode(body.code) ? body.code : 'BUILDER_UNAVAILABLE', message);
+    const body = await text(res).catch(() => '');
+    res.destroy();
+    let parsed: { code?: unknown; message?: unknown } = {};
+    try { parsed = JSON.parse(body); } catch { /* not JSON */ }
+    const message = typeof parsed.message === 'string' ? parsed.message : `The builder answered HTTP ${res.statusCode}.`;
+    throw new DreamError(knownCode(parsed.code) ? parsed.code : 'BUILDER_UNAVAILABLE', message);
   }
   let buffer = '';
   let result: BuiltImage | null = null;
@@ -59,8 +81,8 @@ export async function requestBuild(o: RequestBuildOptions): Promise<BuiltImage> 
     else if (m.type === 'error') failure = new DreamError(knownCode(m.code) ? m.code : 'BUILD_FAILED', typeof m.message === 'string' ? m.message : undefined);
   };
   try {
-    for await (const chunk of res.body) {
-      buffer += chunk.toString('utf8');
+    for await (const chunk of res) {
+      buffer += (chunk as Buffer).toString('utf8');
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) { handle(buffer.slice(0, nl)); buffer = buffer.slice(nl + 1); }
     }

@@ -1,6 +1,7 @@
 // Waits until one replica answers HTTP on its network address. Fails fast when the container exits
 // or restarts (no point waiting out the timeout for a process that already died).
 import type Dockerode from 'dockerode';
+import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HealthCheck } from '@dreamnet/core';
 import { healthUrl, isHealthyStatus } from './state.js';
@@ -36,18 +37,32 @@ export async function waitHealthy(docker: Dockerode, t: HealthTarget): Promise<s
       const url = healthUrl(ip, t.port, t.check.path);
       const left = deadline - Date.now();
       try {
-        const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(Math.max(100, Math.min(2000, left))) });
-        await res.body?.cancel();
-        if (isHealthyStatus(res.status, t.check.path)) return ip;
-        last = `GET ${t.check.path ?? '/'} answered ${res.status}`;
+        const status = await getStatus(url, Math.max(100, Math.min(2000, left)));
+        if (isHealthyStatus(status, t.check.path)) return ip;
+        last = `GET ${t.check.path ?? '/'} answered ${status}`;
       } catch (e) {
-        const cause = (e as { cause?: { code?: string } }).cause?.code;
+        const cause = (e as { code?: string }).code;
         last = `nothing answered on port ${t.port}${cause ? ` (${cause})` : ''}`;
       }
     }
     if (Date.now() + POLL_MS > deadline) throw new Error(`it was not healthy within ${t.check.timeoutMs} ms: ${last}`);
     await sleep(POLL_MS);
   }
+}
+
+/**
+ * The status of one GET (redirects not followed, body discarded). node:http rather than fetch: fetch
+ * would load a second HTTP stack (undici) into the idle api just for these checks.
+ */
+function getStatus(url: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent: false, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      resolve(res.statusCode ?? 0);
+      res.destroy(); // the status is all we want; a streaming body must not keep the socket open
+    });
+    // A timeout says nothing about the port (no code), as fetch's did.
+    req.on('error', (e: Error & { code?: string }) => reject(e.name === 'AbortError' ? new Error('timed out') : e));
+  });
 }
 
 /** The last `n` lines a container printed (stdout and stderr), for failure messages. */
