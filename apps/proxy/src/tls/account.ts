@@ -4,8 +4,10 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
-import acme from 'acme-client';
+import type * as acme from 'acme-client';
 import { TlsStorage } from './storage.js';
+
+type Acme = typeof acme;
 
 export interface AccountOptions {
   directoryUrl: string;
@@ -14,22 +16,41 @@ export interface AccountOptions {
   eab?: { kid: string; hmacKey: string };
 }
 
-let configured = false;
+let lib: Acme | undefined;
+let loading: Promise<Acme> | undefined;
+let extraCa: string | undefined;
+
 /**
  * acme-client talks through one shared axios instance: trust an extra CA bundle there (a private or
  * test ACME server), and leave retries to our own backoff (its default is 5 tries, 5 s apart).
  */
+function configure(a: Acme, ca: string | undefined): void {
+  if (ca !== undefined) a.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, ca], keepAlive: true });
+  const s = (a.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
+  s.retryMaxAttempts = 1;
+  s.retryDefaultDelay = 1;
+}
+
+/**
+ * acme-client (with axios and its crypto stack), loaded when an order, a registration or a renewal
+ * check first needs it: an idle proxy that only serves `.dream` names from the built-in CA, or
+ * certificates already issued, never does (~10 MB).
+ */
+export function acmeLib(): Promise<Acme> {
+  loading ??= import('acme-client').then((m) => {
+    const a = (m as unknown as { default: Acme }).default;
+    configure(a, extraCa);
+    lib = a;
+    return a;
+  });
+  return loading;
+}
+
+/** Settings for acme-client; the CA bundle is read now, so that a wrong path fails at start. */
 export function configureAcmeHttp(caBundleFile?: string): void {
-  if (caBundleFile) {
-    const extra = fs.readFileSync(caBundleFile, 'utf8');
-    acme.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, extra], keepAlive: true });
-  }
-  if (!configured) {
-    const s = (acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
-    s.retryMaxAttempts = 1;
-    s.retryDefaultDelay = 1;
-    configured = true;
-  }
+  if (!caBundleFile) return;
+  extraCa = fs.readFileSync(caBundleFile, 'utf8');
+  if (lib) configure(lib, extraCa);
 }
 
 export class AcmeAccount {
@@ -60,6 +81,7 @@ export class AcmeAccount {
   }
 
   private async openLocked(): Promise<acme.Client> {
+    const acme = await acmeLib();
     let keyPem = this.storage.read(`${this.dir}/account.key`);
     if (!keyPem) {
       keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();

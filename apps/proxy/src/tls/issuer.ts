@@ -2,9 +2,9 @@
 // with acme-client (order → authorizations → challenge → finalize → download); BuiltinIssuer signs
 // with the platform's own `.dream` CA. Both report the CA's reason as the thrown Error's message.
 import https from 'node:https';
-import acme from 'acme-client';
+import type * as acme from 'acme-client';
 import * as x509 from '@peculiar/x509';
-import type { AcmeAccount } from './account.js';
+import { acmeLib, type AcmeAccount } from './account.js';
 import { BUILTIN, type BuiltinCa, type IssuedPair } from './ca.js';
 import type { ChallengeSolver } from './challenges/types.js';
 
@@ -26,9 +26,10 @@ export class BuiltinIssuer implements Issuer {
 }
 
 /** Why the directory cannot be fetched (the network error), or 'it answered' when it can. */
-function reachability(url: string): Promise<string> {
+async function reachability(url: string): Promise<string> {
+  const agent = (await acmeLib()).axios.defaults.httpsAgent;
   return new Promise((resolve) => {
-    const req = https.get(url, { agent: acme.axios.defaults.httpsAgent as https.Agent | undefined, timeout: 5000 }, (res) => { res.resume(); resolve(`it answered HTTP ${res.statusCode}`); });
+    const req = https.get(url, { agent: agent as https.Agent | undefined, timeout: 5000 }, (res) => { res.resume(); resolve(`it answered HTTP ${res.statusCode}`); });
     req.on('timeout', () => req.destroy(new Error('timed out after 5 s')));
     req.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code} (${e.message})` : e.message));
   });
@@ -65,6 +66,7 @@ export class AcmeIssuer implements Issuer {
   }
 
   private async order(hosts: string[]): Promise<IssuedPair> {
+    const acme = await acmeLib();
     const client = await this.account.ready();
     const order = await client.createOrder({ identifiers: hosts.map((value) => ({ type: 'dns', value })) });
     const cleanups: Array<() => Promise<void>> = [];
@@ -91,6 +93,7 @@ export class AcmeIssuer implements Issuer {
   }
 
   async renewalInfo(certPem: string): Promise<Date | undefined> {
+    const acme = await acmeLib();
     const dir = (await acme.axios.get(this.id)).data as { renewalInfo?: string };
     const id = dir?.renewalInfo ? ariCertId(certPem) : undefined;
     if (!dir?.renewalInfo || !id) return undefined;
