@@ -2,6 +2,7 @@
 // official bases and on hosts that cannot (air-gapped; this CI machine): there it uses the local
 // dreamnet/node:20 (scripts/base-images.ts) plus this host's node headers for the build stage.
 //   npx tsx scripts/selfhost-image.ts [--tag dreamnet/platform:latest] [--version V] [--registry-tag T] [--registry-only]
+// and the tiny `edge` image (compose/edge) with edgeImage().
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,14 @@ export async function registryImage(o: { tag?: string; quiet?: boolean } = {}): 
   if (await have(tag)) return tag;
   await ensureBaseImages();
   await must('docker', ['build', ...(o.quiet ? ['-q'] : []), '-t', tag, '--build-arg', `BASE_IMAGE=${DEBIAN_IMAGE}`, path.join(root, 'compose/registry')], { quiet: o.quiet });
+  return tag;
+}
+
+/** The `edge` port holder (compose/edge), built from `source` only when `tag` is missing: never changed by upgrades. */
+export async function edgeImage(o: { tag?: string; source: string; quiet?: boolean }): Promise<string> {
+  const tag = o.tag ?? 'dreamnet/edge:1';
+  if (await have(tag)) return tag;
+  await must('docker', ['build', ...(o.quiet ? ['-q'] : []), '-t', tag, '--build-arg', `SOURCE_IMAGE=${o.source}`, path.join(root, 'compose/edge')], { quiet: o.quiet });
   return tag;
 }
 

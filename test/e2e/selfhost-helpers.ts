@@ -5,11 +5,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { buildPlatformImage, registryImage } from '../../scripts/selfhost-image.js';
+import { buildPlatformImage, edgeImage, registryImage } from '../../scripts/selfhost-image.js';
 import { ROOT, freePort, run } from './platform.js';
 
 export const IMAGE = 'selfhost-e2e/platform';
 export const REGISTRY = 'selfhost-e2e/registry:2';
+export const EDGE = 'selfhost-e2e/edge:1';
 export const COMPOSE_FILE = path.join(ROOT, 'compose/docker-compose.yml');
 
 export async function platformImage(version: string): Promise<string> {
@@ -23,6 +24,8 @@ export interface Project {
   setEnv(key: string, value: string): void;
   waitHealthy(services?: string[]): Promise<void>;
   containerId(service: string): Promise<string>;
+  /** scripts/selfhost-proxy-replace.sh on this project: its output. */
+  replaceProxy(): Promise<string>;
   down(): Promise<void>;
 }
 
@@ -35,6 +38,7 @@ export async function project(image: string): Promise<Project> {
   const envFile = path.join(dir, '.env');
   fs.writeFileSync(envFile, [
     `DREAM_IMAGE=${image}`, `DREAM_REGISTRY_IMAGE=${await registryImage({ tag: REGISTRY, quiet: true })}`,
+    `DREAM_EDGE_IMAGE=${await edgeImage({ tag: EDGE, source: image, quiet: true })}`,
     `DREAM_INTERNAL_TOKEN=${crypto.randomBytes(24).toString('hex')}`, `DOCKER_GID=${fs.statSync('/var/run/docker.sock').gid}`,
     `DREAM_DOCKER_NETWORK=${network}`, `DREAM_PUBLISH_API=${api}`, `DREAM_PUBLISH_HTTP=${httpPort}`, `DREAM_PUBLISH_HTTPS=${httpsPort}`,
     `DREAM_PUBLISH_REGISTRY=${reg}`, 'DREAM_API_BIND=127.0.0.1', 'DREAM_HTTP_BIND=127.0.0.1',
@@ -46,6 +50,10 @@ export async function project(image: string): Promise<Project> {
   const containerId = async (service: string) => (await compose('ps', '-q', service)).trim();
   const p: Project = {
     name, envFile, network, dir, apiUrl: `http://127.0.0.1:${api}`, proxyPort: httpPort, compose, containerId,
+    async replaceProxy() {
+      const r = await run('bash', [path.join(ROOT, 'scripts/selfhost-proxy-replace.sh')], { env: { ...process.env, DREAM_ENV_FILE: envFile, COMPOSE_PROJECT_NAME: name } });
+      return r.stdout + r.stderr;
+    },
     async token() { return (await run('docker', ['exec', await containerId('api'), 'cat', '/var/lib/dream/admin-token'])).stdout.trim(); },
     setEnv(key, value) {
       const lines = fs.readFileSync(envFile, 'utf8').split('\n').filter((l) => !l.startsWith(`${key}=`));
