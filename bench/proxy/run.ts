@@ -18,7 +18,7 @@ const run = promisify(execFile);
 const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
 const duration = Number(arg('duration', '10'));
 const connections = Number(arg('connections', '50'));
-const workers = arg('workers', '1');
+const workers = arg('workers', '0');
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-bench-'));
