@@ -2,7 +2,8 @@
 # DreamNet Platform on a fresh VM, in one command (as root on Debian/Ubuntu):
 #   scripts/install.sh                 # install Docker if missing, build the image, start, wait, print how to log in
 #   scripts/install.sh --load FILE     # air-gapped: load the platform image from a `docker save` tarball
-#   scripts/install.sh --build         # rebuild the image even if it exists (upgrades)
+#   scripts/install.sh --build         # rebuild the image even if it exists (upgrades; the proxy is
+#                                      # replaced next to the old one: scripts/selfhost-proxy-replace.sh)
 # Safe to re-run: secrets are generated only when compose/.env is absent, data lives in named volumes,
 # and compose leaves running containers alone when nothing changed.
 # Every command runs as an argv list: no eval, no `sh -c` with interpolated strings.
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --load) LOAD="${2:?--load needs a FILE}"; shift 2 ;;
     --build) FORCE_BUILD=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "install: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,7 +68,7 @@ if [ ! -f "$ENV_FILE" ]; then
     echo "DOCKER_GID=$(stat -c %g /var/run/docker.sock)"
     echo "DREAM_IMAGE=${DREAM_IMAGE:-dreamnet/platform:latest}"
     for v in DREAM_PUBLISH_HTTP DREAM_PUBLISH_HTTPS DREAM_PUBLISH_API DREAM_PUBLISH_REGISTRY DREAM_HTTP_BIND DREAM_API_BIND \
-             DREAM_REGISTRY_BIND DREAM_DOCKER_NETWORK DREAM_BASE_IMAGE_NODE DREAM_REGISTRY_IMAGE DREAM_DOMAIN DREAM_PUBLIC_URL DREAM_HTTPS_REDIRECT; do
+             DREAM_REGISTRY_BIND DREAM_DOCKER_NETWORK DREAM_BASE_IMAGE_NODE DREAM_REGISTRY_IMAGE DREAM_EDGE_IMAGE DREAM_DOMAIN DREAM_PUBLIC_URL DREAM_HTTPS_REDIRECT; do
       if [ -n "${!v:-}" ]; then echo "$v=${!v}"; fi
     done
   } >"$ENV_FILE"
@@ -75,7 +76,8 @@ if [ ! -f "$ENV_FILE" ]; then
 else
   say "keeping existing $ENV_FILE"
 fi
-setting() { grep -E "^$1=" "$ENV_FILE" | tail -n 1 | cut -d= -f2-; }
+# Empty (not an error) for a setting the .env does not have.
+setting() { { grep -E "^$1=" "$ENV_FILE" || true; } | tail -n 1 | cut -d= -f2-; }
 IMAGE="$(setting DREAM_IMAGE)"; IMAGE="${IMAGE:-dreamnet/platform:latest}"
 NETWORK="$(setting DREAM_DOCKER_NETWORK)"; NETWORK="${NETWORK:-dream}"
 
@@ -93,6 +95,13 @@ elif [ "$FORCE_BUILD" = 1 ] || ! docker image inspect "$IMAGE" >/dev/null 2>&1; 
   else
     die "cannot build: node:20-bookworm-slim cannot be pulled and this host has no node+npm ci. Use --load FILE with an image made by 'docker save'."
   fi
+fi
+# The edge image (holds ports 80/443 for the proxy containers) is built once and never rebuilt: a
+# changed one would make compose recreate edge and the proxy with it (a gap).
+EDGE="$(setting DREAM_EDGE_IMAGE)"; EDGE="${EDGE:-dreamnet/edge:1}"
+if ! docker image inspect "$EDGE" >/dev/null 2>&1; then
+  say "building $EDGE (the port holder, ~2 MB) from $IMAGE…"
+  docker build -q -t "$EDGE" --build-arg "SOURCE_IMAGE=$IMAGE" "$ROOT/compose/edge" >/dev/null
 fi
 REGISTRY="$(setting DREAM_REGISTRY_IMAGE)"; REGISTRY="${REGISTRY:-registry:2}"
 if ! docker image inspect "$REGISTRY" >/dev/null 2>&1 && ! docker pull -q "$REGISTRY" >/dev/null 2>&1; then
@@ -112,6 +121,24 @@ docker network inspect "$NETWORK" >/dev/null 2>&1 || docker network create "$NET
 if [ -n "$(compose ps -q api 2>/dev/null)" ]; then
   compose run --rm --no-deps -T api node --import tsx scripts/selfhost-preflight.ts /var/lib/dream \
     || die "the new image cannot migrate the database; nothing was changed (the running version keeps running)."
+fi
+# The proxy is replaced next to the running one (no refused connection) when its image or settings
+# changed; compose would stop it first. A proxy from before the edge service publishes the ports
+# itself and must go before edge can take them: that one upgrade has a short gap.
+PROXY="$(compose ps -q proxy 2>/dev/null | head -n 1)"
+if [ -n "$PROXY" ]; then
+  case "$(docker inspect --format '{{.HostConfig.NetworkMode}}' "$PROXY")" in
+    container:*)
+      want="$(compose config --hash proxy | awk '{print $2}')"
+      have="$(docker inspect --format '{{index .Config.Labels "com.docker.compose.config-hash"}}' "$PROXY")"
+      if [ -n "$want" ] && [ "$want" != "$have" ]; then
+        say "replacing the proxy next to the running one (scripts/selfhost-proxy-replace.sh)…"
+        DREAM_ENV_FILE="$ENV_FILE" COMPOSE_PROJECT_NAME="$PROJECT" "$ROOT/scripts/selfhost-proxy-replace.sh"
+      fi ;;
+    *)
+      say "moving ports 80/443 from the proxy to the new edge service (this once, the proxy restarts with a short gap)…"
+      compose rm -s -f proxy ;;
+  esac
 fi
 compose up -d --remove-orphans
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, freePort, run } from './platform.js';
-import { COMPOSE_FILE, REGISTRY, platformImage } from './selfhost-helpers.js';
+import { COMPOSE_FILE, REGISTRY, load, platformImage } from './selfhost-helpers.js';
 import { registryImage } from '../../scripts/selfhost-image.js';
 
 const id = crypto.randomBytes(3).toString('hex');
@@ -98,5 +98,24 @@ describe('scripts/install.sh', () => {
     } finally {
       await run('docker', ['rmi', '-f', bad]).catch(() => {});
     }
+  });
+
+  it('an upgrade that changes the proxy replaces it next to the running one: 0 failed requests', async () => {
+    const before = await containers();
+    const traffic = load(Number(env.DREAM_PUBLISH_HTTP), 'any.dream', 20, '/__dream/healthz');
+    await new Promise((r) => setTimeout(r, 1000));
+    fs.appendFileSync(envFile, 'DREAM_PROXY_WORKERS=2\n');
+    const up = await install();
+    await new Promise((r) => setTimeout(r, 1000));
+    const result = await traffic.stop();
+    console.log(`[selfhost] install.sh upgrading the proxy under load (one request every 20 ms): ${result.ok} ok, ${result.failed} failed`, result.errors);
+    expect(up.code, up.out).toBe(0);
+    expect(up.out).toMatch(/replacing the proxy next to the running one/);
+    expect(up.out).toMatch(/new proxy took the ports over/);
+    const after = await containers();
+    expect(after.proxy).not.toBe(before.proxy);
+    expect(after.api).toBe(before.api);
+    expect(result.ok).toBeGreaterThan(50);
+    expect(result.failed).toBe(0);
   });
 });
