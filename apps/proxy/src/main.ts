@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
 import { superviseWorkers } from './cluster.js';
 import { loadDefaultCertificate, withDefaultCertificate } from './default-cert.js';
-import { answerPrimary, captureListeners, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestRelease, serveHandover, waitPortsFree, workersListening, type Predecessor } from './handover/index.js';
+import { answerPrimary, listenersOf, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestRelease, serveHandover, waitPortsFree, workersListening, type Predecessor } from './handover/index.js';
 import { newProxyId } from './routes-source.js';
 import { startProxy } from './server.js';
 import { startCertificates } from './tls/start.js';
@@ -58,10 +58,11 @@ async function runProxy(): Promise<void> {
   if (config.tlsCertFile && config.tlsKeyFile) certs = withDefaultCertificate(certs, loadDefaultCertificate(config.tlsCertFile, config.tlsKeyFile));
   // The predecessor is asked to release when startProxy is about to bind (routes and servers ready).
   let prior = null as Awaited<ReturnType<typeof takeOver>>;
-  const { value: proxy, listeners } = await captureListeners(
-    () => startProxy({ config, token, log, certs, proxyId, accessLog: access?.log ?? null }),
-    async () => { if (cluster.isWorker) await readyToListen(); else prior = await takeOver(); },
-  );
+  const proxy = await startProxy({
+    config, token, log, certs, proxyId, accessLog: access?.log ?? null,
+    beforeListen: async () => { if (cluster.isWorker) await readyToListen(); else prior = await takeOver(); },
+  });
+  const listeners = listenersOf(proxy.servers);
   if (prior) { prior.pred.confirm(); log.info({ gapMs: Date.now() - prior.since }, 'handover: took over the listeners'); }
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {

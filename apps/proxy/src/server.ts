@@ -1,6 +1,7 @@
 // startProxy: the plain HTTP listener, the HTTPS listener (HTTP/2 + HTTP/1.1, SNI), the upstream
 // pools and the routes source wired together. Both listeners share one ProxyContext.
 import http from 'node:http';
+import type net from 'node:net';
 import type { Socket } from 'node:net';
 import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
@@ -39,6 +40,11 @@ export interface StartProxyOptions {
   httpsPort?: number | null;
   /** Where access-log entries go; null = off. Default: none (main.ts passes stdout when DREAM_ACCESS_LOG=on). */
   accessLog?: AccessLog | null;
+  /**
+   * Runs once everything is set up, just before the first bind (the handover asks a predecessor to
+   * release the ports here, so they are without a listener only for a round trip).
+   */
+  beforeListen?: () => Promise<void>;
 }
 
 export interface ProxyHandle {
@@ -52,6 +58,8 @@ export interface ProxyHandle {
   endpoints: EndpointState;
   /** Resolves once there is a table to serve (cache or api). */
   ready: Promise<void>;
+  /** The listening servers (plain, then HTTPS when it runs): the handover stops and restarts them. */
+  servers: net.Server[];
   close(): Promise<void>;
 }
 
@@ -101,6 +109,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // requests from the last table, not with 404s while the api is asked.
   routes.start();
   await routes.cacheLoaded;
+  if (opts.beforeListen) await opts.beforeListen().catch(async (e) => { await routes.close(); throw e; });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? config.httpPort, host, () => { server.off('error', reject); resolve(); });
@@ -169,6 +178,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     routes,
     endpoints,
     ready: routes.ready,
+    servers: tlsListener ? [server, tlsListener.server] : [server],
     close,
   };
 }

@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureListeners, handoverPath, parseMessage, requestRelease, serveHandover, waitPortsFree } from './index.js';
+import { loadConfig } from '@dreamnet/core';
+import { startProxy } from '../server.js';
+import { handoverPath, listenersOf, parseMessage, requestRelease, serveHandover, waitPortsFree } from './index.js';
 
 const log = pino({ level: 'silent' });
 const cleanup: (() => unknown)[] = [];
@@ -21,7 +23,8 @@ function tmpFile(): string {
 
 async function oldProxy(name: string) {
   const server = http.createServer({ keepAlive: true }, (_req, res) => res.end(name));
-  const { listeners } = await captureListeners(() => new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r())));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const listeners = listenersOf([server]);
   cleanup.push(() => { server.closeAllConnections(); server.close(); });
   const port = (server.address() as net.AddressInfo).port;
   let drained = 0;
@@ -30,6 +33,9 @@ async function oldProxy(name: string) {
 
 const get = (port: number, agent?: http.Agent) => new Promise<string>((resolve, reject) => {
   http.get({ host: '127.0.0.1', port, agent }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)); }).on('error', reject);
+});
+const getPath = (port: number, p: string) => new Promise<string>((resolve, reject) => {
+  http.get({ host: '127.0.0.1', port, path: p }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)); }).on('error', reject);
 });
 const refused = (port: number) => get(port).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
 
@@ -107,29 +113,33 @@ describe('handover', () => {
     expect(await get(old.port)).toBe('old');
   });
 
-  it('asks the predecessor only when the new proxy first binds, and binds once it released', async () => {
+  it('startProxy asks the predecessor in beforeListen, binds once it released, and the old one drains only then', async () => {
     const file = tmpFile();
     const old = await oldProxy('old');
     const h = await serveHandover(file, log, old.target);
     cleanup.push(() => h.close());
-    const next = http.createServer((_req, res) => res.end('new'));
-    cleanup.push(() => { next.closeAllConnections(); next.close(); });
-    const order: string[] = [];
+    const dataDir = path.resolve(path.dirname(file), '..', '..');
+    const seen: string[] = [];
     let pred: Awaited<ReturnType<typeof requestRelease>> = null;
-    const { listeners } = await captureListeners(async () => {
-      order.push('setup');
-      await new Promise<void>((r) => next.listen(old.port, '127.0.0.1', () => { order.push('bound'); r(); }));
-    }, async () => {
-      order.push('release');
-      pred = await requestRelease(file, log);
-      await waitPortsFree([old.port], '127.0.0.1'); // its probe binds without waiting for itself
+    const proxy = await startProxy({
+      config: loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: 'http://127.0.0.1:9', DREAM_LOG_LEVEL: 'silent', DREAM_HTTPS_PORT: '0' }),
+      token: 'int_handover', log, port: old.port, host: '127.0.0.1',
+      beforeListen: async () => {
+        seen.push(old.server.listening ? 'old listening' : 'old released');
+        pred = await requestRelease(file, log);
+        await waitPortsFree([old.port], '127.0.0.1');
+        seen.push(old.server.listening ? 'old listening' : 'old released');
+      },
     });
-    expect(order).toEqual(['setup', 'release', 'bound']);
+    cleanup.push(() => proxy.close());
+    expect(seen).toEqual(['old listening', 'old released']);
+    expect(old.drained()).toBe(0);
     pred!.confirm();
     await expect.poll(() => old.drained()).toBe(1);
-    expect(await get(old.port)).toBe('new');
-    await listeners.release();
-    expect(next.listening).toBe(false);
+    // The new proxy answers on the port now: its health check, not the old server's body.
+    expect(await getPath(old.port, '/__dream/healthz')).toMatch(/"status":"ok"/);
+    await listenersOf(proxy.servers).release();
+    expect(proxy.servers.every((s) => !s.listening)).toBe(true);
   });
 
   it('treats a missing or stale socket as no predecessor', async () => {

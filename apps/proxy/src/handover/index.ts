@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { encode, readMessages } from './protocol.js';
 
 export { parseMessage, type HandoverOp } from './protocol.js';
-export { captureListeners, type Listeners } from './listeners.js';
+export { listenersOf, type Listeners } from './listeners.js';
 export { answerPrimary, forwardToWorkers, gateWorkers, readyToListen, workersListening } from './cluster.js';
 
 /**
