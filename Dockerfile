@@ -71,4 +71,5 @@ USER dream
 EXPOSE 7070 7071 8080 8443
 # Which role runs is PID 1's command line; the check asks that role's own health endpoint.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "/app/scripts/selfhost-health.mjs"]
-CMD ["node", "apps/api/src/main.mjs"]
+# The api's idle-memory flags, as in compose/docker-compose.yml (there with MALLOC_ARENA_MAX=2 too).
+CMD ["node", "--max-semi-space-size=1", "--single-threaded", "apps/api/src/main.mjs"]
