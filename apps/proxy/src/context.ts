@@ -1,11 +1,11 @@
 // What the request and upgrade handlers share. Kept protocol-neutral so a TLS listener can reuse
 // the same handlers beside the plain HTTP one.
 import type http from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { AccessLog } from './access-log.js';
 import type { EndpointState } from './endpoints.js';
+import type { LazyDispatcher } from './lazy-agent.js';
 import type { CertificateSource } from './tls/types.js';
 import type { RouteTable } from './table.js';
 import type { TrustCheck } from './trust.js';
@@ -13,8 +13,11 @@ import type { TrustCheck } from './trust.js';
 export interface ProxyContext {
   table(): RouteTable;
   endpoints: EndpointState;
-  /** Keep-alive pools (undici) for ordinary requests to upstreams; upgrades use node:http. */
-  upstream: Dispatcher;
+  /**
+   * Keep-alive pools (undici) for the requests node:http and HTTP/2 carry (the fast path has its own);
+   * loaded on the first such request, so a proxy serving only HTTP/1.1 never loads undici.
+   */
+  upstream: LazyDispatcher;
   log: Logger;
   connectTimeoutMs: number;
   /** Upgraded (WebSocket) client sockets, so close() can end them. */

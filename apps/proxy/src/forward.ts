@@ -83,14 +83,14 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     release = ctx.endpoints.acquire(key);
     if (upstreamKey) upstreamKey.value = key;
     // undici only starts reading the body once connected, so a refused connect leaves it unread.
-    ctx.upstream.stream(
+    ctx.upstream.get().then((up) => up.stream(
       { origin: `http://${key}`, path: target.path, method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: hangUp },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
         res.writeHead(statusCode, clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId));
         return res;
       },
-    ).catch((err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
+    )).catch((err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
       if (res.destroyed || res.writableFinished) return;
       // Upstream died mid-body: the client must see a broken response, not a short "complete" one.
       if (responded || res.headersSent) { res.destroy(); return; }

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import { apiRequest } from './api-request.js';
 import { cacheFile, loadCachedRoutes, saveCachedRoutes } from './cache.js';
 import type { EndpointState } from './endpoints.js';
 import { parseSnapshot, removedEndpoints, RouteTable, type RouteSnapshot } from './table.js';
@@ -118,14 +119,13 @@ export class RoutesSource extends EventEmitter {
     const since = this.resync ? 0 : this.table.version;
     const url = `${this.o.apiUrl}/v1/internal/routes?since=${since}&wait=${wait}&proxy=${encodeURIComponent(this.proxyId)}`;
     const signal = AbortSignal.any([this.stop.signal, AbortSignal.timeout((wait + 15) * 1000)]);
-    const res = await fetch(url, { headers: { authorization: `Bearer ${this.o.token}`, accept: 'application/json' }, signal });
-    if (res.status === 204 || res.status === 304) { await res.body?.cancel(); return false; }
+    const res = await apiRequest(url, { headers: { authorization: `Bearer ${this.o.token}`, accept: 'application/json' }, signal });
+    if (res.status === 204 || res.status === 304) return false;
     if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel();
       throw new Error(`the api rejected the internal token (HTTP ${res.status}); check DREAM_INTERNAL_TOKEN / <dataDir>/internal-token`);
     }
-    if (res.status !== 200) { await res.body?.cancel(); throw new Error(`api answered HTTP ${res.status}`); }
-    const snap = parseSnapshot(await res.json());
+    if (res.status !== 200) throw new Error(`api answered HTTP ${res.status}`);
+    const snap = parseSnapshot(JSON.parse(res.body));
     if (!snap) throw new Error('api answered a route table that is not {version, routes}');
     // Same version but other routes happens when a restarted api's counter meets ours.
     const changed = snap.version !== this.table.version || JSON.stringify(snap.routes) !== JSON.stringify(this.table.routes);
@@ -170,13 +170,12 @@ export class RoutesSource extends EventEmitter {
     let delay = this.o.backoffMinMs ?? 200;
     while (!this.stop.signal.aborted) {
       try {
-        const res = await fetch(`${this.o.apiUrl}/v1/internal/routes/ack`, {
+        const res = await apiRequest(`${this.o.apiUrl}/v1/internal/routes/ack`, {
           method: 'POST',
           headers: { authorization: `Bearer ${this.o.token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ proxy: this.proxyId, version }),
           signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(10_000)]),
         });
-        await res.body?.cancel();
         if (res.ok) { this.o.log.info({ version }, 'routes acked'); this.emit('acked', version); return; }
         // A 4xx other than timeouts/throttling will not get better by retrying.
         if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {

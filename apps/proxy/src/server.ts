@@ -5,7 +5,6 @@ import type net from 'node:net';
 import type { Socket } from 'node:net';
 import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
-import { Agent } from 'undici';
 import type { AccessLog } from './access-log.js';
 import type { ProxyContext } from './context.js';
 import { EndpointState } from './endpoints.js';
@@ -13,6 +12,7 @@ import type { ClientConnection } from './fast/connection.js';
 import { takeOverConnections } from './fast/listen.js';
 import { UpstreamPool } from './fast/pool.js';
 import { handleRequest } from './forward.js';
+import { lazyAgent } from './lazy-agent.js';
 import { createTlsListener, type TlsListener } from './https.js';
 import { RoutesSource } from './routes-source.js';
 import type { RouteTable } from './table.js';
@@ -78,7 +78,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // idle timeout so we rarely reuse a socket the app is closing; no header/body timeouts, since
   // apps may long-poll or stream.
   const connectTimeoutMs = 5000;
-  const upstream = new Agent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
+  const upstream = lazyAgent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
   const certs = opts.certs ?? NO_CERTIFICATES;
   const ctx: ProxyContext = {
     table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Set<Socket>(),

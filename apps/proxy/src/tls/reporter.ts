@@ -2,6 +2,7 @@
 // shows issued/renewing/failing with the CA's reason. Debounced on change, repeated every minute
 // so a restarted api catches up; failures are ignored (the api being down must not matter here).
 import type { Logger } from 'pino';
+import { apiRequest } from '../api-request.js';
 import type { CertStatus } from './types.js';
 
 export class StatusReporter {
@@ -20,13 +21,12 @@ export class StatusReporter {
 
   async send(): Promise<void> {
     try {
-      const res = await fetch(`${this.o.apiUrl}/v1/internal/certs/status`, {
+      await apiRequest(`${this.o.apiUrl}/v1/internal/certs/status`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.o.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ proxy: this.o.proxyId, certs: this.o.status() }),
         signal: AbortSignal.timeout(5000),
       });
-      await res.body?.cancel();
     } catch (e) {
       this.o.log?.debug({ err: (e as Error).message }, 'certificate status not reported (api unreachable)');
     }
