@@ -2,7 +2,7 @@
 // real main.ts: one worker per core by default), nginx (worker_processes auto) and Caddy, each over
 // plain HTTP and over HTTPS (HTTP/1.1 over TLS — wrk does not speak h2 — one self-signed
 // certificate for all three). Then p99 at half of our saturation rate, ours vs direct.
-//   npx tsx bench/proxy/run.ts [--duration 10] [--connections 50] [--workers N]
+//   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 3] [--connections 50] [--workers N]
 // Needs wrk, nginx, caddy, openssl (apt-get install -y wrk nginx caddy); a missing one is skipped.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,9 +16,10 @@ import { withChildren, wrk, type Figures } from './wrk.js';
 
 const run = promisify(execFile);
 const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
-const duration = Number(arg('duration', '10'));
+const duration = Number(arg('duration', '5'));
 const connections = Number(arg('connections', '50'));
 const workers = arg('workers', '0');
+const rounds = Math.max(1, Number(arg('rounds', '3')));
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-bench-'));
@@ -117,21 +118,41 @@ async function main(): Promise<void> {
   } else console.log('caddy not installed: skipped (apt-get install -y caddy)');
 
   const w = (name: string, url: string, pids: () => number[], rate?: number) => wrk(name, url, { connections, duration, host: HOST, pids, tmp, rate });
-  const plain: Figures[] = [await w('direct', `http://127.0.0.1:${upPort}/`, () => [upstream.pid!])];
-  for (const t of targets) plain.push(await w(t.name, `http://127.0.0.1:${t.listen.http}/`, t.pids));
-  const tls: Figures[] = [];
-  for (const t of targets) tls.push(await w(`${t.name} (https)`, `https://127.0.0.1:${t.listen.https}/`, t.pids));
+  // Rounds interleave the targets and each figure is the median of its rounds, so a burst of other
+  // load on this shared box skews one round of one target, not the comparison.
+  const runs = new Map<string, Figures[]>();
+  const keep = (f: Figures) => { runs.set(f.name, [...(runs.get(f.name) ?? []), f]); };
+  for (let r = 0; r < rounds; r++) {
+    keep(await w('direct', `http://127.0.0.1:${upPort}/`, () => [upstream.pid!]));
+    for (const t of targets) keep(await w(t.name, `http://127.0.0.1:${t.listen.http}/`, t.pids));
+    for (const t of targets) keep(await w(`${t.name} (https)`, `https://127.0.0.1:${t.listen.https}/`, t.pids));
+  }
+  const median = (name: string): Figures => {
+    const all = [...runs.get(name)!].sort((a, b) => a.rps - b.rps);
+    return all[Math.floor(all.length / 2)]!;
+  };
+  const plain: Figures[] = ['direct', ...targets.map((t) => t.name)].map(median);
+  const tls: Figures[] = targets.map((t) => median(`${t.name} (https)`));
 
-  // Latency at a fixed load: half of what our proxy saturates at, direct vs through us.
+  // Latency at a fixed load: half of what our proxy saturates at, direct vs through us (median p99 of the rounds).
   const half = Math.round(plain[1]!.rps / 2);
-  const fixed = [await w(`direct @${half}/s`, `http://127.0.0.1:${upPort}/`, () => [upstream.pid!], half),
-    await w(`dream proxy @${half}/s`, `http://127.0.0.1:${ours.http}/`, targets[0]!.pids, half)];
+  for (let r = 0; r < rounds; r++) {
+    keep(await w(`direct @${half}/s`, `http://127.0.0.1:${upPort}/`, () => [upstream.pid!], half));
+    keep(await w(`dream proxy @${half}/s`, `http://127.0.0.1:${ours.http}/`, targets[0]!.pids, half));
+  }
+  const medianP99 = (name: string): Figures => {
+    const all = [...runs.get(name)!].sort((a, b) => a.p99ms - b.p99ms);
+    return all[Math.floor(all.length / 2)]!;
+  };
+  const fixed = [medianP99(`direct @${half}/s`), medianP99(`dream proxy @${half}/s`)];
+  const spread = (name: string) => runs.get(name)!.map((f) => f.rps.toFixed(0)).join(' / ');
 
-  console.log(`\nwrk -t2 -c${connections} -d${duration}s, ${os.cpus().length} CPUs (shared by wrk, upstream and proxy), node ${process.version}, proxy workers ${workers === '0' ? 'one per core' : workers}`);
+  console.log(`\nwrk -t2 -c${connections} -d${duration}s, median of ${rounds} interleaved rounds, ${os.cpus().length} CPUs (shared by wrk, upstream and proxy), node ${process.version}, proxy workers ${workers === '0' ? 'one per core' : workers}`);
   console.log('CPU/req: the process(es) under test (for direct: the upstream itself).');
   const row = (r: Figures) => console.log(r.name.padEnd(28), r.rps.toFixed(0).padStart(8), r.p50.padStart(9), r.p99.padStart(9), `${r.cpuUs.toFixed(0)}µs`.padStart(8), ' ', r.errors);
   console.log('target'.padEnd(28), 'req/s'.padStart(8), 'p50'.padStart(9), 'p99'.padStart(9), 'CPU/req'.padStart(8), '  errors');
   for (const r of [...plain, ...tls, ...fixed]) row(r);
+  console.log('req/s per round:', [...plain, ...tls].map((r) => `${r.name} ${spread(r.name)}`).join('; '));
   const ratio = (ours: Figures | undefined, other: Figures | undefined) => (ours && other ? `${(ours.rps / other.rps).toFixed(2)}x` : 'n/a');
   for (const other of ['nginx', 'caddy']) {
     console.log(`ours / ${other}: http ${ratio(plain.find((r) => r.name === 'dream proxy'), plain.find((r) => r.name === other))}, https ${ratio(tls.find((r) => r.name === 'dream proxy (https)'), tls.find((r) => r.name === `${other} (https)`))}`);

@@ -38,13 +38,15 @@ export interface WrkOptions { connections: number; duration: number; host: strin
  * delay()) so the total is about `rate` req/s: a latency figure at a fixed load, not at saturation.
  */
 export async function wrk(name: string, url: string, o: WrkOptions): Promise<Figures> {
-  // At a fixed rate: one connection per 100 req/s, each pausing ~9 ms (+ ~1 ms of round trip)
-  // between requests; wrk's delay() has millisecond granularity, so the achieved rate is printed.
+  // At a fixed rate: one connection per 100 req/s, each pausing 4-14 ms (9 on average, + ~1 ms of
+  // round trip) between requests. A fixed 9 ms pause would keep every connection in step: waves of
+  // all requests at once every 10 ms, a burst pattern no real traffic has (it tripled even the
+  // direct p99). wrk's delay() has millisecond granularity, so the achieved rate is printed.
   const conns = o.rate ? Math.max(2, Math.round(o.rate / 100)) : o.connections;
   const args = ['-t2', `-c${conns}`, `-d${o.duration}s`, '--latency', '-H', `Host: ${o.host}`];
   if (o.rate) {
     const script = path.join(o.tmp, 'rate.lua');
-    fs.writeFileSync(script, 'function delay() return 9 end\n');
+    fs.writeFileSync(script, 'function delay() return math.random(4, 14) end\n');
     args.push('-s', script);
   }
   await run('wrk', ['-t1', '-c10', '-d2s', '-H', `Host: ${o.host}`, url]); // warm-up (JIT, pools, TLS sessions)
