@@ -1,5 +1,6 @@
 // Shared by the builder integration tests: fixture trees, tar packing, running a built image.
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import Dockerode from 'dockerode';
@@ -35,13 +36,27 @@ export async function runImage(image: string, name: string): Promise<{ url: stri
   return { url: `http://127.0.0.1:${port}`, stop: () => c.remove({ force: true }).then(() => undefined) };
 }
 
+/** One GET over node:http with its own deadline (Node 20's fetch to a port docker-proxy has just published can stay pending forever). */
+function getOnce(url: string, ms: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: ms }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${ms} ms`)));
+    req.on('error', reject);
+  });
+}
+
 /** GET with retries while the app starts. */
 export async function getWhenUp(url: string, timeoutMs = 20_000): Promise<{ status: number; body: string }> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const r = await fetch(url);
-      return { status: r.status, body: await r.text() };
+      return await getOnce(url, 2000);
     } catch (e) {
       if (Date.now() > until) throw e;
       await new Promise((r) => setTimeout(r, 200));
