@@ -2,6 +2,7 @@
 // runs one Exchange at a time (pipelined requests wait their turn), answers the proxy's own pages,
 // and hands the connection to node:http — with every byte read so far put back — at the first
 // request outside the plain subset (fast/head.ts). Node's HTTP server then owns it for good.
+import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { clientIp, type ProxyContext } from '../context.js';
 import { decide } from '../decide.js';
@@ -16,7 +17,6 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 const MAX_HEAD = 16 * 1024;
 /** Pipelined bytes held while a response is in flight before we stop reading the client. */
 const MAX_BUFFERED = 256 * 1024;
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 308: 'Permanent Redirect', 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
 export interface FastListener {
   readonly ctx: ProxyContext;
@@ -113,7 +113,7 @@ export class ClientConnection implements ExchangeOwner {
     this.ex = null;
     const close = closeAfter || this.req!.close || this.l.ctx.draining === true;
     const body = this.req!.method === 'HEAD' ? '' : p.body;
-    const head = `HTTP/1.1 ${p.status} ${STATUS_TEXT[p.status] ?? 'Error'}\r\n${rawHeaderLines(close ? { ...p.headers, connection: 'close' } : p.headers)}\r\n`;
+    const head = `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}\r\n${rawHeaderLines(close ? { ...p.headers, connection: 'close' } : p.headers)}\r\n`;
     this.socket.write(head + body);
     this.finished(!close, p.status, Buffer.byteLength(head) + Buffer.byteLength(body), '-');
   }
