@@ -50,8 +50,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   const upstreamKey = ctx.access ? logWhenDone(ctx, req, res, requestId) : null;
   const d = decide(ctx, req.method ?? 'GET', req.url, req.headers.host ?? (req.headers[':authority'] as string | undefined), protoOf(req), req.headers, requestId);
   if (d.page) return send(res, d.page);
-  const { route: first, host, rawHost } = d;
-  const target = { path: d.path };
+  const { route: first, host, rawHost, path } = d;
 
   const peer = clientIp(req);
   const headers = upstreamRequestHeaders(req.headers, { clientIp: peer, proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId, trusted: ctx.trusted(peer) });
@@ -75,7 +74,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     attempts++;
     // Re-read the table: a retry must not go to an endpoint a newer version removed.
     const table = ctx.table();
-    const route = table.lookup(host);
+    const route = table.get(host);
     if (!route || route.endpoints.length === 0) return send(res, tried ? pages.upstreamFailed(first.app, requestId, req.headers) : pages.noReplica(first.app, requestId, req.headers));
     const ep = table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight);
     if (!ep) return send(res, pages.upstreamFailed(route.app, requestId, req.headers));
@@ -84,7 +83,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     if (upstreamKey) upstreamKey.value = key;
     // undici only starts reading the body once connected, so a refused connect leaves it unread.
     ctx.upstream.get().then((up) => up.stream(
-      { origin: `http://${key}`, path: target.path, method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: hangUp },
+      { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: hangUp },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
         res.writeHead(statusCode, clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId));

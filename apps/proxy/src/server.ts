@@ -2,7 +2,6 @@
 // pools and the routes source wired together. Both listeners share one ProxyContext.
 import http from 'node:http';
 import type net from 'node:net';
-import type { Socket } from 'node:net';
 import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
 import type { AccessLog } from './access-log.js';
@@ -81,7 +80,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const upstream = lazyAgent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
   const certs = opts.certs ?? NO_CERTIFICATES;
   const ctx: ProxyContext = {
-    table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Set<Socket>(),
+    table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Set<net.Socket>(),
     certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
   };
   // Every host the table serves gets a certificate ordered (in the background; a no-op without TLS).
