@@ -30,10 +30,21 @@ function copyEndToEnd(h: Record<string, string | string[] | number | undefined>,
   return out;
 }
 
+// 128 random bits per id, like nginx's $request_id, cut from a refilled pool: one flat 32-character
+// string per request instead of randomUUID's formatting (measured: a twentieth of the fast path's
+// allocations). Random, not a counter: the id is returned to clients and must not reveal volume.
+const ID_POOL = Buffer.alloc(16 * 256);
+let idOffset = ID_POOL.length;
+function newRequestId(): string {
+  if (idOffset === ID_POOL.length) { crypto.randomFillSync(ID_POOL); idOffset = 0; }
+  idOffset += 16;
+  return ID_POOL.toString('hex', idOffset - 16, idOffset);
+}
+
 /** Keeps a sane incoming X-Request-Id, else makes one. */
 export function requestIdOf(headers: IncomingHttpHeaders): string {
   const v = headers['x-request-id'];
-  return typeof v === 'string' && REQUEST_ID.test(v) ? v : crypto.randomUUID();
+  return typeof v === 'string' && REQUEST_ID.test(v) ? v : newRequestId();
 }
 
 export interface ForwardInfo {
@@ -51,25 +62,47 @@ export interface ForwardInfo {
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
+/** X-Forwarded-For/Proto/Host/Port for the upstream: ours, or a trusted peer's extended with ours. */
+function forwarded(incoming: IncomingHttpHeaders, f: ForwardInfo): [string, string, string, string] {
+  if (!f.trusted) return [f.clientIp, f.proto, f.host, String(f.port)];
+  const xff = incoming['x-forwarded-for'];
+  const proto = first(incoming['x-forwarded-proto']);
+  return [
+    xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${f.clientIp}` : f.clientIp,
+    proto === 'http' || proto === 'https' ? proto : f.proto,
+    first(incoming['x-forwarded-host']) ?? f.host,
+    first(incoming['x-forwarded-port']) ?? String(f.port),
+  ];
+}
+
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, f: ForwardInfo): OutgoingHttpHeaders {
   const h = copyEndToEnd(incoming, connectionListed(incoming.connection), !f.trusted);
   h.host = f.host;
-  if (f.trusted) {
-    const xff = incoming['x-forwarded-for'];
-    h['x-forwarded-for'] = xff ? `${Array.isArray(xff) ? xff.join(', ') : xff}, ${f.clientIp}` : f.clientIp;
-    const proto = first(incoming['x-forwarded-proto']);
-    h['x-forwarded-proto'] = proto === 'http' || proto === 'https' ? proto : f.proto;
-    h['x-forwarded-host'] = first(incoming['x-forwarded-host']) ?? f.host;
-    h['x-forwarded-port'] = first(incoming['x-forwarded-port']) ?? String(f.port);
-  } else {
-    h['x-forwarded-for'] = f.clientIp;
-    h['x-forwarded-proto'] = f.proto;
-    h['x-forwarded-host'] = f.host;
-    h['x-forwarded-port'] = String(f.port);
-  }
+  [h['x-forwarded-for'], h['x-forwarded-proto'], h['x-forwarded-host'], h['x-forwarded-port']] = forwarded(incoming, f);
   h['x-request-id'] = f.requestId;
   if (f.upgrade) { h.connection = 'Upgrade'; h.upgrade = f.upgrade; }
   return h;
+}
+
+const REWRITTEN = new Set(['host', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
+
+/**
+ * The upstream request head of the fast path, written in one pass: the same fields as
+ * upstreamRequestHeaders (no intermediate object), Host first, ours last. Values were validated
+ * by the strict parser (no CR/LF) or are ours.
+ */
+export function upstreamRequestHead(method: string, path: string, incoming: IncomingHttpHeaders, f: ForwardInfo): string {
+  const skip = connectionListed(incoming.connection);
+  let out = `${method} ${path} HTTP/1.1\r\nhost: ${f.host}\r\n`;
+  for (const k in incoming) {
+    if (REWRITTEN.has(k) || HOP_BY_HOP.has(k) || skip?.has(k) || (!f.trusted && CLIENT_FORWARDING.has(k))) continue;
+    const v = incoming[k];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const one of v) out += `${k}: ${one}\r\n`;
+    else out += `${k}: ${v}\r\n`;
+  }
+  const [xff, proto, host, port] = forwarded(incoming, f);
+  return `${out}x-forwarded-for: ${xff}\r\nx-forwarded-proto: ${proto}\r\nx-forwarded-host: ${host}\r\nx-forwarded-port: ${port}\r\nx-request-id: ${f.requestId}\r\n\r\n`;
 }
 
 export function clientResponseHeaders(upstream: IncomingHttpHeaders, requestId: string): OutgoingHttpHeaders {
@@ -105,17 +138,5 @@ export function clientResponseHead(status: number, reason: string, lines: Readon
   if (!hasId) out += `x-request-id: ${requestId}\r\n`;
   if (o.chunked) out += 'transfer-encoding: chunked\r\n';
   if (o.close) out += 'connection: close\r\n';
-  return out + '\r\n';
-}
-
-/** A request head for the upstream (fast path); values were validated (no CR/LF) or are ours. */
-export function upstreamRequestHead(method: string, path: string, headers: OutgoingHttpHeaders): string {
-  let out = `${method} ${path} HTTP/1.1\r\n`;
-  for (const k in headers) {
-    const v = headers[k];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const one of v) out += `${k}: ${one}\r\n`;
-    else out += `${k}: ${v}\r\n`;
-  }
   return out + '\r\n';
 }

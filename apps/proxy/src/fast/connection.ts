@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { clientIp, type ProxyContext } from '../context.js';
 import { decide } from '../decide.js';
-import { rawHeaderLines, requestIdOf, upstreamRequestHead, upstreamRequestHeaders } from '../headers.js';
+import { rawHeaderLines, requestIdOf, upstreamRequestHead } from '../headers.js';
 import type { Page } from '../pages.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { parseRequestHead, type RequestHead } from './head.js';
@@ -42,10 +42,13 @@ export class ClientConnection implements ExchangeOwner {
   private gone = false;
   private readonly timer: NodeJS.Timeout;
   private readonly peer: string;
+  /** Our port the client connected to (X-Forwarded-Port), read once: getsockname is a syscall. */
+  private readonly port: number;
 
   constructor(readonly socket: Socket, private readonly l: FastListener) {
     l.conns.add(this);
     this.peer = clientIp({ socket });
+    this.port = socket.localPort ?? 0;
     socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('error', this.onError);
@@ -100,9 +103,9 @@ export class ClientConnection implements ExchangeOwner {
       this.answer(d.page, head.contentLength > 0);
       return;
     }
-    const h = upstreamRequestHeaders(head.headers, { clientIp: this.peer, proto, host: d.rawHost, port: this.socket.localPort ?? 0, requestId, trusted: ctx.trusted(this.peer) });
+    const upHead = upstreamRequestHead(head.method, d.path, head.headers, { clientIp: this.peer, proto, host: d.rawHost, port: this.port, requestId, trusted: ctx.trusted(this.peer) });
     this.ex = new Exchange(ctx, this.l.pool, this, {
-      method: head.method, head: upstreamRequestHead(head.method, d.path, h), contentLength: head.contentLength, clientClose: head.close,
+      method: head.method, head: upHead, contentLength: head.contentLength, clientClose: head.close,
       requestId, host: d.host, route: d.route, headers: head.headers,
     });
     this.ex.start();

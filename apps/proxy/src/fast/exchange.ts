@@ -94,9 +94,13 @@ export class Exchange implements UpstreamUser {
   private send(): void {
     const s = this.conn!.socket;
     this.sending = true;
+    if (!this.pending) { s.write(this.req.head, 'latin1'); return; }
+    // Head and the body read so far in one writev (cork) rather than a syscall each.
     s.cork();
     s.write(this.req.head, 'latin1');
-    if (this.pending) { for (const b of this.pending) s.write(b); this.bodySent = true; this.pending = null; }
+    for (const b of this.pending) s.write(b);
+    this.bodySent = true;
+    this.pending = null;
     s.uncork();
   }
 
@@ -133,7 +137,8 @@ export class Exchange implements UpstreamUser {
     else if (f.kind === 'chunked') this.chunked = new ChunkedScanner();
     // Head and the body bytes that came with it leave as one buffer: one write, and over TLS one
     // record instead of two (measured: a fifth less CPU per small HTTPS response).
-    this.batch = [Buffer.from(clientResponseHead(head.status, head.reason, head.lines, head.connectionListed, this.req.requestId, { chunked: f.kind === 'chunked', close: this.closeClient }), 'latin1')];
+    this.batchHead = clientResponseHead(head.status, head.reason, head.lines, head.connectionListed, this.req.requestId, { chunked: f.kind === 'chunked', close: this.closeClient });
+    this.batch = [];
     if (f.kind === 'none' || (f.kind === 'length' && f.length === 0)) {
       if (rest.length) this.reusable = false;
       this.flush();
@@ -143,12 +148,20 @@ export class Exchange implements UpstreamUser {
     if (this.batch) this.flush();
   }
 
+  private batchHead = '';
   private batch: Buffer[] | null = null;
 
   private flush(): void {
-    const b = this.batch!;
+    const body = this.batch!;
     this.batch = null;
-    this.write(b.length === 1 ? b[0]! : Buffer.concat(b));
+    // One buffer for head + body, the head written straight into it (latin1: a byte per char).
+    let size = this.batchHead.length;
+    for (const b of body) size += b.length;
+    const out = Buffer.allocUnsafe(size);
+    let at = out.write(this.batchHead, 0, 'latin1');
+    for (const b of body) at += b.copy(out, at);
+    this.batchHead = '';
+    this.write(out);
   }
 
   private forward(b: Buffer): void {
