@@ -126,14 +126,14 @@ export function rawHeaderLines(headers: OutgoingHttpHeaders): string {
  * fields dropped, names kept as the app wrote them, X-Request-Id added when the app sent none, our
  * own framing/connection fields last.
  */
-export function clientResponseHead(status: number, reason: string, lines: ReadonlyArray<[string, string]>, listed: readonly string[], requestId: string, o: { chunked: boolean; close: boolean }): string {
+export function clientResponseHead(status: number, reason: string, f: { names: readonly string[]; lower: readonly string[]; values: readonly string[] }, listed: readonly string[], requestId: string, o: { chunked: boolean; close: boolean }): string {
   let out = `HTTP/1.1 ${status} ${reason}\r\n`;
   let hasId = false;
-  for (const [name, value] of lines) {
-    const k = name.toLowerCase();
+  for (let i = 0; i < f.names.length; i++) {
+    const k = f.lower[i]!;
     if (HOP_BY_HOP.has(k) || (listed.length > 0 && listed.includes(k))) continue;
     if (k === 'x-request-id') hasId = true;
-    out += `${name}: ${value}\r\n`;
+    out += `${f.names[i]}: ${f.values[i]}\r\n`;
   }
   if (!hasId) out += `x-request-id: ${requestId}\r\n`;
   if (o.chunked) out += 'transfer-encoding: chunked\r\n';

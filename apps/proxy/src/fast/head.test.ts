@@ -43,7 +43,13 @@ describe('parseResponseHead', () => {
   it('frames by Content-Length, keeps names as sent and lists Connection tokens', () => {
     const r = res('GET', 'HTTP/1.1 200 OK', 'Content-Type: text/plain', 'Content-Length: 5', 'Connection: keep-alive, X-Secret');
     expect(r).toMatchObject({ status: 200, reason: 'OK', framing: { kind: 'length', length: 5 }, close: false, connectionListed: ['keep-alive', 'x-secret'] });
-    expect(r!.lines[0]).toEqual(['Content-Type', 'text/plain']);
+    expect([r!.names[0], r!.lower[0], r!.values[0]]).toEqual(['Content-Type', 'content-type', 'text/plain']);
+  });
+
+  it('takes a status line with an empty or missing reason phrase', () => {
+    expect(res('GET', 'HTTP/1.1 201', 'Content-Length: 0')).toMatchObject({ status: 201, reason: '' });
+    expect(res('GET', 'HTTP/1.0 404 ', 'Content-Length: 0')).toMatchObject({ status: 404, reason: '' });
+    expect(res('GET', 'HTTP/1.1 500 Internal Server Error', 'Content-Length: 0')).toMatchObject({ status: 500, reason: 'Internal Server Error' });
   });
 
   it('knows which responses have no body', () => {
@@ -68,6 +74,11 @@ describe('parseResponseHead', () => {
 
   it.each([
     ['a garbage status line', ['HTTP/2 200 OK']],
+    ['an unknown minor version', ['HTTP/1.2 200 OK']],
+    ['a four-digit status', ['HTTP/1.1 2000 OK']],
+    ['a status glued to its reason', ['HTTP/1.1 200OK']],
+    ['a letter in the status', ['HTTP/1.1 2x0 OK']],
+    ['a NUL in the reason', ['HTTP/1.1 200 O\u0000K']],
     ['conflicting Content-Lengths', ['HTTP/1.1 200 OK', 'Content-Length: 1', 'Content-Length: 2']],
     ['a negative Content-Length', ['HTTP/1.1 200 OK', 'Content-Length: -1']],
     ['a header without a colon', ['HTTP/1.1 200 OK', 'Nonsense']],

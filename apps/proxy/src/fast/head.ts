@@ -63,12 +63,18 @@ export function parseRequestHead(head: string): RequestHead | null {
 }
 
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
+const NONE: Framing = { kind: 'none' };
+const CHUNKED: Framing = { kind: 'chunked' };
+const UNTIL_CLOSE: Framing = { kind: 'close' };
+const NOTHING_LISTED: string[] = [];
 
 export interface ResponseHead {
   status: number;
   reason: string;
-  /** Raw [name, value] pairs in arrival order, names as sent. */
-  lines: Array<[string, string]>;
+  /** Fields in arrival order as parallel arrays (no pair per field): names as sent, lower-cased, values. */
+  names: string[];
+  lower: string[];
+  values: string[];
   framing: Framing;
   /** The upstream will close after this response (HTTP/1.0 or Connection: close). */
   close: boolean;
@@ -76,13 +82,22 @@ export interface ResponseHead {
   connectionListed: string[];
 }
 
+const digit = (c: number) => c >= 48 && c <= 57;
+
 /** Parses an upstream's response head for a request with `method`; null = not valid HTTP/1.x. */
 export function parseResponseHead(head: string, method: string): ResponseHead | null {
   const lines = head.split('\r\n');
-  const m = /^HTTP\/1\.([01]) (\d{3})(?: ([^\r\n]*))?$/.exec(lines[0]!);
-  if (!m) return null;
-  const status = Number(m[2]);
-  const out: Array<[string, string]> = [];
+  // "HTTP/1.x NNN reason", checked by hand: a regex match allocates an array of captures.
+  const start = lines[0]!;
+  const minor = start.charCodeAt(7);
+  if (!start.startsWith('HTTP/1.') || (minor !== 48 && minor !== 49) || start.charCodeAt(8) !== 32
+    || !digit(start.charCodeAt(9)) || !digit(start.charCodeAt(10)) || !digit(start.charCodeAt(11))
+    || (start.length > 12 && start.charCodeAt(12) !== 32) || !VALUE.test(start)) return null;
+  const status = (start.charCodeAt(9) - 48) * 100 + (start.charCodeAt(10) - 48) * 10 + (start.charCodeAt(11) - 48);
+  const reason = start.length > 13 ? start.slice(13) : '';
+  const names: string[] = [];
+  const lower: string[] = [];
+  const values: string[] = [];
   let te: string | undefined;
   let cl: string | undefined;
   let connection = '';
@@ -94,22 +109,24 @@ export function parseResponseHead(head: string, method: string): ResponseHead | 
     if (!TOKEN.test(name)) return null;
     const value = line.slice(colon + 1).trim();
     if (!VALUE.test(value)) return null;
-    const lower = name.toLowerCase();
-    if (lower === 'transfer-encoding') te = te === undefined ? value : `${te}, ${value}`;
-    else if (lower === 'content-length') {
+    const low = name.toLowerCase();
+    if (low === 'transfer-encoding') te = te === undefined ? value : `${te}, ${value}`;
+    else if (low === 'content-length') {
       if (!DIGITS.test(value) || (cl !== undefined && cl !== value)) return null;
       cl = value;
-    } else if (lower === 'connection') connection = connection ? `${connection}, ${value}` : value;
-    out.push([name, value]);
+    } else if (low === 'connection') connection = connection ? `${connection}, ${value}` : value;
+    names.push(name);
+    lower.push(low);
+    values.push(value);
   }
-  const listed = connection.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  const close = m[1] === '0' ? !listed.includes('keep-alive') : listed.includes('close');
+  const listed = connection ? connection.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : NOTHING_LISTED;
+  const close = minor === 48 ? !listed.includes('keep-alive') : listed.includes('close');
   let framing: Framing;
-  if (method === 'HEAD' || status === 204 || status === 304 || status < 200) framing = { kind: 'none' };
+  if (method === 'HEAD' || status === 204 || status === 304 || status < 200) framing = NONE;
   // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3); not ending in chunked = until close.
-  else if (te !== undefined) framing = /(?:^|,)\s*chunked\s*$/i.test(te) ? { kind: 'chunked' } : { kind: 'close' };
+  else if (te !== undefined) framing = /(?:^|,)\s*chunked\s*$/i.test(te) ? CHUNKED : UNTIL_CLOSE;
   else if (cl !== undefined) framing = { kind: 'length', length: Number(cl) };
-  else framing = { kind: 'close' };
+  else framing = UNTIL_CLOSE;
   // A message framed by both is suspect: never reuse that connection.
-  return { status, reason: m[3] ?? '', lines: out, framing, close: close || (te !== undefined && cl !== undefined), connectionListed: listed };
+  return { status, reason, names, lower, values, framing, close: close || (te !== undefined && cl !== undefined), connectionListed: listed };
 }
