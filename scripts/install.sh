@@ -125,7 +125,8 @@ fi
 # The proxy is replaced next to the running one (no refused connection) when its image or settings
 # changed; compose would stop it first. A proxy from before the edge service publishes the ports
 # itself and must go before edge can take them: that one upgrade has a short gap.
-PROXY="$(compose ps -q proxy 2>/dev/null | head -n 1)"
+# awk, not head: head exiting early would fail the pipeline under pipefail (SIGPIPE).
+PROXY="$(compose ps -q proxy 2>/dev/null | awk 'NR == 1')"
 if [ -n "$PROXY" ]; then
   case "$(docker inspect --format '{{.HostConfig.NetworkMode}}' "$PROXY")" in
     container:*)

@@ -44,10 +44,15 @@ done < <(compose ps -q proxy)
 [ -n "$NEW" ] || die "compose did not start a new proxy container."
 say "new proxy ${NEW:0:12} starting next to the running one…"
 
+# The log is read whole before grep looks at it: with pipefail, `docker logs | grep -q` fails
+# whenever grep exits on a match while docker logs is still writing (SIGPIPE, exit 141) — that
+# made this script report "no predecessor" after a takeover that had happened.
+logged() { local out; out="$(docker logs "$NEW" 2>&1)" || return 1; grep -q -e "$1" <<<"$out"; }
+
 # Ready = it logged that it listens (after taking the ports over from the old one).
 ready=0
 for _ in $(seq 1 240); do
-  if docker logs "$NEW" 2>&1 | grep -q '"msg":"proxy listening"\|"msg":"handover: took over the listeners"'; then ready=1; break; fi
+  if logged '"msg":"proxy listening"\|"msg":"handover: took over the listeners"'; then ready=1; break; fi
   [ "$(docker inspect --format '{{.State.Running}}' "$NEW" 2>/dev/null)" = true ] || break
   sleep 0.5
 done
@@ -56,7 +61,7 @@ if [ "$ready" != 1 ]; then
   docker rm -f "$NEW" >/dev/null || true
   die "the new proxy did not come up; removed it, the old one keeps serving."
 fi
-took_over() { docker logs "$NEW" 2>&1 | grep -q '"msg":"handover: took over the listeners"'; }
+took_over() { logged '"msg":"handover: took over the listeners"'; }
 # With several workers the takeover is confirmed a moment after the first one listens.
 for _ in $(seq 1 10); do took_over && break; sleep 0.3; done
 if took_over; then
