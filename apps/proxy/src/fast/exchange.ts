@@ -113,14 +113,16 @@ export class Exchange implements UpstreamUser {
   onData(b: Buffer): void {
     if (this.done) return;
     if (this.res) return this.forward(b);
-    this.headBuf = this.headBuf ? Buffer.concat([this.headBuf, b]) : b;
-    const end = this.headBuf.indexOf(CRLFCRLF);
+    // `b` is only valid during this call (pool.ts): a partial head is copied, a whole one is not.
+    const buf = this.headBuf ? Buffer.concat([this.headBuf, b]) : b;
+    const end = buf.indexOf(CRLFCRLF);
     if (end < 0) {
-      if (this.headBuf.length > MAX_RESPONSE_HEAD) this.broken('response head too large');
+      this.headBuf = buf === b ? Buffer.from(b) : buf;
+      if (buf.length > MAX_RESPONSE_HEAD) this.broken('response head too large');
       return;
     }
-    const head = parseResponseHead(this.headBuf.toString('latin1', 0, end), this.req.method);
-    const rest = this.headBuf.subarray(end + 4);
+    const head = parseResponseHead(buf.toString('latin1', 0, end), this.req.method);
+    const rest = buf.subarray(end + 4);
     this.headBuf = null;
     if (!head || head.status === 101) return this.broken('invalid response head');
     if (head.status < 200) {
@@ -161,8 +163,12 @@ export class Exchange implements UpstreamUser {
     let at = out.write(this.batchHead, 0, 'latin1');
     for (const b of body) at += b.copy(out, at);
     this.batchHead = '';
+    this.flushed = out;
     this.write(out);
+    this.flushed = null;
   }
+
+  private flushed: Buffer | null = null;
 
   private forward(b: Buffer): void {
     const f = this.res!.framing;
@@ -187,7 +193,9 @@ export class Exchange implements UpstreamUser {
     if (this.batch && typeof data !== 'string') { this.batch.push(data); return; }
     const client = this.owner.socket;
     this.bytes += data.length;
-    const ok = typeof data === 'string' ? client.write(data, 'latin1') : client.write(data);
+    // Body bytes are views of the shared upstream read buffer: the socket may keep what it cannot
+    // send at once, so it gets a copy (the batched head+body is a fresh buffer already, see flush).
+    const ok = typeof data === 'string' ? client.write(data, 'latin1') : client.write(data === this.flushed ? data : Buffer.from(data));
     if (!ok && !this.stalled && this.conn) {
       // Slow client: stop reading the upstream until the client catches up.
       this.stalled = true;

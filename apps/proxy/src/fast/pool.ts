@@ -8,11 +8,17 @@ import type { RouteEndpoint } from '../table.js';
 export interface UpstreamUser {
   /** A new connection came up (pooled ones are connected already). */
   onConnect(): void;
+  /** Bytes read. `b` is a view of a shared read buffer, valid only during the call: copy what is kept. */
   onData(b: Buffer): void;
   /** The upstream ended its side (a close-delimited body is complete). */
   onEnd(): void;
   onError(err: NodeJS.ErrnoException): void;
 }
+
+// Every upstream socket reads into this one buffer (node's `onread`): no buffer allocated per read
+// and no Readable push/'data'/nextTick per response. Safe to share: each read's callback runs to
+// completion before the next read, and users copy what they keep.
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export class UpstreamConn {
   user: UpstreamUser | null = null;
@@ -20,13 +26,13 @@ export class UpstreamConn {
   /** Exchanges this connection carried before the current one (0 = fresh). */
   uses = 0;
   connected = false;
+  readonly socket: net.Socket;
 
-  constructor(readonly key: string, readonly socket: net.Socket, private readonly pool: UpstreamPool, connectTimeoutMs: number) {
+  constructor(readonly key: string, ep: RouteEndpoint, private readonly pool: UpstreamPool, connectTimeoutMs: number) {
+    const socket = this.socket = net.connect({ host: ep.host, port: ep.port, noDelay: true, onread: { buffer: READ_BUFFER, callback: this.onRead } });
     socket.setTimeout(connectTimeoutMs);
     socket.once('connect', () => { this.connected = true; socket.setTimeout(0); this.user?.onConnect(); });
     socket.once('timeout', () => socket.destroy(Object.assign(new Error(`connect timed out after ${connectTimeoutMs}ms`), { code: 'ECONNECT_TIMEOUT' })));
-    // Bytes while idle are a protocol violation: drop the connection.
-    socket.on('data', (b: Buffer) => { if (this.user) this.user.onData(b); else socket.destroy(); });
     socket.on('end', () => { const u = this.user; if (u) u.onEnd(); else socket.destroy(); });
     socket.on('error', (err: NodeJS.ErrnoException) => { const u = this.user; this.user = null; u?.onError(err); });
     socket.on('close', () => {
@@ -36,6 +42,13 @@ export class UpstreamConn {
       u?.onError(Object.assign(new Error('upstream closed the connection'), { code: 'ECONNRESET' }));
     });
   }
+
+  private onRead = (n: number, buf: Uint8Array): boolean => {
+    // Bytes while idle are a protocol violation: drop the connection.
+    if (!this.user) { this.socket.destroy(); return false; }
+    this.user.onData((buf as Buffer).subarray(0, n));
+    return true;
+  };
 }
 
 export class UpstreamPool {
@@ -51,7 +64,7 @@ export class UpstreamPool {
     const list = this.idle.get(key);
     let c = list?.pop();
     while (c && c.socket.destroyed) c = list!.pop();
-    if (!c) c = new UpstreamConn(key, net.connect({ host: ep.host, port: ep.port, noDelay: true }), this, this.o.connectTimeoutMs);
+    if (!c) c = new UpstreamConn(key, ep, this, this.o.connectTimeoutMs);
     else c.uses++;
     c.user = user;
     return c;
