@@ -8,6 +8,7 @@ import { clientIp, type ProxyContext } from '../context.js';
 import { decide } from '../decide.js';
 import { rawHeaderLines, requestIdOf, upstreamRequestHead } from '../headers.js';
 import type { Page } from '../pages.js';
+import { ClientWriter } from './client-writer.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { parseRequestHead, type RequestHead } from './head.js';
 import type { UpstreamPool } from './pool.js';
@@ -41,6 +42,7 @@ export class ClientConnection implements ExchangeOwner {
   private busy = false;
   private gone = false;
   private readonly timer: NodeJS.Timeout;
+  readonly out: ClientWriter;
   private readonly peer: string;
   /** Our port the client connected to (X-Forwarded-Port), read once: getsockname is a syscall. */
   private readonly port: number;
@@ -49,6 +51,7 @@ export class ClientConnection implements ExchangeOwner {
     l.conns.add(this);
     this.peer = clientIp({ socket });
     this.port = socket.localPort ?? 0;
+    this.out = new ClientWriter(socket);
     socket.setNoDelay(true);
     socket.on('data', this.onData);
     socket.on('error', this.onError);
