@@ -20,8 +20,8 @@ const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--$
 const duration = Number(arg('duration', '5'));
 const connections = Number(arg('connections', '50'));
 // One worker, as compose runs it (DREAM_PROXY_WORKERS=1). --workers 0 = one per core (npm start's
-// default): ~20 % more saturated throughput here, but wrk, the upstream and the proxy share the two
-// cores, so "half of our saturation" then keeps the box ~90 % busy and the p99 reflects queueing.
+// default). wrk, the upstream and the proxy share the two cores: the higher we saturate, the busier
+// the box at "half of our saturation", and the p99 there reflects queueing for the CPU.
 const workers = arg('workers', '1');
 const rounds = Math.max(1, Number(arg('rounds', '3')));
 // A p99 of one 5 s run moves by milliseconds with other work on the 2 cores: more rounds for it.
