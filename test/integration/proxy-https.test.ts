@@ -154,6 +154,31 @@ describe('plain HTTP beside HTTPS', () => {
     expect(a.received.slice(before).filter((u) => u.includes('acme-challenge'))).toEqual([]);
   });
 
+  it('passes a plain-HTTP WebSocket through even when the host has a certificate (no redirect mid-handshake)', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws`, { headers: { host: 'secure.dream' } });
+    const got = await new Promise<string>((resolve, reject) => {
+      ws.on('open', () => ws.send('ping'));
+      ws.on('message', (m) => resolve(String(m)));
+      ws.on('error', reject);
+    });
+    ws.close();
+    expect(got).toBe('A:ping:127.0.0.1');
+  });
+
+  it('answers an Upgrade request to the ACME path itself; it never reaches the app', async () => {
+    const before = a.received.length;
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: proxy.port, path: '/.well-known/acme-challenge/tok_abc', agent: false,
+        headers: { host: 'plain.dream', connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+      req.on('response', (r) => { let body = ''; r.setEncoding('utf8'); r.on('data', (c) => { body += c; }); r.on('end', () => resolve({ status: r.statusCode ?? 0, body })); });
+      req.on('upgrade', () => reject(new Error('the upgrade was forwarded')));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(res).toEqual({ status: 200, body: 'tok_abc.thumbprint' });
+    expect(a.received.slice(before).filter((u) => u.includes('acme-challenge'))).toEqual([]);
+  });
+
   it('redirects to HTTPS (308, path and query kept) once the host has a certificate, not before', async () => {
     const r = await request(proxy.port, 'secure.dream', '/a/b?c=d', { method: 'POST', body: 'x' });
     expect(r.status).toBe(308);

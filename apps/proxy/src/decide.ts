@@ -1,6 +1,8 @@
 // What happens to a request before any forwarding, for every listener and parser (node:http,
 // HTTP/2, the fast path): the proxy's health answer, Host/target checks, port 80's own answers
 // (ACME HTTP-01, redirect to HTTPS), the route lookup and its "no app"/"no replica" pages.
+// WebSocket/Upgrade requests pass `redirect: false`: a client cannot follow a redirect mid-handshake,
+// and WebSockets must keep working over plain HTTP once an app has a certificate.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyContext } from './context.js';
 import { normalizeHost, requestTarget } from './host.js';
@@ -14,7 +16,7 @@ export type Decision =
   | { page: Page }
   | { page?: undefined; route: Route; host: string; rawHost: string; path: string };
 
-export function decide(ctx: ProxyContext, method: string, url: string | undefined, hostHeader: string | undefined, proto: 'http' | 'https', headers: IncomingHttpHeaders, requestId: string): Decision {
+export function decide(ctx: ProxyContext, method: string, url: string | undefined, hostHeader: string | undefined, proto: 'http' | 'https', headers: IncomingHttpHeaders, requestId: string, o: { redirect?: boolean } = {}): Decision {
   if (url === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
     const body = JSON.stringify({ status: 'ok', routesVersion: ctx.table().version }) + '\n';
     return { page: { status: 200, body, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'cache-control': 'no-store' } } };
@@ -24,7 +26,8 @@ export function decide(ctx: ProxyContext, method: string, url: string | undefine
   const host = normalizeHost(rawHost);
   if (target === null || host === null) return { page: pages.badHost(requestId, headers) };
   if (proto === 'http') {
-    const own = plainHttpAnswer(ctx.certs, ctx.httpsPort, host, target.path, method, requestId);
+    // An HTTPS port of 0 tells plainHttpAnswer not to redirect (ACME answers stay).
+    const own = plainHttpAnswer(ctx.certs, o.redirect === false ? 0 : ctx.httpsPort, host, target.path, method, requestId);
     if (own) return { page: own };
   }
   const route = ctx.table().get(host);

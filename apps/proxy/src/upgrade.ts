@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext } from './context.js';
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
-import { normalizeHost, requestTarget } from './host.js';
+import { decide } from './decide.js';
 import { pages, type Page } from './pages.js';
 import { endpointKey } from './table.js';
 
@@ -25,13 +25,11 @@ function statusBlock(res: http.IncomingMessage): string {
 export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   const requestId = requestIdOf(req.headers);
-  const target = requestTarget(req.url, req.headers.host);
-  const rawHost = target?.host ?? '';
-  const host = normalizeHost(rawHost);
-  if (target === null || host === null) return writePage(socket, pages.badHost(requestId, req.headers));
-  const first = ctx.table().lookup(host);
-  if (!first) return writePage(socket, pages.noRoute(host, requestId, req.headers));
-  if (first.endpoints.length === 0) return writePage(socket, pages.noReplica(first.app, requestId, req.headers));
+  // The same policy as every other request (health, Host checks, ACME answers, route lookup), but
+  // no redirect to HTTPS: see decide.ts.
+  const d = decide(ctx, req.method ?? 'GET', req.url, req.headers.host, protoOf(req), req.headers, requestId, { redirect: false });
+  if (d.page) return writePage(socket, d.page);
+  const { route: first, host, rawHost, path } = d;
 
   const peer = clientIp(req);
   const headers = upstreamRequestHeaders(req.headers, {
@@ -44,13 +42,13 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
   const attempt = (): void => {
     attempts++;
     const table = ctx.table();
-    const route = table.lookup(host);
+    const route = table.get(host);
     const ep = route ? table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight) : null;
     if (!route || !ep) return writePage(socket, pages.upstreamFailed(first.app, requestId, req.headers));
     const key = endpointKey(ep);
     const release = ctx.endpoints.acquire(key);
     // A fresh connection per upgrade: the socket leaves HTTP and must not return to a pool.
-    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path: target.path, headers, agent: false });
+    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path, headers, agent: false });
     let settled = false;
     const onClientGone = () => { if (!settled) { settled = true; up.destroy(); release(); } };
     socket.once('close', onClientGone);
