@@ -188,6 +188,54 @@ describe('proxy fast path', () => {
     expect(body.every((b) => b === 120)).toBe(true);
   });
 
+  it('keeps a head that arrives in two reads while another connection is read in between', async () => {
+    // Plain clients are read into one shared buffer (fast/listen.ts): the first half must be copied.
+    const s = net.connect(proxy.port, '127.0.0.1');
+    const other = net.connect(proxy.port, '127.0.0.1');
+    other.on('data', () => {});
+    const out = new Promise<string>((resolve) => { let o = ''; s.on('data', (d) => (o += d.toString('latin1'))); s.on('close', () => resolve(o)); });
+    const pause = () => new Promise((r) => setTimeout(r, 50));
+    s.write('GET /first-half');
+    await pause();
+    other.write('GET /overwrites-the-shared-buffer HTTP/1.1\r\nHost: echo.dream\r\n\r\n');
+    await pause();
+    s.write('-second-half HTTP/1.1\r\nHost: echo.dream\r\nConnection: close\r\n\r\n');
+    const text = await out;
+    other.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n\/first-half-second-half$/);
+  });
+
+  it('keeps bodies and pipelined heads intact when they arrive split across many reads', async () => {
+    // Plain clients are read into one shared buffer (fast/listen.ts) that the next read of any
+    // connection overwrites: what the proxy keeps across reads must be its own copy.
+    const a = crypto.randomBytes(300_000);
+    const b = crypto.randomBytes(70_000);
+    const wire = Buffer.concat([
+      Buffer.from(`POST /a HTTP/1.1\r\nHost: echo.dream\r\nContent-Length: ${a.length}\r\n\r\n`), a,
+      Buffer.from(`GET /mid HTTP/1.1\r\nHost: echo.dream\r\n\r\nPOST /b HTTP/1.1\r\nHost: echo.dream\r\nContent-Length: ${b.length}\r\n\r\n`), b,
+      Buffer.from('GET /end HTTP/1.1\r\nHost: echo.dream\r\nConnection: close\r\n\r\n'),
+    ]);
+    const sha = (x: Buffer) => crypto.createHash('sha256').update(x).digest('hex');
+    const s = net.connect(proxy.port, '127.0.0.1');
+    s.setNoDelay(true);
+    // A second connection reading at the same time keeps overwriting the shared buffer.
+    const noise = net.connect(proxy.port, '127.0.0.1');
+    noise.on('error', () => {});
+    noise.on('data', () => {});
+    const out = new Promise<string>((resolve) => { let o = ''; s.on('data', (d) => (o += d.toString('latin1'))); s.on('close', () => resolve(o)); });
+    await new Promise((r) => s.once('connect', r));
+    for (let at = 0, i = 0; at < wire.length; i++) {
+      const n = [1, 7, 4096, 65_536, 13, 100_000][i % 6]!;
+      s.write(wire.subarray(at, at + n));
+      noise.write('GET /noise HTTP/1.1\r\nHost: echo.dream\r\n\r\n');
+      at += n;
+      if (i % 3 === 0) await new Promise((r) => setTimeout(r, 2));
+    }
+    const bodies = (await out).split('HTTP/1.1 200 OK').slice(1).map((r) => r.split('\r\n\r\n')[1]);
+    noise.destroy();
+    expect(bodies).toEqual([`/a ${sha(a)}`, '/mid', `/b ${sha(b)}`, '/end']);
+  });
+
   it('hands what it does not handle to node:http: chunked uploads, HTTP/1.0, after fast requests on the same connection', async () => {
     const out = await rawExchange('GET /first HTTP/1.1\r\nHost: echo.dream\r\n\r\nPOST /te HTTP/1.1\r\nHost: echo.dream\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /last HTTP/1.0\r\nHost: echo.dream\r\n\r\n', 3000);
     const bodies = out.split(/HTTP\/1\.1 200 OK/).slice(1).map((r) => r.split('\r\n\r\n')[1]);

@@ -47,13 +47,18 @@ export class ClientConnection implements ExchangeOwner {
   /** Our port the client connected to (X-Forwarded-Port), read once: getsockname is a syscall. */
   private readonly port: number;
 
-  constructor(readonly socket: Socket, private readonly l: FastListener) {
+  /**
+   * `shared`: the socket reads into this buffer through onRead() (plain listener, fast/listen.ts),
+   * so a chunk is valid only during the call and whatever is kept is copied (own()). Without it
+   * (TLS) chunks come as 'data' events and are ours.
+   */
+  constructor(readonly socket: Socket, private readonly l: FastListener, private readonly shared: Buffer | null = null) {
     l.conns.add(this);
     this.peer = clientIp({ socket });
     this.port = socket.localPort ?? 0;
     this.out = new ClientWriter(socket);
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
+    if (!shared) socket.on('data', this.onData);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
     socket.on('end', this.onEnd);
@@ -62,6 +67,22 @@ export class ClientConnection implements ExchangeOwner {
   }
 
   get idle(): boolean { return !this.ex && !this.buf; }
+
+  /** node's onread callback (shared buffer); false stops reading. */
+  onRead(n: number, buf: Uint8Array): boolean {
+    const chunk = (buf as Buffer).subarray(0, n);
+    // Handed to node:http: its parser reads the handle itself; what still reaches us (after an
+    // Upgrade, node stops parsing) goes to the stream, as a plain socket would deliver it.
+    if (this.gone) return this.socket.push(Buffer.from(chunk));
+    this.onData(this.ex?.wantsBody ? Buffer.from(chunk) : chunk);
+    if (this.buf) this.buf = this.own(this.buf);
+    return true;
+  }
+
+  /** `b` itself, or a copy when it is a view of the shared read buffer. */
+  private own(b: Buffer): Buffer {
+    return this.shared && b.buffer === this.shared.buffer ? Buffer.from(b) : b;
+  }
 
   private onData = (chunk: Buffer): void => {
     if (this.ex) {
@@ -112,7 +133,7 @@ export class ClientConnection implements ExchangeOwner {
       requestId, host: d.host, route: d.route, headers: head.headers,
     });
     this.ex.start();
-    this.buf = rest && this.ex?.wantsBody ? this.ex.body(rest) : rest;
+    this.buf = rest && this.ex?.wantsBody ? this.ex.body(this.own(rest)) : rest;
   }
 
   answer(p: Page, closeAfter: boolean): void {
@@ -142,7 +163,7 @@ export class ClientConnection implements ExchangeOwner {
   private handOff(): void {
     this.detach();
     this.socket.pause();
-    if (this.buf) this.socket.unshift(this.buf);
+    if (this.buf) this.socket.unshift(this.own(this.buf));
     this.buf = null;
     this.l.handOff(this.socket);
     // Node's handler attaches its 'data' listener to a paused stream, which does not resume it:
@@ -154,7 +175,7 @@ export class ClientConnection implements ExchangeOwner {
     this.gone = true;
     clearTimeout(this.timer);
     this.l.conns.delete(this);
-    this.socket.off('data', this.onData);
+    if (!this.shared) this.socket.off('data', this.onData);
     this.socket.off('error', this.onError);
     this.socket.off('close', this.onClose);
     this.socket.off('end', this.onEnd);

@@ -2,9 +2,13 @@
 // listens (and counts connections for close()), but each accepted socket starts on the fast path;
 // node's handler only gets the ones the fast path hands off (or that `wanted` declines, like
 // HTTP/2 sessions on the TLS listener).
-import type net from 'node:net';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { ClientConnection, type FastListener } from './connection.js';
+
+// Plain TCP clients read into this one buffer (node's `onread`, as the upstream sockets in
+// pool.ts): no 64 KiB allocation shrunk per read and no Readable push/'data' per request — at a
+// fixed request rate each request wakes the proxy for one client read, so this is paid per request.
+const CLIENT_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 export function takeOverConnections(
   server: net.Server,
@@ -21,8 +25,31 @@ export function takeOverConnections(
     for (const h of nodeHandlers) h.call(server, s);
   };
   const l: FastListener = { ...o, handOff };
+  // Accepted TCP sockets arrive paused, so their handle can be given to a socket that reads with onread.
+  const raw = event === 'connection';
+  if (raw) (server as net.Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
   server.on(event, (s: Socket) => {
-    if (wanted(s)) new ClientConnection(s, l);
-    else handOff(s);
+    if (!wanted(s)) { handOff(raw ? s.resume() : s); return; }
+    if (!raw) { new ClientConnection(s, l); return; }
+    let conn: ClientConnection | null = null;
+    const socket = rewrap(s, server, (n, buf) => conn!.onRead(n, buf));
+    conn = new ClientConnection(socket, l, CLIENT_READ_BUFFER);
   });
+}
+
+type Internal = Socket & { _handle: unknown; _server: net.Server | null; server: net.Server | null };
+
+/**
+ * Moves a paused accepted socket's handle to a new net.Socket reading with `onread` (node's
+ * constructor takes both `handle` and `onread`; the server offers no onread for accepted sockets in
+ * Node 20). The server's connection count moves with it, so close() still waits for it.
+ */
+function rewrap(s: Socket, server: net.Server, callback: (n: number, buf: Uint8Array) => boolean): Socket {
+  const old = s as Internal;
+  const handle = old._handle;
+  old._handle = null;
+  old._server = old.server = null;
+  const socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread: { buffer: CLIENT_READ_BUFFER, callback } } as net.SocketConstructorOpts) as Internal;
+  socket._server = socket.server = server;
+  return socket;
 }
