@@ -1,10 +1,10 @@
 // Proxy benchmark, one invocation: the same small upstream measured direct, through our proxy (the
 // real main.ts with one worker by default, as compose runs it), nginx (worker_processes auto) and Caddy, each over
 // plain HTTP and over HTTPS (HTTP/1.1 over TLS — wrk does not speak h2 — one self-signed
-// certificate for all three). Then p99 at half of our saturation rate, ours vs direct
-// (median p99 of --latency-rounds interleaved pairs).
+// certificate for all three). Then p99 at half of our saturation rate: direct, ours and nginx in
+// --latency-rounds interleaved rounds (latency.ts), and the box's own timer wake-up latency.
 //   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 3] [--latency-rounds 5] [--connections 50] [--workers N]
-// Needs wrk, nginx, caddy, openssl (apt-get install -y wrk nginx caddy); a missing one is skipped.
+// Needs wrk, nginx, caddy, openssl, cyclictest (apt-get install -y wrk nginx caddy rt-tests); a missing one is skipped.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { caddyConf, nginxConf, type Listen } from './configs.js';
+import { p99AtRate, wakeupLatency, type RateTarget } from './latency.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
 const run = promisify(execFile);
@@ -140,32 +141,29 @@ async function main(): Promise<void> {
   const plain: Figures[] = ['direct', ...targets.map((t) => t.name)].map(median);
   const tls: Figures[] = targets.map((t) => median(`${t.name} (https)`));
 
-  // Latency at a fixed load: half of what our proxy saturates at, direct vs through us (median p99 of the rounds).
+  // Latency at a fixed load: half of what our proxy saturates at (latency.ts), nginx beside us.
   const half = Math.round(plain[1]!.rps / 2);
-  for (let r = 0; r < latencyRounds; r++) {
-    keep(await w(`direct @${half}/s`, `http://127.0.0.1:${upPort}/`, () => [upstream.pid!], half));
-    keep(await w(`dream proxy @${half}/s`, `http://127.0.0.1:${ours.http}/`, targets[0]!.pids, half));
-  }
-  const medianP99 = (name: string): Figures => {
-    const all = [...runs.get(name)!].sort((a, b) => a.p99ms - b.p99ms);
-    return all[Math.floor(all.length / 2)]!;
-  };
-  const fixed = [medianP99(`direct @${half}/s`), medianP99(`dream proxy @${half}/s`)];
+  const nginxTarget = targets.find((t) => t.name === 'nginx');
+  const rateTargets: RateTarget[] = [
+    { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] },
+    { name: 'dream proxy', url: `http://127.0.0.1:${ours.http}/`, pids: targets[0]!.pids },
+    ...(nginxTarget ? [{ name: 'nginx', url: `http://127.0.0.1:${nginxTarget.listen.http}/`, pids: nginxTarget.pids }] : []),
+  ];
+  const latency = await p99AtRate(rateTargets, half, latencyRounds, w);
+  const jitter = await wakeupLatency();
   const spread = (name: string) => runs.get(name)!.map((f) => f.rps.toFixed(0)).join(' / ');
 
   console.log(`\nwrk -t2 -c${connections} -d${duration}s, median of ${rounds} interleaved rounds, ${os.cpus().length} CPUs (shared by wrk, upstream and proxy), node ${process.version}, proxy workers ${workers === '0' ? 'one per core' : workers}`);
   console.log('CPU/req: the process(es) under test (for direct: the upstream itself).');
   const row = (r: Figures) => console.log(r.name.padEnd(28), r.rps.toFixed(0).padStart(8), r.p50.padStart(9), r.p99.padStart(9), `${r.cpuUs.toFixed(0)}µs`.padStart(8), ' ', r.errors);
   console.log('target'.padEnd(28), 'req/s'.padStart(8), 'p50'.padStart(9), 'p99'.padStart(9), 'CPU/req'.padStart(8), '  errors');
-  for (const r of [...plain, ...tls, ...fixed]) row(r);
+  for (const r of [...plain, ...tls, ...latency.rows]) row(r);
   console.log('req/s per round:', [...plain, ...tls].map((r) => `${r.name} ${spread(r.name)}`).join('; '));
   const ratio = (ours: Figures | undefined, other: Figures | undefined) => (ours && other ? `${(ours.rps / other.rps).toFixed(2)}x` : 'n/a');
   for (const other of ['nginx', 'caddy']) {
     console.log(`ours / ${other}: http ${ratio(plain.find((r) => r.name === 'dream proxy'), plain.find((r) => r.name === other))}, https ${ratio(tls.find((r) => r.name === 'dream proxy (https)'), tls.find((r) => r.name === `${other} (https)`))}`);
   }
-  const p99s = (name: string) => runs.get(name)!.map((f) => f.p99).join(' / ');
-  console.log(`p99 per round at ${half}/s: direct ${p99s(`direct @${half}/s`)}; ours ${p99s(`dream proxy @${half}/s`)}`);
-  console.log(`p99 at ~${half} req/s (half our saturation; achieved ${fixed[0]!.rps.toFixed(0)} / ${fixed[1]!.rps.toFixed(0)}): direct ${fixed[0]!.p99}, ours ${fixed[1]!.p99} → ${(fixed[1]!.p99ms - fixed[0]!.p99ms) >= 0 ? '+' : ''}${(fixed[1]!.p99ms - fixed[0]!.p99ms).toFixed(2)} ms`);
+  for (const line of [...latency.lines, jitter]) console.log(line);
 }
 
 main()

@@ -1,0 +1,47 @@
+// The latency phase: p99 at a fixed request rate (half of our saturation), direct vs through our
+// proxy and through nginx, in interleaved rounds (each round measures every target back to back).
+// Judged per round: (proxy p99 − direct p99) of the same round, then the median over rounds — a
+// burst of other load on the shared box moves one round's pair together, not one side of a
+// comparison made minutes apart. The difference of the median p99s is printed beside it.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Figures } from './wrk.js';
+
+export interface RateTarget { name: string; url: string; pids: () => number[] }
+type Measure = (name: string, url: string, pids: () => number[], rate: number) => Promise<Figures>;
+
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`;
+
+/** Runs `rounds` interleaved rounds; the first target is the baseline (direct). */
+export async function p99AtRate(targets: RateTarget[], rate: number, rounds: number, measure: Measure): Promise<{ rows: Figures[]; lines: string[] }> {
+  const runs = targets.map(() => [] as Figures[]);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, t] of targets.entries()) runs[i]!.push(await measure(`${t.name} @${rate}/s`, t.url, t.pids, rate));
+  }
+  const rows = runs.map((fs) => [...fs].sort((a, b) => a.p99ms - b.p99ms)[Math.floor(fs.length / 2)]!);
+  const lines = [`p99 per round at ${rate}/s: ${targets.map((t, i) => `${t.name} ${runs[i]!.map((f) => f.p99).join(' / ')}`).join('; ')}`];
+  for (let i = 1; i < targets.length; i++) {
+    const deltas = runs[i]!.map((f, r) => f.p99ms - runs[0]![r]!.p99ms);
+    lines.push(`${targets[i]!.name} p99 above direct at ~${rate} req/s (achieved ${rows[i]!.rps.toFixed(0)}): per round ${deltas.map(signed).join(', ')} → median ${signed(med(deltas))} (difference of median p99s ${signed(rows[i]!.p99ms - rows[0]!.p99ms)})`);
+  }
+  return { rows, lines };
+}
+
+/**
+ * How late this box wakes an idle sleeper (cyclictest, rt-tests): every hop a proxy adds is a
+ * process wake-up, so this bounds what any proxy's p99 can add here. Skipped without cyclictest.
+ */
+export async function wakeupLatency(seconds = 10): Promise<string> {
+  const out = await promisify(execFile)('cyclictest', ['-q', '-D', String(seconds), '-i', '1000', '-t', '1', '-h', '20000'], { maxBuffer: 8 << 20 })
+    .then((r) => r.stdout, () => '');
+  if (!out) return 'timer wake-up latency of this box: cyclictest not installed (apt-get install -y rt-tests)';
+  const hist: Array<[number, number]> = [];
+  for (const line of out.split('\n')) {
+    const m = /^(\d+)\s+(\d+)/.exec(line);
+    if (m && Number(m[2]) > 0) hist.push([Number(m[1]), Number(m[2])]);
+  }
+  const total = hist.reduce((s, [, n]) => s + n, 0);
+  const pct = (p: number) => { let c = 0; for (const [us, n] of hist) if ((c += n) >= total * p) return us; return NaN; };
+  return `timer wake-up latency of this box, idle (cyclictest, 1 ms interval, ${seconds} s): p50 ${pct(0.5)} µs, p99 ${pct(0.99)} µs, p99.9 ${pct(0.999)} µs, max ${/Max Latencies:\s+(\d+)/.exec(out)?.[1] ?? '?'} µs`;
+}
