@@ -8,6 +8,7 @@ import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } 
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
 import { pages, type Page } from './pages.js';
+import { afterFailedAttempt, replayable } from './retry.js';
 import { endpointKey } from './table.js';
 
 class HangUp extends EventEmitter {
@@ -21,8 +22,6 @@ class HangUp extends EventEmitter {
   }
 }
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-const MAX_ATTEMPTS = 4;
 export { HEALTH_PATH } from './decide.js';
 
 function send(res: http.ServerResponse, p: Page): void {
@@ -94,12 +93,11 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
       // Upstream died mid-body: the client must see a broken response, not a short "complete" one.
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
-      const connectFailed = isConnectFailure(err) || isConnectFailure(err.cause);
-      if (connectFailed) ctx.endpoints.markDown(key);
       (tried ??= new Set()).add(key);
-      const bodyTouched = withBody && (req.readableDidRead || req.readableEnded);
-      const retry = !bodyTouched && attempts < MAX_ATTEMPTS && (connectFailed || (IDEMPOTENT.has(method) && !withBody));
-      ctx.log.warn({ requestId, app: route.app, endpoint: key, err: err.code ?? err.message, retry }, 'upstream request failed');
+      const retry = afterFailedAttempt(ctx, {
+        requestId, app: route.app, key, err, connectFailed: isConnectFailure(err) || isConnectFailure(err.cause), attempts,
+        committed: withBody && (req.readableDidRead || req.readableEnded), replayable: replayable(method, withBody),
+      });
       if (retry) return attempt();
       send(res, pages.upstreamFailed(route.app, requestId, req.headers));
     });

@@ -7,9 +7,9 @@ import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type P
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
 import { pages, type Page } from './pages.js';
+import { afterFailedAttempt } from './retry.js';
 import { endpointKey } from './table.js';
 
-const MAX_ATTEMPTS = 4;
 
 function writePage(socket: Duplex, p: Page): void {
   const title = http.STATUS_CODES[p.status] ?? 'Error';
@@ -97,11 +97,12 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       socket.off('close', onClientGone);
       release();
       if (socket.destroyed) return;
-      const connectFailed = isConnectFailure(err);
-      if (connectFailed) ctx.endpoints.markDown(key);
       tried.add(key);
-      ctx.log.warn({ requestId, app: route.app, endpoint: key, err: err.code ?? err.message, retry: connectFailed }, 'upstream upgrade failed');
-      if (connectFailed && attempts < MAX_ATTEMPTS) return attempt();
+      // An upgrade is replayed only when refused: after that the app may have seen the handshake.
+      const retry = afterFailedAttempt(ctx, {
+        requestId, app: route.app, key, err, connectFailed: isConnectFailure(err), attempts, committed: false, replayable: false,
+      }, 'upstream upgrade failed');
+      if (retry) return attempt();
       writePage(socket, pages.upstreamFailed(route.app, requestId, req.headers));
     });
   };

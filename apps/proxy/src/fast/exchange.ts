@@ -7,15 +7,14 @@ import type { Socket } from 'node:net';
 import { isConnectFailure, type ProxyContext } from '../context.js';
 import { clientResponseHead } from '../headers.js';
 import { pages, type Page } from '../pages.js';
+import { afterFailedAttempt, replayable } from '../retry.js';
 import { endpointKey, type Route } from '../table.js';
 import { BodyEnd } from './body.js';
 import type { ClientWriter } from './client-writer.js';
 import { parseResponseHead, type Headers, type ResponseHead } from './head.js';
 import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
 
-const MAX_ATTEMPTS = 4;
 const MAX_RESPONSE_HEAD = 64 * 1024;
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 export interface ExchangeOwner {
@@ -173,13 +172,13 @@ export class Exchange implements UpstreamUser {
     // Part of the response is out: the client must see a broken response, not a short "complete" one.
     if (this.res || this.out.bytes > 0) { this.finishBroken(); return; }
     this.release();
-    const connectFailed = isConnectFailure(err);
-    if (connectFailed) this.ctx.endpoints.markDown(this.key);
     (this.tried ??= new Set()).add(this.key);
-    const got = this.headBuf !== null;
+    const { requestId, route, method, contentLength } = this.req;
+    const retry = afterFailedAttempt(this.ctx, {
+      requestId, app: route.app, key: this.key, err, connectFailed: isConnectFailure(err), attempts: this.attempts,
+      committed: this.headBuf !== null || this.bodySent, replayable: replayable(method, contentLength > 0),
+    });
     this.headBuf = null;
-    const retry = !got && !this.bodySent && this.attempts < MAX_ATTEMPTS && (connectFailed || (IDEMPOTENT.has(this.req.method) && this.req.contentLength === 0));
-    this.ctx.log.warn({ requestId: this.req.requestId, app: this.req.route.app, endpoint: this.key, err: err.code ?? err.message, retry }, 'upstream request failed');
     this.sending = false;
     if (retry) return this.start();
     this.fail(pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers));
