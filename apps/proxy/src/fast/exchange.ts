@@ -13,6 +13,7 @@ import { BodyEnd } from './body.js';
 import type { ClientWriter } from './client-writer.js';
 import { parseResponseHead, type Headers, type ResponseHead } from './head.js';
 import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
+import { RequestWriter } from './request-writer.js';
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -45,10 +46,6 @@ export class Exchange implements UpstreamUser {
   private release: () => void = () => {};
   private attempts = 0;
   private tried: Set<string> | undefined;
-  private pending: Buffer[] | null = null;
-  private sending = false;
-  private bodyLeft: number;
-  private bodySent = false;
   private headBuf: Buffer | null = null;
   private res: ResponseHead | null = null;
   private bodyEnd: BodyEnd | null = null;
@@ -57,14 +54,15 @@ export class Exchange implements UpstreamUser {
   private done = false;
 
   constructor(private readonly ctx: ProxyContext, private readonly pool: UpstreamPool, private readonly owner: ExchangeOwner, private readonly req: ExchangeRequest) {
-    this.bodyLeft = req.contentLength;
     this.out = owner.out;
     this.out.reset();
+    this.up = new RequestWriter(req.head, req.contentLength, owner.socket, () => !this.done);
   }
 
   private readonly out: ClientWriter;
+  private readonly up: RequestWriter;
 
-  get wantsBody(): boolean { return this.bodyLeft > 0; }
+  get wantsBody(): boolean { return this.up.left > 0; }
 
   start(): void {
     this.attempts++;
@@ -77,41 +75,13 @@ export class Exchange implements UpstreamUser {
     this.key = endpointKey(ep);
     this.release = this.ctx.endpoints.acquire(this.key);
     this.conn = this.pool.get(this.key, ep, this);
-    if (this.conn.connected) this.send();
+    if (this.conn.connected) this.up.start(this.conn.socket);
   }
 
-  onConnect(): void { if (!this.done && !this.sending) this.send(); }
+  onConnect(): void { if (!this.done && !this.up.sending) this.up.start(this.conn!.socket); }
 
-  /** Request body bytes from the client; returns what lies beyond this request's body. */
-  body(chunk: Buffer): Buffer | null {
-    const take = Math.min(this.bodyLeft, chunk.length);
-    const part = take === chunk.length ? chunk : chunk.subarray(0, take);
-    this.bodyLeft -= take;
-    if (this.sending && this.conn) {
-      this.bodySent = true;
-      if (!this.conn.socket.write(part)) this.pauseClientUntilDrain(this.conn.socket);
-    } else if (!this.done) (this.pending ??= []).push(part);
-    return take === chunk.length ? null : chunk.subarray(take);
-  }
-
-  private send(): void {
-    const s = this.conn!.socket;
-    this.sending = true;
-    if (!this.pending) { s.write(this.req.head, 'latin1'); return; }
-    // Head and the body read so far in one writev (cork) rather than a syscall each.
-    s.cork();
-    s.write(this.req.head, 'latin1');
-    for (const b of this.pending) s.write(b);
-    this.bodySent = true;
-    this.pending = null;
-    s.uncork();
-  }
-
-  private pauseClientUntilDrain(up: Socket): void {
-    const client = this.owner.socket;
-    client.pause();
-    up.once('drain', () => { if (!this.done && this.bodyLeft > 0) client.resume(); });
-  }
+  /** Request body bytes from the client (ours to keep); returns what lies beyond this request's body. */
+  body(chunk: Buffer): Buffer | null { return this.up.body(chunk); }
 
   onData(b: Buffer): void {
     if (this.done) return;
@@ -176,10 +146,10 @@ export class Exchange implements UpstreamUser {
     const { requestId, route, method, contentLength } = this.req;
     const retry = afterFailedAttempt(this.ctx, {
       requestId, app: route.app, key: this.key, err, connectFailed: isConnectFailure(err), attempts: this.attempts,
-      committed: this.headBuf !== null || this.bodySent, replayable: replayable(method, contentLength > 0),
+      committed: this.headBuf !== null || this.up.sent, replayable: replayable(method, contentLength > 0),
     });
     this.headBuf = null;
-    this.sending = false;
+    this.up.stop();
     if (retry) return this.start();
     this.fail(pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers));
   }
@@ -210,7 +180,7 @@ export class Exchange implements UpstreamUser {
     this.done = true;
     this.conn = null;
     // An unread request body cannot be skipped safely: close after the answer.
-    this.owner.answer(page, this.bodyLeft > 0);
+    this.owner.answer(page, this.up.left > 0);
   }
 
   private complete(): void {
@@ -220,9 +190,9 @@ export class Exchange implements UpstreamUser {
     this.conn = null;
     // Paused for a slow client: the next exchange on this connection must not inherit that.
     if (this.out.stalled) conn.socket.resume();
-    if (this.reusable && this.bodyLeft === 0) this.pool.put(conn);
+    if (this.reusable && this.up.left === 0) this.pool.put(conn);
     else { conn.user = null; conn.socket.destroy(); }
     this.release();
-    this.owner.finished(!this.closeClient && this.bodyLeft === 0, this.res!.status, this.out.bytes, this.key);
+    this.owner.finished(!this.closeClient && this.up.left === 0, this.res!.status, this.out.bytes, this.key);
   }
 }
