@@ -56,13 +56,15 @@ export class Exchange implements UpstreamUser {
   constructor(private readonly ctx: ProxyContext, private readonly pool: UpstreamPool, private readonly owner: ExchangeOwner, private readonly req: ExchangeRequest) {
     this.out = owner.out;
     this.out.reset();
-    this.up = new RequestWriter(req.head, req.contentLength, owner.socket, () => !this.done);
+    this.up = new RequestWriter(req.head, req.contentLength, owner.socket, this);
   }
 
   private readonly out: ClientWriter;
   private readonly up: RequestWriter;
 
   get wantsBody(): boolean { return this.up.left > 0; }
+
+  get over(): boolean { return this.done; }
 
   start(): void {
     this.attempts++;

@@ -49,6 +49,7 @@ function rewrap(s: Socket, server: net.Server, callback: (n: number, buf: Uint8A
   const handle = old._handle;
   old._handle = null;
   old._server = old.server = null;
+  // Half-open like node:http's server: a client's FIN still gets its answer (connection.ts onEnd).
   const socket = new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true, onread: { buffer: CLIENT_READ_BUFFER, callback } } as net.SocketConstructorOpts) as Internal;
   socket._server = socket.server = server;
   return socket;

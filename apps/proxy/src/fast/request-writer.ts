@@ -12,8 +12,8 @@ export class RequestWriter {
   private pending: Buffer[] | null = null;
   private up: Socket | null = null;
 
-  /** `live`: false once the exchange is over (body bytes are then dropped). */
-  constructor(private readonly head: string, contentLength: number, private readonly client: Socket, private readonly live: () => boolean) {
+  /** `exchange.over`: body bytes that arrive after the exchange ended are dropped. */
+  constructor(private readonly head: string, contentLength: number, private readonly client: Socket, private readonly exchange: { readonly over: boolean }) {
     this.left = contentLength;
   }
 
@@ -39,7 +39,7 @@ export class RequestWriter {
     const take = Math.min(this.left, chunk.length);
     const part = take === chunk.length ? chunk : chunk.subarray(0, take);
     this.left -= take;
-    if (!this.live()) { /* the exchange is over: dropped */ } else if (this.up) {
+    if (this.exchange.over) { /* dropped */ } else if (this.up) {
       this.sent = true;
       if (!this.up.write(part)) this.pauseClientUntilDrain(this.up);
     } else (this.pending ??= []).push(part);
@@ -48,6 +48,6 @@ export class RequestWriter {
 
   private pauseClientUntilDrain(up: Socket): void {
     this.client.pause();
-    up.once('drain', () => { if (this.live() && this.left > 0) this.client.resume(); });
+    up.once('drain', () => { if (!this.exchange.over && this.left > 0) this.client.resume(); });
   }
 }
