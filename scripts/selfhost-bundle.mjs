@@ -3,12 +3,14 @@
 // plain `node`: no tsx loader and no esbuild service process at run time, which is most of the
 // idle memory of a process. Plain JS: it runs in the image's build stage.
 //   node scripts/selfhost-bundle.mjs            → apps/{api,builder,proxy}/src/main.mjs
+// bench/proxy imports bundle() to measure the proxy as the image runs it.
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRIES = ['api', 'builder', 'proxy'].map((a) => path.join(root, 'apps', a, 'src', 'main.ts'));
+const ROLES = ['api', 'builder', 'proxy'];
+const ENTRIES = ROLES.map((a) => path.join(root, 'apps', a, 'src', 'main.ts'));
 
 /** npm packages stay external (native better-sqlite3, node-pty…); workspace packages are bundled. */
 const externals = {
@@ -29,12 +31,21 @@ const externals = {
   },
 };
 
-for (const entry of ENTRIES) {
+/**
+ * Bundles one role's main.ts into `outfile` (default: main.mjs beside it). The file must lie inside
+ * this repository: its npm imports resolve from the node_modules above it.
+ */
+export async function bundle(role, outfile) {
+  const entry = path.join(root, 'apps', role, 'src', 'main.ts');
   await build({
-    entryPoints: [entry], outfile: entry.replace(/\.ts$/, '.mjs'), bundle: true, platform: 'node', format: 'esm',
+    entryPoints: [entry], outfile: outfile ?? entry.replace(/\.ts$/, '.mjs'), bundle: true, platform: 'node', format: 'esm',
     target: 'node20', sourcemap: true, plugins: [externals], logLevel: 'warning',
     // Bundled CommonJS helpers may call require(); give ESM output one.
     banner: { js: "import { createRequire as __dreamRequire } from 'node:module'; const require = __dreamRequire(import.meta.url);" },
   });
-  console.log(`bundled ${path.relative(root, entry)}`);
+  return entry;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  for (const role of ROLES) console.log(`bundled ${path.relative(root, await bundle(role))}`);
 }

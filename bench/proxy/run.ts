@@ -1,5 +1,5 @@
 // Proxy benchmark, one invocation: the same small upstream measured direct, through our proxy (the
-// real main.ts with one worker by default, as compose runs it), nginx (worker_processes auto) and Caddy, each over
+// real main.ts bundled and run on plain node as the image runs it, one worker by default as in compose), nginx (worker_processes auto) and Caddy, each over
 // plain HTTP and over HTTPS (HTTP/1.1 over TLS — wrk does not speak h2 — one self-signed
 // certificate for all three). Then p99 at half of our saturation rate: direct, ours and nginx in
 // --latency-rounds interleaved rounds (latency.ts), and the box's own timer wake-up latency.
@@ -85,18 +85,29 @@ async function selfSigned(): Promise<{ cert: string; key: string }> {
   return { cert, key };
 }
 
+/**
+ * The proxy as the image runs it (scripts/selfhost-bundle.mjs, plain node): not through tsx, whose
+ * loader thread and esbuild process would share the two cores with what is measured.
+ */
+async function bundledProxy(): Promise<string> {
+  const out = path.join(root, 'node_modules', '.cache', 'dreamnet-bench', 'proxy.mjs');
+  const { bundle } = (await import(path.join(root, 'scripts', 'selfhost-bundle.mjs'))) as { bundle: (role: string, outfile: string) => Promise<string> };
+  await bundle('proxy', out);
+  return out;
+}
+
 interface Target { name: string; listen: Listen; pids: () => number[] }
 
 async function main(): Promise<void> {
   const { cert, key } = await selfSigned();
   const listen = async (upstream: number): Promise<Listen> => ({ http: await freePort(), https: await freePort(), upstream, cert, key, tmp });
   const upPort = await freePort();
-  const upstream = start(process.execPath, ['--import', 'tsx', path.join(here, 'upstream.ts'), String(upPort)]);
+  const upstream = start(process.execPath, [path.join(here, 'upstream.mjs'), String(upPort)]);
   await waitHttp(upPort);
   const targets: Target[] = [];
 
   const ours = await listen(upPort);
-  const proxy = start(process.execPath, ['--import', 'tsx', 'apps/proxy/src/main.ts'], {
+  const proxy = start(process.execPath, [await bundledProxy()], {
     DREAM_DATA_DIR: path.join(tmp, 'data'), DREAM_API_URL: await fakeApi(upPort), DREAM_INTERNAL_TOKEN: TOKEN,
     DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(ours.http), DREAM_HTTPS_PORT: String(ours.https), DREAM_LOG_LEVEL: 'warn',
     DREAM_TLS_CERT_FILE: cert, DREAM_TLS_KEY_FILE: key, DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: workers,

@@ -1,4 +1,5 @@
-// A minimal app replica for the proxy benchmark: answers every request with a small body.
+// A minimal app replica for the proxy benchmark: answers every request with a small body. Plain JS
+// on plain node, so no tsx loader thread shares the two cores with what is measured.
 import http from 'node:http';
 
 const port = Number(process.argv[2] ?? '0');
