@@ -2,11 +2,22 @@
 // reads each container's json-file log from disk when this process can (it runs on the Docker host),
 // else Docker's follow API; which one is decided once per engine (logs-follow.ts).
 import type Dockerode from 'dockerode';
-import type { LogLine, LogQuery } from '@dreamnet/core';
+import { DreamError, LABEL, type LogLine, type LogQuery } from '@dreamnet/core';
+import { listReplicas } from './client.js';
 import { decodeAll, splitTimestamp, timeKey } from './frames.js';
 import { followerFor, logOpts, type LogSource } from './logs-follow.js';
 
 export { dockerSince, type LogSource } from './logs-follow.js';
+
+/** A replica (or one-off run) of `app` by container id; never another app's container. */
+export async function sourceById(docker: Dockerode, network: string, app: string, id: string): Promise<LogSource> {
+  const found = (await listReplicas(docker, network, app)).find((c) => c.id === id);
+  if (found) return { id, replica: found.replica };
+  const info = await docker.getContainer(id).inspect().catch(() => null);
+  const labels = info?.Config.Labels ?? {};
+  if (!info || labels[LABEL.app] !== app || labels[LABEL.kind] !== 'run') throw new DreamError('NOT_FOUND', `${app} has no replica or run ${id}.`);
+  return { id: info.Id, replica: 0 };
+}
 
 /** Lines queued from the sources before their readers wait for the consumer. */
 const HIGH_WATER = 20_000;

@@ -12,9 +12,11 @@ export function runName(app: string): string {
   return `dream-run-${app.replace(/[^a-zA-Z0-9_.-]/g, '-').slice(0, 40)}-${crypto.randomBytes(4).toString('hex')}`;
 }
 
-/** The docker CLI, pointed at the engine this target uses. */
-export function dockerCli(socketPath: string | undefined, ...args: string[]): string[] {
-  return ['docker', ...(socketPath ? ['-H', `unix://${socketPath}`] : []), ...args];
+/** The docker CLI, pointed at the engine `docker` talks to. */
+export function dockerCli(docker: Dockerode, ...args: string[]): string[] {
+  // docker-modem's default is a function (it probes ~/.docker/run/docker.sock): then the CLI's default.
+  const sp = (docker.modem as { socketPath?: unknown }).socketPath;
+  return ['docker', ...(typeof sp === 'string' ? ['-H', `unix://${sp}`] : []), ...args];
 }
 
 /** Same confinement as a replica (spec.ts), but a terminal, no restarts, not on the replica list. */

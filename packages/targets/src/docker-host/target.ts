@@ -1,13 +1,13 @@
 // Target on one Docker engine (the local one by default). Replicas are containers on one bridge
 // network, found again by labels, so a restarted api adopts what is running (idempotent by release).
 import type Dockerode from 'dockerode';
-import { DreamError, LABEL, isDreamError, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
+import { DreamError, isDreamError, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
   type LogLine, type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
-import { createOptions, STOP_GRACE_SEC } from './spec.js';
+import { STOP_GRACE_SEC } from './spec.js';
 import { replicaState } from './state.js';
-import { currentRelease, dockerError, ensureNetwork, isConflict, listReplicas, removeNow, stopAndRemove, type Replica } from './client.js';
-import { lastLines, waitHealthy } from './health.js';
-import { readLogs } from './logs.js';
+import { currentRelease, dockerError, ensureNetwork, listReplicas, removeNow, stopAndRemove } from './client.js';
+import { ensureReplica, waitAllHealthy } from './rollout.js';
+import { readLogs, sourceById } from './logs.js';
 import { startExec } from './exec.js';
 import { dockerCli, runCreateOptions, runName } from './run.js';
 
@@ -29,6 +29,11 @@ export interface DockerHostOptions {
 
 const SERVING = ['running'];
 const ANY = ['created', 'running', 'restarting', 'exited', 'dead', 'paused'];
+
+/** Commands run in replicas are argv arrays, never shell strings (DESIGN §6). */
+function requireArgv(cmd: string[]): void {
+  if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+}
 
 export class DockerHostTarget implements Target {
   readonly kind = 'docker-host' as const;
@@ -66,19 +71,19 @@ export class DockerHostTarget implements Target {
     try {
       for (let r = 1; r <= spec.replicas; r++) {
         const mark = touched.length;
-        const id = await this.ensureReplica(spec, r, all, touched).catch(async (e: unknown) => {
+        const id = await ensureReplica(this.docker, this.network, spec, r, all, touched).catch(async (e: unknown) => {
           // Someone removed the network since we made it (docker network prune): make it again, once.
           if (!/network \S+ not found/i.test(String((e as Error).message))) throw e;
           const dead = touched.splice(mark);
           for (const d of dead) await removeNow(this.docker, d);
           this.networkReady = null;
           await this.ensureNetwork();
-          return this.ensureReplica(spec, r, all.filter((c) => !dead.includes(c.id)), touched);
+          return ensureReplica(this.docker, this.network, spec, r, all.filter((c) => !dead.includes(c.id)), touched);
         });
         ids.push(id);
         hooks.onProgress?.(`replica ${r}/${spec.replicas} started`);
       }
-      endpoints = await this.waitAll(spec, ids, hooks);
+      endpoints = await waitAllHealthy(this.docker, this.network, spec, ids, this.opts.healthTimeoutMs || 60_000, hooks);
       await hooks.switchTraffic?.(endpoints);
     } catch (e) {
       // Not switched: drop what this call started; the old release never stopped serving.
@@ -95,52 +100,6 @@ export class DockerHostTarget implements Target {
     if (victims.length > 0) hooks.onProgress?.(`stopped ${victims.length} old replica(s)`);
     this.opts.log?.info({ app: spec.app, release: spec.releaseId, replicas: spec.replicas }, 'release applied');
     return { releaseId: spec.releaseId, endpoints };
-  }
-
-  /** Reuse a running replica, start a stopped one, or create it. Returns the container id. */
-  private async ensureReplica(spec: ReleaseSpec, r: number, all: Replica[], touched: string[]): Promise<string> {
-    const found = all.find((c) => c.releaseId === spec.releaseId && c.replica === r);
-    if (found?.state === 'running' || found?.state === 'restarting') return found.id;
-    let id = found?.id;
-    if (!id) {
-      try {
-        id = (await this.docker.createContainer(createOptions(spec, r, this.network))).id;
-      } catch (e) {
-        if (isConflict(e)) throw new DreamError('DEPLOY_FAILED', `A container named for replica ${r} of ${spec.app} already exists but is not labelled as ours; remove it and deploy again.`);
-        throw dockerError(e, `create replica ${r} of ${spec.app} from ${spec.image}`);
-      }
-    }
-    touched.push(id);
-    try {
-      await this.docker.getContainer(id).start();
-    } catch (e) {
-      throw dockerError(e, `start replica ${r} of ${spec.app}`);
-    }
-    return id;
-  }
-
-  private async waitAll(spec: ReleaseSpec, ids: string[], hooks: ApplyHooks): Promise<Endpoint[]> {
-    const check = { path: spec.healthCheck.path, timeoutMs: spec.healthCheck.timeoutMs || this.opts.healthTimeoutMs || 60_000 };
-    const abort = new AbortController();
-    try {
-      return await Promise.all(ids.map(async (id, i) => {
-        const replica = i + 1;
-        let host: string;
-        try {
-          host = await waitHealthy(this.docker, { id, port: spec.port, network: this.network, check, signal: abort.signal });
-        } catch (e) {
-          abort.abort();
-          const lines = await lastLines(this.docker, id, 20);
-          const tail = lines.length > 0 ? ` Last log lines:\n${lines.join('\n')}` : ' It printed nothing.';
-          throw new DreamError('HEALTH_CHECK_FAILED',
-            `Replica ${replica}/${spec.replicas} of ${spec.app} did not become healthy: ${(e as Error).message}.${tail}`);
-        }
-        hooks.onProgress?.(`replica ${replica}/${spec.replicas} healthy`);
-        return { host, port: spec.port, releaseId: spec.releaseId, replica };
-      }));
-    } finally {
-      abort.abort();
-    }
   }
 
   async endpoints(app: string): Promise<Endpoint[]> {
@@ -175,7 +134,7 @@ export class DockerHostTarget implements Target {
 
   async *logs(app: string, opts: LogQuery): AsyncIterable<LogLine> {
     if (opts.replicaId !== undefined) {
-      yield* readLogs(this.docker, [await this.oneSource(app, opts.replicaId)], opts);
+      yield* readLogs(this.docker, [await sourceById(this.docker, this.network, app, opts.replicaId)], opts);
       return;
     }
     const all = await listReplicas(this.docker, this.network, app);
@@ -186,7 +145,7 @@ export class DockerHostTarget implements Target {
   }
 
   async exec(app: string, cmd: string[], tty: boolean): Promise<ExecSession> {
-    if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    requireArgv(cmd);
     const eps = await this.endpoints(app);
     const all = await listReplicas(this.docker, this.network, app);
     const pick = all.find((c) => c.releaseId === eps[0]?.releaseId && c.replica === eps[0]?.replica)
@@ -199,18 +158,8 @@ export class DockerHostTarget implements Target {
     }
   }
 
-  /** A replica (or one-off run) of `app` by id; never another app's container. */
-  private async oneSource(app: string, id: string): Promise<{ id: string; replica: number }> {
-    const found = (await listReplicas(this.docker, this.network, app)).find((c) => c.id === id);
-    if (found) return { id, replica: found.replica };
-    const info = await this.docker.getContainer(id).inspect().catch(() => null);
-    const labels = info?.Config.Labels ?? {};
-    if (!info || labels[LABEL.app] !== app || labels[LABEL.kind] !== 'run') throw new DreamError('NOT_FOUND', `${app} has no replica or run ${id}.`);
-    return { id: info.Id, replica: 0 };
-  }
-
   async attachArgv(app: string, cmd: string[], opts: { replica?: number } = {}): Promise<string[]> {
-    if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    requireArgv(cmd);
     const all = await listReplicas(this.docker, this.network, app);
     const releaseId = currentRelease(all, this.pending, SERVING);
     const running = all.filter((c) => c.state === 'running').sort((a, b) => a.replica - b.replica);
@@ -220,17 +169,17 @@ export class DockerHostTarget implements Target {
     if (!pick) {
       throw new DreamError('NO_RELEASE', opts.replica !== undefined ? `${app} has no running replica ${opts.replica}.` : `${app} has no running replica to open a shell in.`);
     }
-    return dockerCli(this.socketPath(), 'exec', '-it', '-e', 'TERM=xterm-256color', pick.id, ...cmd);
+    return dockerCli(this.docker, 'exec', '-it', '-e', 'TERM=xterm-256color', pick.id, ...cmd);
   }
 
   async run(spec: RunSpec): Promise<RunHandle> {
-    if (!Array.isArray(spec.cmd) || spec.cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    requireArgv(spec.cmd);
     await this.ensureNetwork();
     const name = runName(spec.app);
     try {
       const c = await this.docker.createContainer(runCreateOptions(spec, name, this.network));
       if (spec.detach) await c.start();
-      return { id: c.id, attach: dockerCli(this.socketPath(), 'start', '--attach', '--interactive', c.id) };
+      return { id: c.id, attach: dockerCli(this.docker, 'start', '--attach', '--interactive', c.id) };
     } catch (e) {
       throw dockerError(e, `start a one-off container of ${spec.app} from ${spec.image}`);
     }
@@ -238,12 +187,6 @@ export class DockerHostTarget implements Target {
 
   async removeRun(id: string): Promise<void> {
     await removeNow(this.docker, id).catch(() => {});
-  }
-
-  private socketPath(): string | undefined {
-    // docker-modem's default is a function (it probes ~/.docker/run/docker.sock): then the CLI's default.
-    const sp = (this.docker.modem as { socketPath?: unknown }).socketPath;
-    return typeof sp === 'string' ? sp : undefined;
   }
 
   async remove(app: string): Promise<void> {
