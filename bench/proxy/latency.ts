@@ -1,5 +1,5 @@
 // The latency phase: p99 at a fixed request rate (half of our saturation), direct vs through our
-// proxy and through nginx, in interleaved rounds (each round measures every target back to back).
+// proxy, nginx and a bare Node relay, in interleaved rounds (each round measures every target back to back).
 // Judged per round: (proxy p99 − direct p99) of the same round, then the median over rounds — a
 // burst of other load on the shared box moves one round's pair together, not one side of a
 // comparison made minutes apart. The difference of the median p99s is printed beside it.

@@ -1,8 +1,9 @@
 // Proxy benchmark, one invocation: the same small upstream measured direct, through our proxy (the
 // real main.ts bundled and run on plain node as the image runs it, one worker by default as in compose), nginx (worker_processes auto) and Caddy, each over
 // plain HTTP and over HTTPS (HTTP/1.1 over TLS — wrk does not speak h2 — one self-signed
-// certificate for all three). Then p99 at half of our saturation rate: direct, ours and nginx in
-// --latency-rounds interleaved rounds (latency.ts), and the box's own timer wake-up latency.
+// certificate for all three). Then p99 at half of our saturation rate: direct, ours, nginx and a bare
+// Node TCP relay (relay.mjs) in --latency-rounds interleaved rounds (latency.ts), and the box's own
+// timer wake-up latency.
 //   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 3] [--latency-rounds 5] [--connections 50] [--workers N]
 // Needs wrk, nginx, caddy, openssl, cyclictest (apt-get install -y wrk nginx caddy rt-tests); a missing one is skipped.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -153,12 +154,17 @@ async function main(): Promise<void> {
   const tls: Figures[] = targets.map((t) => median(`${t.name} (https)`));
 
   // Latency at a fixed load: half of what our proxy saturates at (latency.ts), nginx beside us.
+  // The bare Node relay (relay.mjs) shows what any Node.js hop adds here, HTTP work aside.
   const half = Math.round(plain[1]!.rps / 2);
   const nginxTarget = targets.find((t) => t.name === 'nginx');
+  const relayPort = await freePort();
+  const relay = start(process.execPath, [path.join(here, 'relay.mjs'), String(relayPort), String(upPort)]);
+  await waitHttp(relayPort);
   const rateTargets: RateTarget[] = [
     { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] },
     { name: 'dream proxy', url: `http://127.0.0.1:${ours.http}/`, pids: targets[0]!.pids },
     ...(nginxTarget ? [{ name: 'nginx', url: `http://127.0.0.1:${nginxTarget.listen.http}/`, pids: nginxTarget.pids }] : []),
+    { name: 'node tcp relay', url: `http://127.0.0.1:${relayPort}/`, pids: () => [relay.pid!] },
   ];
   const latency = await p99AtRate(rateTargets, half, latencyRounds, w);
   const jitter = await wakeupLatency();
