@@ -1,5 +1,6 @@
 // The Target contract (docs/target-contract.md). Every place an app can run implements it; the
 // services resolve a Target once per app and never branch on where it runs.
+import { DreamError } from './errors.js';
 import type { AppStatus, Endpoint, ExecSession, LogLine, LogQuery, ReleaseSpec, Rollout, RunHandle, RunSpec } from './model.js';
 
 export type TargetKind = 'docker-host' | 'kubernetes' | 'spot-vm' | 'fake';
@@ -47,4 +48,9 @@ export interface Target {
   run?(spec: RunSpec): Promise<RunHandle>;
   /** Removes a one-off container (stopping it first). Idempotent. */
   removeRun?(id: string): Promise<void>;
+}
+
+/** Every target checks a command the same way: an argv array, never a shell string (DESIGN §6). */
+export function requireArgv(cmd: readonly string[]): void {
+  if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
 }

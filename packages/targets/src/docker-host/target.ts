@@ -1,7 +1,7 @@
 // Target on one Docker engine (the local one by default). Replicas are containers on one bridge
 // network, found again by labels, so a restarted api adopts what is running (idempotent by release).
 import type Dockerode from 'dockerode';
-import { DreamError, isDreamError, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
+import { DreamError, isDreamError, requireArgv, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
   type LogLine, type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
 import { STOP_GRACE_SEC } from './spec.js';
 import { replicaState } from './state.js';
@@ -29,11 +29,6 @@ export interface DockerHostOptions {
 
 const SERVING = ['running'];
 const ANY = ['created', 'running', 'restarting', 'exited', 'dead', 'paused'];
-
-/** Commands run in replicas are argv arrays, never shell strings (DESIGN §6). */
-function requireArgv(cmd: string[]): void {
-  if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
-}
 
 export class DockerHostTarget implements Target {
   readonly kind = 'docker-host' as const;

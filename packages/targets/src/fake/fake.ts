@@ -2,9 +2,9 @@
 // switchTraffic before old replicas stop, prune, remove) with no Docker. Deterministic ids (fake-1,
 // fake-2, …) and controllable failures.
 import { PassThrough } from 'node:stream';
-import { EventEmitter } from 'node:events';
-import { DreamError, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory, type LogLine,
+import { DreamError, requireArgv, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory, type LogLine,
   type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
+import { FakeLogs, type AppLine } from './logs.js';
 import { FakeRuns } from './runs.js';
 
 interface FakeReplica {
@@ -32,8 +32,7 @@ export class FakeTarget implements Target {
   private replicas: FakeReplica[] = [];
   private current = new Map<string, string>();
   private failing = new Set<string>();
-  private lines: Array<LogLine & { app: string }> = [];
-  private events = new EventEmitter();
+  private readonly logStore = new FakeLogs();
   private nextId = 1;
   private execHandler: FakeExecHandler = (_app, cmd) =>
     cmd[0] === 'echo' ? { output: `${cmd.slice(1).join(' ')}\n`, exitCode: 0 } : { output: '', exitCode: 0 };
@@ -60,13 +59,10 @@ export class FakeTarget implements Target {
     this.record({ app, at: new Date().toISOString(), replica, stream, line, ...(rep ? { id: rep.id } : {}) });
   }
 
-  private record(l: LogLine & { app: string }): void {
-    this.lines.push(l);
-    this.events.emit('line', l);
-  }
+  private record(l: AppLine): void { this.logStore.record(l); }
 
   /** A replica or run stopped: followers of it (logs with replicaId) end. */
-  private gone(): void { this.events.emit('gone'); }
+  private gone(): void { this.logStore.gone(); }
 
   private live(id: string): boolean {
     return this.replicas.some((x) => x.id === id) || this.runs.running(id);
@@ -132,36 +128,7 @@ export class FakeTarget implements Target {
 
   async *logs(app: string, opts: LogQuery): AsyncIterable<LogLine> {
     if (opts.replicaId !== undefined && !this.known(app, opts.replicaId)) throw new DreamError('NOT_FOUND', `${app} has no replica or run ${opts.replicaId}.`);
-    const since = opts.since?.getTime() ?? 0;
-    const mine = (l: LogLine & { app: string }) => l.app === app && (opts.replicaId === undefined || l.id === opts.replicaId)
-      && (opts.sinceAt === undefined || l.at >= opts.sinceAt);
-    let past = this.lines.filter((l) => mine(l) && Date.parse(l.at) >= since);
-    if (opts.tail !== undefined) past = past.slice(Math.max(0, past.length - opts.tail));
-    for (const { app: _a, ...l } of past) yield l;
-    if (!opts.follow) return;
-    const queue: LogLine[] = [];
-    let wake: (() => void) | null = null;
-    const onLine = (l: LogLine & { app: string }) => {
-      if (!mine(l)) return;
-      const { app: _a, ...rest } = l;
-      queue.push(rest);
-      wake?.();
-    };
-    const onGone = () => wake?.();
-    this.events.on('line', onLine);
-    this.events.on('gone', onGone);
-    try {
-      for (;;) {
-        while (queue.length > 0) yield queue.shift()!;
-        // Following one replica or run ends when it stops (its last lines are queued by then).
-        if (opts.replicaId !== undefined && !this.live(opts.replicaId)) return;
-        await new Promise<void>((resolve) => { wake = resolve; });
-        wake = null;
-      }
-    } finally {
-      this.events.off('line', onLine);
-      this.events.off('gone', onGone);
-    }
+    yield* this.logStore.read(app, opts, (id) => this.live(id));
   }
 
   /**
@@ -169,7 +136,7 @@ export class FakeTarget implements Target {
    * Checks what docker-host checks: a non-empty argv and a running replica of the current release.
    */
   async attachArgv(app: string, cmd: string[], opts: { replica?: number } = {}): Promise<string[]> {
-    if (!Array.isArray(cmd) || cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    requireArgv(cmd);
     const running = this.replicas.filter((x) => x.app === app && x.state === 'running' && x.releaseId === this.current.get(app));
     const pick = opts.replica !== undefined ? running.find((x) => x.replica === opts.replica) : running.sort((a, b) => a.replica - b.replica)[0];
     if (!pick) throw new DreamError('NO_RELEASE', opts.replica !== undefined ? `${app} has no running replica ${opts.replica}.` : `${app} has no running replica to open a shell in.`);
@@ -178,7 +145,7 @@ export class FakeTarget implements Target {
 
   /** A one-off run as a local process with spec.env (the image is not used). */
   async run(spec: RunSpec): Promise<RunHandle> {
-    if (!Array.isArray(spec.cmd) || spec.cmd.length === 0) throw new DreamError('VALIDATION_FAILED', 'A command is an argv array with at least one element.');
+    requireArgv(spec.cmd);
     return this.runs.start(spec, () => this.gone());
   }
 
@@ -189,7 +156,7 @@ export class FakeTarget implements Target {
 
   private known(app: string, id: string): boolean {
     return this.replicas.some((x) => x.app === app && x.id === id) || this.runs.of(id) === app
-      || this.lines.some((l) => l.app === app && l.id === id);
+      || this.logStore.has(app, id);
   }
 
   async exec(app: string, cmd: string[], _tty: boolean): Promise<ExecSession> {
