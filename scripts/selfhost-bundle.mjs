@@ -10,7 +10,8 @@ import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROLES = ['api', 'builder', 'proxy'];
-const ENTRIES = ROLES.map((a) => path.join(root, 'apps', a, 'src', 'main.ts'));
+const entryOf = (role) => path.join(root, 'apps', role, 'src', 'main.ts');
+const ENTRIES = ROLES.map(entryOf);
 
 /** npm packages stay external (native better-sqlite3, node-pty…); workspace packages are bundled. */
 const externals = {
@@ -36,7 +37,7 @@ const externals = {
  * this repository: its npm imports resolve from the node_modules above it.
  */
 export async function bundle(role, outfile) {
-  const entry = path.join(root, 'apps', role, 'src', 'main.ts');
+  const entry = entryOf(role);
   await build({
     entryPoints: [entry], outfile: outfile ?? entry.replace(/\.ts$/, '.mjs'), bundle: true, platform: 'node', format: 'esm',
     target: 'node20', sourcemap: true, plugins: [externals], logLevel: 'warning',

@@ -1,9 +1,9 @@
 // Proxy benchmark, one invocation: the same small upstream measured direct, through our proxy (the
 // real main.ts bundled and run on plain node as the image runs it, one worker by default as in
 // compose), nginx (worker_processes auto) and Caddy, each over plain HTTP and over HTTPS (HTTP/1.1
-// over TLS — wrk does not speak h2 — one self-signed certificate for all three). Then p99 at half of our saturation rate: direct, ours, nginx and a bare
-// Node TCP relay (relay.mjs) in --latency-rounds interleaved rounds (latency.ts), and the box's own
-// timer wake-up latency.
+// over TLS — wrk does not speak h2 — one self-signed certificate for all three). Then p99 at half
+// of our saturation rate: direct, ours, nginx and a bare Node TCP relay (relay.mjs) in
+// --latency-rounds interleaved rounds (latency.ts), and the box's own timer wake-up latency.
 //   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 5] [--latency-rounds 5] [--connections 50] [--workers N]
 // Needs wrk, nginx, caddy, openssl, cyclictest (apt-get install -y wrk nginx caddy rt-tests); a missing one is skipped.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';

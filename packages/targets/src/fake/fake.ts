@@ -4,7 +4,7 @@
 import { PassThrough } from 'node:stream';
 import { DreamError, requireArgv, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory, type LogLine,
   type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
-import { FakeLogs, type AppLine } from './logs.js';
+import { FakeLogs } from './logs.js';
 import { FakeRuns } from './runs.js';
 
 interface FakeReplica {
@@ -37,7 +37,7 @@ export class FakeTarget implements Target {
   private execHandler: FakeExecHandler = (_app, cmd) =>
     cmd[0] === 'echo' ? { output: `${cmd.slice(1).join(' ')}\n`, exitCode: 0 } : { output: '', exitCode: 0 };
   /** One-off runs: local processes standing in for containers (see runs.ts). */
-  private readonly runs = new FakeRuns((app, id, stream, line) => this.record({ app, at: new Date().toISOString(), replica: 0, stream, line, id }));
+  private readonly runs = new FakeRuns((app, id, stream, line) => this.logStore.record({ app, at: new Date().toISOString(), replica: 0, stream, line, id }));
   /** Every switchTraffic the fake made, in order (what a proxy would have been told). */
   readonly switches: Array<{ app: string; endpoints: Endpoint[] }> = [];
 
@@ -56,13 +56,8 @@ export class FakeTarget implements Target {
   print(app: string, line: string, replica = 1, stream: 'stdout' | 'stderr' = 'stdout'): void {
     const rep = this.replicas.find((x) => x.app === app && x.replica === replica && x.releaseId === this.current.get(app))
       ?? this.replicas.find((x) => x.app === app && x.replica === replica);
-    this.record({ app, at: new Date().toISOString(), replica, stream, line, ...(rep ? { id: rep.id } : {}) });
+    this.logStore.record({ app, at: new Date().toISOString(), replica, stream, line, ...(rep ? { id: rep.id } : {}) });
   }
-
-  private record(l: AppLine): void { this.logStore.record(l); }
-
-  /** A replica or run stopped: followers of it (logs with replicaId) end. */
-  private gone(): void { this.logStore.gone(); }
 
   private live(id: string): boolean {
     return this.replicas.some((x) => x.id === id) || this.runs.running(id);
@@ -101,7 +96,7 @@ export class FakeTarget implements Target {
     this.current.set(spec.app, spec.releaseId);
     // Old releases and surplus replicas of this release stop only after traffic moved.
     this.replicas = this.replicas.filter((x) => x.app !== spec.app || (x.releaseId === spec.releaseId && x.replica <= spec.replicas));
-    this.gone();
+    this.logStore.gone();
     return { releaseId: spec.releaseId, endpoints };
   }
 
@@ -146,12 +141,12 @@ export class FakeTarget implements Target {
   /** A one-off run as a local process with spec.env (the image is not used). */
   async run(spec: RunSpec): Promise<RunHandle> {
     requireArgv(spec.cmd);
-    return this.runs.start(spec, () => this.gone());
+    return this.runs.start(spec, () => this.logStore.gone());
   }
 
   async removeRun(id: string): Promise<void> {
     this.runs.remove(id);
-    this.gone();
+    this.logStore.gone();
   }
 
   private known(app: string, id: string): boolean {
@@ -173,13 +168,13 @@ export class FakeTarget implements Target {
   async remove(app: string): Promise<void> {
     this.replicas = this.replicas.filter((x) => x.app !== app);
     this.current.delete(app);
-    this.gone();
+    this.logStore.gone();
   }
 
   async prune(app: string, keepReleaseId: string | null): Promise<void> {
     this.replicas = this.replicas.filter((x) => x.app !== app || x.releaseId === keepReleaseId);
     if (this.current.get(app) !== keepReleaseId) this.current.delete(app);
-    this.gone();
+    this.logStore.gone();
   }
 
   async inventory(): Promise<Inventory[]> {
