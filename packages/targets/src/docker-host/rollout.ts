@@ -7,11 +7,14 @@ import { dockerError, isConflict, type Replica } from './client.js';
 import { lastLines, waitHealthy } from './health.js';
 import { createOptions } from './spec.js';
 
+/** What both steps work on: the engine, the app network, the release being rolled out. */
+export interface RolloutScope { docker: Dockerode; network: string; spec: ReleaseSpec }
+
 /**
  * Reuses a running replica `r` of the release, starts a stopped one, or creates it; the container
  * id is pushed on `touched` when this call started it (so a failed rollout removes it again).
  */
-export async function ensureReplica(docker: Dockerode, network: string, spec: ReleaseSpec, r: number, all: Replica[], touched: string[]): Promise<string> {
+export async function ensureReplica({ docker, network, spec }: RolloutScope, r: number, all: Replica[], touched: string[]): Promise<string> {
   const found = all.find((c) => c.releaseId === spec.releaseId && c.replica === r);
   if (found?.state === 'running' || found?.state === 'restarting') return found.id;
   let id = found?.id;
@@ -33,7 +36,7 @@ export async function ensureReplica(docker: Dockerode, network: string, spec: Re
 }
 
 /** Endpoints of replicas `ids` once every one is healthy; the first failure stops the others' waits. */
-export async function waitAllHealthy(docker: Dockerode, network: string, spec: ReleaseSpec, ids: string[], defaultTimeoutMs: number, hooks: ApplyHooks): Promise<Endpoint[]> {
+export async function waitAllHealthy({ docker, network, spec }: RolloutScope, ids: string[], defaultTimeoutMs: number, hooks: ApplyHooks): Promise<Endpoint[]> {
   const check = { path: spec.healthCheck.path, timeoutMs: spec.healthCheck.timeoutMs || defaultTimeoutMs };
   const abort = new AbortController();
   try {

@@ -62,23 +62,24 @@ export class DockerHostTarget implements Target {
     if (isNew) this.pending.add(key);
     const touched: string[] = [];
     const ids: string[] = [];
+    const scope = { docker: this.docker, network: this.network, spec };
     let endpoints: Endpoint[];
     try {
       for (let r = 1; r <= spec.replicas; r++) {
         const mark = touched.length;
-        const id = await ensureReplica(this.docker, this.network, spec, r, all, touched).catch(async (e: unknown) => {
+        const id = await ensureReplica(scope, r, all, touched).catch(async (e: unknown) => {
           // Someone removed the network since we made it (docker network prune): make it again, once.
           if (!/network \S+ not found/i.test(String((e as Error).message))) throw e;
           const dead = touched.splice(mark);
           for (const d of dead) await removeNow(this.docker, d);
           this.networkReady = null;
           await this.ensureNetwork();
-          return ensureReplica(this.docker, this.network, spec, r, all.filter((c) => !dead.includes(c.id)), touched);
+          return ensureReplica(scope, r, all.filter((c) => !dead.includes(c.id)), touched);
         });
         ids.push(id);
         hooks.onProgress?.(`replica ${r}/${spec.replicas} started`);
       }
-      endpoints = await waitAllHealthy(this.docker, this.network, spec, ids, this.opts.healthTimeoutMs || 60_000, hooks);
+      endpoints = await waitAllHealthy(scope, ids, this.opts.healthTimeoutMs || 60_000, hooks);
       await hooks.switchTraffic?.(endpoints);
     } catch (e) {
       // Not switched: drop what this call started; the old release never stopped serving.
