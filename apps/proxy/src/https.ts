@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type tls from 'node:tls';
 import type { ProxyContext } from './context.js';
 import { defaultPemOf } from './default-cert.js';
-import type { FastListener } from './fast/connection.js';
+import type { FastListener } from './fast/listen.js';
 import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
 import { handleUpgrade } from './upgrade.js';

@@ -1,5 +1,6 @@
 // What the proxy itself answers when it cannot forward: short, clear, text or JSON. Pure.
-import type { IncomingHttpHeaders } from 'node:http';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
+import { rawHeaderLines } from './headers.js';
 
 export type ProxyErrorCode = 'NO_ROUTE' | 'NO_HEALTHY_REPLICA' | 'UPSTREAM_UNAVAILABLE' | 'BAD_REQUEST';
 
@@ -41,3 +42,9 @@ export const pages = {
   upstreamFailed: (app: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('UPSTREAM_UNAVAILABLE', 502, `${app} did not answer: its replicas refused or dropped the connection. Check \`dream logs ${app}\`.`, id, h),
 };
+
+/** A page as raw HTTP/1.1 bytes, for the paths that write sockets directly (fast path, upgrades). */
+export function rawPage(p: Page, method: string, close: boolean): string {
+  const head = `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}\r\n${rawHeaderLines(close ? { ...p.headers, connection: 'close' } : p.headers)}\r\n`;
+  return method === 'HEAD' ? head : head + p.body;
+}

@@ -6,14 +6,13 @@ import type { Socket } from 'node:net';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext } from './context.js';
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
-import { pages, type Page } from './pages.js';
+import { pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt } from './retry.js';
 import { endpointKey } from './table.js';
 
 
 function writePage(socket: Duplex, p: Page): void {
-  const title = http.STATUS_CODES[p.status] ?? 'Error';
-  socket.end(`HTTP/1.1 ${p.status} ${title}\r\n${rawHeaderLines({ ...p.headers, connection: 'close' })}\r\n${p.body}`);
+  socket.end(rawPage(p, 'GET', true));
 }
 
 function statusBlock(res: http.IncomingMessage): string {

@@ -2,35 +2,21 @@
 // runs one Exchange at a time (pipelined requests wait their turn), answers the proxy's own pages,
 // and hands the connection to node:http — with every byte read so far put back — at the first
 // request outside the plain subset (fast/head.ts). Node's HTTP server then owns it for good.
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { clientIp, type ProxyContext } from '../context.js';
 import { decide } from '../decide.js';
-import { rawHeaderLines, requestIdOf, upstreamRequestHead } from '../headers.js';
-import type { Page } from '../pages.js';
+import { requestIdOf, upstreamRequestHead } from '../headers.js';
+import { rawPage, type Page } from '../pages.js';
 import { ClientWriter } from './client-writer.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { parseRequestHead, type RequestHead } from './head.js';
-import type { UpstreamPool } from './pool.js';
+import type { FastListener } from './listen.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 /** Like node's server.maxHeaderSize: a longer head goes to node:http, which answers 431. */
 const MAX_HEAD = 16 * 1024;
 /** Pipelined bytes held while a response is in flight before we stop reading the client. */
 const MAX_BUFFERED = 256 * 1024;
-
-export interface FastListener {
-  readonly ctx: ProxyContext;
-  readonly pool: UpstreamPool;
-  readonly proto: 'http' | 'https';
-  /** Live fast-path connections (close() ends the idle ones). */
-  readonly conns: Set<ClientConnection>;
-  /** Node's own connection handler, for connections the fast path gives up. */
-  handOff(socket: Socket): void;
-  /** Keep-alive idle timeout and the time a request head may take, in ms. */
-  readonly keepAliveMs: number;
-  readonly headTimeoutMs: number;
-}
 
 export class ClientConnection implements ExchangeOwner {
   private buf: Buffer | null = null;
@@ -139,10 +125,9 @@ export class ClientConnection implements ExchangeOwner {
   answer(p: Page, closeAfter: boolean): void {
     this.ex = null;
     const close = closeAfter || this.req!.close || this.l.ctx.draining === true;
-    const body = this.req!.method === 'HEAD' ? '' : p.body;
-    const head = `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}\r\n${rawHeaderLines(close ? { ...p.headers, connection: 'close' } : p.headers)}\r\n`;
-    this.socket.write(head + body);
-    this.finished(!close, p.status, Buffer.byteLength(head) + Buffer.byteLength(body), '-');
+    const raw = rawPage(p, this.req!.method, close);
+    this.socket.write(raw);
+    this.finished(!close, p.status, Buffer.byteLength(raw), '-');
   }
 
   finished(keepAlive: boolean, status: number, bytes: number, upstream: string): void {

@@ -3,12 +3,27 @@
 // node's handler only gets the ones the fast path hands off (or that `wanted` declines, like
 // HTTP/2 sessions on the TLS listener).
 import net, { type Socket } from 'node:net';
-import { ClientConnection, type FastListener } from './connection.js';
+import type { ProxyContext } from '../context.js';
+import { ClientConnection } from './connection.js';
+import type { UpstreamPool } from './pool.js';
 
 // Plain TCP clients read into this one buffer (node's `onread`, as the upstream sockets in
 // pool.ts): no 64 KiB allocation shrunk per read and no Readable push/'data' per request — at a
 // fixed request rate each request wakes the proxy for one client read, so this is paid per request.
 const CLIENT_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
+export interface FastListener {
+  readonly ctx: ProxyContext;
+  readonly pool: UpstreamPool;
+  readonly proto: 'http' | 'https';
+  /** Live fast-path connections (close() ends the idle ones). */
+  readonly conns: Set<ClientConnection>;
+  /** Node's own connection handler, for connections the fast path gives up. */
+  handOff(socket: Socket): void;
+  /** Keep-alive idle timeout and the time a request head may take, in ms. */
+  readonly keepAliveMs: number;
+  readonly headTimeoutMs: number;
+}
 
 export function takeOverConnections(
   server: net.Server,
