@@ -4,6 +4,8 @@
 // burst of other load on the shared box moves one round's pair together, not one side of a
 // comparison made minutes apart. The difference of the median p99s is printed beside it.
 import { execFile } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Figures } from './wrk.js';
 
@@ -44,4 +46,14 @@ export async function wakeupLatency(seconds = 10): Promise<string> {
   const total = hist.reduce((s, [, n]) => s + n, 0);
   const pct = (p: number) => { let c = 0; for (const [us, n] of hist) if ((c += n) >= total * p) return us; return NaN; };
   return `timer wake-up latency of this box, idle (cyclictest, 1 ms interval, ${seconds} s): p50 ${pct(0.5)} µs, p99 ${pct(0.99)} µs, p99.9 ${pct(0.999)} µs, max ${/Max Latencies:\s+(\d+)/.exec(out)?.[1] ?? '?'} µs`;
+}
+
+/**
+ * How much time this box takes from a process that is running (stalls.mjs, one busy loop per CPU
+ * at once): a proxy hop is one more process whose stall holds every request in flight.
+ */
+export async function runningStalls(seconds = 5): Promise<string> {
+  const probe = path.join(path.dirname(new URL(import.meta.url).pathname), 'stalls.mjs');
+  const runs = await Promise.all(os.cpus().map(() => promisify(execFile)(process.execPath, [probe, String(seconds)]).then((r) => JSON.parse(r.stdout) as { lostPct: number; over50us: number; over1ms: number; maxMs: number })));
+  return `time this box takes from a running process (a busy loop per CPU, ${seconds} s): ${runs.map((r) => `${r.lostPct.toFixed(1)} % lost in ${r.over50us} gaps > 50 µs, ${r.over1ms} > 1 ms, max ${r.maxMs.toFixed(1)} ms`).join('; ')}`;
 }

@@ -3,7 +3,8 @@
 // compose), nginx (worker_processes auto) and Caddy, each over plain HTTP and over HTTPS (HTTP/1.1
 // over TLS — wrk does not speak h2 — one self-signed certificate for all three). Then p99 at half
 // of our saturation rate: direct, ours, nginx and a bare Node TCP relay (relay.mjs) in
-// --latency-rounds interleaved rounds (latency.ts), and the box's own timer wake-up latency.
+// --latency-rounds interleaved rounds (latency.ts), the box's own timer wake-up latency and the
+// time it takes from a running process (stalls.mjs).
 //   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 5] [--latency-rounds 5] [--connections 50] [--workers N]
 // Needs wrk, nginx, caddy, openssl, cyclictest (apt-get install -y wrk nginx caddy rt-tests); a missing one is skipped.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -14,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { caddyConf, nginxConf, type Listen } from './configs.js';
-import { p99AtRate, wakeupLatency, type RateTarget } from './latency.js';
+import { p99AtRate, runningStalls, wakeupLatency, type RateTarget } from './latency.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
 const run = promisify(execFile);
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
   ];
   const latency = await p99AtRate(rateTargets, half, latencyRounds, w);
   const jitter = await wakeupLatency();
+  const stalls = await runningStalls();
   const spread = (name: string) => runs.get(name)!.map((f) => f.rps.toFixed(0)).join(' / ');
 
   console.log(`\nwrk -t2 -c${connections} -d${duration}s, median of ${rounds} interleaved rounds, ${os.cpus().length} CPUs (shared by wrk, upstream and proxy), node ${process.version}, proxy workers ${workers === '0' ? 'one per core' : workers}`);
@@ -183,7 +185,7 @@ async function main(): Promise<void> {
   for (const other of ['nginx', 'caddy']) {
     console.log(`ours / ${other}: http ${ratio(plain.find((r) => r.name === 'dream proxy'), plain.find((r) => r.name === other))}, https ${ratio(tls.find((r) => r.name === 'dream proxy (https)'), tls.find((r) => r.name === `${other} (https)`))}`);
   }
-  for (const line of [...latency.lines, jitter]) console.log(line);
+  for (const line of [...latency.lines, jitter, stalls]) console.log(line);
 }
 
 main()
