@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export interface Figures { name: string; rps: number; p50: string; p99: string; p99ms: number; errors: string; cpuUs: number }
+export interface Figures { name: string; rps: number; p50: string; p99: string; p99ms: number; p90ms: number; errors: string; cpuUs: number }
 
 /** CPU time (user+sys, µs) of processes and their children. */
 export function cpuUs(pids: number[]): number {
@@ -56,10 +56,11 @@ export async function wrk(name: string, url: string, o: WrkOptions): Promise<Fig
   const total = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 'NaN');
   const p50 = /\s50%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
   const p99 = /\s99%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
+  const p90 = /\s90%\s+(\S+)/.exec(stdout)?.[1] ?? '?';
   return {
     name,
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 'NaN'),
-    p50, p99, p99ms: toMs(p99),
+    p50, p99, p99ms: toMs(p99), p90ms: toMs(p90),
     errors: [/Socket errors:[^\n]*/.exec(stdout)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(stdout)?.[0]].filter(Boolean).join('; ') || 'none',
     cpuUs: (cpuUs(pids) - c0) / total,
   };
