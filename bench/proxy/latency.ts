@@ -56,6 +56,9 @@ export async function wakeupLatency(seconds = 10): Promise<string> {
  */
 export async function runningStalls(seconds = 5): Promise<string> {
   const probe = path.join(path.dirname(new URL(import.meta.url).pathname), 'stalls.mjs');
-  const runs = await Promise.all(os.cpus().map(() => promisify(execFile)(process.execPath, [probe, String(seconds)]).then((r) => JSON.parse(r.stdout) as { lostPct: number; over50us: number; over1ms: number; maxMs: number })));
+  type Probe = { lostPct: number; over50us: number; over1ms: number; maxMs: number };
+  const runs = await Promise.all(os.cpus().map(() => promisify(execFile)(process.execPath, [probe, String(seconds)]).then((r) => JSON.parse(r.stdout) as Probe)))
+    .catch((e: Error) => e);
+  if (runs instanceof Error) return `time this box takes from a running process: probe failed (${runs.message})`;
   return `time this box takes from a running process (a busy loop per CPU, ${seconds} s): ${runs.map((r) => `${r.lostPct.toFixed(1)} % lost in ${r.over50us} gaps > 50 µs, ${r.over1ms} > 1 ms, max ${r.maxMs.toFixed(1)} ms`).join('; ')}`;
 }

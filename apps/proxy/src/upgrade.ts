@@ -10,7 +10,7 @@ import { pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt } from './retry.js';
 import { endpointKey } from './table.js';
 
-
+// Upgrade requests are GETs (RFC 6455): the page always carries its body, and the socket closes.
 function writePage(socket: Duplex, p: Page): void {
   socket.end(rawPage(p, 'GET', true));
 }
