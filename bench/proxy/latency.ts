@@ -9,6 +9,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Figures } from './wrk.js';
 
+const run = promisify(execFile);
+
 export interface RateTarget { name: string; url: string; pids: () => number[] }
 type Measure = (name: string, url: string, pids: () => number[], rate: number) => Promise<Figures>;
 
@@ -37,7 +39,7 @@ export async function p99AtRate(targets: RateTarget[], rate: number, rounds: num
  * process wake-up, so this bounds what any proxy's p99 can add here. Skipped without cyclictest.
  */
 export async function wakeupLatency(seconds = 10): Promise<string> {
-  const out = await promisify(execFile)('cyclictest', ['-q', '-D', String(seconds), '-i', '1000', '-t', '1', '-h', '20000'], { maxBuffer: 8 << 20 })
+  const out = await run('cyclictest', ['-q', '-D', String(seconds), '-i', '1000', '-t', '1', '-h', '20000'], { maxBuffer: 8 << 20 })
     .then((r) => r.stdout, () => '');
   if (!out) return 'timer wake-up latency of this box: cyclictest not installed (apt-get install -y rt-tests)';
   const hist: Array<[number, number]> = [];
@@ -57,7 +59,7 @@ export async function wakeupLatency(seconds = 10): Promise<string> {
 export async function runningStalls(seconds = 5): Promise<string> {
   const probe = path.join(path.dirname(new URL(import.meta.url).pathname), 'stalls.mjs');
   type Probe = { lostPct: number; over50us: number; over1ms: number; maxMs: number };
-  const runs = await Promise.all(os.cpus().map(() => promisify(execFile)(process.execPath, [probe, String(seconds)]).then((r) => JSON.parse(r.stdout) as Probe)))
+  const runs = await Promise.all(os.cpus().map(() => run(process.execPath, [probe, String(seconds)]).then((r) => JSON.parse(r.stdout) as Probe)))
     .catch((e: Error) => e);
   if (runs instanceof Error) return `time this box takes from a running process: probe failed (${runs.message})`;
   return `time this box takes from a running process (a busy loop per CPU, ${seconds} s): ${runs.map((r) => `${r.lostPct.toFixed(1)} % lost in ${r.over50us} gaps > 50 µs, ${r.over1ms} > 1 ms, max ${r.maxMs.toFixed(1)} ms`).join('; ')}`;
