@@ -1,11 +1,16 @@
 // A reference point, not a proxy: the least any Node.js hop can cost. Bytes relayed between each
 // client connection and its own upstream connection, no HTTP parsing, no pooling, no headers. Its
 // p99 above direct is the floor for a proxy written in Node on this box (latency phase of run.ts).
-//   node bench/proxy/relay.mjs LISTEN_PORT UPSTREAM_PORT
+// With a certificate and key it terminates TLS first: the floor for a Node HTTPS hop.
+//   node bench/proxy/relay.mjs LISTEN_PORT UPSTREAM_PORT [CERT_FILE KEY_FILE]
+import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 
-const [listenPort, upstreamPort] = process.argv.slice(2).map(Number);
-net.createServer({ noDelay: true }, (client) => {
+const [listenPort, upstreamPort] = process.argv.slice(2, 4).map(Number);
+const [certFile, keyFile] = process.argv.slice(4, 6);
+const relay = (client) => {
+  client.setNoDelay(true);
   const up = net.connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true });
   client.on('data', (b) => up.write(b));
   up.on('data', (b) => client.write(b));
@@ -13,4 +18,8 @@ net.createServer({ noDelay: true }, (client) => {
   up.on('error', () => client.destroy());
   client.on('close', () => up.destroy());
   up.on('close', () => client.destroy());
-}).listen(listenPort, '127.0.0.1');
+};
+const server = certFile
+  ? tls.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile), ALPNProtocols: ['http/1.1'] }, relay)
+  : net.createServer({ noDelay: true }, relay);
+server.listen(listenPort, '127.0.0.1');

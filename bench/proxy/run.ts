@@ -3,22 +3,19 @@
 // compose), nginx (worker_processes auto) and Caddy, each over plain HTTP and over HTTPS (HTTP/1.1
 // over TLS — wrk does not speak h2 — one self-signed certificate for all three). Then p99 at half
 // of our saturation rate: direct, ours, nginx and a bare Node TCP relay (relay.mjs) in
-// --latency-rounds interleaved rounds (latency.ts), the box's own timer wake-up latency and the
+// --latency-rounds interleaved rounds (latency.ts), again over HTTPS at half our HTTPS saturation
+// (with a TLS-terminating relay), the box's own timer wake-up latency and the
 // time it takes from a running process (stalls.mjs).
 //   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 5] [--latency-rounds 5] [--connections 50] [--workers N]
 // Needs wrk, nginx, caddy, openssl, cyclictest (apt-get install -y wrk nginx caddy rt-tests); a missing one is skipped.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { caddyConf, nginxConf, type Listen } from './configs.js';
 import { p99AtRate, runningStalls, wakeupLatency, type RateTarget } from './latency.js';
+import { bundledProxy, fakeApi, freePort, HOST, selfSigned, start as startIn, stopAll, TOKEN, waitReady, which } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
-const run = promisify(execFile);
 const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
 const duration = Number(arg('duration', '5'));
 const connections = Number(arg('connections', '50'));
@@ -35,91 +32,27 @@ const latencyRounds = Math.max(1, Number(arg('latency-rounds', '5')));
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-bench-'));
-const children: ChildProcess[] = [];
-const TOKEN = 'int_bench';
-const HOST = 'bench.dream';
-
-async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitHttp(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host: HOST } }, (res) => { res.resume(); resolve(res.statusCode === 200); });
-      req.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing answered 200 on port ${port}`);
-}
-
-function start(cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const c = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(c);
-  return c;
-}
-
-const which = (cmd: string) => run('which', [cmd]).then((r) => r.stdout.trim(), () => '');
-
-/** The api side of the routes contract, just enough to hand the proxy one route. */
-async function fakeApi(upstreamPort: number): Promise<string> {
-  const table = JSON.stringify({ version: 1, routes: [{ app: 'bench', hosts: [HOST], endpoints: [{ host: '127.0.0.1', port: upstreamPort }] }] });
-  const s = http.createServer((req, res) => {
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return void res.writeHead(401).end();
-    if (req.url?.startsWith('/v1/internal/routes/ack')) return void res.writeHead(204).end();
-    const since = new URL(req.url ?? '/', 'http://x').searchParams.get('since');
-    if (since === '1') { setTimeout(() => res.writeHead(200).end(table), 25_000); return; }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(table);
-  });
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  s.unref();
-  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-}
-
-async function selfSigned(): Promise<{ cert: string; key: string }> {
-  const cert = path.join(tmp, 'cert.pem');
-  const key = path.join(tmp, 'key.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-    '-days', '2', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST},IP:127.0.0.1`]);
-  return { cert, key };
-}
-
-/**
- * The proxy as the image runs it (scripts/selfhost-bundle.mjs, plain node): not through tsx, whose
- * loader thread and esbuild process would share the two cores with what is measured.
- */
-async function bundledProxy(): Promise<string> {
-  const out = path.join(root, 'node_modules', '.cache', 'dreamnet-bench', 'proxy.mjs');
-  const { bundle } = (await import(path.join(root, 'scripts', 'selfhost-bundle.mjs'))) as { bundle: (role: string, outfile: string) => Promise<string> };
-  await bundle('proxy', out);
-  return out;
-}
+const start = (cmd: string, args: string[], env: Record<string, string> = {}) => startIn(root, cmd, args, env);
 
 interface Target { name: string; listen: Listen; pids: () => number[] }
 
 async function main(): Promise<void> {
-  const { cert, key } = await selfSigned();
+  const { cert, key } = await selfSigned(tmp);
   const listen = async (upstream: number): Promise<Listen> => ({ http: await freePort(), https: await freePort(), upstream, cert, key, tmp });
   const upPort = await freePort();
   const upstream = start(process.execPath, [path.join(here, 'upstream.mjs'), String(upPort)]);
-  await waitHttp(upPort);
+  await waitReady(upPort);
   const targets: Target[] = [];
 
   const ours = await listen(upPort);
-  const proxy = start(process.execPath, [await bundledProxy()], {
+  const proxy = start(process.execPath, [await bundledProxy(root)], {
     DREAM_DATA_DIR: path.join(tmp, 'data'), DREAM_API_URL: await fakeApi(upPort), DREAM_INTERNAL_TOKEN: TOKEN,
     DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(ours.http), DREAM_HTTPS_PORT: String(ours.https), DREAM_LOG_LEVEL: 'warn',
     DREAM_TLS_CERT_FILE: cert, DREAM_TLS_KEY_FILE: key, DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: workers,
     // Like nginx and Caddy here: no redirect of plain HTTP (the built-in CA would otherwise issue bench.dream).
     DREAM_HTTPS_REDIRECT: 'off',
   });
-  await waitHttp(ours.http);
+  await waitReady(ours.http);
   targets.push({ name: 'dream proxy', listen: ours, pids: () => withChildren(proxy.pid!) });
 
   const nginx = await which('nginx');
@@ -127,7 +60,7 @@ async function main(): Promise<void> {
     const l = await listen(upPort);
     fs.writeFileSync(path.join(tmp, 'nginx.conf'), nginxConf(l));
     const p = start(nginx, ['-c', path.join(tmp, 'nginx.conf'), '-p', tmp]);
-    await waitHttp(l.http);
+    await waitReady(l.http);
     targets.push({ name: 'nginx', listen: l, pids: () => withChildren(p.pid!) });
   } else console.log('nginx not installed: skipped (apt-get install -y nginx)');
 
@@ -136,7 +69,7 @@ async function main(): Promise<void> {
     const l = await listen(upPort);
     fs.writeFileSync(path.join(tmp, 'caddy.json'), caddyConf(l));
     const p = start(caddy, ['run', '--config', path.join(tmp, 'caddy.json')], { XDG_DATA_HOME: tmp, XDG_CONFIG_HOME: tmp, HOME: tmp });
-    await waitHttp(l.http);
+    await waitReady(l.http);
     targets.push({ name: 'caddy', listen: l, pids: () => [p.pid!] });
   } else console.log('caddy not installed: skipped (apt-get install -y caddy)');
 
@@ -158,19 +91,29 @@ async function main(): Promise<void> {
   const tls: Figures[] = targets.map((t) => median(`${t.name} (https)`));
 
   // Latency at a fixed load: half of what our proxy saturates at (latency.ts), nginx beside us.
-  // The bare Node relay (relay.mjs) shows what any Node.js hop adds here, HTTP work aside.
-  const half = Math.round(plain[1]!.rps / 2);
+  // The bare Node relay (relay.mjs) shows what any Node.js hop adds here, HTTP work aside. Then the
+  // same over HTTPS at half our HTTPS saturation, against direct over plain HTTP (the app has no TLS):
+  // what terminating TLS and proxying costs at the tail, with a TLS-terminating relay as the floor.
   const nginxTarget = targets.find((t) => t.name === 'nginx');
   const relayPort = await freePort();
   const relay = start(process.execPath, [path.join(here, 'relay.mjs'), String(relayPort), String(upPort)]);
-  await waitHttp(relayPort);
-  const rateTargets: RateTarget[] = [
-    { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] },
+  const tlsRelayPort = await freePort();
+  const tlsRelay = start(process.execPath, [path.join(here, 'relay.mjs'), String(tlsRelayPort), String(upPort), cert, key]);
+  await waitReady(relayPort);
+  await waitReady(tlsRelayPort, true);
+  const direct: RateTarget = { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] };
+  const latency = await p99AtRate([
+    direct,
     { name: 'dream proxy', url: `http://127.0.0.1:${ours.http}/`, pids: targets[0]!.pids },
     ...(nginxTarget ? [{ name: 'nginx', url: `http://127.0.0.1:${nginxTarget.listen.http}/`, pids: nginxTarget.pids }] : []),
     { name: 'node tcp relay', url: `http://127.0.0.1:${relayPort}/`, pids: () => [relay.pid!] },
-  ];
-  const latency = await p99AtRate(rateTargets, half, latencyRounds, w);
+  ], Math.round(plain[1]!.rps / 2), latencyRounds, w);
+  const latencyTls = await p99AtRate([
+    direct,
+    { name: 'dream proxy (https)', url: `https://127.0.0.1:${ours.https}/`, pids: targets[0]!.pids },
+    ...(nginxTarget ? [{ name: 'nginx (https)', url: `https://127.0.0.1:${nginxTarget.listen.https}/`, pids: nginxTarget.pids }] : []),
+    { name: 'node tls relay', url: `https://127.0.0.1:${tlsRelayPort}/`, pids: () => [tlsRelay.pid!] },
+  ], Math.round(tls[0]!.rps / 2), latencyRounds, w);
   const jitter = await wakeupLatency();
   const stalls = await runningStalls();
   const spread = (name: string) => runs.get(name)!.map((f) => f.rps.toFixed(0)).join(' / ');
@@ -179,18 +122,18 @@ async function main(): Promise<void> {
   console.log('CPU/req: the process(es) under test (for direct: the upstream itself).');
   const row = (r: Figures) => console.log(r.name.padEnd(28), r.rps.toFixed(0).padStart(8), r.p50.padStart(9), r.p99.padStart(9), `${r.cpuUs.toFixed(0)}µs`.padStart(8), ' ', r.errors);
   console.log('target'.padEnd(28), 'req/s'.padStart(8), 'p50'.padStart(9), 'p99'.padStart(9), 'CPU/req'.padStart(8), '  errors');
-  for (const r of [...plain, ...tls, ...latency.rows]) row(r);
+  for (const r of [...plain, ...tls, ...latency.rows, ...latencyTls.rows]) row(r);
   console.log('req/s per round:', [...plain, ...tls].map((r) => `${r.name} ${spread(r.name)}`).join('; '));
   const ratio = (ours: Figures | undefined, other: Figures | undefined) => (ours && other ? `${(ours.rps / other.rps).toFixed(2)}x` : 'n/a');
   for (const other of ['nginx', 'caddy']) {
     console.log(`ours / ${other}: http ${ratio(plain.find((r) => r.name === 'dream proxy'), plain.find((r) => r.name === other))}, https ${ratio(tls.find((r) => r.name === 'dream proxy (https)'), tls.find((r) => r.name === `${other} (https)`))}`);
   }
-  for (const line of [...latency.lines, jitter, stalls]) console.log(line);
+  for (const line of [...latency.lines, ...latencyTls.lines, jitter, stalls]) console.log(line);
 }
 
 main()
   .catch((e) => { console.error(e); process.exitCode = 1; })
   .finally(() => {
-    for (const c of children) c.kill('SIGTERM');
+    stopAll();
     setTimeout(() => fs.rmSync(tmp, { recursive: true, force: true }), 500);
   });

@@ -1,0 +1,80 @@
+// The processes a bench run starts and waits for: the upstream, our proxy (bundled, with a fake api
+// handing it one route), the competitors, the relay — and the free ports and certificate they use.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const run = promisify(execFile);
+export const HOST = 'bench.dream';
+export const TOKEN = 'int_bench';
+const children: ChildProcess[] = [];
+
+export async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Waits for 200 on `/` (plain HTTP, or HTTPS with the bench's self-signed certificate). */
+export async function waitReady(port: number, tls = false): Promise<void> {
+  const get = tls ? (await import('node:https')).get : http.get;
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = get({ host: '127.0.0.1', port, path: '/', headers: { host: HOST }, rejectUnauthorized: false }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+      req.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing answered 200 on port ${port}`);
+}
+
+export function start(root: string, cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const c = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(c);
+  return c;
+}
+
+export function stopAll(): void {
+  for (const c of children) c.kill('SIGTERM');
+}
+
+export const which = (cmd: string) => run('which', [cmd]).then((r) => r.stdout.trim(), () => '');
+
+/** The api side of the routes contract, just enough to hand the proxy one route. */
+export async function fakeApi(upstreamPort: number): Promise<string> {
+  const table = JSON.stringify({ version: 1, routes: [{ app: 'bench', hosts: [HOST], endpoints: [{ host: '127.0.0.1', port: upstreamPort }] }] });
+  const s = http.createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return void res.writeHead(401).end();
+    if (req.url?.startsWith('/v1/internal/routes/ack')) return void res.writeHead(204).end();
+    const since = new URL(req.url ?? '/', 'http://x').searchParams.get('since');
+    if (since === '1') { setTimeout(() => res.writeHead(200).end(table), 25_000); return; }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(table);
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  s.unref();
+  return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+}
+
+export async function selfSigned(tmp: string): Promise<{ cert: string; key: string }> {
+  const cert = path.join(tmp, 'cert.pem');
+  const key = path.join(tmp, 'key.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+    '-days', '2', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST},IP:127.0.0.1`]);
+  return { cert, key };
+}
+
+/**
+ * The proxy as the image runs it (scripts/selfhost-bundle.mjs, plain node): not through tsx, whose
+ * loader thread and esbuild process would share the two cores with what is measured.
+ */
+export async function bundledProxy(root: string): Promise<string> {
+  const out = path.join(root, 'node_modules', '.cache', 'dreamnet-bench', 'proxy.mjs');
+  const { bundle } = (await import(path.join(root, 'scripts', 'selfhost-bundle.mjs'))) as { bundle: (role: string, outfile: string) => Promise<string> };
+  await bundle('proxy', out);
+  return out;
+}
