@@ -1,12 +1,13 @@
 // Proxy benchmark, one invocation: the same small upstream measured direct, through our proxy (the
 // real main.ts bundled and run on plain node as the image runs it, one worker by default as in
 // compose), nginx (worker_processes auto) and Caddy, each over plain HTTP and over HTTPS (HTTP/1.1
-// over TLS — wrk does not speak h2 — one self-signed certificate for all three). Then p99 at half
-// of our saturation rate: direct, ours, nginx and a bare Node TCP relay (relay.mjs) in
-// --latency-rounds interleaved rounds (latency.ts), again over HTTPS at half our HTTPS saturation
-// (with a TLS-terminating relay), the box's own timer wake-up latency and the
-// time it takes from a running process (stalls.mjs).
-//   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 5] [--latency-rounds 5] [--connections 50] [--workers N]
+// over TLS — wrk does not speak h2 — one self-signed certificate for all three). Then new HTTPS
+// connections per second (Connection: close; a bare Node TLS server, tls-hello.mjs, as the floor);
+// p99 at half of our saturation rate — direct, ours, nginx and a bare Node TCP relay (relay.mjs) in
+// --latency-rounds interleaved rounds (latency.ts) — and again over HTTPS at half our HTTPS
+// saturation (with a TLS-terminating relay); the box's own timer wake-up latency and the time it
+// takes from a running process (stalls.mjs).
+//   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 5] [--latency-rounds 5] [--handshake-rounds 3] [--connections 50] [--workers N]
 // Needs wrk, nginx, caddy, openssl, cyclictest (apt-get install -y wrk nginx caddy rt-tests); a missing one is skipped.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,6 +30,7 @@ const workers = arg('workers', '1');
 const rounds = Math.max(1, Number(arg('rounds', '5')));
 // A p99 of one 5 s run moves by milliseconds with other work on the 2 cores: more rounds for it.
 const latencyRounds = Math.max(1, Number(arg('latency-rounds', '5')));
+const handshakeRounds = Math.max(0, Number(arg('handshake-rounds', '3')));
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-bench-'));
@@ -90,6 +92,19 @@ async function main(): Promise<void> {
   const plain: Figures[] = ['direct', ...targets.map((t) => t.name)].map(median);
   const tls: Figures[] = targets.map((t) => median(`${t.name} (https)`));
 
+  // New HTTPS connections per second (Connection: close on every request; wrk resumes the TLS
+  // session on reconnect, as a returning browser does), with a bare Node TLS server as the floor.
+  const helloPort = await freePort();
+  const hello = start(process.execPath, [path.join(here, 'tls-hello.mjs'), String(helloPort), cert, key]);
+  await waitReady(helloPort, true);
+  const fresh = [...targets.map((t) => ({ name: t.name, url: `https://127.0.0.1:${t.listen.https}/`, pids: t.pids })),
+    { name: 'node tls server', url: `https://127.0.0.1:${helloPort}/`, pids: () => [hello.pid!] }];
+  for (let r = 0; r < handshakeRounds; r++) {
+    for (const t of fresh) keep(await wrk(`${t.name} (new conns)`, t.url, { connections, duration, host: HOST, pids: t.pids, tmp, newConnections: true }));
+  }
+  const handshakes: Figures[] = handshakeRounds > 0 ? fresh.map((t) => median(`${t.name} (new conns)`)) : [];
+  hello.kill('SIGTERM');
+
   // Latency at a fixed load: half of what our proxy saturates at (latency.ts), nginx beside us.
   // The bare Node relay (relay.mjs) shows what any Node.js hop adds here, HTTP work aside. Then the
   // same over HTTPS at half our HTTPS saturation, against direct over plain HTTP (the app has no TLS):
@@ -122,11 +137,12 @@ async function main(): Promise<void> {
   console.log('CPU/req: the process(es) under test (for direct: the upstream itself).');
   const row = (r: Figures) => console.log(r.name.padEnd(28), r.rps.toFixed(0).padStart(8), r.p50.padStart(9), r.p99.padStart(9), `${r.cpuUs.toFixed(0)}µs`.padStart(8), ' ', r.errors);
   console.log('target'.padEnd(28), 'req/s'.padStart(8), 'p50'.padStart(9), 'p99'.padStart(9), 'CPU/req'.padStart(8), '  errors');
-  for (const r of [...plain, ...tls, ...latency.rows, ...latencyTls.rows]) row(r);
+  for (const r of [...plain, ...tls, ...handshakes, ...latency.rows, ...latencyTls.rows]) row(r);
   console.log('req/s per round:', [...plain, ...tls].map((r) => `${r.name} ${spread(r.name)}`).join('; '));
   const ratio = (ours: Figures | undefined, other: Figures | undefined) => (ours && other ? `${(ours.rps / other.rps).toFixed(2)}x` : 'n/a');
   for (const other of ['nginx', 'caddy']) {
-    console.log(`ours / ${other}: http ${ratio(plain.find((r) => r.name === 'dream proxy'), plain.find((r) => r.name === other))}, https ${ratio(tls.find((r) => r.name === 'dream proxy (https)'), tls.find((r) => r.name === `${other} (https)`))}`);
+    const find = (rows: Figures[], name: string) => rows.find((r) => r.name === name);
+    console.log(`ours / ${other}: http ${ratio(find(plain, 'dream proxy'), find(plain, other))}, https ${ratio(find(tls, 'dream proxy (https)'), find(tls, `${other} (https)`))}, new https connections ${ratio(find(handshakes, 'dream proxy (new conns)'), find(handshakes, `${other} (new conns)`))}`);
   }
   for (const line of [...latency.lines, ...latencyTls.lines, jitter, stalls]) console.log(line);
 }

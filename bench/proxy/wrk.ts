@@ -31,7 +31,13 @@ function toMs(v: string): number {
   return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
 }
 
-export interface WrkOptions { connections: number; duration: number; host: string; pids: () => number[]; tmp: string; rate?: number }
+export interface WrkOptions {
+  connections: number; duration: number; host: string; pids: () => number[]; tmp: string;
+  /** Paced to about this many requests/s instead of saturating. */
+  rate?: number;
+  /** Connection: close on every request: a new connection (TLS handshake) each time. */
+  newConnections?: boolean;
+}
 
 /**
  * One wrk run against `url`. With `rate`, each connection waits between requests (wrk's Lua
@@ -49,6 +55,7 @@ export async function wrk(name: string, url: string, o: WrkOptions): Promise<Fig
   const threads = 2;
   const conns = o.rate ? Math.max(threads, Math.round(o.rate / 100)) : o.connections;
   const args = [`-t${threads}`, `-c${conns}`, `-d${o.duration}s`, '--latency', '-H', `Host: ${o.host}`];
+  if (o.newConnections) args.push('-H', 'Connection: close');
   if (o.rate) {
     const script = path.join(o.tmp, 'rate.lua');
     fs.writeFileSync(script, `local first = ${Math.ceil(conns / threads)}
