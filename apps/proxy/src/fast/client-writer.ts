@@ -11,7 +11,7 @@ export class ClientWriter {
   stalled = false;
   /** The current exchange's upstream socket, paused while the client is slow. */
   upstream: Socket | null = null;
-  private head = '';
+  private head: Buffer | null = null;
   private batch: Buffer[] | null = null;
 
   constructor(private readonly client: Socket) {}
@@ -22,33 +22,37 @@ export class ClientWriter {
     this.upstream = null;
   }
 
-  /** Holds `head` so body bytes written before flush() go out with it. */
-  startBatch(head: string): void {
+  /** Holds `head` (ours to keep) so body bytes written before flush() go out with it. */
+  startBatch(head: Buffer): void {
     this.head = head;
     this.batch = [];
   }
 
   get batching(): boolean { return this.batch !== null; }
 
-  /** Sends the batched head and body as one buffer, the head written straight into it (latin1). */
+  /** Sends the batched head and body as one buffer (the head alone when no body came with it). */
   flush(): void {
     const body = this.batch!;
+    const head = this.head!;
     this.batch = null;
-    let size = this.head.length;
+    this.head = null;
+    if (body.length === 0) { this.send(head); return; }
+    let size = head.length;
     for (const b of body) size += b.length;
     const out = Buffer.allocUnsafe(size);
-    let at = out.write(this.head, 0, 'latin1');
+    let at = head.copy(out, 0);
     for (const b of body) at += b.copy(out, at);
-    this.head = '';
     this.send(out);
   }
 
-  /** A string (our head text) or body bytes: views of the shared read buffer, copied unless batched. */
-  write(data: string | Buffer): void {
-    if (typeof data === 'string') { this.bytes += data.length; this.afterWrite(this.client.write(data, 'latin1')); return; }
+  /** Body bytes: views of the shared read buffer, copied unless batched. */
+  write(data: Buffer): void {
     if (this.batch) { this.batch.push(data); return; }
     this.send(Buffer.from(data));
   }
+
+  /** Bytes that are ours to hand over (a head we made). */
+  writeOwn(data: Buffer): void { this.send(data); }
 
   private send(b: Buffer): void {
     this.bytes += b.length;

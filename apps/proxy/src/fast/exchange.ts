@@ -5,15 +5,15 @@
 // connected); a reset before any response byte is retried for idempotent methods without a body.
 import type { Socket } from 'node:net';
 import { isConnectFailure, type ProxyContext } from '../context.js';
-import { clientResponseHead } from '../headers.js';
 import { pages, type Page } from '../pages.js';
 import { afterFailedAttempt, replayable } from '../retry.js';
 import { endpointKey, type Route } from '../table.js';
 import { BodyEnd } from './body.js';
 import type { ClientWriter } from './client-writer.js';
-import { parseResponseHead, type Headers, type ResponseHead } from './head.js';
+import type { Headers } from './head.js';
 import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
 import { RequestWriter } from './request-writer.js';
+import { clientResponseHead, parseResponseHead, type ResponseHead } from './response-head.js';
 
 const MAX_RESPONSE_HEAD = 64 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -97,13 +97,13 @@ export class Exchange implements UpstreamUser {
       if (buf.length > MAX_RESPONSE_HEAD) this.broken('response head too large');
       return;
     }
-    const head = parseResponseHead(buf.toString('latin1', 0, end), this.req.method);
+    const head = parseResponseHead(buf, end, this.req.method);
     const rest = buf.subarray(end + 4);
     this.headBuf = null;
     if (!head || head.status === 101) return this.broken('invalid response head');
     if (head.status < 200) {
       // Informational (103 Early Hints…): pass it on and read the real response after it.
-      this.out.write(clientResponseHead(head.status, head.reason, head, head.connectionListed, this.req.requestId, { chunked: false, close: false }));
+      this.out.writeOwn(clientResponseHead(head, this.req.requestId, { chunked: false, close: false }));
       if (rest.length) this.onData(rest);
       return;
     }
@@ -111,7 +111,7 @@ export class Exchange implements UpstreamUser {
     if (head.close) this.reusable = false;
     this.closeClient = this.req.clientClose || this.ctx.draining === true || head.framing.kind === 'close';
     this.bodyEnd = new BodyEnd(head.framing);
-    this.out.startBatch(clientResponseHead(head.status, head.reason, head, head.connectionListed, this.req.requestId, { chunked: head.framing.kind === 'chunked', close: this.closeClient }));
+    this.out.startBatch(clientResponseHead(head, this.req.requestId, { chunked: head.framing.kind === 'chunked', close: this.closeClient }));
     if (this.bodyEnd.done) {
       if (rest.length) this.reusable = false;
       this.out.flush();

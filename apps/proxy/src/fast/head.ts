@@ -2,6 +2,7 @@
 // request outside it (HTTP/1.0, absolute-form, Transfer-Encoding, Upgrade, Expect, duplicate Host or
 // Content-Length, obs-fold, odd bytes…) returns null and its connection is handed to node:http
 // (llhttp), which serves or rejects it — so this parser never has to be lenient to be correct.
+// Response heads are read as bytes in response-head.ts; how a response body ends is framingOf().
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible ASCII, space, tab and obs-text; never CR, LF or NUL (RFC 9110 §5.5).
@@ -66,67 +67,14 @@ export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { 
 const NONE: Framing = { kind: 'none' };
 const CHUNKED: Framing = { kind: 'chunked' };
 const UNTIL_CLOSE: Framing = { kind: 'close' };
-const NOTHING_LISTED: string[] = [];
 
-export interface ResponseHead {
-  status: number;
-  reason: string;
-  /** Fields in arrival order as parallel arrays (no pair per field): names as sent, lower-cased, values. */
-  names: string[];
-  lower: string[];
-  values: string[];
-  framing: Framing;
-  /** The upstream will close after this response (HTTP/1.0 or Connection: close). */
-  close: boolean;
-  /** Names listed in the upstream's Connection header (hop-by-hop for this message). */
-  connectionListed: string[];
-}
-
-const digit = (c: number) => c >= 48 && c <= 57;
-
-/** Parses an upstream's response head for a request with `method`; null = not valid HTTP/1.x. */
-export function parseResponseHead(head: string, method: string): ResponseHead | null {
-  const lines = head.split('\r\n');
-  // "HTTP/1.x NNN reason", checked by hand: a regex match allocates an array of captures.
-  const start = lines[0]!;
-  const minor = start.charCodeAt(7);
-  if (!start.startsWith('HTTP/1.') || (minor !== 48 && minor !== 49) || start.charCodeAt(8) !== 32
-    || !digit(start.charCodeAt(9)) || !digit(start.charCodeAt(10)) || !digit(start.charCodeAt(11))
-    || (start.length > 12 && start.charCodeAt(12) !== 32) || !VALUE.test(start)) return null;
-  const status = (start.charCodeAt(9) - 48) * 100 + (start.charCodeAt(10) - 48) * 10 + (start.charCodeAt(11) - 48);
-  const reason = start.length > 13 ? start.slice(13) : '';
-  const names: string[] = [];
-  const lower: string[] = [];
-  const values: string[] = [];
-  let te: string | undefined;
-  let cl: string | undefined;
-  let connection = '';
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) return null;
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return null;
-    const value = line.slice(colon + 1).trim();
-    if (!VALUE.test(value)) return null;
-    const low = name.toLowerCase();
-    if (low === 'transfer-encoding') te = te === undefined ? value : `${te}, ${value}`;
-    else if (low === 'content-length') {
-      if (!DIGITS.test(value) || (cl !== undefined && cl !== value)) return null;
-      cl = value;
-    } else if (low === 'connection') connection = connection ? `${connection}, ${value}` : value;
-    names.push(name);
-    lower.push(low);
-    values.push(value);
-  }
-  const listed = connection ? connection.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : NOTHING_LISTED;
-  const close = minor === 48 ? !listed.includes('keep-alive') : listed.includes('close');
-  let framing: Framing;
-  if (method === 'HEAD' || status === 204 || status === 304 || status < 200) framing = NONE;
-  // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3); not ending in chunked = until close.
-  else if (te !== undefined) framing = /(?:^|,)\s*chunked\s*$/i.test(te) ? CHUNKED : UNTIL_CLOSE;
-  else if (cl !== undefined) framing = { kind: 'length', length: Number(cl) };
-  else framing = UNTIL_CLOSE;
-  // A message framed by both is suspect: never reuse that connection.
-  return { status, reason, names, lower, values, framing, close: close || (te !== undefined && cl !== undefined), connectionListed: listed };
+/**
+ * How a response's body ends (RFC 9112 §6.3): none for HEAD, 1xx, 204 and 304; Transfer-Encoding
+ * wins over Content-Length (-1 = none sent), and one not ending in chunked means until close.
+ */
+export function framingOf(method: string, status: number, te: string | undefined, contentLength: number): Framing {
+  if (method === 'HEAD' || status === 204 || status === 304 || status < 200) return NONE;
+  if (te !== undefined) return /(?:^|,)\s*chunked\s*$/i.test(te) ? CHUNKED : UNTIL_CLOSE;
+  if (contentLength >= 0) return { kind: 'length', length: contentLength };
+  return UNTIL_CLOSE;
 }

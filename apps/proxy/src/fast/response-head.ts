@@ -1,0 +1,178 @@
+// An upstream's response head, read and rewritten as bytes. Pure. The head arrives in a shared
+// read buffer; parsing it into strings (split, slice, trim, toLowerCase per field, then the
+// rewritten head concatenated) was about a third of everything the fast path allocated per
+// request, and that garbage is what makes the scavenges its p99 pays for (apps/proxy/README.md §
+// Benchmark). Here a field is four offsets; only the reason phrase, Transfer-Encoding and a
+// Connection header other than "keep-alive"/"close" become strings.
+import { framingOf, type Framing } from './head.js';
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  framing: Framing;
+  /** The upstream will close after this response (HTTP/1.0 or Connection: close). */
+  close: boolean;
+  /** Names listed in the upstream's Connection header, lower-cased (hop-by-hop for this message). */
+  connectionListed: readonly string[];
+  /**
+   * The bytes parsed and, for `count` fields, [nameStart, nameEnd, valueStart, valueEnd] (value
+   * trimmed) in `fields`. Both are only good until the next parse: `src` is a view of a shared
+   * read buffer, and `fields` is reused — so the head is rewritten in the same read callback.
+   */
+  src: Buffer;
+  fields: Int32Array;
+  count: number;
+}
+
+const TOKEN = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TOKEN[c.charCodeAt(0)] = 1;
+// Field values: visible ASCII, space, tab and obs-text; never CR, LF, NUL or DEL (RFC 9110 §5.5).
+const valueByte = (b: number) => b === 9 || (b >= 0x20 && b !== 0x7f);
+const lower = (b: number) => (b >= 65 && b <= 90 ? b | 0x20 : b);
+const digit = (b: number) => b >= 48 && b <= 57;
+
+/** Does src[s, e) equal `name` (lower-case ASCII), ignoring case? */
+function nameIs(src: Buffer, s: number, e: number, name: string): boolean {
+  if (e - s !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if (lower(src[s + i]!) !== name.charCodeAt(i)) return false;
+  return true;
+}
+
+// RFC 9110 §7.6.1 connection-specific fields plus the non-standard ones proxies also drop (as headers.ts).
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings'];
+function dropped(src: Buffer, s: number, e: number, listed: readonly string[]): boolean {
+  for (const n of HOP_BY_HOP) if (nameIs(src, s, e, n)) return true;
+  for (const n of listed) if (nameIs(src, s, e, n)) return true;
+  return false;
+}
+const KEEP_ALIVE: readonly string[] = ['keep-alive'];
+const CLOSE: readonly string[] = ['close'];
+const NOTHING: readonly string[] = [];
+let fieldScratch = new Int32Array(4 * 64);
+
+/** Parses src[0, end) — the head without its blank line — for a request with `method`; null = not valid HTTP/1.x. */
+export function parseResponseHead(src: Buffer, end: number, method: string): ResponseHead | null {
+  // "HTTP/1.x NNN reason", the reason optional.
+  if (end < 12 || src[0] !== 72 || src[1] !== 84 || src[2] !== 84 || src[3] !== 80 || src[4] !== 47 || src[5] !== 49 || src[6] !== 46) return null;
+  const minor = src[7];
+  if ((minor !== 48 && minor !== 49) || src[8] !== 32 || !digit(src[9]!) || !digit(src[10]!) || !digit(src[11]!)) return null;
+  let pos = src.indexOf(13, 12);
+  if (pos < 0 || pos > end) pos = end;
+  if (pos > 12 && src[12] !== 32) return null;
+  for (let i = 13; i < pos; i++) if (!valueByte(src[i]!)) return null;
+  const status = (src[9]! - 48) * 100 + (src[10]! - 48) * 10 + (src[11]! - 48);
+  const reason = pos > 13 ? src.toString('latin1', 13, pos) : '';
+  let fields = fieldScratch;
+  let n = 0;
+  let te: string | undefined;
+  let clStart = -1;
+  let clEnd = -1;
+  let connection: string | undefined;
+  // src[pos] is the CR ending the previous line; the head ends at `end`.
+  while (pos < end) {
+    if (src[pos + 1] !== 10) return null;
+    const at = pos + 2;
+    let e = src.indexOf(13, at);
+    if (e < 0 || e > end) e = end;
+    pos = e;
+    let colon = at;
+    while (colon < e && TOKEN[src[colon]!] === 1) colon++;
+    if (colon === at || colon === e || src[colon] !== 58) return null;
+    let vs = colon + 1;
+    let ve = e;
+    for (let i = vs; i < ve; i++) if (!valueByte(src[i]!)) return null;
+    while (vs < ve && (src[vs] === 32 || src[vs] === 9)) vs++;
+    while (ve > vs && (src[ve - 1] === 32 || src[ve - 1] === 9)) ve--;
+    if (nameIs(src, at, colon, 'content-length')) {
+      if (ve - vs < 1 || ve - vs > 15) return null;
+      for (let i = vs; i < ve; i++) if (!digit(src[i]!)) return null;
+      if (clStart >= 0 && src.compare(src, vs, ve, clStart, clEnd) !== 0) return null;
+      clStart = vs;
+      clEnd = ve;
+    } else if (nameIs(src, at, colon, 'transfer-encoding')) {
+      const v = src.toString('latin1', vs, ve);
+      te = te === undefined ? v : `${te}, ${v}`;
+    } else if (nameIs(src, at, colon, 'connection')) {
+      const v = src.toString('latin1', vs, ve);
+      connection = connection === undefined ? v : `${connection}, ${v}`;
+    }
+    if (4 * n + 4 > fields.length) { const grown = new Int32Array(fields.length * 2); grown.set(fields); fields = fieldScratch = grown; }
+    fields[4 * n] = at; fields[4 * n + 1] = colon; fields[4 * n + 2] = vs; fields[4 * n + 3] = ve;
+    n++;
+  }
+  const listed = listedOf(connection);
+  const close = minor === 48 ? !listed.includes('keep-alive') : listed.includes('close');
+  let contentLength = -1;
+  if (clStart >= 0) { contentLength = 0; for (let i = clStart; i < clEnd; i++) contentLength = contentLength * 10 + (src[i]! - 48); }
+  // A message framed by both is suspect: never reuse that connection.
+  return { status, reason, framing: framingOf(method, status, te, contentLength), close: close || (te !== undefined && clStart >= 0), connectionListed: listed, src, fields, count: n };
+}
+
+/** The Connection header's tokens, lower-cased; the two values every app sends cost nothing. */
+function listedOf(connection: string | undefined): readonly string[] {
+  if (connection === undefined || connection === '') return NOTHING;
+  const v = connection.toLowerCase();
+  if (v === 'keep-alive') return KEEP_ALIVE;
+  if (v === 'close') return CLOSE;
+  return v.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+const HTTP11 = Buffer.from('HTTP/1.1 ');
+const REQUEST_ID = Buffer.from('x-request-id: ');
+const CHUNKED = Buffer.from('transfer-encoding: chunked\r\n');
+const CLOSE_FIELD = Buffer.from('connection: close\r\n');
+let keepScratch = new Uint8Array(64);
+
+/** src[s, e) into out at `at`; returns the new end. A loop: Buffer#copy with offsets makes a view per call. */
+function copyBytes(src: Buffer, s: number, e: number, out: Buffer, at: number): number {
+  for (let i = s; i < e; i++) out[at++] = src[i]!;
+  return at;
+}
+
+/**
+ * The head the client gets, as bytes, from the head just parsed: hop-by-hop and Connection-listed
+ * fields dropped, names and values as the app wrote them, X-Request-Id added when the app sent
+ * none, our own framing and connection fields last.
+ */
+export function clientResponseHead(h: ResponseHead, requestId: string, o: { chunked: boolean; close: boolean }): Buffer {
+  const { src, fields, count } = h;
+  // keep-alive and close are hop-by-hop already: only other listed names need a look.
+  const listed = h.connectionListed === KEEP_ALIVE || h.connectionListed === CLOSE ? NOTHING : h.connectionListed;
+  if (keepScratch.length < count) keepScratch = new Uint8Array(count * 2);
+  const keep = keepScratch;
+  let size = HTTP11.length + 4 + h.reason.length + 2;
+  let hasId = false;
+  for (let f = 0; f < count; f++) {
+    const ns = fields[4 * f]!, ne = fields[4 * f + 1]!;
+    keep[f] = 0;
+    if (dropped(src, ns, ne, listed)) continue;
+    if (nameIs(src, ns, ne, 'x-request-id')) hasId = true;
+    keep[f] = 1;
+    size += ne - ns + 2 + fields[4 * f + 3]! - fields[4 * f + 2]! + 2;
+  }
+  if (!hasId) size += REQUEST_ID.length + requestId.length + 2;
+  if (o.chunked) size += CHUNKED.length;
+  if (o.close) size += CLOSE_FIELD.length;
+  const out = Buffer.allocUnsafe(size + 2);
+  out.set(HTTP11, 0);
+  let at = HTTP11.length;
+  out[at++] = 48 + Math.floor(h.status / 100); out[at++] = 48 + (Math.floor(h.status / 10) % 10); out[at++] = 48 + (h.status % 10); out[at++] = 32;
+  at += out.write(h.reason, at, 'latin1');
+  out[at++] = 13; out[at++] = 10;
+  for (let f = 0; f < count; f++) {
+    if (keep[f] !== 1) continue;
+    at = copyBytes(src, fields[4 * f]!, fields[4 * f + 1]!, out, at);
+    out[at++] = 58; out[at++] = 32;
+    at = copyBytes(src, fields[4 * f + 2]!, fields[4 * f + 3]!, out, at);
+    out[at++] = 13; out[at++] = 10;
+  }
+  if (!hasId) {
+    out.set(REQUEST_ID, at); at += REQUEST_ID.length;
+    at += out.write(requestId, at, 'latin1');
+    out[at++] = 13; out[at++] = 10;
+  }
+  if (o.chunked) { out.set(CHUNKED, at); at += CHUNKED.length; }
+  if (o.close) { out.set(CLOSE_FIELD, at); at += CLOSE_FIELD.length; }
+  out[at++] = 13; out[at++] = 10;
+  return out;
+}
