@@ -117,18 +117,19 @@ async function main(): Promise<void> {
   await waitReady(relayPort);
   await waitReady(tlsRelayPort, true);
   const direct: RateTarget = { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] };
-  const latency = await p99AtRate([
-    direct,
-    { name: 'dream proxy', url: `http://127.0.0.1:${ours.http}/`, pids: targets[0]!.pids },
-    ...(nginxTarget ? [{ name: 'nginx', url: `http://127.0.0.1:${nginxTarget.listen.http}/`, pids: nginxTarget.pids }] : []),
-    { name: 'node tcp relay', url: `http://127.0.0.1:${relayPort}/`, pids: () => [relay.pid!] },
-  ], Math.round(plain[1]!.rps / 2), latencyRounds, w);
-  const latencyTls = await p99AtRate([
-    direct,
-    { name: 'dream proxy (https)', url: `https://127.0.0.1:${ours.https}/`, pids: targets[0]!.pids },
-    ...(nginxTarget ? [{ name: 'nginx (https)', url: `https://127.0.0.1:${nginxTarget.listen.https}/`, pids: nginxTarget.pids }] : []),
-    { name: 'node tls relay', url: `https://127.0.0.1:${tlsRelayPort}/`, pids: () => [tlsRelay.pid!] },
-  ], Math.round(tls[0]!.rps / 2), latencyRounds, w);
+  // The same targets per scheme, each with its own relay; direct stays plain HTTP (the app has no TLS).
+  const rateTargets = (https: boolean, relayAt: number, relayPid: number): RateTarget[] => {
+    const url = (l: { http: number; https: number } | number) => `${https ? 'https' : 'http'}://127.0.0.1:${typeof l === 'number' ? l : https ? l.https : l.http}/`;
+    const suffix = https ? ' (https)' : '';
+    return [
+      direct,
+      { name: `dream proxy${suffix}`, url: url(ours), pids: targets[0]!.pids },
+      ...(nginxTarget ? [{ name: `nginx${suffix}`, url: url(nginxTarget.listen), pids: nginxTarget.pids }] : []),
+      { name: https ? 'node tls relay' : 'node tcp relay', url: url(relayAt), pids: () => [relayPid] },
+    ];
+  };
+  const latency = await p99AtRate(rateTargets(false, relayPort, relay.pid!), Math.round(plain[1]!.rps / 2), latencyRounds, w);
+  const latencyTls = await p99AtRate(rateTargets(true, tlsRelayPort, tlsRelay.pid!), Math.round(tls[0]!.rps / 2), latencyRounds, w);
   const jitter = await wakeupLatency();
   const stalls = await runningStalls();
   const spread = (name: string) => runs.get(name)!.map((f) => f.rps.toFixed(0)).join(' / ');
