@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 // RFC 9110 §7.6.1 connection-specific fields, plus the non-standard ones proxies also drop, and
 // HTTP/2's own (pseudo-headers start with ':' and are dropped separately).
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
+export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
 // Client-sent forwarding information is replaced by ours unless the peer is a trusted proxy (DESIGN §6).
 const CLIENT_FORWARDING = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']);
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{8,128}$/;
@@ -119,24 +119,4 @@ export function rawHeaderLines(headers: OutgoingHttpHeaders): string {
     for (const one of Array.isArray(v) ? v : [v]) out += `${k}: ${String(one).replace(/[\r\n]/g, '')}\r\n`;
   }
   return out;
-}
-
-/**
- * An upstream's response head as the client gets it (fast path): hop-by-hop and Connection-listed
- * fields dropped, names kept as the app wrote them, X-Request-Id added when the app sent none, our
- * own framing/connection fields last.
- */
-export function clientResponseHead(status: number, reason: string, f: { names: readonly string[]; lower: readonly string[]; values: readonly string[] }, listed: readonly string[], requestId: string, o: { chunked: boolean; close: boolean }): string {
-  let out = `HTTP/1.1 ${status} ${reason}\r\n`;
-  let hasId = false;
-  for (let i = 0; i < f.names.length; i++) {
-    const k = f.lower[i]!;
-    if (HOP_BY_HOP.has(k) || (listed.length > 0 && listed.includes(k))) continue;
-    if (k === 'x-request-id') hasId = true;
-    out += `${f.names[i]}: ${f.values[i]}\r\n`;
-  }
-  if (!hasId) out += `x-request-id: ${requestId}\r\n`;
-  if (o.chunked) out += 'transfer-encoding: chunked\r\n';
-  if (o.close) out += 'connection: close\r\n';
-  return out + '\r\n';
 }

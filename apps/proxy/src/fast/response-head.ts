@@ -4,6 +4,7 @@
 // request, and that garbage is what makes the scavenges its p99 pays for (apps/proxy/README.md §
 // Benchmark). Here a field is four offsets; only the reason phrase, Transfer-Encoding and a
 // Connection header other than "keep-alive"/"close" become strings.
+import { HOP_BY_HOP } from '../headers.js';
 import { framingOf, type Framing } from './head.js';
 
 export interface ResponseHead {
@@ -38,8 +39,6 @@ function nameIs(src: Buffer, s: number, e: number, name: string): boolean {
   return true;
 }
 
-// RFC 9110 §7.6.1 connection-specific fields plus the non-standard ones proxies also drop (as headers.ts).
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings'];
 function dropped(src: Buffer, s: number, e: number, listed: readonly string[]): boolean {
   for (const n of HOP_BY_HOP) if (nameIs(src, s, e, n)) return true;
   for (const n of listed) if (nameIs(src, s, e, n)) return true;
