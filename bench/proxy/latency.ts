@@ -3,13 +3,10 @@
 // Judged per round: (proxy p99 − direct p99) of the same round, then the median over rounds — a
 // burst of other load on the shared box moves one round's pair together, not one side of a
 // comparison made minutes apart. The difference of the median p99s is printed beside it.
-import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { run } from './procs.js';
 import type { Figures } from './wrk.js';
-
-const run = promisify(execFile);
 
 export interface RateTarget { name: string; url: string; pids: () => number[] }
 type Measure = (name: string, url: string, pids: () => number[], rate: number) => Promise<Figures>;

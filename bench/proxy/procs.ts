@@ -2,6 +2,7 @@
 // handing it one route), the competitors, the relay — and the free ports and certificate they use.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,7 +22,7 @@ export async function freePort(): Promise<number> {
 
 /** Waits for 200 on `/` (plain HTTP, or HTTPS with the bench's self-signed certificate). */
 export async function waitReady(port: number, tls = false): Promise<void> {
-  const get = tls ? (await import('node:https')).get : http.get;
+  const get = tls ? https.get : http.get;
   for (let i = 0; i < 200; i++) {
     const ok = await new Promise<boolean>((resolve) => {
       const req = get({ host: '127.0.0.1', port, path: '/', headers: { host: HOST }, rejectUnauthorized: false }, (res) => { res.resume(); resolve(res.statusCode === 200); });

@@ -1,11 +1,8 @@
 // wrk runs and what we read from them: req/s, p50/p99, errors, and CPU per request of the
 // processes under test (steadier than req/s on a shared box).
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { run } from './procs.js';
 
 export interface Figures { name: string; rps: number; p50: string; p99: string; p99ms: number; p90ms: number; errors: string; cpuUs: number }
 
