@@ -13,6 +13,11 @@ export interface ApplyHooks {
    * traffic to `endpoints` and resolves when the old endpoints are drained.
    */
   switchTraffic?(endpoints: Endpoint[]): Promise<void>;
+  /**
+   * Aborted when the rollout must not go on (the app is being deleted). Before traffic switched,
+   * apply removes the replicas it started and throws `signal.reason`; once switched, it finishes.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Inventory {

@@ -102,6 +102,36 @@ export function targetContract(name: string, setup: () => Promise<ContractSetup>
       expect((await s.target.inventory()).filter((i) => i.app === a).map((i) => i.releaseId)).toEqual(['r1']);
     });
 
+    it.each(['started', 'healthy'])('apply stops when hooks.signal aborts (at the first "%s"): throws its reason, removes what it started, old release keeps serving', async (at) => {
+      const a = app(`cancel-${at}`);
+      await s.target.apply(good(a, 'r1', 1));
+      const before = await ids(a);
+      const ctl = new AbortController();
+      const reason = new Error('the app is being deleted');
+      let switched = false;
+      const err = await s.target.apply(good(a, 'r2', 2, 2), {
+        signal: ctl.signal,
+        onProgress: (l) => { if (l.includes(at)) ctl.abort(reason); },
+        switchTraffic: async () => { switched = true; },
+      }).then(() => null, (e: unknown) => e);
+      expect(err).toBe(reason);
+      expect(switched).toBe(false);
+      expect(await ids(a)).toEqual(before);
+      await expectServing(await s.target.endpoints(a), 'r1', 1, 1);
+    });
+
+    it('remove during an apply of the app waits for it and then leaves nothing, not even what it started', async () => {
+      const a = app('rmduring');
+      let removing: Promise<void> | undefined;
+      const rollout = await s.target.apply(good(a, 'r1', 1, 2), {
+        onProgress: (l) => { if (/started/.test(l)) removing ??= s.target.remove(a); },
+      });
+      expect(rollout.releaseId).toBe('r1');
+      await removing;
+      expect(await ids(a)).toEqual([]);
+      expect(await s.target.endpoints(a)).toEqual([]);
+    });
+
     it('scales up and down through replicas, keeping existing replicas', async () => {
       const a = app('scale');
       await s.target.apply(good(a, 'r1', 1, 1));

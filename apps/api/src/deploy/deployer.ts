@@ -7,6 +7,7 @@ import type { AppRow, Deployment, Release } from '../db/index.js';
 import { appHosts, releaseSpec } from './spec.js';
 import { secretMasker } from '../logs/mask.js';
 import type { DeployDeps, Progress } from './types.js';
+import { AppWork } from './app-work.js';
 
 export interface SourceDeploy {
   context: () => Readable; gitSha?: string; description: string;
@@ -15,32 +16,21 @@ export interface SourceDeploy {
 }
 
 export class Deployer {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** One job at a time per app, shared with the reconciler and app deletion (which cancels jobs). */
+  readonly work = new AppWork();
 
   constructor(private readonly deps: DeployDeps) {}
-
-  /** Runs `fn` after any deployment of the same app already running (one at a time per app). */
-  private serial<T>(app: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.queues.get(app) ?? Promise.resolve();
-    const next = prev.catch(() => undefined).then(fn);
-    this.queues.set(app, next);
-    void next.finally(() => { if (this.queues.get(app) === next) this.queues.delete(app); }).catch(() => undefined);
-    return next;
-  }
-
-  busy(app: string): boolean {
-    return this.queues.has(app);
-  }
 
   /** Build from source and roll out. Resolves with the finished deployment (healthy or failed). */
   deploySource(appName: string, src: SourceDeploy, out: Progress = () => {}): Promise<Deployment> {
     const { store, builder } = this.deps;
     const dep = store.deployments.create(appName, src.description);
     src.onQueued?.(dep);
-    return this.serial(appName, async () => {
+    return this.work.run(appName, async (signal) => {
       const log = this.logger(appName, dep.id, out);
       let release: Release;
       try {
+        signal.throwIfAborted(); // the app was deleted while this waited: fail, build nothing
         store.deployments.transition(dep.id, 'building', 'build started');
         log(`-----> Building ${appName}${src.gitSha ? ` (${src.gitSha.slice(0, 7)})` : ''}`);
         const built = await builder.build({ app: appName, tag: dep.id.replace(/^dep_/, 'd-'), context: src.context(), onLine: (l) => log(`       ${l}`) });
@@ -49,17 +39,18 @@ export class Deployer {
       } catch (e) {
         return this.fail(dep.id, appName, e, log);
       }
-      return this.rollout(appName, release, dep.id, log);
+      return this.rollout(appName, release, dep.id, log, signal);
     });
   }
 
   /** Roll out a new release made from an existing image (config change, rollback, restart). */
   deployFrom(appName: string, base: Release, config: Record<string, string>, description: string, out: Progress = () => {}): Promise<{ deployment: Deployment; release: Release }> {
     const { store } = this.deps;
-    return this.serial(appName, async () => {
+    return this.work.run(appName, async (signal) => {
+      signal.throwIfAborted(); // the app was deleted while this waited
       const release = store.releases.create({ app: appName, image: base.image, imageId: base.imageId, kind: base.kind, gitSha: base.gitSha, description, config });
       const dep = store.deployments.create(appName, description, release.id);
-      const deployment = await this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out));
+      const deployment = await this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out), signal);
       return { deployment, release };
     });
   }
@@ -67,16 +58,18 @@ export class Deployer {
   /** Re-apply the current release (scale). */
   reapply(appName: string, description: string, out: Progress = () => {}): Promise<Deployment> {
     const { store } = this.deps;
-    return this.serial(appName, async () => {
+    return this.work.run(appName, async (signal) => {
+      signal.throwIfAborted(); // the app was deleted while this waited
       const app = store.apps.get(appName);
       if (!app.current_release_id) throw new DreamError('NO_RELEASE');
       const release = store.releases.get(appName, app.current_release_id);
       const dep = store.deployments.create(appName, description, release.id);
-      return this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out));
+      return this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out), signal);
     });
   }
 
-  private async rollout(appName: string, release: Release, depId: string, log: Progress): Promise<Deployment> {
+  /** `signal` aborts when the app is being deleted: the target drops what it started and throws. */
+  private async rollout(appName: string, release: Release, depId: string, log: Progress, signal: AbortSignal): Promise<Deployment> {
     const { store, target } = this.deps;
     store.deployments.transition(depId, 'deploying', `rolling out v${release.version}`, release.id);
     log(`-----> Deploying v${release.version}`);
@@ -85,6 +78,7 @@ export class Deployer {
       const app = store.apps.get(appName);
       const spec = releaseSpec(this.deps.config, app, release, store.releases.config(appName, release.id));
       await target.apply(spec, {
+        signal,
         onProgress: (l) => log(`       ${l}`),
         switchTraffic: async (endpoints) => {
           await this.switchTraffic(app, release, endpoints, log);

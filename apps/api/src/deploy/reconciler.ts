@@ -41,42 +41,53 @@ export class Reconciler {
   }
 
   private async doPass(full: boolean): Promise<void> {
+    const { store, target, log } = this.deps;
+    const { work } = this.deployer;
+    const names = store.apps.list().map((a) => a.name);
+    const known = new Set(names);
+    const orphans = new Set((await target.inventory()).map((i) => i.app).filter((a) => !known.has(a)));
+    for (const name of orphans) {
+      // In the app's slot and checked again: it may have been created since the list above.
+      await work.tryRun(name, async () => {
+        if (store.apps.find(name)) return;
+        log.info({ app: name }, 'removing containers of an app that no longer exists');
+        await target.remove(name);
+      }).catch((err) => log.warn({ err, app: name }, 'could not remove containers of a deleted app'));
+    }
+    // Apps a deployment or deletion owns right now are skipped; holding the slot keeps both out
+    // until this app is done, and a deletion cancels this app's step through `signal`.
+    for (const name of names) {
+      await work.tryRun(name, (signal) => this.reconcileApp(name, full, signal))
+        .catch((err) => log.warn({ err, app: name }, 'could not reconcile app'));
+    }
+  }
+
+  private async reconcileApp(name: string, full: boolean, signal: AbortSignal): Promise<void> {
     const { store, target, routes, config, log } = this.deps;
-    const apps = new Map(store.apps.list().map((a) => [a.name, a]));
-    for (const item of await target.inventory()) {
-      if (!apps.has(item.app)) {
-        log.info({ app: item.app }, 'removing containers of an app that no longer exists');
-        await target.remove(item.app);
-      }
+    // Read in the slot, not from the pass's list: a deletion that ran before us has removed it.
+    const app = store.apps.find(name);
+    if (!app) return;
+    if (!app.current_release_id) { await target.prune(app.name, null); routes.remove(app.name); return; }
+    const status = await target.status(app.name);
+    this.lastStatus.set(app.name, status);
+    if (status.crashLooping) { log.warn({ app: app.name }, 'app is crash-looping; not restarting it again'); return; }
+    const live = status.replicas.filter((r) => r.releaseId === app.current_release_id && r.state !== 'exited');
+    if (full || live.length < app.replicas) {
+      const release = store.releases.get(app.name, app.current_release_id);
+      const spec = releaseSpec(config, app, release, store.releases.config(app.name, release.id));
+      await target.apply(spec, {
+        signal,
+        switchTraffic: async (endpoints) => {
+          signal.throwIfAborted(); // also for a target that does not look at the signal itself
+          const v = routes.set(app.name, appHosts(config, app.name), endpoints);
+          await routes.waitForAcks(v, config.drainTimeoutMs + 5000);
+        },
+      });
     }
-    for (const app of apps.values()) {
-      if (this.deployer.busy(app.name)) continue; // the deployer owns this app right now
-      try {
-        if (!app.current_release_id) { await target.prune(app.name, null); routes.remove(app.name); continue; }
-        const status = await target.status(app.name);
-        this.lastStatus.set(app.name, status);
-        if (status.crashLooping) { log.warn({ app: app.name }, 'app is crash-looping; not restarting it again'); continue; }
-        const live = status.replicas.filter((r) => r.releaseId === app.current_release_id && r.state !== 'exited');
-        if (full || live.length < app.replicas) {
-          const release = store.releases.get(app.name, app.current_release_id);
-          const spec = releaseSpec(config, app, release, store.releases.config(app.name, release.id));
-          await target.apply(spec, {
-            switchTraffic: async (endpoints) => {
-              const v = routes.set(app.name, appHosts(config, app.name), endpoints);
-              await routes.waitForAcks(v, config.drainTimeoutMs + 5000);
-            },
-          });
-        }
-        // Only the current release's replicas are routed, and never while a deployment (which
-        // may have started during the awaits above) owns the app's routes.
-        const endpoints = (await target.endpoints(app.name)).filter((e) => e.releaseId === app.current_release_id);
-        const fresh = store.apps.find(app.name);
-        if (!this.deployer.busy(app.name) && fresh?.current_release_id === app.current_release_id) {
-          routes.set(app.name, appHosts(config, app.name), endpoints);
-        }
-      } catch (err) {
-        log.warn({ err, app: app.name }, 'could not reconcile app');
-      }
-    }
+    // Only the current release's replicas are routed, never for an app being deleted, and not if
+    // the desired state moved meanwhile (a restore swaps the database under running passes).
+    const endpoints = (await target.endpoints(app.name)).filter((e) => e.releaseId === app.current_release_id);
+    const fresh = store.apps.find(app.name);
+    if (!signal.aborted && fresh?.current_release_id === app.current_release_id) routes.set(app.name, appHosts(config, app.name), endpoints);
   }
 }

@@ -3,6 +3,7 @@ import { assertAppName, assertBranchName } from '@dreamnet/core';
 import { AppParams, CreateApp, PatchApp } from '../http/schemas.js';
 import { presentApp } from '../http/present.js';
 import type { Services } from '../services.js';
+import { deleteApp } from '../deploy/delete-app.js';
 import { PageQuery, decodeCursor, limitOf, toPage, type PageParams } from '../pagination/cursor.js';
 
 export function appRoutes(app: FastifyInstance, s: Services): void {
@@ -35,11 +36,7 @@ export function appRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.delete<{ Params: { app: string } }>('/v1/apps/:app', { schema: { tags: ['apps'], summary: 'Delete an app, its containers, releases and repository', params: AppParams }, config: { scope: 'admin' } }, async (req, reply) => {
-    const row = s.store.apps.get(req.params.app);
-    await s.target.remove(row.name);
-    s.routes.remove(row.name);
-    s.store.apps.delete(row.name);
-    s.git.remove(row.name);
+    await deleteApp(s, req.params.app);
     return reply.status(204).send();
   });
 }

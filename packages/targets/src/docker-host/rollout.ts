@@ -35,10 +35,16 @@ export async function ensureReplica({ docker, network, spec }: RolloutScope, r: 
   return id;
 }
 
-/** Endpoints of replicas `ids` once every one is healthy; the first failure stops the others' waits. */
+/**
+ * Endpoints of replicas `ids` once every one is healthy; the first failure stops the others' waits,
+ * and so does hooks.signal (then its reason is thrown, not a health failure).
+ */
 export async function waitAllHealthy({ docker, network, spec }: RolloutScope, ids: string[], defaultTimeoutMs: number, hooks: ApplyHooks): Promise<Endpoint[]> {
   const check = { path: spec.healthCheck.path, timeoutMs: spec.healthCheck.timeoutMs || defaultTimeoutMs };
+  hooks.signal?.throwIfAborted();
   const abort = new AbortController();
+  const cancel = () => abort.abort();
+  hooks.signal?.addEventListener('abort', cancel, { once: true });
   try {
     return await Promise.all(ids.map(async (id, i) => {
       const replica = i + 1;
@@ -47,6 +53,7 @@ export async function waitAllHealthy({ docker, network, spec }: RolloutScope, id
         host = await waitHealthy(docker, { id, port: spec.port, network, check, signal: abort.signal });
       } catch (e) {
         abort.abort();
+        hooks.signal?.throwIfAborted();
         // The replica's own last words say why (a crash, a wrong port) better than our timeout does.
         const lines = await lastLines(docker, id, 20);
         const tail = lines.length > 0 ? ` Last log lines:\n${lines.join('\n')}` : ' It printed nothing.';
@@ -57,6 +64,7 @@ export async function waitAllHealthy({ docker, network, spec }: RolloutScope, id
       return { host, port: spec.port, releaseId: spec.releaseId, replica };
     }));
   } finally {
+    hooks.signal?.removeEventListener('abort', cancel);
     abort.abort();
   }
 }

@@ -7,6 +7,7 @@ import { STOP_GRACE_SEC } from './spec.js';
 import { replicaState } from './state.js';
 import { currentRelease, dockerError, ensureNetwork, listReplicas, removeNow, stopAndRemove } from './client.js';
 import { ensureReplica, waitAllHealthy } from './rollout.js';
+import { AppLock } from '../app-lock.js';
 import { readLogs, sourceById } from './logs.js';
 import { startExec } from './exec.js';
 import { dockerCli, runCreateOptions, runName } from './run.js';
@@ -38,7 +39,7 @@ export class DockerHostTarget implements Target {
   private networkReady: Promise<void> | null = null;
   /** `app/release` being rolled out: not served by endpoints() until switchTraffic ran. */
   private readonly pending = new Set<string>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly lock = new AppLock();
 
   constructor(private readonly opts: DockerHostOptions) {
     this.docker = opts.docker;
@@ -47,11 +48,8 @@ export class DockerHostTarget implements Target {
   }
 
   apply(spec: ReleaseSpec, hooks: ApplyHooks = {}): Promise<Rollout> {
-    // One rollout per app at a time in this process; the api also refuses concurrent deploys.
-    const prev = this.locks.get(spec.app) ?? Promise.resolve();
-    const run = prev.catch(() => {}).then(() => this.rollout(spec, hooks));
-    this.locks.set(spec.app, run);
-    return run;
+    // One rollout per app at a time in this process; the api also runs one job per app at a time.
+    return this.lock.run(spec.app, () => this.rollout(spec, hooks));
   }
 
   private async rollout(spec: ReleaseSpec, hooks: ApplyHooks): Promise<Rollout> {
@@ -66,6 +64,7 @@ export class DockerHostTarget implements Target {
     let endpoints: Endpoint[];
     try {
       for (let r = 1; r <= spec.replicas; r++) {
+        hooks.signal?.throwIfAborted();
         const mark = touched.length;
         const id = await ensureReplica(scope, r, all, touched).catch(async (e: unknown) => {
           // Someone removed the network since we made it (docker network prune): make it again, once.
@@ -80,12 +79,13 @@ export class DockerHostTarget implements Target {
         hooks.onProgress?.(`replica ${r}/${spec.replicas} started`);
       }
       endpoints = await waitAllHealthy(scope, ids, this.opts.healthTimeoutMs || 60_000, hooks);
+      hooks.signal?.throwIfAborted();
       await hooks.switchTraffic?.(endpoints);
     } catch (e) {
       // Not switched: drop what this call started; the old release never stopped serving.
       await Promise.all(touched.map((id) => removeNow(this.docker, id).catch(() => {})));
       this.opts.log?.warn({ app: spec.app, release: spec.releaseId, err: String(e) }, 'release failed');
-      throw isDreamError(e) ? e : dockerError(e, `run ${spec.app}`);
+      throw isDreamError(e) || e === hooks.signal?.reason ? e : dockerError(e, `run ${spec.app}`);
     } finally {
       this.pending.delete(key);
     }
@@ -185,14 +185,16 @@ export class DockerHostTarget implements Target {
     await removeNow(this.docker, id).catch(() => {});
   }
 
-  async remove(app: string): Promise<void> {
-    const all = await listReplicas(this.docker, this.network, app);
-    await Promise.all(all.map((c) => stopAndRemove(this.docker, c.id, this.grace)));
+  /** After any rollout of the app in progress here: the list then holds what that rollout started. */
+  remove(app: string): Promise<void> {
+    return this.prune(app, null);
   }
 
-  async prune(app: string, keepReleaseId: string | null): Promise<void> {
-    const all = await listReplicas(this.docker, this.network, app);
-    await Promise.all(all.filter((c) => c.releaseId !== keepReleaseId).map((c) => stopAndRemove(this.docker, c.id, this.grace)));
+  prune(app: string, keepReleaseId: string | null): Promise<void> {
+    return this.lock.run(app, async () => {
+      const all = await listReplicas(this.docker, this.network, app);
+      await Promise.all(all.filter((c) => c.releaseId !== keepReleaseId).map((c) => stopAndRemove(this.docker, c.id, this.grace)));
+    });
   }
 
   async inventory(): Promise<Inventory[]> {

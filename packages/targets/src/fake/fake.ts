@@ -6,6 +6,7 @@ import { DreamError, requireArgv, type AppStatus, type ApplyHooks, type Endpoint
   type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
 import { FakeLogs } from './logs.js';
 import { FakeRuns } from './runs.js';
+import { AppLock } from '../app-lock.js';
 
 interface FakeReplica {
   id: string;
@@ -34,6 +35,8 @@ export class FakeTarget implements Target {
   private failing = new Set<string>();
   private readonly logStore = new FakeLogs();
   private nextId = 1;
+  /** As on docker-host: remove/prune of an app wait for its apply in progress (and see what it made). */
+  private readonly lock = new AppLock();
   private execHandler: FakeExecHandler = (_app, cmd) =>
     cmd[0] === 'echo' ? { output: `${cmd.slice(1).join(' ')}\n`, exitCode: 0 } : { output: '', exitCode: 0 };
   /** One-off runs: local processes standing in for containers (see runs.ts). */
@@ -63,8 +66,12 @@ export class FakeTarget implements Target {
     return this.replicas.some((x) => x.id === id) || this.runs.running(id);
   }
 
-  async apply(spec: ReleaseSpec, hooks: ApplyHooks = {}): Promise<Rollout> {
-    await Promise.resolve();
+  apply(spec: ReleaseSpec, hooks: ApplyHooks = {}): Promise<Rollout> {
+    return this.lock.run(spec.app, () => this.rollout(spec, hooks));
+  }
+
+  private async rollout(spec: ReleaseSpec, hooks: ApplyHooks): Promise<Rollout> {
+    hooks.signal?.throwIfAborted();
     const created: FakeReplica[] = [];
     for (let r = 1; r <= spec.replicas; r++) {
       if (this.find(spec.app, spec.releaseId, r)) continue;
@@ -87,6 +94,7 @@ export class FakeTarget implements Target {
       .sort((a, b) => a.replica - b.replica)
       .map((x) => this.endpoint(x));
     try {
+      hooks.signal?.throwIfAborted(); // cancelled before the switch: drop what this call started
       await hooks.switchTraffic?.(endpoints);
     } catch (e) {
       this.replicas = this.replicas.filter((x) => !created.includes(x));
@@ -165,16 +173,16 @@ export class FakeTarget implements Target {
     return { output: out, input, resize: async () => {}, exit: Promise.resolve(exitCode) };
   }
 
-  async remove(app: string): Promise<void> {
-    this.replicas = this.replicas.filter((x) => x.app !== app);
-    this.current.delete(app);
-    this.logStore.gone();
+  remove(app: string): Promise<void> {
+    return this.prune(app, null);
   }
 
-  async prune(app: string, keepReleaseId: string | null): Promise<void> {
-    this.replicas = this.replicas.filter((x) => x.app !== app || x.releaseId === keepReleaseId);
-    if (this.current.get(app) !== keepReleaseId) this.current.delete(app);
-    this.logStore.gone();
+  prune(app: string, keepReleaseId: string | null): Promise<void> {
+    return this.lock.run(app, async () => {
+      this.replicas = this.replicas.filter((x) => x.app !== app || x.releaseId === keepReleaseId);
+      if (this.current.get(app) !== keepReleaseId) this.current.delete(app);
+      this.logStore.gone();
+    });
   }
 
   async inventory(): Promise<Inventory[]> {
