@@ -2,8 +2,9 @@
 // faster than Docker's follow API, which tops out at a few thousand lines/s. Follows appends with
 // fs.watch on the container's folder plus a short poll (watch events can be missed), and follows
 // rotation: Docker renames `<path>` to `<path>.1` (older ones to .2, .3 …) and starts a new `<path>`;
-// the open descriptor is read to its end before the next file is opened, so no line is lost while
-// this reader stays fewer than max-file files behind.
+// the open descriptor is read to its end before the reader moves on to the file that came right
+// after it (found by inode, not by name), so no line is lost while this reader stays fewer than
+// max-file files behind.
 import fs from 'node:fs';
 import path from 'node:path';
 import { JsonLogDecoder, type FileEntry } from './logs-json.js';
@@ -65,11 +66,16 @@ async function startIndex(files: string[], sinceKey: string | undefined): Promis
 
 /** Batches of lines of one json-file log (and its rotated predecessors), in the order Docker wrote them. */
 export async function* readLogFile(file: string, o: FileReadOptions): AsyncGenerator<FileEntry[]> {
-  const files = await logFiles(file);
-  if (files.length === 0) throw Object.assign(new Error(`no log file at ${file}`), { code: 'ENOENT' });
-  let name = o.tail === 0 ? files[files.length - 1]! : files[await startIndex(files, o.sinceKey)]!;
-  let fh = await fs.promises.open(name, 'r');
-  let ino = (await fh.stat()).ino;
+  let first: Opened | null = null;
+  for (let tries = 0; !first; tries++) {
+    const gens = await generations(file);
+    if (gens.length === 0) throw Object.assign(new Error(`no log file at ${file}`), { code: 'ENOENT' });
+    const g = gens[o.tail === 0 ? gens.length - 1 : await startIndex(gens.map((x) => x.name), o.sinceKey)]!;
+    // Deleted before we could open it, again and again: take whatever has its name now.
+    const h = tries < 10 ? null : await fs.promises.open(g.name, 'r');
+    first = h ? { fh: h, ino: (await h.stat()).ino } : await openGen(file, g);
+  }
+  let { fh, ino } = first;
   // tail 0: from the end; a half-written last entry then fails to parse and is dropped.
   let pos = o.tail === 0 ? (await fh.stat()).size : 0;
   const dec = new JsonLogDecoder();
@@ -98,14 +104,12 @@ export async function* readLogFile(file: string, o: FileReadOptions): AsyncGener
       }
       // End of this file. Rotated since? Everything Docker wrote to it happened before the rename we
       // saw, so one more read gets the rest; then go on with the next newer file.
-      const next = await successor(file, ino);
+      const next = await successor(file, fh, ino);
       if (next) {
         const again = await fh.read(buf, 0, CHUNK, pos);
-        if (again.bytesRead > 0) continue;
+        if (again.bytesRead > 0) { await next.fh.close(); continue; }
         await fh.close();
-        name = next;
-        fh = await fs.promises.open(name, 'r');
-        ino = (await fh.stat()).ino;
+        ({ fh, ino } = next);
         pos = 0;
         continue;
       }
@@ -135,15 +139,63 @@ export async function* readLogFile(file: string, o: FileReadOptions): AsyncGener
   }
 }
 
-/** The file to read after the one with inode `ino`, if Docker rotated it; null while it is still the newest. */
-async function successor(file: string, ino: number): Promise<string | null> {
+interface Gen { name: string; ino: number }
+type Opened = { fh: fs.promises.FileHandle; ino: number };
+
+/**
+ * The log's generations, oldest first, each with the inode that names it across renames. Docker only
+ * moves files up (`<path>` to .1, .n to .n+1, highest first), so the names are looked at upwards from
+ * `<path>`: a file that moves during the look is met again further up, not skipped (kept at its first,
+ * newer place). A look during which `<path>` changed saw more than one rotation: look again.
+ */
+async function generations(file: string): Promise<Gen[]> {
+  let gens: Gen[] = [];
+  for (let tries = 0; tries < 10; tries++) {
+    const oldest = (await logFiles(file))[0];
+    const top = oldest && oldest !== file ? Number(oldest.slice(file.length + 1)) : 0;
+    const names = [file, ...Array.from({ length: top + 1 }, (_, i) => `${file}.${i + 1}`)];
+    const seen = new Set<number>();
+    gens = [];
+    for (const name of names) {
+      const ino = await inode(name);
+      if (ino !== null && !seen.has(ino)) { seen.add(ino); gens.unshift({ name, ino }); }
+    }
+    const newest = gens[gens.length - 1];
+    if ((await inode(file)) === (newest?.name === file ? newest.ino : null)) break;
+  }
+  return gens;
+}
+
+/** Opens generation `g` wherever rotation has moved it since it was seen; null once Docker deleted it. */
+async function openGen(file: string, g: Gen): Promise<Opened | null> {
+  let name: string | undefined = g.name;
+  for (let tries = 0; name && tries < 10; tries++) {
+    const fh = await fs.promises.open(name, 'r').catch(() => null);
+    if (fh && (await fh.stat()).ino === g.ino) return { fh, ino: g.ino };
+    await fh?.close();
+    name = (await generations(file)).find((x) => x.ino === g.ino)?.name;
+  }
+  return null;
+}
+
+/**
+ * The generation after ours (open as `fh`, inode `ino`), opened, if Docker rotated ours; null while ours
+ * is still the newest. It is told by inode, not by name: names shift with every rotation, and several
+ * can come while this reader is busy (under load it may run a few files behind the writer).
+ */
+async function successor(file: string, fh: fs.promises.FileHandle, ino: number): Promise<Opened | null> {
   if ((await inode(file)) === ino) return null;
-  const files = await logFiles(file);
-  const inodes = await Promise.all(files.map(inode));
-  const at = inodes.indexOf(ino);
-  // Ours is gone from the list (deleted by rotation, still open): every remaining file is newer.
-  if (at === -1) return files[0] ?? null;
-  return files[at + 1] ?? null;
+  for (let tries = 0; tries < 10; tries++) {
+    const gens = await generations(file);
+    const at = gens.findIndex((g) => g.ino === ino);
+    if (at !== -1 && at === gens.length - 1) return null; // `<path>` not created yet.
+    // Ours deleted by rotation (still open, so no links left): every file left is newer, the oldest
+    // is the best left; lines in between are lost. Still linked but not seen: look again.
+    const next = at !== -1 ? gens[at + 1] : (await fh.stat()).nlink === 0 ? gens[0] : undefined;
+    const opened = next && await openGen(file, next);
+    if (opened) return opened;
+  }
+  return null; // Rotating faster than we can look: try again at the next poll.
 }
 
 function watchDir(dir: string, onChange: () => void): { close(): void } | null {
