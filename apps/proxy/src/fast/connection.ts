@@ -137,6 +137,11 @@ export class ClientConnection implements ExchangeOwner {
     if (ctx.access) {
       ctx.access({ method: req.method, host: String(req.headers.host), path: req.target, status, bytes, ms: Math.round((performance.now() - this.t0) * 1000) / 1000, upstream, requestId: this.requestId, proto: '1.1' });
     }
+    // Else an idle keep-alive connection holds its last request (head, headers, id) until the next
+    // one or the keep-alive timeout: on a busy proxy long enough to outlive two scavenges, be
+    // promoted and wait for a full GC (measured: 4.3 → 2.3 KB of heap per idle connection).
+    this.req = null;
+    this.requestId = '';
     if (!keepAlive) { this.end(); return; }
     if (this.ended && !this.buf) { this.end(); return; }
     this.timer.refresh();
