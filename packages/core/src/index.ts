@@ -5,3 +5,4 @@ export * from './target.js';
 export * from './config.js';
 export * from './crypto.js';
 export * from './labels.js';
+export * from './app-lock.js';

@@ -1,30 +1,31 @@
 // Everything that changes what runs for one app — a deployment, a restart or scale, a reconcile step,
 // the app's deletion — runs here, one at a time per app. Without it a reconcile pass could re-apply a
 // release the moment a deletion had listed (and was stopping) the app's replicas, and leave new ones.
-// Each job gets an AbortSignal: cancel() aborts the jobs of an app that run or wait, so a deletion
+// Each job gets an AbortSignal: cancelThen() aborts the jobs of an app that run or wait, so a deletion
 // does not have to sit out a rollout's health wait, and the jobs see that they must not go on.
-
-interface Job { ctl: AbortController }
+import { AppLock } from '@dreamnet/core';
 
 export class AppWork {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  private readonly jobs = new Map<string, Set<Job>>();
+  private readonly lock = new AppLock();
+  private readonly jobs = new Map<string, Set<AbortController>>();
 
   /** Something runs or waits for `app`. */
   busy(app: string): boolean {
-    return this.tails.has(app);
+    return this.lock.busy(app);
   }
 
-  /** Runs `fn` after every earlier job of `app`; `signal` aborts if cancel(app) is called meanwhile. */
+  /** Runs `fn` after every earlier job of `app`; `signal` aborts if cancelThen(app) is called meanwhile. */
   run<T>(app: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const job: Job = { ctl: new AbortController() };
+    const ctl = new AbortController();
     let mine = this.jobs.get(app);
     if (!mine) this.jobs.set(app, (mine = new Set()));
-    mine.add(job);
-    return this.chain(app, this.tails.get(app), () => fn(job.ctl.signal), () => {
-      mine.delete(job);
+    mine.add(ctl);
+    const done = this.lock.run(app, () => fn(ctl.signal));
+    void done.catch(() => {}).finally(() => {
+      mine.delete(ctl);
       if (mine.size === 0 && this.jobs.get(app) === mine) this.jobs.delete(app);
     });
+    return done;
   }
 
   /** Like run(), but only when nothing runs or waits for `app` (resolves undefined otherwise). */
@@ -38,25 +39,7 @@ export class AppWork {
    * one stuck build cannot block the deletion forever. Jobs started after this call run after `fn`.
    */
   cancelThen<T>(app: string, reason: Error, waitMs: number, fn: () => Promise<T>): Promise<T> {
-    for (const job of this.jobs.get(app) ?? []) job.ctl.abort(reason);
-    const prev = this.tails.get(app);
-    return this.chain(app, prev && settledWithin(prev, waitMs), fn, () => {});
+    for (const ctl of this.jobs.get(app) ?? []) ctl.abort(reason);
+    return this.lock.run(app, fn, waitMs);
   }
-
-  private chain<T>(app: string, prev: Promise<unknown> | undefined, fn: () => Promise<T>, done: () => void): Promise<T> {
-    const next = (prev ?? Promise.resolve()).catch(() => undefined).then(fn);
-    this.tails.set(app, next);
-    void next.catch(() => undefined).finally(() => {
-      done();
-      if (this.tails.get(app) === next) this.tails.delete(app);
-    });
-    return next;
-  }
-}
-
-/** Resolves when `p` settles or after `ms`, whichever is first (the timer never outlives it). */
-function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); });
-  return Promise.race([p.then(() => undefined, () => undefined), bound]).finally(() => clearTimeout(timer));
 }

@@ -7,7 +7,7 @@ import { STOP_GRACE_SEC } from './spec.js';
 import { replicaState } from './state.js';
 import { currentRelease, dockerError, ensureNetwork, listReplicas, removeNow, stopAndRemove } from './client.js';
 import { ensureReplica, waitAllHealthy } from './rollout.js';
-import { AppLock } from '../app-lock.js';
+import { AppLock } from '@dreamnet/core';
 import { readLogs, sourceById } from './logs.js';
 import { startExec } from './exec.js';
 import { dockerCli, runCreateOptions, runName } from './run.js';

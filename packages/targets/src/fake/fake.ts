@@ -6,7 +6,7 @@ import { DreamError, requireArgv, type AppStatus, type ApplyHooks, type Endpoint
   type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
 import { FakeLogs } from './logs.js';
 import { FakeRuns } from './runs.js';
-import { AppLock } from '../app-lock.js';
+import { AppLock } from '@dreamnet/core';
 
 interface FakeReplica {
   id: string;
