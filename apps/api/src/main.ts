@@ -34,7 +34,12 @@ export async function startApi(config: Config) {
   const app = await buildApp({ ...deps, deployer, reconciler, git, internalToken: token });
   await app.listen({ host: config.apiHost, port: config.apiPort });
   void reconciler.start().catch((err) => log.error({ err }, 'first reconcile pass failed'));
-  return { app, adminToken, close: async () => { reconciler.stop(); await app.close(); store.db.close(); } };
+  return { app, adminToken, close: async () => {
+    // The reconciler first: its running pass ends before the database closes under it.
+    await reconciler.stop();
+    await app.close();
+    store.db.close();
+  } };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

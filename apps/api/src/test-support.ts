@@ -55,7 +55,7 @@ export async function testApi(env: Record<string, string> = {}) {
   const app = await buildApp({ ...deps, deployer, reconciler, git, internalToken });
   const admin = store.tokens.create('admin', 'admin').token;
   const auth = { authorization: `Bearer ${admin}` };
-  return { app, store, target, builder, routes, deployer, config, admin, auth, internalToken, dataDir, reconcilerPass: () => reconciler.pass(false) };
+  return { app, store, target, builder, routes, deployer, config, admin, auth, internalToken, dataDir, reconciler, reconcilerPass: () => reconciler.pass(false) };
 }
 
 /** A tar stream stand-in for source (the stub builder only drains it). */

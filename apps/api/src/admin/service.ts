@@ -35,7 +35,7 @@ export async function restore(s: Services, input: Readable, o: { force: boolean;
       discardStaged(staged);
       throw new DreamError('BACKUP_INVALID', (e as Error).message);
     }
-    s.reconciler.stop();
+    await s.reconciler.stop(); // its running pass ends before the database closes and is swapped
     s.store.db.close();
     try {
       applyStaged(staged, s.config.dataDir, key);

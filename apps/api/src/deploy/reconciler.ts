@@ -9,6 +9,8 @@ import type { DeployDeps } from './types.js';
 export class Reconciler {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** Set by stop(), renewed by start(): aborts the per-app step in flight and keeps new passes out. */
+  private halt = new AbortController();
   readonly lastStatus = new Map<string, AppStatus>();
 
   constructor(private readonly deps: DeployDeps, private readonly deployer: Deployer) {}
@@ -16,6 +18,11 @@ export class Reconciler {
   /** At start-up: deployments left unfinished by a crash are closed, then a full pass. */
   async start(): Promise<void> {
     const { store } = this.deps;
+    this.halt = new AbortController();
+    const { signal: halted } = this.halt;
+    // A pass that stop() cut short must not stand in for this full pass (pass() joins a running one).
+    await this.running?.catch(() => {});
+    if (halted.aborted) return;
     for (const d of store.deployments.unfinished()) {
       const app = store.apps.find(d.app);
       if (app && d.releaseId && app.current_release_id === d.releaseId) store.deployments.transition(d.id, 'healthy', 'completed by the reconciler after a restart');
@@ -24,29 +31,49 @@ export class Reconciler {
     try {
       await this.pass(true);
     } finally {
-      this.deps.routes.completed();
+      // A pass cut short by stop() has not restored every route; the next start() completes the table.
+      if (!halted.aborted) this.deps.routes.completed();
     }
+    if (halted.aborted) return;
     this.timer = setInterval(() => void this.pass(false).catch((err) => this.deps.log.warn({ err }, 'reconcile pass failed')), this.deps.config.reconcileIntervalMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * No pass starts after this call (neither the interval's nor an explicit pass()), and it resolves
+   * once the running pass, if any, has ended — so the caller may close or swap the database.
+   *
+   * The per-app step in flight is aborted rather than waited for: an apply may sit in a health wait
+   * for healthTimeoutMs (60 s by default), longer than a shutdown's grace period, and a restore must
+   * not have a step write routes for a database being swapped. Aborting is safe: an aborted apply
+   * removes the replicas it started and the old ones keep serving, and the next start()'s full pass
+   * re-applies whatever this step did not finish. Not bounded by a timer: every target honours the
+   * signal (contract test), and giving up early would let the step touch a closed database — the very
+   * thing this waits for. What remains is a traffic switch's ack wait (drain timeout + 5 s).
+   */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined;
+    this.halt.abort(new Error('the reconciler is stopping'));
+    await this.running?.catch(() => {});
   }
 
   /** One pass over every app. `full` also removes orphans and re-applies current releases. */
   pass(full: boolean): Promise<void> {
-    this.running ??= this.doPass(full).finally(() => { this.running = undefined; });
+    if (this.halt.signal.aborted) return this.running ?? Promise.resolve();
+    this.running ??= this.doPass(full, this.halt.signal).finally(() => { this.running = undefined; });
     return this.running;
   }
 
-  private async doPass(full: boolean): Promise<void> {
+  /** Between apps the pass checks `halted`: a stopped pass ends after the step in flight. */
+  private async doPass(full: boolean, halted: AbortSignal): Promise<void> {
     const { store, target, log } = this.deps;
     const { work } = this.deployer;
     const names = store.apps.list().map((a) => a.name);
     const known = new Set(names);
     const orphans = new Set((await target.inventory()).map((i) => i.app).filter((a) => !known.has(a)));
     for (const name of orphans) {
+      if (halted.aborted) return;
       // In the app's slot and checked again: it may have been created since the list above.
       await work.tryRun(name, async () => {
         if (store.apps.find(name)) return;
@@ -57,8 +84,9 @@ export class Reconciler {
     // Apps a deployment or deletion owns right now are skipped; holding the slot keeps both out
     // until this app is done, and a deletion cancels this app's step through `signal`.
     for (const name of names) {
-      await work.tryRun(name, (signal) => this.reconcileApp(name, full, signal))
-        .catch((err) => log.warn({ err, app: name }, 'could not reconcile app'));
+      if (halted.aborted) return;
+      await work.tryRun(name, (signal) => this.reconcileApp(name, full, AbortSignal.any([signal, halted])))
+        .catch((err) => { if (!halted.aborted) log.warn({ err, app: name }, 'could not reconcile app'); });
     }
   }
 

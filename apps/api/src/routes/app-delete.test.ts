@@ -4,39 +4,8 @@
 // by its health wait; like a real target it gives up when the apply's signal aborts.
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import type { ApplyHooks, ReleaseSpec } from '@dreamnet/core';
-import type { FakeTarget } from '@dreamnet/targets';
+import { holdNextApply } from '../test-hold.js';
 import { source, testApi } from '../test-support.js';
-
-function aborted(signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) resolve();
-    else signal?.addEventListener('abort', () => resolve(), { once: true });
-  });
-}
-
-/**
- * The next apply() stops before it starts replicas (`start`) or after they started, before traffic
- * switches (`switch`), until release() — or until its signal aborts, then it throws the reason.
- */
-function holdNextApply(target: FakeTarget, where: 'start' | 'switch') {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  let reached!: () => void;
-  const at = new Promise<void>((r) => { reached = r; });
-  const apply = target.apply.bind(target);
-  const hold = async (hooks: ApplyHooks) => {
-    reached();
-    await Promise.race([gate, aborted(hooks.signal)]);
-    hooks.signal?.throwIfAborted();
-  };
-  target.apply = async (spec: ReleaseSpec, hooks: ApplyHooks = {}) => {
-    target.apply = apply;
-    if (where === 'start') { await hold(hooks); return apply(spec, hooks); }
-    return apply(spec, { ...hooks, switchTraffic: async (eps) => { await hold(hooks); await hooks.switchTraffic?.(eps); } });
-  };
-  return { reached: at, release };
-}
 
 async function deployedWeb() {
   const t = await testApi();
