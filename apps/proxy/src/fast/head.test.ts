@@ -13,6 +13,11 @@ describe('parseRequestHead (the fast path subset)', () => {
     expect(req('POST /x HTTP/1.1', 'Host: a', 'Content-Length: 12')?.contentLength).toBe(12);
   });
 
+  it('takes a field named like an Object property (constructor, toString) as a field', () => {
+    const h = req('GET / HTTP/1.1', 'Host: a', 'Constructor: x', 'toString: y', 'constructor: z');
+    expect(h?.headers).toEqual({ host: 'a', constructor: 'x, z', tostring: 'y' });
+  });
+
   it.each([
     ['HTTP/1.0', ['GET / HTTP/1.0', 'Host: a']],
     ['absolute-form target', ['GET http://a/ HTTP/1.1', 'Host: a']],

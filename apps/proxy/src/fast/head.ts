@@ -25,7 +25,9 @@ export interface RequestHead {
 
 function addHeader(h: Headers, name: string, value: string): boolean {
   const prev = h[name];
-  if (prev === undefined) { h[name] = value; return true; }
+  // Values here are strings; anything else was inherited (a field named `constructor` or `toString`
+  // would otherwise be joined onto Object's own), as node's IncomingMessage also guards against.
+  if (typeof prev !== 'string') { h[name] = value; return true; }
   if (name === 'host' || name === 'content-length') return false;
   h[name] = name === 'cookie' ? `${prev}; ${value}` : `${prev}, ${value}`;
   return true;
