@@ -27,6 +27,7 @@ describe('parseRequestHead (the fast path subset)', () => {
     ['two Hosts', ['GET / HTTP/1.1', 'Host: a', 'Host: b']],
     ['Transfer-Encoding', ['POST / HTTP/1.1', 'Host: a', 'Transfer-Encoding: chunked']],
     ['Content-Length and Transfer-Encoding', ['POST / HTTP/1.1', 'Host: a', 'Content-Length: 3', 'Transfer-Encoding: chunked']],
+    ['two Authorizations (node keeps the first)', ['GET / HTTP/1.1', 'Host: a', 'Authorization: Bearer a', 'authorization: Bearer b']],
     ['two Content-Lengths', ['POST / HTTP/1.1', 'Host: a', 'Content-Length: 3', 'Content-Length: 3']],
     ['a Content-Length that is not digits', ['POST / HTTP/1.1', 'Host: a', 'Content-Length: +3']],
     ['Upgrade', ['GET / HTTP/1.1', 'Host: a', 'Connection: Upgrade', 'Upgrade: websocket']],

@@ -1,6 +1,6 @@
 // Strict HTTP/1.1 message heads for the fast path. Pure. Only the plain subset is accepted: a
-// request outside it (HTTP/1.0, absolute-form, Transfer-Encoding, Upgrade, Expect, duplicate Host or
-// Content-Length, obs-fold, odd bytes…) returns null and its connection is handed to node:http
+// request outside it (HTTP/1.0, absolute-form, Transfer-Encoding, Upgrade, Expect, a repeated field
+// node would not join (NOT_JOINED), obs-fold, odd bytes…) returns null and its connection is handed to node:http
 // (llhttp), which serves or rejects it — so this parser never has to be lenient to be correct.
 // Response heads are read as bytes in response-head.ts; how a response body ends is framingOf().
 
@@ -23,12 +23,20 @@ export interface RequestHead {
   close: boolean;
 }
 
+// Fields node's IncomingMessage keeps only the first of when repeated (its matchKnownFields), and
+// set-cookie, which it keeps as an array. A request repeating one goes to node:http, so both paths
+// forward the same head (test/integration/proxy-parity.test.ts) rather than the fast one joining
+// two Authorization values into one neither client line had.
+const NOT_JOINED: ReadonlySet<string> = new Set(['host', 'content-length', 'content-type', 'user-agent', 'referer', 'authorization',
+  'proxy-authorization', 'if-modified-since', 'if-unmodified-since', 'from', 'location', 'max-forwards', 'retry-after', 'etag',
+  'last-modified', 'server', 'age', 'expires', 'set-cookie']);
+
 function addHeader(h: Headers, name: string, value: string): boolean {
   const prev = h[name];
   // Values here are strings; anything else was inherited (a field named `constructor` or `toString`
   // would otherwise be joined onto Object's own), as node's IncomingMessage also guards against.
   if (typeof prev !== 'string') { h[name] = value; return true; }
-  if (name === 'host' || name === 'content-length') return false;
+  if (NOT_JOINED.has(name)) return false;
   h[name] = name === 'cookie' ? `${prev}; ${value}` : `${prev}, ${value}`;
   return true;
 }
