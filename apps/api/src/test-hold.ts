@@ -3,6 +3,7 @@
 // signal aborts, then it throws the reason, like the real thing does.
 import type { ApplyHooks, ReleaseSpec } from '@dreamnet/core';
 import type { FakeTarget } from '@dreamnet/targets';
+import type { BuildService } from './deploy/types.js';
 
 /** Resolves when `signal` aborts (never, without a signal). */
 export function aborted(signal: AbortSignal | undefined): Promise<void> {
@@ -39,6 +40,19 @@ export function holdNextApply(target: FakeTarget, where: 'start' | 'switch') {
     target.apply = apply;
     if (where === 'start') { await g.hold(hooks.signal); return apply(spec, hooks); }
     return apply(spec, { ...hooks, switchTraffic: async (eps) => { await g.hold(hooks.signal); await hooks.switchTraffic?.(eps); } });
+  };
+  return { reached: g.reached, release: g.release, sawAbort: g.sawAbort };
+}
+
+/** The next build() prints a step and waits there (a long `RUN`) until release() or its signal aborts. */
+export function holdNextBuild(builder: BuildService) {
+  const g = gate();
+  const build = builder.build.bind(builder);
+  builder.build = async (req) => {
+    builder.build = build;
+    req.onLine('Step 2/3 : RUN a long install');
+    await g.hold(req.signal);
+    return build(req);
   };
   return { reached: g.reached, release: g.release, sawAbort: g.sawAbort };
 }

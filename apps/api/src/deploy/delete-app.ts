@@ -9,7 +9,10 @@ import type { Services } from '../services.js';
 /**
  * How long cancelled work may take to let go: an aborted rollout still removes the replicas it
  * started, and a traffic switch already under way finishes (bounded by the drain timeout). A build
- * does not listen to the signal; past this bound the deletion goes on (the build's rollout never starts).
+ * gets the signal too: the api closes its request to the builder, which stops the engine's build
+ * (apps/builder/src/server.ts), so it lets go at once. The bound is for work that does not let go
+ * (an unreachable engine); past it the deletion goes on, and a build that finishes later makes no
+ * release (the deployer checks the signal after the build).
  */
 export const CANCEL_WAIT_MS = 60_000;
 

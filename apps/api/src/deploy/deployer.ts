@@ -33,11 +33,14 @@ export class Deployer {
         signal.throwIfAborted(); // the app was deleted while this waited: fail, build nothing
         store.deployments.transition(dep.id, 'building', 'build started');
         log(`-----> Building ${appName}${src.gitSha ? ` (${src.gitSha.slice(0, 7)})` : ''}`);
-        const built = await builder.build({ app: appName, tag: dep.id.replace(/^dep_/, 'd-'), context: src.context(), onLine: (l) => log(`       ${l}`) });
+        const built = await builder.build({ app: appName, tag: dep.id.replace(/^dep_/, 'd-'), context: src.context(), onLine: (l) => log(`       ${l}`), signal });
+        signal.throwIfAborted(); // a build that finished as the app was deleted: no release for it
         release = store.releases.create({ app: appName, image: built.image, imageId: built.imageId, kind: built.kind, gitSha: src.gitSha, description: src.description, config: store.config.values(appName) });
         log(`-----> Built ${built.image} (${built.kind}); release v${release.version}`);
       } catch (e) {
-        return this.fail(dep.id, appName, e, log);
+        // A cancelled build rejects with whatever its transport says (an AbortError); the deployment
+        // fails with the reason it was cancelled for ("the app was deleted") instead.
+        return this.fail(dep.id, appName, signal.aborted ? signal.reason : e, log);
       }
       return this.rollout(appName, release, dep.id, log, signal);
     });

@@ -6,7 +6,11 @@ import type { RouteTable } from '../routing/table.js';
 
 /** Turns a tar of source into an image; the real one is the builder process (apps/builder). */
 export interface BuildService {
-  build(req: { app: string; tag: string; context: Readable; onLine: (line: string) => void }): Promise<{ image: string; imageId: string; kind: string }>;
+  /**
+   * `signal` is the deployment's job signal (AppWork): it aborts when the app is deleted, and the
+   * build must then stop and reject promptly — the deletion waits for it (delete-app.ts).
+   */
+  build(req: { app: string; tag: string; context: Readable; onLine: (line: string) => void; signal: AbortSignal }): Promise<{ image: string; imageId: string; kind: string }>;
 }
 
 export interface DeployDeps {
