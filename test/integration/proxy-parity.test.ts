@@ -27,9 +27,12 @@ beforeAll(async () => {
       buf += d.toString('latin1');
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) return;
-      heads.push(buf.slice(0, end));
+      const head = buf.slice(0, end);
+      heads.push(head);
       buf = '';
-      s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      // /r/N answers with RESPONSES[N]'s fields; anything else with a plain 200.
+      const n = /^GET \S*\/r\/(\d+) /.exec(head)?.[1];
+      s.write(`HTTP/1.1 200 OK\r\n${n === undefined ? '' : `${RESPONSES[Number(n)]![1].join('\r\n')}\r\n`}Content-Length: 2\r\n\r\nok`);
     });
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
@@ -46,27 +49,28 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Sends one request on a fresh connection; returns the status line and the head the upstream got. */
-async function forward(target: string, fields: string[]): Promise<{ status: string; head: string | undefined }> {
+/** Sends one request on a fresh connection; returns the response head and the head the upstream got. */
+async function forward(target: string, fields: string[]): Promise<{ status: string; response: string; head: string | undefined }> {
   const before = heads.length;
   const out = await new Promise<string>((resolve) => {
     const s = net.connect(proxy.port, '127.0.0.1');
     let got = '';
-    s.on('data', (d) => { got += d.toString('latin1'); if (got.includes('\r\n\r\n')) s.destroy(); });
+    s.on('data', (d) => { got += d.toString('latin1'); if (got.includes('\r\n\r\nok')) s.destroy(); });
     s.on('error', () => {});
     s.on('close', () => resolve(got));
     s.write(`GET ${target} HTTP/1.1\r\n${fields.join('\r\n')}\r\n\r\n`);
   });
-  return { status: out.split('\r\n')[0]!, head: heads.length > before ? heads[before] : undefined };
+  const response = out.slice(0, out.indexOf('\r\n\r\n'));
+  return { status: out.split('\r\n')[0]!, response, head: heads.length > before ? heads[before] : undefined };
 }
 
 /**
- * Field lines as the app sees them, names lower-cased, sorted; left out: our per-request id and
- * Connection, which describes our connection to the app (node's client adds keep-alive, the fast
- * path leaves HTTP/1.1's default unsaid).
+ * Field lines as the app (or client) sees them, names lower-cased, sorted; left out: our
+ * per-request id, Connection and Keep-Alive, which describe our own connection (node adds
+ * keep-alive where the fast path leaves HTTP/1.1's default unsaid), and node's Date.
  */
 const fieldsOf = (head: string) => head.split('\r\n').slice(1).map((l) => { const c = l.indexOf(':'); return `${l.slice(0, c).toLowerCase()}:${l.slice(c + 1).trim()}`; })
-  .filter((l) => !l.startsWith('x-request-id:') && !l.startsWith('connection:')).sort();
+  .filter((l) => !l.startsWith('x-request-id:') && !l.startsWith('connection:') && !l.startsWith('keep-alive:') && !l.startsWith('date:')).sort();
 
 const CASES: Array<[string, string[]]> = [
   ['duplicate list fields', ['Host: echo.dream', 'Accept: a', 'accept: b', 'Cache-Control: no-cache', 'Cache-Control: max-age=0']],
@@ -89,5 +93,29 @@ describe('fast path and node:http forward the same request head', () => {
     expect(fast.head, 'the fast path forwarded nothing').toBeDefined();
     expect(fast.head!.split('\r\n')[0]).toBe(slow.head!.split('\r\n')[0]);
     expect(fieldsOf(fast.head!)).toEqual(fieldsOf(slow.head!));
+  });
+});
+
+// Upstream response fields (each answer also has Content-Length: 2 and body "ok").
+const RESPONSES: Array<[string, string[]]> = [
+  ['two Set-Cookies stay two lines', ['Set-Cookie: a=1; Path=/', 'Set-Cookie: b=2; HttpOnly']],
+  ['hop-by-hop and Connection-listed', ['Connection: keep-alive, X-Private', 'X-Private: secret', 'Keep-Alive: timeout=5', 'Proxy-Authenticate: Basic', 'Trailer: X-T']],
+  ['repeated list fields and odd values', ['Vary: Accept', 'Vary: Cookie', 'Cache-Control: no-store', 'X-Empty:', 'X-Latin: caf\xe9', 'WWW-Authenticate: Basic realm="a"', 'WWW-Authenticate: Bearer']],
+  ['names like Object members', ['constructor: x', 'toString: y']],
+  ['the app sets its own request id', ['X-Request-Id: from-the-app-123']],
+];
+
+describe('fast path and node:http send the client the same response head', () => {
+  it.each(RESPONSES.map(([what], i) => [what, i] as const))('%s', async (_what, i) => {
+    const fast = await forward(`/r/${i}`, ['Host: echo.dream']);
+    const slow = await forward(`http://echo.dream/r/${i}`, ['Host: echo.dream']);
+    expect(fast.status).toBe('HTTP/1.1 200 OK');
+    expect(slow.status).toBe('HTTP/1.1 200 OK');
+    expect(fieldsOf(fast.response)).toEqual(fieldsOf(slow.response));
+    // One request id each: the app's own when it sent one, else ours (different per request).
+    const ids = (head: string) => head.split('\r\n').filter((l) => /^x-request-id:/i.test(l)).map((l) => l.slice(13).trim());
+    expect(ids(fast.response)).toHaveLength(1);
+    expect(ids(slow.response)).toHaveLength(1);
+    if (RESPONSES[i]![1].some((f) => f.startsWith('X-Request-Id'))) expect([ids(fast.response)[0], ids(slow.response)[0]]).toEqual(['from-the-app-123', 'from-the-app-123']);
   });
 });
