@@ -55,6 +55,10 @@ export async function listReplicas(docker: Dockerode, network: string, app?: str
   return out;
 }
 
+/** The states currentRelease() is asked about: a replica that serves, or any replica still there. */
+export const SERVING = ['running'];
+export const ANY = ['created', 'running', 'restarting', 'exited', 'dead', 'paused'];
+
 /**
  * The release that serves: the newest release (by version, then container creation) with a replica in `states`,
  * skipping releases still being rolled out by apply() (they serve only after switchTraffic).

@@ -1,6 +1,6 @@
 // The two steps of a rollout on one Docker engine that touch containers: make each replica of the
 // release exist and run (reusing what a restarted api finds), then wait until all answer their
-// health check. target.ts sequences them, switches traffic and stops the old release.
+// health check. apply.ts sequences them, switches traffic and stops the old release.
 import type Dockerode from 'dockerode';
 import { DreamError, type ApplyHooks, type Endpoint, type ReleaseSpec } from '@dreamnet/core';
 import { dockerError, isConflict, type Replica } from './client.js';

@@ -1,12 +1,12 @@
 // Target on one Docker engine (the local one by default). Replicas are containers on one bridge
 // network, found again by labels, so a restarted api adopts what is running (idempotent by release).
 import type Dockerode from 'dockerode';
-import { DreamError, isDreamError, requireArgv, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
+import { DreamError, requireArgv, type AppStatus, type ApplyHooks, type Endpoint, type ExecSession, type Inventory,
   type LogLine, type LogQuery, type ReleaseSpec, type Rollout, type RunHandle, type RunSpec, type Target } from '@dreamnet/core';
 import { STOP_GRACE_SEC } from './spec.js';
 import { replicaState } from './state.js';
-import { currentRelease, dockerError, ensureNetwork, listReplicas, removeNow, stopAndRemove } from './client.js';
-import { ensureReplica, waitAllHealthy } from './rollout.js';
+import { ANY, SERVING, currentRelease, dockerError, ensureNetwork, listReplicas, removeNow, stopAndRemove } from './client.js';
+import { applyRelease, type ApplyScope } from './apply.js';
 import { AppLock } from '@dreamnet/core';
 import { readLogs, sourceById } from './logs.js';
 import { startExec } from './exec.js';
@@ -28,9 +28,6 @@ export interface DockerHostOptions {
   log?: TargetLog;
 }
 
-const SERVING = ['running'];
-const ANY = ['created', 'running', 'restarting', 'exited', 'dead', 'paused'];
-
 export class DockerHostTarget implements Target {
   readonly kind = 'docker-host' as const;
   private readonly docker: Dockerode;
@@ -40,62 +37,20 @@ export class DockerHostTarget implements Target {
   /** `app/release` being rolled out: not served by endpoints() until switchTraffic ran. */
   private readonly pending = new Set<string>();
   private readonly lock = new AppLock();
+  /** What applyRelease uses of this target. */
+  private readonly scope: ApplyScope;
 
   constructor(private readonly opts: DockerHostOptions) {
     this.docker = opts.docker;
     this.network = opts.network;
     this.grace = opts.stopGraceSec ?? STOP_GRACE_SEC;
+    this.scope = { docker: this.docker, network: this.network, grace: this.grace, opts, pending: this.pending,
+      ensureNetwork: () => this.ensureNetwork(), forgetNetwork: () => { this.networkReady = null; } };
   }
 
   apply(spec: ReleaseSpec, hooks: ApplyHooks = {}): Promise<Rollout> {
     // One rollout per app at a time in this process; the api also runs one job per app at a time.
-    return this.lock.run(spec.app, () => this.rollout(spec, hooks));
-  }
-
-  private async rollout(spec: ReleaseSpec, hooks: ApplyHooks): Promise<Rollout> {
-    await this.ensureNetwork();
-    const all = await listReplicas(this.docker, this.network, spec.app);
-    const key = `${spec.app}/${spec.releaseId}`;
-    const isNew = currentRelease(all, this.pending, SERVING) !== spec.releaseId;
-    if (isNew) this.pending.add(key);
-    const touched: string[] = [];
-    const ids: string[] = [];
-    const scope = { docker: this.docker, network: this.network, spec };
-    let endpoints: Endpoint[];
-    try {
-      for (let r = 1; r <= spec.replicas; r++) {
-        hooks.signal?.throwIfAborted();
-        const mark = touched.length;
-        const id = await ensureReplica(scope, r, all, touched).catch(async (e: unknown) => {
-          // Someone removed the network since we made it (docker network prune): make it again, once.
-          if (!/network \S+ not found/i.test(String((e as Error).message))) throw e;
-          const dead = touched.splice(mark);
-          for (const d of dead) await removeNow(this.docker, d);
-          this.networkReady = null;
-          await this.ensureNetwork();
-          return ensureReplica(scope, r, all.filter((c) => !dead.includes(c.id)), touched);
-        });
-        ids.push(id);
-        hooks.onProgress?.(`replica ${r}/${spec.replicas} started`);
-      }
-      endpoints = await waitAllHealthy(scope, ids, this.opts.healthTimeoutMs || 60_000, hooks);
-      hooks.signal?.throwIfAborted();
-      await hooks.switchTraffic?.(endpoints);
-    } catch (e) {
-      // Not switched: drop what this call started; the old release never stopped serving.
-      await Promise.all(touched.map((id) => removeNow(this.docker, id).catch(() => {})));
-      this.opts.log?.warn({ app: spec.app, release: spec.releaseId, err: String(e) }, 'release failed');
-      throw isDreamError(e) || e === hooks.signal?.reason ? e : dockerError(e, `run ${spec.app}`);
-    } finally {
-      this.pending.delete(key);
-    }
-    // Traffic has moved: old releases and surplus replicas of this one can stop now. A failure here
-    // must never touch the new replicas, which serve already.
-    const victims = all.filter((c) => c.releaseId !== spec.releaseId || c.replica > spec.replicas);
-    await Promise.all(victims.map((c) => stopAndRemove(this.docker, c.id, this.grace)));
-    if (victims.length > 0) hooks.onProgress?.(`stopped ${victims.length} old replica(s)`);
-    this.opts.log?.info({ app: spec.app, release: spec.releaseId, replicas: spec.replicas }, 'release applied');
-    return { releaseId: spec.releaseId, endpoints };
+    return this.lock.run(spec.app, () => applyRelease(this.scope, spec, hooks));
   }
 
   async endpoints(app: string): Promise<Endpoint[]> {
