@@ -55,26 +55,43 @@ function packContext(dir: string): NodeJS.ReadableStream {
   }) as unknown as NodeJS.ReadableStream; // a streamx stream; dockerode only pipes it
 }
 
+const cancelled = () => new DreamError('BUILD_FAILED', 'The build was cancelled: its client went away.');
+
+/**
+ * `signal` aborts when the client goes away (the api cancels a deleted app's deployment): the engine's
+ * build stops too. Closing the engine's connection is what stops it — the daemon cancels a classic
+ * build whose client left and removes the step container it ran — so the signal goes to dockerode
+ * as `abortSignal`, which aborts the context upload and destroys the output stream.
+ */
 export async function buildImage(o: BuildOptions): Promise<BuildResult> {
   const prepared = await prepareContext(o.dir, o.config);
   o.onLine(`-----> Building ${o.app} (${prepared.plan.kind}${prepared.dockerfile === 'Dockerfile' ? ', using your Dockerfile' : ''})`);
+  if (o.signal?.aborted) throw cancelled(); // not worth starting
   const image = `${imageRepo(o.app)}:${o.tag}`;
   const out = new BuildOutput(o.onLine);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await o.docker.buildImage(packContext(o.dir), buildQuery({ app: o.app, tag: o.tag, dockerfile: prepared.dockerfile, config: o.config }));
+    const query = buildQuery({ app: o.app, tag: o.tag, dockerfile: prepared.dockerfile, config: o.config });
+    stream = await o.docker.buildImage(packContext(o.dir), { ...query, abortSignal: o.signal });
   } catch (e) {
+    if (o.signal?.aborted) throw cancelled();
     throw new DreamError('BUILD_FAILED', `The Docker engine refused the build: ${(e as Error).message}`);
   }
   await new Promise<void>((resolve, reject) => {
+    // Also here, for an engine client that does not tie the stream to abortSignal.
     const abort = () => (stream as unknown as { destroy(e?: Error): void }).destroy(new Error('build cancelled'));
     if (o.signal?.aborted) abort();
     o.signal?.addEventListener('abort', abort, { once: true });
     stream.setEncoding('utf8');
     stream.on('data', (c: string) => out.push(c));
     stream.on('end', () => { o.signal?.removeEventListener('abort', abort); resolve(); });
-    stream.on('error', (e: Error) => { o.signal?.removeEventListener('abort', abort); reject(new DreamError('BUILD_FAILED', `The build stream broke: ${e.message}`)); });
+    stream.on('error', (e: Error) => {
+      o.signal?.removeEventListener('abort', abort);
+      reject(o.signal?.aborted ? cancelled() : new DreamError('BUILD_FAILED', `The build stream broke: ${e.message}`));
+    });
   });
+  // A stream that ended as the client left may have been cut short: no result from it.
+  if (o.signal?.aborted) throw cancelled();
   out.end();
   if (out.error !== null) throw new DreamError('BUILD_FAILED', out.failure());
   let imageId: string;
