@@ -249,6 +249,19 @@ describe('proxy fast path', () => {
     expect(echo.seen.heads.some((h) => h.includes(hidden))).toBe(false);
   });
 
+  it('answers what node:http refuses with its status and a catalogued code: bare LFs at once, a 20 KB head, two Host lines', async () => {
+    // rawExchange gives up after 1.5 s: far below the head timeout a bare-LF head used to wait out.
+    const lf = await rawExchange('GET / HTTP/1.1\nHost: echo.dream\n\n');
+    expect(lf).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(lf).toMatch(/\r\nx-dream-error: BAD_REQUEST\r\n[^]*line endings must be CRLF/);
+    const big = await rawExchange(`GET / HTTP/1.1\r\nHost: echo.dream\r\nX-Big: ${'y'.repeat(20000)}\r\n\r\n`);
+    expect(big).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*x-dream-error: HEADERS_TOO_LARGE\r\n/);
+    const before = echo.seen.heads.length;
+    const twoHosts = await rawExchange('GET /two-hosts HTTP/1.1\r\nHost: echo.dream\r\nHost: odd.dream\r\n\r\n');
+    expect(twoHosts).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*x-dream-error: BAD_REQUEST\r\n/);
+    expect(echo.seen.heads.slice(before).some((h) => h.includes('/two-hosts'))).toBe(false);
+  });
+
   it('closes a connection whose head never finishes arriving only after the head timeout, not at once', async () => {
     const s = net.connect(proxy.port, '127.0.0.1');
     s.on('error', () => {});

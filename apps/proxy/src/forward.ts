@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
+import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { afterFailedAttempt, replayable } from './retry.js';
 import { endpointKey } from './table.js';
@@ -47,7 +48,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   // HTTP/1.1 only: an HTTP/2 stream has no connection header (the session is ended by close()).
   if (ctx.draining && req.httpVersionMajor === 1) res.shouldKeepAlive = false;
   const upstreamKey = ctx.access ? logWhenDone(ctx, req, res, requestId) : null;
-  const d = decide(ctx, req.method ?? 'GET', req.url, req.headers.host ?? (req.headers[':authority'] as string | undefined), protoOf(req), req.headers, requestId);
+  const d = decide(ctx, req.method ?? 'GET', req.url, hostOf(req), protoOf(req), req.headers, requestId);
   if (d.page) return send(res, d.page);
   const { route: first, host, rawHost, path } = d;
 

@@ -42,3 +42,17 @@ export function requestTarget(url: string | undefined, hostHeader: string | unde
   const rest = m[2] ?? '';
   return { path: rest.startsWith('/') ? rest : `/${rest}`, host: m[1]! };
 }
+
+/**
+ * The Host a node:http request names: its Host field, or HTTP/2's :authority. Undefined when the
+ * Host field is repeated — RFC 9112 §3.2 requires a 400, and node keeps the first silently, so the
+ * proxy and an app reading raw headers could disagree on which site was asked for.
+ */
+export function hostOf(req: { headers: Record<string, string | string[] | undefined>; rawHeaders: string[] }): string | undefined {
+  let seen = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const k = req.rawHeaders[i]!;
+    if (k.length === 4 && k.toLowerCase() === 'host' && ++seen > 1) return undefined;
+  }
+  return (req.headers.host ?? req.headers[':authority']) as string | undefined;
+}

@@ -5,6 +5,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import type tls from 'node:tls';
+import { clientErrorHandler } from './client-error.js';
 import type { ProxyContext } from './context.js';
 import { defaultPemOf } from './default-cert.js';
 import type { FastListener } from './fast/listen.js';
@@ -68,6 +69,7 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     ctx.log.debug({ err: err.code ?? err.message, peer: socket.remoteAddress }, 'TLS handshake failed');
     socket.destroy();
   });
+  server.on('clientError', clientErrorHandler(ctx.log));
   server.on('sessionError', (err: Error) => ctx.log.debug({ err: err.message }, 'HTTP/2 session error'));
 
   const close = (drainMs: number) => new Promise<void>((resolve) => {

@@ -2,21 +2,25 @@
 import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
 import { rawHeaderLines } from './headers.js';
 
-export type ProxyErrorCode = 'NO_ROUTE' | 'NO_HEALTHY_REPLICA' | 'UPSTREAM_UNAVAILABLE' | 'BAD_REQUEST';
+/** The proxy's own error codes and their status (docs/errors.md § The proxy; a test holds them equal). */
+export const PROXY_ERRORS = {
+  BAD_REQUEST: 400, REQUEST_TIMEOUT: 408, HEADERS_TOO_LARGE: 431,
+  NO_ROUTE: 404, NO_HEALTHY_REPLICA: 503, UPSTREAM_UNAVAILABLE: 502,
+} as const;
+export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
 export interface Page { status: number; headers: Record<string, string>; body: string }
-
-const TITLES: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable' };
 
 /** The host as it may appear in a page: printable, short (it comes from the client). */
 export function displayHost(raw: string | undefined): string {
   return (raw ?? '').replace(/[^\x21-\x7e]/g, '').slice(0, 100) || '(no Host header)';
 }
 
-export function errorPage(code: ProxyErrorCode, status: number, message: string, requestId: string, reqHeaders: IncomingHttpHeaders, extra: Record<string, string> = {}): Page {
+export function errorPage(code: ProxyErrorCode, message: string, requestId: string, reqHeaders: IncomingHttpHeaders, extra: Record<string, string> = {}): Page {
+  const status = PROXY_ERRORS[code];
   const wantsJson = /\bapplication\/(?:[\w.+-]*\+)?json\b/.test(String(reqHeaders.accept ?? ''));
   const body = wantsJson
-    ? JSON.stringify({ statusCode: status, code, error: TITLES[status] ?? 'Error', message, requestId }) + '\n'
+    ? JSON.stringify({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message, requestId }) + '\n'
     : `${message}\n`;
   return {
     status,
@@ -34,13 +38,20 @@ export function errorPage(code: ProxyErrorCode, status: number, message: string,
 
 export const pages = {
   badHost: (id: string, h: IncomingHttpHeaders) =>
-    errorPage('BAD_REQUEST', 400, 'The Host header (or request target) is missing or not valid.', id, h),
+    errorPage('BAD_REQUEST', 'The Host header (or request target) is missing or not valid.', id, h),
   noRoute: (host: string, id: string, h: IncomingHttpHeaders) =>
-    errorPage('NO_ROUTE', 404, `No app is served at ${displayHost(host)}.`, id, h),
+    errorPage('NO_ROUTE', `No app is served at ${displayHost(host)}.`, id, h),
   noReplica: (app: string, id: string, h: IncomingHttpHeaders) =>
-    errorPage('NO_HEALTHY_REPLICA', 503, `${app} has no healthy replica right now.`, id, h, { 'retry-after': '5' }),
+    errorPage('NO_HEALTHY_REPLICA', `${app} has no healthy replica right now.`, id, h, { 'retry-after': '5' }),
+  // What node:http's parser refused (server.ts 'clientError'): no request id was read yet.
+  headersTooLarge: (id: string) =>
+    errorPage('HEADERS_TOO_LARGE', 'The request line and headers are larger than this proxy accepts (16 KB). Send fewer or smaller headers (large cookies are the usual cause).', id, {}),
+  requestTimeout: (id: string) =>
+    errorPage('REQUEST_TIMEOUT', 'The request headers did not arrive in time.', id, {}),
+  malformed: (id: string) =>
+    errorPage('BAD_REQUEST', 'The request is not valid HTTP/1.1 (line endings must be CRLF; no control bytes in the target or headers).', id, {}),
   upstreamFailed: (app: string, id: string, h: IncomingHttpHeaders) =>
-    errorPage('UPSTREAM_UNAVAILABLE', 502, `${app} did not answer: its replicas refused or dropped the connection. Check \`dream logs ${app}\`.`, id, h),
+    errorPage('UPSTREAM_UNAVAILABLE', `${app} did not answer: its replicas refused or dropped the connection. Check \`dream logs ${app}\`.`, id, h),
 };
 
 /** A page as raw HTTP/1.1 bytes, for the paths that write sockets directly (fast path, upgrades). */

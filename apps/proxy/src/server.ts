@@ -6,6 +6,7 @@ import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
 import type { AccessLog } from './access-log.js';
 import type { ProxyContext } from './context.js';
+import { clientErrorHandler } from './client-error.js';
 import { EndpointState } from './endpoints.js';
 import type { ClientConnection } from './fast/connection.js';
 import { takeOverConnections } from './fast/listen.js';
@@ -97,11 +98,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout };
   takeOverConnections(server, 'connection', { ...fast, proto: 'http' });
   server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-    log.debug({ err: err.code ?? err.message }, 'client error');
-  });
+  server.on('clientError', clientErrorHandler(log));
 
   const host = opts.host ?? config.httpHost;
   // Read the cached routes before accepting connections: a restarted proxy answers its first

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext } from './context.js';
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
+import { hostOf } from './host.js';
 import { pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt } from './retry.js';
 import { endpointKey } from './table.js';
@@ -26,7 +27,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
   const requestId = requestIdOf(req.headers);
   // The same policy as every other request (health, Host checks, ACME answers, route lookup), but
   // no redirect to HTTPS: see decide.ts.
-  const d = decide(ctx, req.method ?? 'GET', req.url, req.headers.host, protoOf(req), req.headers, requestId, { redirect: false });
+  const d = decide(ctx, req.method ?? 'GET', req.url, hostOf(req), protoOf(req), req.headers, requestId, { redirect: false });
   if (d.page) return writePage(socket, d.page);
   const { route: first, host, rawHost, path } = d;
 

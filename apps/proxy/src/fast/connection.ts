@@ -9,12 +9,9 @@ import { requestIdOf, upstreamRequestHead } from '../headers.js';
 import { rawPage, type Page } from '../pages.js';
 import { ClientWriter } from './client-writer.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
-import { parseRequestHead, type RequestHead } from './head.js';
+import { headEnd, MORE, NOT_FAST, parseRequestHead, type RequestHead } from './head.js';
 import type { FastListener } from './listen.js';
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** Like node's server.maxHeaderSize: a longer head goes to node:http, which answers 431. */
-const MAX_HEAD = 16 * 1024;
 /** Pipelined bytes held while a response is in flight before we stop reading the client. */
 const MAX_BUFFERED = 256 * 1024;
 
@@ -85,13 +82,9 @@ export class ClientConnection implements ExchangeOwner {
     if (this.busy) return;
     this.busy = true;
     while (!this.ex && this.buf && !this.gone) {
-      const end = this.buf.indexOf(CRLFCRLF);
-      if (end < 0) {
-        if (this.buf.length > MAX_HEAD) { this.handOff(); break; }
-        if (!this.headSince) this.headSince = Date.now();
-        break;
-      }
-      const head = end <= MAX_HEAD ? parseRequestHead(this.buf.toString('latin1', 0, end)) : null;
+      const end = headEnd(this.buf);
+      if (end === MORE) { this.headSince ||= Date.now(); break; }
+      const head = end === NOT_FAST ? null : parseRequestHead(this.buf.toString('latin1', 0, end));
       if (!head) { this.handOff(); break; }
       const rest = this.buf.length > end + 4 ? this.buf.subarray(end + 4) : null;
       this.buf = null;

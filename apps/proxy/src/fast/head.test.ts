@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRequestHead } from './head.js';
+import { headEnd, MORE, NOT_FAST, parseRequestHead } from './head.js';
 
 const req = (...lines: string[]) => parseRequestHead(lines.join('\r\n'));
 
@@ -40,5 +40,17 @@ describe('parseRequestHead (the fast path subset)', () => {
     ['a method that is not a token', ['G(T / HTTP/1.1', 'Host: a']],
   ])('hands %s to node:http (null)', (_what, lines) => {
     expect(req(...lines)).toBeNull();
+  });
+});
+
+describe('headEnd', () => {
+  const b = (s: string) => Buffer.from(s, 'latin1');
+  it('finds the blank line, waits for more, and gives node:http what can never be a fast head', () => {
+    expect(headEnd(b('GET / HTTP/1.1\r\nHost: a\r\n\r\nrest'))).toBe(23);
+    expect(headEnd(b('GET / HTTP/1.1\r\nHost: a\r\n\r'))).toBe(MORE);
+    expect(headEnd(b('GET / HTTP/1.1\nHost: a\n'))).toBe(NOT_FAST);
+    expect(headEnd(b('GET / HTTP/1.1\r\nHost: a\n\r\n'))).toBe(NOT_FAST);
+    expect(headEnd(b(`GET / HTTP/1.1\r\nX: ${'y'.repeat(17000)}`))).toBe(NOT_FAST);
+    expect(headEnd(b(`GET / HTTP/1.1\r\nX: ${'y'.repeat(17000)}\r\n\r\n`))).toBe(NOT_FAST);
   });
 });

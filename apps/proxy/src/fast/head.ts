@@ -73,6 +73,27 @@ export function parseRequestHead(head: string): RequestHead | null {
   return { method, target, headers, contentLength, close };
 }
 
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Like node's server.maxHeaderSize: a longer head goes to node:http, which answers 431. */
+const MAX_HEAD = 16 * 1024;
+/** headEnd(): the head has not all arrived yet. */
+export const MORE = -1;
+/** headEnd(): node:http must answer this one (too long, or bare LFs that never make CRLFCRLF). */
+export const NOT_FAST = -2;
+
+/**
+ * Where the head at the start of `buf` ends (the index of its blank line), MORE or NOT_FAST. A head
+ * with a bare LF goes to node:http, which answers 400 at once, rather than the client waiting out
+ * the head timeout for a CRLFCRLF that never comes.
+ */
+export function headEnd(buf: Buffer): number {
+  const end = buf.indexOf(CRLFCRLF);
+  if (end >= 0) return end <= MAX_HEAD ? end : NOT_FAST;
+  if (buf.length > MAX_HEAD) return NOT_FAST;
+  for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) if (i === 0 || buf[i - 1] !== 13) return NOT_FAST;
+  return MORE;
+}
+
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
 const NONE: Framing = { kind: 'none' };
 const CHUNKED: Framing = { kind: 'chunked' };
