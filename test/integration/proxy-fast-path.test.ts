@@ -253,7 +253,7 @@ describe('proxy fast path', () => {
     // rawExchange gives up after 1.5 s: far below the head timeout a bare-LF head used to wait out.
     const lf = await rawExchange('GET / HTTP/1.1\nHost: echo.dream\n\n');
     expect(lf).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(lf).toMatch(/\r\nx-dream-error: BAD_REQUEST\r\n[^]*line endings must be CRLF/);
+    expect(lf).toMatch(/\r\nx-dream-error: BAD_REQUEST\r\n[^]*lines must end in CRLF/);
     const big = await rawExchange(`GET / HTTP/1.1\r\nHost: echo.dream\r\nX-Big: ${'y'.repeat(20000)}\r\n\r\n`);
     expect(big).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n[^]*x-dream-error: HEADERS_TOO_LARGE\r\n/);
     const before = echo.seen.heads.length;

@@ -49,7 +49,7 @@ export const pages = {
   requestTimeout: (id: string) =>
     errorPage('REQUEST_TIMEOUT', 'The request headers did not arrive in time.', id, {}),
   malformed: (id: string) =>
-    errorPage('BAD_REQUEST', 'The request is not valid HTTP/1.1 (line endings must be CRLF; no control bytes in the target or headers).', id, {}),
+    errorPage('BAD_REQUEST', 'The request is not valid HTTP/1.1: lines must end in CRLF, the target must be printable ASCII (percent-encode anything else), and headers may not hold control bytes.', id, {}),
   upstreamFailed: (app: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('UPSTREAM_UNAVAILABLE', `${app} did not answer: its replicas refused or dropped the connection. Check \`dream logs ${app}\`.`, id, h),
 };
