@@ -2,20 +2,14 @@
 // upstreams on 127.0.0.1, so framing, pipelining, reuse, back-pressure and the hand-off to
 // node:http are seen exactly as a client and an app see them.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { loadConfig } from '@dreamnet/core';
-import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
-import { startFakeApi } from './proxy-helpers.js';
+import type { ProxyHandle } from '../../apps/proxy/src/index.js';
+import { startPlainProxy } from './proxy-helpers.js';
 
 const TOKEN = 'int_fast-path';
-let dataDir: string;
-let api: Awaited<ReturnType<typeof startFakeApi>>;
+let edge: Awaited<ReturnType<typeof startPlainProxy>>;
 let proxy: ProxyHandle;
 const servers: net.Server[] = [];
 
@@ -64,7 +58,6 @@ let echo: Awaited<ReturnType<typeof rawUpstream>>;
 let odd: Awaited<ReturnType<typeof rawUpstream>>;
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-fast-'));
   // Content-Length answers naming the path (and the body's sha256 when there is one).
   echo = await rawUpstream((head, s, body) => {
     const text = `${path1(head)}${body.length ? ` ${crypto.createHash('sha256').update(body).digest('hex')}` : ''}`;
@@ -93,20 +86,16 @@ beforeAll(async () => {
       s.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     }
   });
-  api = await startFakeApi(TOKEN, [
+  edge = await startPlainProxy(TOKEN, [
     { app: 'echo', hosts: ['echo.dream'], endpoints: [{ host: '127.0.0.1', port: echo.port }] },
     { app: 'odd', hosts: ['odd.dream'], endpoints: [{ host: '127.0.0.1', port: odd.port }] },
   ]);
-  const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
-  proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', pollWaitSeconds: 1 });
-  await proxy.ready;
+  proxy = edge.proxy;
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await api?.close();
+  await edge?.close();
   for (const s of servers) s.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('proxy fast path', () => {

@@ -1,8 +1,14 @@
 // Test fixtures for the proxy suites: a fake api that implements the proxy ↔ api contract
 // (docs/architecture.md) faithfully, real upstream HTTP/WebSocket servers, and a tiny client.
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
+import { loadConfig } from '@dreamnet/core';
+import { startProxy } from '../../apps/proxy/src/index.js';
 
 export interface TestRoute { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
 export interface Ack { proxy: string; version: number; at: number }
@@ -72,6 +78,16 @@ export async function startFakeApi(token: string, initial: TestRoute[] = [], opt
     },
     close: () => closeServer(server),
   };
+}
+
+/** A fake api serving `routes` and a plain-HTTP proxy polling it, on 127.0.0.1; close() removes both and the data dir. */
+export async function startPlainProxy(token: string, routes: TestRoute[]) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-test-'));
+  const api = await startFakeApi(token, routes);
+  const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
+  const proxy = await startProxy({ config, token, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', pollWaitSeconds: 1 });
+  await proxy.ready;
+  return { api, proxy, close: async () => { await proxy.close(); await api.close(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
 }
 
 /** An app replica: echoes who it is and what headers it got; /slow?ms=N waits; /ws echoes. */

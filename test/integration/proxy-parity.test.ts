@@ -1,25 +1,15 @@
 // The fast path (apps/proxy/src/fast) and node:http must forward the same request head: the same
 // request is sent once in origin-form (served by the fast path) and once in absolute-form (outside
 // its subset, so handed to node:http), and the head each upstream receives is compared field by field.
-import fs from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
-import { loadConfig } from '@dreamnet/core';
-import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
-import { startFakeApi } from './proxy-helpers.js';
+import { startPlainProxy } from './proxy-helpers.js';
 
-const TOKEN = 'int_parity';
-let dataDir: string;
-let api: Awaited<ReturnType<typeof startFakeApi>>;
-let proxy: ProxyHandle;
+let edge: Awaited<ReturnType<typeof startPlainProxy>>;
 let upstream: net.Server;
 const heads: string[] = [];
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-parity-'));
   upstream = net.createServer((s) => {
     let buf = '';
     s.on('error', () => {});
@@ -36,24 +26,19 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  api = await startFakeApi(TOKEN, [{ app: 'echo', hosts: ['echo.dream'], endpoints: [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }] }]);
-  const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
-  proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', pollWaitSeconds: 1 });
-  await proxy.ready;
+  edge = await startPlainProxy('int_parity', [{ app: 'echo', hosts: ['echo.dream'], endpoints: [{ host: '127.0.0.1', port: (upstream.address() as AddressInfo).port }] }]);
 });
 
 afterAll(async () => {
-  await proxy?.close();
-  await api?.close();
+  await edge?.close();
   upstream?.close();
-  fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Sends one request on a fresh connection; returns the response head and the head the upstream got. */
 async function forward(target: string, fields: string[]): Promise<{ status: string; response: string; head: string | undefined }> {
   const before = heads.length;
   const out = await new Promise<string>((resolve) => {
-    const s = net.connect(proxy.port, '127.0.0.1');
+    const s = net.connect(edge.proxy.port, '127.0.0.1');
     let got = '';
     s.on('data', (d) => { got += d.toString('latin1'); if (got.includes('\r\n\r\nok')) s.destroy(); });
     s.on('error', () => {});
