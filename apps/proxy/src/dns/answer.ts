@@ -6,7 +6,7 @@
 import net from 'node:net';
 import dnsPacket, { type Answer, type Packet } from 'dns-packet';
 
-export const RCODE = { NOERROR: 0, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
+export const RCODE = { NOERROR: 0, FORMERR: 1, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 
 export interface Zone {
   /** Edge addresses from settings (IPv4 and/or IPv6). */
@@ -18,16 +18,35 @@ export interface Zone {
 }
 
 const TTL = 60;
+/** What we offer over UDP with EDNS0: the DNS Flag Day 2020 size, which avoids IP fragmentation. */
+export const EDNS_UDP_SIZE = 1232;
+const OPCODE_MASK = 0x7800;
 const soa = (): Answer => ({
   name: 'dream', type: 'SOA', ttl: TTL,
   data: { mname: 'ns.dream', rname: 'hostmaster.dream', serial: Math.floor(Date.now() / 1000) >>> 0, refresh: 3600, retry: 600, expire: 86400, minimum: TTL },
 });
 
-export function answer(zone: Zone, query: Packet): Packet {
-  const q = query.questions?.[0];
-  const base = { type: 'response' as const, id: query.id, questions: query.questions ?? [] };
-  const flags = (rcode: number, aa = true) => (aa ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | (query.flags ?? 0) & dnsPacket.RECURSION_DESIRED | rcode;
-  if (!q || (query.questions?.length ?? 0) !== 1) return { ...base, flags: flags(RCODE.NOTIMP, false) };
+type Opt = Extract<Answer, { type: 'OPT' }>;
+const optOf = (p: Packet): Opt[] => (p.additionals ?? []).filter((a): a is Opt => a.type === 'OPT');
+
+/** undefined: send nothing (the packet is itself a response; answering those invites loops). */
+export function answer(zone: Zone, query: Packet): Packet | undefined {
+  if (query.type === 'response') return undefined;
+  const qflags = query.flags ?? 0;
+  const opts = optOf(query);
+  // RFC 6891: a query with OPT gets OPT back; an EDNS version above 0 gets BADVERS (extended rcode 16).
+  const badvers = opts.length === 1 && (opts[0].ednsVersion ?? 0) !== 0;
+  const additionals: Answer[] = opts.length ? [{ name: '.', type: 'OPT', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: badvers ? 1 : 0, flags: 0 } as Opt] : [];
+  const base = { type: 'response' as const, id: query.id, questions: query.questions ?? [], additionals };
+  // The response carries the query's opcode and RD bit; AA only where we answer for our data.
+  const flags = (rcode: number, aa = true) => (aa ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | (qflags & (dnsPacket.RECURSION_DESIRED | OPCODE_MASK)) | rcode;
+  if ((qflags & OPCODE_MASK) !== 0) return { ...base, flags: flags(RCODE.NOTIMP, false) };
+  // Zero or several questions, or several OPT records, are malformed (RFC 9619, RFC 6891 6.1.1).
+  if ((query.questions?.length ?? 0) !== 1 || opts.length > 1) return { ...base, flags: flags(RCODE.FORMERR, false) };
+  if (badvers) return { ...base, flags: flags(RCODE.NOERROR, false) };
+  const q = query.questions![0];
+  // Only class IN (or ANY) has data here; CHAOS etc. are not ours to answer.
+  if (q.class !== undefined && q.class !== 'IN' && q.class !== 'ANY') return { ...base, flags: flags(RCODE.REFUSED, false) };
   return { ...base, ...resolve(q.name.toLowerCase().replace(/\.$/, ''), q.type, flags) };
 
   function resolve(name: string, type: string, fl: (rcode: number, aa?: boolean) => number): Packet {
@@ -41,8 +60,24 @@ export function answer(zone: Zone, query: Packet): Packet {
     if (txt.length && (type === 'TXT' || type === 'ANY')) for (const v of txt) answers.push({ name, type: 'TXT', ttl: 0, data: [v] });
     if (name === 'dream' && (type === 'SOA' || type === 'ANY')) answers.push(soa());
     if (name === 'dream' && (type === 'NS' || type === 'ANY')) answers.push({ name, type: 'NS', ttl: TTL, data: 'ns.dream' });
-    const exists = served || txt.length > 0 || name === 'dream';
+    // A name with a challenge below it (x.dream for _acme-challenge.x.dream, e.g. a wildcard-only
+    // order) is an empty non-terminal: it exists. NXDOMAIN there would tell a resolver (RFC 8020,
+    // QNAME minimisation) that the challenge name below does not exist either.
+    const exists = served || txt.length > 0 || name === 'dream' || zone.txt(`_acme-challenge.${name}`).length > 0;
     // NOERROR with no answers ("no data") for an existing name and another type; SOA for negative caching.
     return { flags: fl(exists ? RCODE.NOERROR : RCODE.NXDOMAIN), answers, authorities: answers.length || !inZone ? [] : [soa()] };
   }
+}
+
+/** The largest UDP response this query accepts: 512 without EDNS0 (RFC 1035), else its advertised size within ours. */
+export function udpLimit(query: Packet): number {
+  const opt = optOf(query)[0];
+  return opt ? Math.max(512, Math.min(opt.udpPayloadSize ?? 512, EDNS_UDP_SIZE)) : 512;
+}
+
+/** Encodes for UDP: too large → TC set and the records dropped, so the resolver retries over TCP. */
+export function encodeUdp(response: Packet, limit: number): Buffer {
+  const full = dnsPacket.encode(response);
+  if (full.length <= limit) return full;
+  return dnsPacket.encode({ ...response, flags: (response.flags ?? 0) | dnsPacket.TRUNCATED_RESPONSE, answers: [], authorities: [] });
 }

@@ -4,7 +4,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket from 'dns-packet';
 import type { Logger } from 'pino';
-import { answer, type Zone } from './answer.js';
+import { answer, encodeUdp, udpLimit, type Zone } from './answer.js';
 
 export interface DnsServerOptions { host: string; port: number; zone: Zone; log?: Logger }
 
@@ -13,15 +13,24 @@ export class DreamDns {
 
   static async start(o: DnsServerOptions): Promise<DreamDns> {
     const udp = dgram.createSocket(net.isIPv6(o.host) ? 'udp6' : 'udp4');
-    const reply = (msg: Buffer): Buffer | undefined => {
-      try { return dnsPacket.encode(answer(o.zone, dnsPacket.decode(msg))); } catch (e) {
+    // undefined: stay silent (undecodable, or not a query). Over UDP a response that does not fit
+    // the client's size goes out truncated (TC) so it retries over TCP.
+    const reply = (msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined => {
+      try {
+        const query = dnsPacket.decode(msg);
+        const res = answer(o.zone, query);
+        if (!res) return undefined;
+        return transport === 'udp' ? encodeUdp(res, udpLimit(query)) : dnsPacket.encode(res);
+      } catch (e) {
         o.log?.debug({ err: (e as Error).message }, 'dns: undecodable query');
         return undefined;
       }
     };
     udp.on('message', (msg, rinfo) => {
-      const out = reply(msg);
-      if (out) udp.send(out, rinfo.port, rinfo.address);
+      const out = reply(msg, 'udp');
+      // send() throws synchronously for a source port 0 (a spoofed packet); thrown here it would
+      // be an uncaught exception and take the proxy worker down.
+      if (out) try { udp.send(out, rinfo.port, rinfo.address); } catch (e) { o.log?.debug({ err: (e as Error).message }, 'dns: cannot reply'); }
     });
     udp.on('error', (e) => o.log?.warn({ err: e.message }, 'dns: udp error'));
     await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(o.port, o.host, () => { udp.off('error', reject); resolve(); }); });
@@ -32,11 +41,12 @@ export class DreamDns {
       sock.setTimeout(10_000, () => sock.destroy());
       sock.on('error', () => sock.destroy());
       sock.on('data', (d) => {
+        // No size cap on buf: the loop below consumes every whole message, so what stays is one
+        // partial message (< 2 + 65535 bytes); capping the raw buffer would cut off a pipelined burst.
         buf = Buffer.concat([buf, d]);
-        if (buf.length > 65_537) return sock.destroy();
         while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
           const len = buf.readUInt16BE(0);
-          const out = reply(buf.subarray(2, 2 + len));
+          const out = reply(buf.subarray(2, 2 + len), 'tcp');
           buf = buf.subarray(2 + len);
           if (!out) return sock.destroy();
           const framed = Buffer.alloc(2 + out.length);
@@ -46,7 +56,11 @@ export class DreamDns {
         }
       });
     });
-    await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, o.host, () => { tcp.off('error', reject); resolve(); }); });
+    // The TCP half may find the port taken: give the UDP half back rather than leak it bound.
+    await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, o.host, () => { tcp.off('error', reject); resolve(); }); })
+      .catch((e: unknown) => { udp.close(); throw e; });
+    // accept() failures (EMFILE under a connection flood) arrive as 'error': unhandled, they would crash.
+    tcp.on('error', (e) => o.log?.warn({ err: e.message }, 'dns: tcp error'));
     o.log?.info({ host: o.host, port }, 'dns: serving .dream');
     return new DreamDns(udp, tcp, port);
   }
