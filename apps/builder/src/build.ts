@@ -64,7 +64,7 @@ const cancelled = () => new DreamError('BUILD_FAILED', 'The build was cancelled:
  * as `abortSignal`, which aborts the context upload and destroys the output stream.
  */
 export async function buildImage(o: BuildOptions): Promise<BuildResult> {
-  const prepared = await prepareContext(o.dir, o.config);
+  const prepared = await prepareContext(o.dir, o.config, o.app);
   o.onLine(`-----> Building ${o.app} (${prepared.plan.kind}${prepared.dockerfile === 'Dockerfile' ? ', using your Dockerfile' : ''})`);
   if (o.signal?.aborted) throw cancelled(); // not worth starting
   const image = `${imageRepo(o.app)}:${o.tag}`;

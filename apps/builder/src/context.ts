@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DreamError } from '@dreamnet/core';
 import { DETECT_FILES, detect, type BuildPlan, type SourceInfo } from './detect.js';
 import { HINT_FILE } from './hint.js';
+import { checkImageRefs } from './image-refs.js';
 import { DEFAULT_DOCKERIGNORE, GENERATED_DIR, GENERATED_DOCKERFILE, STATIC_SERVER_FILE, generateDockerfile, type BaseImages } from './dockerfile.js';
 
 export const STATIC_SERVER_SOURCE = fileURLToPath(new URL('../assets/static-server.mjs', import.meta.url));
@@ -37,10 +38,14 @@ export async function readSource(dir: string): Promise<SourceInfo> {
   return { files, contents };
 }
 
-export async function prepareContext(dir: string, images: BaseImages): Promise<PreparedContext> {
+export async function prepareContext(dir: string, images: BaseImages, app: string): Promise<PreparedContext> {
   const plan = detect(await readSource(dir));
   const text = generateDockerfile(plan, images);
-  if (text === null) return { plan, dockerfile: 'Dockerfile' };
+  if (text === null) {
+    // The repository's own Dockerfile: it may not build from (or copy out of) other apps' images.
+    checkImageRefs(await readSmall(path.join(dir, 'Dockerfile'), 'Dockerfile'), app);
+    return { plan, dockerfile: 'Dockerfile' };
+  }
   // Whatever the upload had at .dreamnet (even a link) is replaced; rm never follows links.
   await fsp.rm(path.join(dir, GENERATED_DIR), { recursive: true, force: true });
   await fsp.mkdir(path.join(dir, GENERATED_DIR), { mode: 0o755 });
