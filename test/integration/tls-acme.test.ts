@@ -83,7 +83,7 @@ describe('certificates from an ACME server (Pebble)', () => {
     }
     expect(c.certs.orders).toBe(2);
     const key = path.join(dir, 'data/tls/certs');
-    const keyFiles = fs.readdirSync(key, { recursive: true }).map(String).filter((f) => f.endsWith('key.pem'));
+    const keyFiles = fs.readdirSync(key, { recursive: true }).map(String).filter((f) => f.endsWith('pair.json')); // certificate + key
     for (const f of keyFiles) expect(fs.statSync(path.join(key, f)).mode & 0o777).toBe(0o600);
     expect(keyFiles.length).toBe(2);
   }, 60_000);

@@ -38,13 +38,18 @@ export async function selfSigned(dir: string): Promise<{ cert: string; key: stri
   return { cert, key };
 }
 
-export interface Pebble { directory: string; caFile: string; log: () => string; orders: () => number; root: () => Promise<string>; stop: () => Promise<void> }
+export interface Pebble { directory: string; port: number; caFile: string; keyFile: string; log: () => string; orders: () => number; accounts: () => number; root: () => Promise<string>; stop: () => Promise<void> }
 
-export async function startPebble(dir: string, o: { httpPort: number; dnsPort: number }): Promise<Pebble> {
+/**
+ * `port`: a restart on the same directory URL (Pebble forgets every account and certificate, as a
+ * reset private CA would); its HTTPS certificate is kept, so the CA bundle stays valid.
+ */
+export async function startPebble(dir: string, o: { httpPort: number; dnsPort: number; port?: number }): Promise<Pebble> {
   await ensureTestDeps();
   fs.mkdirSync(dir, { recursive: true });
-  const { cert, key } = await selfSigned(dir);
-  const [port, mgmt] = [await freePort(), await freePort()];
+  const kept = { cert: path.join(dir, 'pebble-cert.pem'), key: path.join(dir, 'pebble-key.pem') };
+  const { cert, key } = fs.existsSync(kept.cert) ? kept : await selfSigned(dir);
+  const [port, mgmt] = [o.port ?? await freePort(), await freePort()];
   const config = path.join(dir, 'pebble.json');
   fs.writeFileSync(config, JSON.stringify({ pebble: {
     listenAddress: `127.0.0.1:${port}`, managementListenAddress: `127.0.0.1:${mgmt}`, certificate: cert, privateKey: key,
@@ -68,9 +73,10 @@ export async function startPebble(dir: string, o: { httpPort: number; dnsPort: n
     }
   }
   return {
-    directory, caFile: cert, log: () => out,
-    // Pebble logs `Added order "<id>" to the db` once per new order.
+    directory, port, caFile: cert, keyFile: key, log: () => out,
+    // Pebble logs `Added order "<id>" to the db` once per new order, and each newAccount request.
     orders: () => (out.match(/Added order "/g) ?? []).length,
+    accounts: () => (out.match(/POST \/sign-me-up /g) ?? []).length,
     root: () => get(`https://127.0.0.1:${mgmt}/roots/0`),
     stop: () => new Promise<void>((resolve) => { if (child.exitCode !== null || child.signalCode !== null) return resolve(); child.once('exit', () => resolve()); child.kill('SIGTERM'); }),
   };

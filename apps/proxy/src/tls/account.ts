@@ -70,6 +70,26 @@ export class AcmeAccount {
     return this.client;
   }
 
+  /**
+   * After a failed request: whether the CA has no account for our stored URL any more (a reset
+   * private CA, an account purged at the CA). If so the stored URL is dropped, so that the next
+   * ready() registers again (same key) instead of every order failing until someone deletes files.
+   * The problem type is only in the response body, which acme-client folds into an error message,
+   * so the account URL is asked directly (acme-client's signing, as its own requests do).
+   */
+  async forgotten(): Promise<boolean> {
+    const client = await this.client?.catch(() => undefined);
+    let url: string | undefined;
+    try { url = client?.getAccountUrl(); } catch { return false; }
+    if (!client || !url) return false;
+    type Signer = { api: { http: { signedRequest(u: string, payload: object, o: { kid: string }): Promise<{ data?: { type?: string } }> } } };
+    const res = await (client as unknown as Signer).api.http.signedRequest(url, {}, { kid: url }).catch(() => undefined);
+    if (res?.data?.type !== 'urn:ietf:params:acme:error:accountDoesNotExist') return false;
+    this.storage.remove(`${this.dir}/account.json`);
+    this.client = undefined;
+    return true;
+  }
+
   // Under a storage lock too: sibling workers on the same data dir start their first orders together.
   private async open(): Promise<acme.Client> {
     for (let i = 0; ; i++) {

@@ -3,19 +3,22 @@
 // with the platform's own `.dream` CA. Both report the CA's reason as the thrown Error's message.
 import https from 'node:https';
 import type * as acme from 'acme-client';
-import * as x509 from '@peculiar/x509';
 import { acmeLib, type AcmeAccount } from './account.js';
+import { ariCertId, fetchRenewalInfo, renewalInfoUrl, type RenewalAdvice } from './ari.js';
 import { BUILTIN, type BuiltinCa, type IssuedPair } from './ca.js';
 import type { ChallengeSolver } from './challenges/types.js';
+
+export { ariCertId } from './ari.js';
 
 export interface Issuer {
   /** Storage key: the directory URL, or 'builtin'. */
   readonly id: string;
   /** Shown in status (`dream domains`). */
   readonly name: string;
-  issue(hosts: string[], now: Date): Promise<IssuedPair>;
+  /** `replacing`: the certificate this one renews (ACME sends its ARI id as `replaces`). */
+  issue(hosts: string[], now: Date, replacing?: string): Promise<IssuedPair>;
   /** ACME Renewal Information: when the CA suggests renewing this certificate, if it says. */
-  renewalInfo?(certPem: string): Promise<Date | undefined>;
+  renewalInfo?(certPem: string): Promise<RenewalAdvice | undefined>;
 }
 
 export class BuiltinIssuer implements Issuer {
@@ -35,28 +38,20 @@ async function reachability(url: string): Promise<string> {
   });
 }
 
-const b64u = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
-
-/** RFC 9773 certificate id: base64url(AKI keyIdentifier) "." base64url(serial DER value). */
-export function ariCertId(leafPem: string): string | undefined {
-  const cert = new x509.X509Certificate(leafPem);
-  const aki = cert.getExtension(x509.AuthorityKeyIdentifierExtension);
-  if (!aki?.keyId) return undefined;
-  let serial = cert.serialNumber.toLowerCase();
-  if (serial.length % 2) serial = `0${serial}`;
-  if (parseInt(serial.slice(0, 2), 16) >= 0x80) serial = `00${serial}`; // DER INTEGER stays positive
-  return `${b64u(aki.keyId)}.${b64u(serial)}`;
-}
-
 export class AcmeIssuer implements Issuer {
   readonly id: string;
   constructor(private readonly account: AcmeAccount, private readonly solvers: ChallengeSolver[], readonly name = new URL(account.opts.directoryUrl).host) {
     this.id = account.opts.directoryUrl;
   }
 
-  async issue(hosts: string[]): Promise<IssuedPair> {
+  async issue(hosts: string[], _now?: Date, replacing?: string): Promise<IssuedPair> {
     try {
-      return await this.order(hosts);
+      try {
+        return await this.order(hosts, replacing);
+      } catch (e) {
+        if (e instanceof TypeError || !(await this.account.forgotten())) throw e;
+        return await this.order(hosts, replacing); // registered again
+      }
     } catch (e) {
       // acme-client loses network errors once its retries run out (it throws a TypeError about
       // `config`); say what actually happened instead.
@@ -65,10 +60,16 @@ export class AcmeIssuer implements Issuer {
     }
   }
 
-  private async order(hosts: string[]): Promise<IssuedPair> {
+  private async order(hosts: string[], replacing?: string): Promise<IssuedPair> {
     const acme = await acmeLib();
     const client = await this.account.ready();
-    const order = await client.createOrder({ identifiers: hosts.map((value) => ({ type: 'dns', value })) });
+    const identifiers = hosts.map((value) => ({ type: 'dns', value }));
+    // RFC 9773: name the certificate being renewed, only to a CA that offers ARI.
+    const replaces = replacing && (await renewalInfoUrl(this.id).catch(() => undefined)) ? ariCertId(replacing) : undefined;
+    const order = replaces
+      // A CA may refuse `replaces` (already replaced by an order that then failed): renew anyway.
+      ? await client.createOrder({ identifiers, replaces } as Parameters<acme.Client['createOrder']>[0]).catch(() => client.createOrder({ identifiers }))
+      : await client.createOrder({ identifiers });
     const cleanups: Array<() => Promise<void>> = [];
     try {
       for (const authz of await client.getAuthorizations(order)) {
@@ -92,19 +93,7 @@ export class AcmeIssuer implements Issuer {
     }
   }
 
-  async renewalInfo(certPem: string): Promise<Date | undefined> {
-    const acme = await acmeLib();
-    const dir = (await acme.axios.get(this.id)).data as { renewalInfo?: string };
-    const id = dir?.renewalInfo ? ariCertId(certPem) : undefined;
-    if (!dir?.renewalInfo || !id) return undefined;
-    const res = await acme.axios.get(`${dir.renewalInfo.replace(/\/$/, '')}/${id}`);
-    const w = (res.data as { suggestedWindow?: { start: string; end: string } }).suggestedWindow;
-    if (res.status !== 200 || !w) return undefined;
-    // A random point in the window spreads renewals out, as the RFC asks.
-    const start = new Date(w.start).getTime();
-    const end = new Date(w.end).getTime();
-    return new Date(start + Math.random() * Math.max(0, end - start));
-  }
+  renewalInfo(certPem: string): Promise<RenewalAdvice | undefined> { return fetchRenewalInfo(this.id, certPem); }
 
   // Wildcards can only be proven over DNS; otherwise HTTP-01 (works for any name routed to us).
   private pick(authz: acme.Authorization): ChallengeSolver {

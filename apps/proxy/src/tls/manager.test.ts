@@ -11,6 +11,7 @@ import { CertManager } from './manager.js';
 import { ManualClock } from './renewal.js';
 import { TlsStorage } from './storage.js';
 import * as x509 from '@peculiar/x509';
+import { handshake as sni } from './test-support.js';
 
 const dirs: string[] = [];
 const closers: Array<() => Promise<void> | void> = [];
@@ -47,8 +48,8 @@ describe('CertManager with the built-in .dream CA', () => {
     const r = await handshake(mgr, 'hello.dream', ca.rootPem);
     expect(r).toMatchObject({ authorized: true });
     const key = fs.readdirSync(path.join(dir, 'tls/certs/builtin/hello.dream'));
-    expect(key.sort()).toEqual(['cert.pem', 'key.pem', 'meta.json']);
-    expect(fs.statSync(path.join(dir, 'tls/certs/builtin/hello.dream/key.pem')).mode & 0o777).toBe(0o600);
+    expect(key.sort()).toEqual(['pair.json']);
+    expect(fs.statSync(path.join(dir, 'tls/certs/builtin/hello.dream/pair.json')).mode & 0o777).toBe(0o600);
     // An unknown name: no context, a clean handshake failure, no crash.
     const bad = await handshake(mgr, 'unknown.dream', ca.rootPem);
     expect(bad.authorized).toBe(false);
@@ -132,6 +133,12 @@ describe('CertManager with the built-in .dream CA', () => {
     await mgr.tick();
     expect(calls).toBe(4);
     expect(mgr.status()[0]).toMatchObject({ state: 'issued', error: undefined });
+    // Success resets the backoff: the next failure waits 1 min again, not 8.
+    down = true;
+    clock.advance(21 * 86_400_000);
+    await mgr.tick();
+    expect(calls).toBe(5);
+    expect(Date.parse(mgr.status()[0]!.nextAttemptAt!) - clock.now()).toBe(60_000);
   });
 
   it('two proxies on one data dir: one root CA, one order per name, both serve the same certificate', async () => {
@@ -158,6 +165,22 @@ describe('CertManager with the built-in .dream CA', () => {
     expect(storage.tryLock('hello.dream', 60_000)).toBeNull();
     expect(storage.tryLock('hello.dream', -1)).toBeTypeOf('function'); // older than "stale": broken
     release!();
+  });
+});
+
+describe('SNI names as clients send them', () => {
+  it('any case and a trailing dot get the certificate; an unknown name fails the handshake and the listener goes on', async () => {
+    const storage = new TlsStorage(tmp());
+    const ca = await BuiltinCa.open(storage);
+    const mgr = new CertManager({ storage, issuerFor: () => new BuiltinIssuer(ca) });
+    closers.push(() => mgr.close());
+    mgr.ensure(['Hello.Dream.', '*.hello.dream']); // a route table with odd spelling too
+    await mgr.tick();
+    expect(mgr.status().map((s) => [s.host, s.state])).toEqual([['hello.dream', 'issued'], ['*.hello.dream', 'issued']]);
+    for (const name of ['hello.dream', 'HELLO.DREAM', 'hello.dream.', 'Hello.Dream.']) expect(await sni(mgr, name, ca.rootPem), name).toMatchObject({ authorized: true, subject: 'hello.dream' });
+    expect(await sni(mgr, 'API.hello.dream.', ca.rootPem)).toMatchObject({ authorized: true, subject: '*.hello.dream' });
+    for (const name of ['unknown.dream', 'a.b.hello.dream', 'hello.dream..', '.hello.dream', 'x']) expect((await sni(mgr, name, ca.rootPem)).authorized, name).toBe(false);
+    expect(await sni(mgr, 'hello.dream', ca.rootPem)).toMatchObject({ authorized: true });
   });
 });
 

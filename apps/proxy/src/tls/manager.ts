@@ -8,6 +8,7 @@ import type { Http01Solver } from './challenges/http01.js';
 import type { Issuer } from './issuer.js';
 import { backoffMs, DEFAULT_BACKOFF, OrderThrottle, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
 import type { CertMeta, TlsStorage } from './storage.js';
+import { serialOf, usablePair } from './stored.js';
 import type { CertificateSource, CertState, CertStatus } from './types.js';
 
 export interface CertManagerOptions {
@@ -22,7 +23,7 @@ export interface CertManagerOptions {
   throttle?: { max: number; windowMs: number };
   /** How often due work is looked for (default 60 s; renewals are days apart). */
   tickMs?: number;
-  /** An order lock older than this belongs to a crashed process (default 10 min). */
+  /** An order lock not refreshed for this long belongs to a crashed process (default 2 min; holders refresh it). */
   lockStaleMs?: number;
   /** Called (synchronously) whenever some host's status changes. */
   onChange?: () => void;
@@ -37,6 +38,10 @@ interface Entry {
   error?: string;
   failures: number;
   nextAttemptAt: number;
+  /** The certificate being served (sent as ARI `replaces` when it is renewed). */
+  certPem?: string;
+  /** When to ask the CA's renewal information again (0: at the next tick). */
+  ariCheckAt: number;
   running?: Promise<void>;
 }
 
@@ -71,13 +76,13 @@ export class CertManager implements CertificateSource {
   hosts(): string[] { return [...this.entries.keys()]; }
 
   ensure(hosts: string[]): void {
-    const want = new Set(hosts.map((h) => h.toLowerCase()));
+    const want = new Set(hosts.map((h) => h.toLowerCase().replace(/\.$/, '')));
     for (const h of this.entries.keys()) if (!want.has(h)) this.entries.delete(h);
     for (const host of want) {
       if (this.entries.has(host)) continue;
       const issuer = this.o.issuerFor(host);
       if (!issuer) continue;
-      const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0 };
+      const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0, ariCheckAt: 0 };
       this.entries.set(host, e);
       this.adoptStored(e);
     }
@@ -99,9 +104,12 @@ export class CertManager implements CertificateSource {
     const started: Promise<void>[] = [];
     for (const e of this.entries.values()) {
       if (e.running) { started.push(e.running); continue; }
-      const due = !e.meta || now >= renewAt(e.meta);
-      if (!due || now < e.nextAttemptAt) continue;
-      e.running = this.attempt(e).finally(() => { e.running = undefined; });
+      const ari = Boolean(e.certPem && e.issuer.renewalInfo && now >= e.ariCheckAt);
+      if (!ari && !this.due(e, now)) continue;
+      e.running = (async () => {
+        if (ari) await this.refreshAri(e); // its advice may make the certificate due right now
+        if (this.due(e, this.clock.now())) await this.attempt(e);
+      })().finally(() => { e.running = undefined; });
       started.push(e.running);
     }
     await Promise.all(started);
@@ -113,31 +121,35 @@ export class CertManager implements CertificateSource {
     await Promise.all([...this.entries.values()].map((e) => e.running).filter(Boolean));
   }
 
+  private due(e: Entry, now: number): boolean {
+    return (!e.meta || now >= renewAt(e.meta)) && now >= e.nextAttemptAt;
+  }
+
   private adoptStored(e: Entry): boolean {
     const stored = this.o.storage.loadCert(e.issuer.id, e.host);
-    if (!stored) return false;
-    if (new Date(stored.meta.notAfter).getTime() <= this.clock.now()) return false; // expired: order anew
-    try {
-      e.ctx = tls.createSecureContext({ cert: stored.certPem, key: stored.keyPem });
-    } catch (err) {
-      this.o.log?.warn({ host: e.host, err: (err as Error).message }, 'stored certificate unusable; ordering a new one');
-      return false;
-    }
-    e.meta = stored.meta;
-    e.state = this.clock.now() >= renewAt(stored.meta) ? 'renewing' : 'issued';
+    const pair = stored && usablePair(stored, e.host, this.clock.now());
+    if (typeof pair === 'string') this.o.log?.warn({ host: e.host, err: pair }, 'stored certificate unusable; ordering a new one');
+    if (!pair || typeof pair === 'string') return false;
+    Object.assign(e, { ctx: pair.ctx, meta: pair.meta, certPem: pair.certPem });
+    e.state = this.clock.now() >= renewAt(pair.meta) ? 'renewing' : 'issued';
     return true;
+  }
+
+  /** Asks the CA when to renew (ARI); a failure keeps the last advice and asks again in an hour. */
+  private async refreshAri(e: Entry): Promise<void> {
+    const advice = await e.issuer.renewalInfo!(e.certPem!).catch(() => null);
+    // No ARI at this CA: look again in 6 h (it may start offering it); unreachable: in 1 h.
+    e.ariCheckAt = this.clock.now() + (advice ? advice.retryAfterMs : advice === null ? 3600_000 : 6 * 3600_000);
+    if (!advice || !e.meta) return;
+    e.meta = { ...e.meta, ariRenewAt: advice.renewAt.toISOString(), ariSerial: serialOf(e.certPem!) };
+    if (this.clock.now() >= renewAt(e.meta) && e.state === 'issued') e.state = 'renewing';
+    // Kept in memory regardless; a write failure must not reject tick() (nobody awaits the timer's).
+    try { this.o.storage.saveMeta(e.issuer.id, e.meta); } catch (err) { this.o.log?.warn({ host: e.host, err: (err as Error).message }, 'renewal information not stored'); }
   }
 
   private async attempt(e: Entry): Promise<void> {
     const now = this.clock.now();
-    const isAcme = e.issuer.id !== 'builtin';
-    if (isAcme) {
-      let t = this.throttles.get(e.issuer.id);
-      if (!t) this.throttles.set(e.issuer.id, t = new OrderThrottle(this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.clock));
-      const wait = t.take();
-      if (wait > 0) { e.nextAttemptAt = now + wait; return; }
-    }
-    const release = this.o.storage.tryLock(e.host, this.o.lockStaleMs ?? 600_000);
+    const release = this.o.storage.tryLock(e.host, this.o.lockStaleMs ?? 120_000);
     if (!release) {
       // Another proxy (or worker) is ordering it: look again soon and adopt what it stores. The
       // timer makes the entry due itself: a timer may fire a millisecond before Date.now() reaches
@@ -151,17 +163,21 @@ export class CertManager implements CertificateSource {
       // It may have finished while we waited for the lock.
       const before = e.meta?.notAfter;
       if (this.adoptStored(e) && e.meta?.notAfter !== before && this.clock.now() < renewAt(e.meta!)) { this.o.onChange?.(); return; }
+      // Taken only now that an order really starts: polling another process's lock is not an order.
+      const wait = this.throttle(e.issuer);
+      if (wait > 0) { e.nextAttemptAt = now + wait; return; }
       e.state = e.meta ? 'renewing' : 'pending';
       this.o.onChange?.();
       this.orders++;
       this.o.log?.info({ host: e.host, issuer: e.issuer.name, renewal: Boolean(e.meta) }, 'ordering certificate');
-      const pair = await e.issuer.issue([e.host], new Date(this.clock.now()));
+      const pair = await e.issuer.issue([e.host], new Date(this.clock.now()), e.certPem);
       const meta: CertMeta = { host: e.host, issuer: e.issuer.name, notBefore: pair.notBefore.toISOString(), notAfter: pair.notAfter.toISOString() };
       const ari = await e.issuer.renewalInfo?.(pair.certPem).catch(() => undefined);
-      if (ari) meta.ariRenewAt = ari.toISOString();
-      e.ctx = tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem });
+      if (ari) Object.assign(meta, { ariRenewAt: ari.renewAt.toISOString(), ariSerial: serialOf(pair.certPem) });
+      const ctx = tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem });
       this.o.storage.saveCert(e.issuer.id, { certPem: pair.certPem, keyPem: pair.keyPem, meta });
-      Object.assign(e, { meta, state: 'issued', error: undefined, failures: 0, nextAttemptAt: 0 });
+      const ariCheckAt = this.clock.now() + (ari?.retryAfterMs ?? 6 * 3600_000);
+      Object.assign(e, { ctx, meta, certPem: pair.certPem, ariCheckAt, state: 'issued', error: undefined, failures: 0, nextAttemptAt: 0 });
       this.o.log?.info({ host: e.host, notAfter: meta.notAfter }, 'certificate issued');
     } catch (err) {
       e.failures++;
@@ -173,5 +189,13 @@ export class CertManager implements CertificateSource {
       release();
       this.o.onChange?.();
     }
+  }
+
+  /** 0 when this account may place an order now (and counts it), else ms until it may. */
+  private throttle(issuer: Issuer): number {
+    if (issuer.id === 'builtin') return 0; // no CA to be polite to
+    let t = this.throttles.get(issuer.id);
+    if (!t) this.throttles.set(issuer.id, t = new OrderThrottle(this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.clock));
+    return t.take();
   }
 }

@@ -4,6 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { tryLockFile } from './lock.js';
 
 export interface StoredCert {
   /** Leaf first, then the chain, PEM. */
@@ -19,8 +20,12 @@ export interface CertMeta {
   notAfter: string;
   /** From ACME Renewal Information when the CA offered it: the start of its suggested window. */
   ariRenewAt?: string;
+  /** The serial of the certificate that ariRenewAt is about. */
+  ariSerial?: string;
 }
 
+/** Certificate chain, key and meta of one name, in one file (mode 0600). */
+const PAIR = 'pair.json';
 const SAFE_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 
 export class TlsStorage {
@@ -43,12 +48,16 @@ export class TlsStorage {
     try { return fs.readFileSync(this.file(rel), 'utf8'); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined; throw e; }
   }
 
-  /** Atomic write (temp + rename); `secret` files are 0600 from the first byte. */
+  /**
+   * Atomic write: temp file (0600 from the first byte for `secret`), fsync, rename. A crash leaves
+   * the old file or the new one, never a truncated one (the fsync makes that hold for power loss).
+   */
   write(rel: string, data: string, secret = false): void {
     const f = this.file(rel);
     fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
     const tmp = `${f}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-    fs.writeFileSync(tmp, data, { mode: secret ? 0o600 : 0o644 });
+    const fd = fs.openSync(tmp, 'wx', secret ? 0o600 : 0o644);
+    try { fs.writeFileSync(fd, data); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
     fs.renameSync(tmp, f);
   }
 
@@ -59,53 +68,53 @@ export class TlsStorage {
     return path.join('certs', TlsStorage.issuerId(issuer), host.replace(/^\*\./, '_wildcard_.'));
   }
 
+  /**
+   * The stored pair, or undefined when there is none or it cannot be read (a damaged file is
+   * re-ordered, not a reason to fail start-up). The caller checks the pair itself.
+   */
   loadCert(issuer: string, host: string): StoredCert | undefined {
     const d = this.certDir(issuer, host);
-    const certPem = this.read(path.join(d, 'cert.pem'));
-    const keyPem = this.read(path.join(d, 'key.pem'));
-    const meta = this.read(path.join(d, 'meta.json'));
-    if (!certPem || !keyPem || !meta) return undefined;
-    return { certPem, keyPem, meta: JSON.parse(meta) as CertMeta };
+    try {
+      const one = this.read(path.join(d, PAIR));
+      if (one) {
+        const c = JSON.parse(one) as StoredCert;
+        return typeof c.certPem === 'string' && typeof c.keyPem === 'string' && c.meta ? c : undefined;
+      }
+      // Written by older versions as three files (a crash between them could split a pair).
+      const certPem = this.read(path.join(d, 'cert.pem'));
+      const keyPem = this.read(path.join(d, 'key.pem'));
+      const meta = this.read(path.join(d, 'meta.json'));
+      return certPem && keyPem && meta ? { certPem, keyPem, meta: JSON.parse(meta) as CertMeta } : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
+  /**
+   * Certificate, key and meta in one file, so that one rename commits all three: with separate
+   * files, a crash between them left a new key beside the old certificate (re-ordered on restart).
+   */
   saveCert(issuer: string, c: StoredCert): void {
     const d = this.certDir(issuer, c.meta.host);
-    // Key first, meta last: a reader that finds meta.json finds a complete pair.
-    this.write(path.join(d, 'key.pem'), c.keyPem, true);
-    this.write(path.join(d, 'cert.pem'), c.certPem);
-    this.write(path.join(d, 'meta.json'), JSON.stringify(c.meta, null, 2));
+    this.write(path.join(d, PAIR), JSON.stringify(c, null, 2), true);
+    for (const old of ['cert.pem', 'key.pem', 'meta.json']) this.remove(path.join(d, old));
   }
 
   saveMeta(issuer: string, meta: CertMeta): void {
-    this.write(path.join(this.certDir(issuer, meta.host), 'meta.json'), JSON.stringify(meta, null, 2));
+    const c = this.loadCert(issuer, meta.host);
+    if (c) this.saveCert(issuer, { ...c, meta });
   }
+
 
   // HTTP-01 tokens on disk too, so another proxy on the same data dir answers the CA as well.
   putToken(token: string, keyAuth: string): void { if (SAFE_TOKEN.test(token)) this.write(path.join('http01', token), keyAuth); }
   getToken(token: string): string | undefined { return SAFE_TOKEN.test(token) ? this.read(path.join('http01', token)) : undefined; }
   dropToken(token: string): void { if (SAFE_TOKEN.test(token)) this.remove(path.join('http01', token)); }
 
-  /**
-   * An exclusive lock on `name` across processes: O_EXCL create of a lock file. A lock older than
-   * `staleMs` (its holder crashed mid-order) is broken. Returns the release function, or null.
-   */
-  tryLock(name: string, staleMs: number, now = Date.now()): (() => void) | null {
+  /** An exclusive lock on `name` across processes (see lock.ts). Returns the release function, or null. */
+  tryLock(name: string, staleMs: number): (() => void) | null {
     const f = this.file('locks', `${name.replace(/[^a-z0-9.*-]/gi, '_')}.lock`);
     fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = fs.openSync(f, 'wx', 0o600);
-        fs.writeSync(fd, JSON.stringify({ pid: process.pid, at: new Date(now).toISOString() }));
-        fs.closeSync(fd);
-        return () => fs.rmSync(f, { force: true });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        let age = 0;
-        try { age = Date.now() - fs.statSync(f).mtimeMs; } catch { continue; }
-        if (age < staleMs) return null;
-        fs.rmSync(f, { force: true });
-      }
-    }
-    return null;
+    return tryLockFile(f, staleMs);
   }
 }
