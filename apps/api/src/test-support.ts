@@ -38,7 +38,8 @@ export class RecordingTarget extends FakeTarget {
   runningSpec(app: string): ReleaseSpec | undefined { return this.specs.get(app); }
 }
 
-export async function testApi(env: Record<string, string> = {}) {
+/** `log` replaces the silent logger, for tests that look at what the api logs. */
+export async function testApi(env: Record<string, string> = {}, opts: { log?: pino.Logger } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-api-test-'));
   // Route-enumerating tests send many wrong tokens from one address: no auth rate limit unless asked.
   const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_TARGET: 'fake', DREAM_LOG_LEVEL: 'silent', DREAM_HTTP_PORT: '8080', DREAM_AUTH_FAILURES_PER_MINUTE: '1000000', ...env });
@@ -46,7 +47,7 @@ export async function testApi(env: Record<string, string> = {}) {
   const target = new RecordingTarget();
   const builder = new StubBuilder();
   const routes = new RouteTable();
-  const log = pino({ level: 'silent' });
+  const log = opts.log ?? pino({ level: 'silent' });
   const deps = { config, store, target, builder, routes, log };
   const deployer = new Deployer(deps);
   const reconciler = new Reconciler(deps, deployer);

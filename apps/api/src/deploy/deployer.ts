@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { DreamError, isDreamError } from '@dreamnet/core';
 import type { AppRow, Deployment, Release } from '../db/index.js';
 import { appHosts, releaseSpec } from './spec.js';
-import { secretMasker } from '../logs/mask.js';
+import { maskedError, secretMasker } from '../logs/mask.js';
 import type { DeployDeps, Progress } from './types.js';
 import { AppWork } from './app-work.js';
 
@@ -14,6 +14,9 @@ export interface SourceDeploy {
   /** Called with the queued deployment before it waits for the app's queue (uploads answer 202 with its id). */
   onQueued?: (dep: Deployment) => void;
 }
+
+/** Progress that masks secret values, carrying the masker for the deployment's failure reason. */
+type MaskedProgress = Progress & { mask: (line: string) => string };
 
 export class Deployer {
   /** One job at a time per app, shared with the reconciler and app deletion (which cancels jobs). */
@@ -53,7 +56,8 @@ export class Deployer {
       signal.throwIfAborted(); // the app was deleted while this waited
       const release = store.releases.create({ app: appName, image: base.image, imageId: base.imageId, kind: base.kind, gitSha: base.gitSha, description, config });
       const dep = store.deployments.create(appName, description, release.id);
-      const deployment = await this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out), signal);
+      // A rollback runs an older config: its values are masked too, not only the current ones.
+      const deployment = await this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out, config), signal);
       return { deployment, release };
     });
   }
@@ -67,12 +71,12 @@ export class Deployer {
       if (!app.current_release_id) throw new DreamError('NO_RELEASE');
       const release = store.releases.get(appName, app.current_release_id);
       const dep = store.deployments.create(appName, description, release.id);
-      return this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out), signal);
+      return this.rollout(appName, release, dep.id, this.logger(appName, dep.id, out, store.releases.config(appName, release.id)), signal);
     });
   }
 
   /** `signal` aborts when the app is being deleted: the target drops what it started and throws. */
-  private async rollout(appName: string, release: Release, depId: string, log: Progress, signal: AbortSignal): Promise<Deployment> {
+  private async rollout(appName: string, release: Release, depId: string, log: MaskedProgress, signal: AbortSignal): Promise<Deployment> {
     const { store, target } = this.deps;
     store.deployments.transition(depId, 'deploying', `rolling out v${release.version}`, release.id);
     log(`-----> Deploying v${release.version}`);
@@ -90,7 +94,7 @@ export class Deployer {
       });
     } catch (e) {
       if (!switched) return this.fail(depId, appName, e, log);
-      log(`       warning: cleaning up the previous release failed: ${(e as Error).message}`);
+      log(`       warning: cleaning up the previous release failed: ${log.mask((e as Error).message)}`);
     }
     store.deployments.transition(depId, 'healthy', `v${release.version} is serving`);
     store.deployments.supersede(appName, depId);
@@ -108,8 +112,10 @@ export class Deployer {
     if (!acked) log('       warning: a proxy did not confirm the switch in time');
   }
 
-  private fail(depId: string, appName: string, e: unknown, log: Progress): Deployment {
-    const reason = isDreamError(e) ? e.message : `internal error: ${(e as Error).message}`;
+  private fail(depId: string, appName: string, raw: unknown, log: MaskedProgress): Deployment {
+    // The reason is stored, shown to read tokens and sent in notifications: masked like the log lines.
+    const e = maskedError(raw, log.mask);
+    const reason = isDreamError(e) ? e.message : `internal error: ${e.message}`;
     if (!isDreamError(e)) this.deps.log.error({ err: e, app: appName }, 'deployment failed');
     this.deps.store.deployments.transition(depId, 'failed', reason);
     log(`-----> Deploy failed: ${reason}`);
@@ -121,13 +127,16 @@ export class Deployer {
   /** Build and deploy output, secrets masked, also goes to these (the app's log store). */
   readonly lineListeners: Array<(app: string, depId: string, line: string) => void> = [];
 
-  private logger(appName: string, depId: string, out: Progress): Progress {
-    const mask = secretMasker(Object.values(this.deps.store.config.values(appName)));
-    return (raw) => {
+  /** `releaseConfig`: the config the rollout runs, when it is not the app's current one (rollback). */
+  private logger(appName: string, depId: string, out: Progress, releaseConfig: Record<string, string> = {}): MaskedProgress {
+    // One masker over both sets, so that the longest value is always masked whole.
+    const mask = secretMasker([...Object.values(this.deps.store.config.values(appName)), ...Object.values(releaseConfig)]);
+    const log = (raw: string) => {
       const line = mask(raw);
       this.deps.store.deployments.appendLog(depId, line + '\n');
       for (const l of this.lineListeners) l(appName, depId, line);
       out(line);
     };
+    return Object.assign(log, { mask });
   }
 }

@@ -5,6 +5,7 @@ import type { AppStatus } from '@dreamnet/core';
 import type { Deployer } from './deployer.js';
 import { appHosts, releaseSpec } from './spec.js';
 import type { DeployDeps } from './types.js';
+import { maskedError, secretMasker } from '../logs/mask.js';
 
 export class Reconciler {
   private timer?: NodeJS.Timeout;
@@ -102,7 +103,10 @@ export class Reconciler {
     const live = status.replicas.filter((r) => r.releaseId === app.current_release_id && r.state !== 'exited');
     if (full || live.length < app.replicas) {
       const release = store.releases.get(app.name, app.current_release_id);
-      const spec = releaseSpec(config, app, release, store.releases.config(app.name, release.id));
+      const env = store.releases.config(app.name, release.id);
+      const spec = releaseSpec(config, app, release, env);
+      // A target's error may quote the replica's last log lines; the pass logs it, so mask the config.
+      const mask = secretMasker(Object.values(env));
       await target.apply(spec, {
         signal,
         switchTraffic: async (endpoints) => {
@@ -110,7 +114,7 @@ export class Reconciler {
           const v = routes.set(app.name, appHosts(config, app.name), endpoints);
           await routes.waitForAcks(v, config.drainTimeoutMs + 5000);
         },
-      });
+      }).catch((e: unknown) => { throw e === signal.reason ? e : maskedError(e, mask); });
     }
     // Only the current release's replicas are routed, never for an app being deleted, and not if
     // the desired state moved meanwhile (a restore swaps the database under running passes).

@@ -1,3 +1,4 @@
+import { DreamError, isDreamError } from '@dreamnet/core';
 // Secret config values never reach stored or streamed build output: each is replaced by "****".
 // Values shorter than MIN_SECRET are left alone — masking "1" or "true" would garble every line
 // and reveal the value by where the stars appear.
@@ -13,4 +14,15 @@ export function secretMasker(values: Iterable<string>): (line: string) => string
     for (const s of secrets) if (out.includes(s)) out = out.split(s).join(MASK);
     return out;
   };
+}
+
+/**
+ * The error with `mask` applied to its message and stack: a target's error can quote the replica's
+ * last log lines, which may print config values; reasons and the api's log get this copy instead.
+ */
+export function maskedError(e: unknown, mask: (line: string) => string): Error {
+  if (!(e instanceof Error)) return new Error(mask(String(e)));
+  const out = isDreamError(e) ? new DreamError(e.code, mask(e.message)) : new Error(mask(e.message));
+  out.stack = mask(e.stack ?? out.message);
+  return out;
 }
