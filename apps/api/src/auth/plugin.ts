@@ -6,8 +6,9 @@ import type { Scope, TokenRow, TokensRepo } from '../db/index.js';
 
 import { FailureLimiter } from './limiter.js';
 
-/** 'webhook' routes authenticate each delivery by its signature, in the route (see webhooks/). */
-export type AuthMode = 'public' | 'internal' | 'push' | 'user' | 'webhook';
+/** 'webhook' routes authenticate each delivery by its signature, in the route (see webhooks/);
+ * 'socket' routes (WebSocket upgrades) with a token or a ticket, in the route (logs/socket-auth.ts). */
+export type AuthMode = 'public' | 'internal' | 'push' | 'user' | 'webhook' | 'socket';
 declare module 'fastify' {
   interface FastifyContextConfig { auth?: AuthMode; scope?: Scope }
   interface FastifyRequest { token?: TokenRow; pushApp?: string }
@@ -47,6 +48,9 @@ export function installAuth(app: FastifyInstance, deps: { tokens: TokensRepo; in
     if (mode === 'public' || !req.routeOptions.url) return;
     // Machine routes (proxy, git hooks) are not blocked: a noisy neighbour on loopback must not cut
     // the proxy off from its routes; their tokens are 256-bit random, beyond guessing anyway.
+    // Socket routes check the limit in their own hook: thrown here, before the websocket plugin has
+    // marked the request, the refused upgrade's socket would never be closed.
+    if (mode === 'socket') return;
     if ((mode === 'user' || mode === 'webhook') && limiter.blocked(req.ip)) throw new DreamError('RATE_LIMITED');
     if (mode === 'webhook') return;
     // git asks for credentials only after a 401 that carries a Basic challenge.

@@ -9,11 +9,15 @@ import type { Tickets } from './tickets.js';
 
 export function socketAuth(deps: { tokens: TokensRepo; tickets: Tickets }, scope: Scope) {
   return async (req: FastifyRequest): Promise<void> => {
+    // The same per-address limit as every other route (auth/limiter.ts): blocked, then counted.
+    if (req.server.authFailures.blocked(req.ip)) throw new DreamError('RATE_LIMITED');
     const app = appParam(req);
     if (!app) throw new DreamError('FORBIDDEN');
     const ticket = (req.query as { ticket?: string } | undefined)?.ticket;
     const presented = presentedToken(req);
     const token = ticket !== undefined ? deps.tickets.redeem(ticket, app) : presented ? deps.tokens.verify(presented) : undefined;
+    // A wrong token or ticket counts against the address like one on any other route.
+    if (!token && (ticket !== undefined || presented)) req.server.authFailures.fail(req.ip);
     if (!token) throw new DreamError('UNAUTHENTICATED', ticket !== undefined ? 'The ticket is unknown, used, expired or for another app; ask for a new one.' : undefined);
     authorize(token, app, scope);
     req.token = token;

@@ -43,7 +43,7 @@ export function logRoutes(app: FastifyInstance, s: Services): void {
     scope.route<{ Params: { app: string }; Querystring: Record<string, string> }>({
       method: 'GET',
       url: '/v1/apps/:app/logs',
-      config: { auth: 'public' }, // authenticated by readAuth below: the header or a ticket
+      config: { auth: 'socket' }, // authenticated by readAuth below: the header or a ticket
       onRequest: readAuth,
       schema: { tags: ['logs'], summary: 'Log lines: a WebSocket tail (follow, tail, since, source, replica) or NDJSON history', params: AppParams },
       // Before the upgrade: an unknown app or a bad query is an HTTP error, not a socket.

@@ -58,7 +58,7 @@ export function shellRoutes(scope: FastifyInstance, s: Services, logs: LogServic
   const terminalRoute = (url: string, summary: string, prepare: (req: TerminalRequest) => Promise<Prepared>) =>
     scope.route<{ Params: { app: string }; Querystring: ShellQuery }>({
       method: 'GET', url,
-      config: { auth: 'public' }, // authenticated by deployAuth: the header or a ticket
+      config: { auth: 'socket' }, // authenticated by deployAuth: the header or a ticket
       onRequest: deployAuth,
       schema: { tags: ['shell'], summary, params: AppParams },
       preHandler: async (req) => { prepared.set(req, await prepare(req)); },
