@@ -54,6 +54,10 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
   installAuth(app, { get tokens() { return s.store.tokens; }, // a getter: restore swaps the store's repositories
     internalToken: s.internalToken, pushTokenApp: (t) => s.git.pushTokenApp(t), failuresPerMinute: s.config.authFailuresPerMinute });
   app.addHook('onSend', async (req, reply) => { void reply.header('x-request-id', req.id); });
+  // Node hands an upgrade request's socket over to us; the websocket plugin closes it after a
+  // refusal only on its own routes. Any other answer (401 on /v1/apps, 404, /healthz…) would leave
+  // it open for good: a socket pinned per unauthenticated request, and close() waiting on them.
+  app.addHook('onResponse', async (req) => { if ((req.raw as { upgrade?: boolean }).upgrade) req.raw.socket.destroy(); }); // set by node's parser
   for (const register of [metaRoutes, appRoutes, configRoutes, releaseRoutes, deploymentRoutes, actionRoutes, internalRoutes, logRoutes, gitRoutes, hookRoutes, adminRoutes, uploadRoutes, tokenRoutes, webhookRoutes, metricsRoutes, domainRoutes]) {
     register(app, s);
   }
