@@ -86,9 +86,17 @@ beforeAll(async () => {
       s.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
     }
   });
+  // Answers 413 as soon as a head arrives and never reads the body (as an app with an upload limit).
+  const early = net.createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', () => { s.pause(); s.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n\r\ntoo large'); });
+  });
+  servers.push(early);
+  await new Promise<void>((r) => early.listen(0, '127.0.0.1', () => r()));
   edge = await startPlainProxy(TOKEN, [
     { app: 'echo', hosts: ['echo.dream'], endpoints: [{ host: '127.0.0.1', port: echo.port }] },
     { app: 'odd', hosts: ['odd.dream'], endpoints: [{ host: '127.0.0.1', port: odd.port }] },
+    { app: 'early', hosts: ['early.dream'], endpoints: [{ host: '127.0.0.1', port: (early.address() as AddressInfo).port }] },
   ]);
   proxy = edge.proxy;
 });
@@ -249,6 +257,20 @@ describe('proxy fast path', () => {
     const twoHosts = await rawExchange('GET /two-hosts HTTP/1.1\r\nHost: echo.dream\r\nHost: odd.dream\r\n\r\n');
     expect(twoHosts).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*x-dream-error: BAD_REQUEST\r\n/);
     expect(echo.seen.heads.slice(before).some((h) => h.includes('/two-hosts'))).toBe(false);
+  });
+
+  it.each([['the app', 'early.dream'], ['the proxy (no such app)', 'nobody.dream']])('lets a client finish an upload %s answered without reading, then closes cleanly', async (_who, host) => {
+    // 8 MB: far more than the socket buffers between client, proxy and app hold.
+    const s = net.connect(proxy.port, '127.0.0.1');
+    let out = '';
+    let error: Error | undefined;
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('error', (e) => (error = e));
+    const uploaded = new Promise<void>((r) => s.write(Buffer.concat([Buffer.from(`POST /upload HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${8 << 20}\r\n\r\n`), Buffer.alloc(8 << 20, 1)]), () => r()));
+    await new Promise((r) => s.on('close', r));
+    await uploaded;
+    expect(error).toBeUndefined();
+    expect(out).toMatch(host === 'early.dream' ? /^HTTP\/1\.1 413 Payload Too Large\r\n[^]*\r\nconnection: close\r\n[^]*too large$/i : /^HTTP\/1\.1 404 Not Found\r\n[^]*\r\nconnection: close\r\n/i);
   });
 
   it('closes a connection whose head never finishes arriving only after the head timeout, not at once', async () => {

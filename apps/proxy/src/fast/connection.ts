@@ -10,6 +10,7 @@ import { rawPage, type Page } from '../pages.js';
 import { ClientWriter } from './client-writer.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { headEnd, MORE, NOT_FAST, parseRequestHead, type RequestHead } from './head.js';
+import { lingeringClose } from './linger.js';
 import type { FastListener } from './listen.js';
 
 /** Pipelined bytes held while a response is in flight before we stop reading the client. */
@@ -115,15 +116,16 @@ export class ClientConnection implements ExchangeOwner {
     this.buf = rest && this.ex?.wantsBody ? this.ex.body(this.own(rest)) : rest;
   }
 
-  answer(p: Page, closeAfter: boolean): void {
+  /** `unreadBody`: the request's body is still arriving (our answer never reads one): close after. */
+  answer(p: Page, unreadBody: boolean): void {
     this.ex = null;
-    const close = closeAfter || this.req!.close || this.l.ctx.draining === true;
+    const close = unreadBody || this.req!.close || this.l.ctx.draining === true;
     const raw = rawPage(p, this.req!.method, close);
     this.socket.write(raw);
-    this.finished(!close, p.status, Buffer.byteLength(raw), '-');
+    this.finished(!close, p.status, Buffer.byteLength(raw), '-', unreadBody);
   }
 
-  finished(keepAlive: boolean, status: number, bytes: number, upstream: string): void {
+  finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody = false): void {
     this.ex = null;
     const req = this.req!;
     const { ctx } = this.l;
@@ -135,7 +137,8 @@ export class ClientConnection implements ExchangeOwner {
     // promoted and wait for a full GC (measured: 4.3 → 2.3 KB of heap per idle connection).
     this.req = null;
     this.requestId = '';
-    if (!keepAlive) { this.end(); return; }
+    // A body still arriving that nobody will read: lingering close (linger.ts), not a reset.
+    if (!keepAlive) { if (unreadBody) { this.detach(); lingeringClose(this.socket); } else this.end(); return; }
     if (this.ended && !this.buf) { this.end(); return; }
     this.timer.refresh();
     if (this.socket.isPaused()) this.socket.resume();

@@ -22,10 +22,10 @@ export interface ExchangeOwner {
   readonly socket: Socket;
   /** Writes to `socket` for the response side (one per connection). */
   readonly out: ClientWriter;
-  /** Exactly once: the response went out (keepAlive: the connection may carry another request). */
-  finished(keepAlive: boolean, status: number, bytes: number, upstream: string): void;
+  /** Exactly once: the response went out (keepAlive: may carry another request; unreadBody: the client still sends a body nobody reads). */
+  finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody?: boolean): void;
   /** Exactly once instead of finished(): answer with the proxy's own page. */
-  answer(page: Page, closeAfter: boolean): void;
+  answer(page: Page, unreadBody: boolean): void;
 }
 
 export interface ExchangeRequest {
@@ -109,7 +109,9 @@ export class Exchange implements UpstreamUser {
     }
     this.res = head;
     if (head.close) this.reusable = false;
-    this.closeClient = this.req.clientClose || this.ctx.draining === true || head.framing.kind === 'close';
+    // An app may answer before reading the whole body (a 413, a redirect): the rest cannot be
+    // skipped on a connection we would keep, so this response says close.
+    this.closeClient = this.req.clientClose || this.ctx.draining === true || head.framing.kind === 'close' || this.up.left > 0;
     this.bodyEnd = new BodyEnd(head.framing);
     this.out.startBatch(clientResponseHead(head, this.req.requestId, { chunked: head.framing.kind === 'chunked', close: this.closeClient }));
     if (this.bodyEnd.done) {
@@ -195,6 +197,6 @@ export class Exchange implements UpstreamUser {
     if (this.reusable && this.up.left === 0) this.pool.put(conn);
     else { conn.user = null; conn.socket.destroy(); }
     this.release();
-    this.owner.finished(!this.closeClient && this.up.left === 0, this.res!.status, this.out.bytes, this.key);
+    this.owner.finished(!this.closeClient, this.res!.status, this.out.bytes, this.key, this.up.left > 0);
   }
 }
