@@ -16,7 +16,8 @@ export interface App {
   status?: { healthy: boolean; replicas: number; crashLooping: boolean } | null;
 }
 
-export interface ConfigItem { key: string; fingerprint: string; updatedAt: string }
+/** `fingerprint` only for deploy/admin tokens. */
+export interface ConfigItem { key: string; fingerprint?: string; updatedAt: string }
 
 export interface Release { id: string; version: number; image: string; description: string; createdAt: string; configKeys: string[] }
 

@@ -12,7 +12,8 @@ export interface App {
   currentRelease: ReleaseSummary | null;
   status?: { healthy: number; replicas: number; crashLooping: boolean };
 }
-export interface ConfigItem { key: string; fingerprint: string; updatedAt: string }
+/** `fingerprint` only for deploy/admin tokens: a read token could test guesses of a weak value with it. */
+export interface ConfigItem { key: string; fingerprint?: string; updatedAt: string }
 export interface Release { id: string; app: string; version: number; image: string; imageId: string; kind: string | null; gitSha: string | null; description: string; configKeys: string[]; createdAt: string }
 export interface Deployment {
   id: string; app: string; releaseId: string | null; version: number | null; state: DeploymentState; reason: string | null;

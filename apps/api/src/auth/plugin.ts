@@ -32,6 +32,11 @@ export function presentedToken(req: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** Does this token's scope reach `scope`? (For what a route shows, not whether it runs.) */
+export function scopeReaches(token: TokenRow | undefined, scope: Scope): boolean {
+  return token !== undefined && RANK[token.scope] >= RANK[scope];
+}
+
 export function authorize(token: TokenRow, app: string | undefined, scope: Scope): void {
   if (RANK[token.scope] < RANK[scope]) throw new DreamError('FORBIDDEN', `This token has scope "${token.scope}"; this needs "${scope}".`);
   if (app && token.apps && !token.apps.includes(app)) throw new DreamError('FORBIDDEN', `This token may not access app "${app}".`);

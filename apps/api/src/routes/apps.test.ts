@@ -93,6 +93,17 @@ describe('config, releases and rollback', () => {
     expect(raw.value_sealed).not.toContain('hello-secret-value');
   });
 
+  it('shows fingerprints only to tokens that may change config (a fingerprint lets its holder test guesses)', async () => {
+    const t = await deployed();
+    const read = t.store.tokens.create('reader', 'read').token;
+    const res = await t.app.inject({ method: 'GET', url: '/v1/apps/web/config', headers: { authorization: `Bearer ${read}` } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().items).toEqual([{ key: 'GREETING', updatedAt: expect.any(String) }]);
+    const deploy = t.store.tokens.create('deployer', 'deploy').token;
+    const res2 = await t.app.inject({ method: 'GET', url: '/v1/apps/web/config', headers: { authorization: `Bearer ${deploy}` } });
+    expect(res2.json().items).toEqual([{ key: 'GREETING', fingerprint: expect.stringMatching(/^[0-9a-f]{12}$/), updatedAt: expect.any(String) }]);
+  });
+
   it('rejects bad config keys with INVALID_CONFIG_KEY and changes nothing', async () => {
     const t = await deployed();
     const res = await t.app.inject({ method: 'PATCH', url: '/v1/apps/web/config', headers: t.auth, payload: { set: { 'bad key': 'x', OK: 'y' } } });

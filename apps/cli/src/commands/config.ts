@@ -28,7 +28,7 @@ const list: Handler = async (ctx) => {
     return;
   }
   const now = ctx.io.now();
-  ctx.say(table(['KEY', 'FINGERPRINT', 'UPDATED'], items.map((i) => [i.key, i.fingerprint, ago(i.updatedAt, now)])));
+  ctx.say(table(['KEY', 'FINGERPRINT', 'UPDATED'], items.map((i) => [i.key, i.fingerprint ?? '(deploy scope)', ago(i.updatedAt, now)])));
   ctx.say();
   ctx.say(`Values are never shown. Change them with \`dream config set ${app} KEY=VALUE\` or \`dream config unset ${app} KEY\`.`);
 };
