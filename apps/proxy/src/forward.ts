@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
+import { h2Authority, h2HeadTooLarge, h2ResponseHeaders } from './h2.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { afterFailedAttempt, replayable } from './retry.js';
@@ -48,7 +49,9 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   // HTTP/1.1 only: an HTTP/2 stream has no connection header (the session is ended by close()).
   if (ctx.draining && req.httpVersionMajor === 1) res.shouldKeepAlive = false;
   const upstreamKey = ctx.access ? logWhenDone(ctx, req, res, requestId) : null;
-  const d = decide(ctx, req.method ?? 'GET', req.url, hostOf(req), protoOf(req), req.headers, requestId);
+  const h2 = req.httpVersionMajor === 2;
+  if (h2 && h2HeadTooLarge(req.rawHeaders)) return send(res, pages.headersTooLarge(requestId));
+  const d = decide(ctx, req.method ?? 'GET', req.url, h2 ? h2Authority(req.headers) : hostOf(req), protoOf(req), req.headers, requestId);
   if (d.page) return send(res, d.page);
   const { route: first, host, rawHost, path } = d;
 
@@ -66,7 +69,9 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   const hangUp = new HangUp();
   res.on('close', () => {
     // Client gone (or response done): stop the upstream work and end the in-flight count.
-    if (!res.writableFinished) hangUp.abort();
+    // writableEnded, not writableFinished: an HTTP/2 response reads as finished once its stream
+    // is reset, which left the upstream request running (CVE-2023-44487, "rapid reset").
+    if (!res.writableEnded) hangUp.abort();
     release();
   });
 
@@ -86,7 +91,8 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
       { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: hangUp },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
-        res.writeHead(statusCode, clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId));
+        const out = clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId);
+        res.writeHead(statusCode, h2 ? h2ResponseHeaders(out) : out);
         return res;
       },
     )).catch((err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
