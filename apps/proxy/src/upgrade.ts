@@ -7,9 +7,10 @@ import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type P
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
 import { hostOf } from './host.js';
-import { pages, rawPage, type Page } from './pages.js';
+import { errorPage, pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt } from './retry.js';
 import { endpointKey } from './table.js';
+import { tunnel } from './tunnel.js';
 
 // Upgrade requests are GETs (RFC 6455): the page always carries its body, and the socket closes.
 function writePage(socket: Duplex, p: Page): void {
@@ -25,6 +26,12 @@ function statusBlock(res: http.IncomingMessage): string {
 export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   const requestId = requestIdOf(req.headers);
+  // node's parser hands an upgrade with a body over as one (the body arrives as `head`): forwarded,
+  // the app and the proxy could disagree on where the tunnel starts, so none is forwarded.
+  const cl = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) {
+    return writePage(socket, errorPage('BAD_REQUEST', 'An upgrade (WebSocket) request cannot carry a body.', requestId, req.headers));
+  }
   // The same policy as every other request (health, Host checks, ACME answers, route lookup), but
   // no redirect to HTTPS: see decide.ts.
   const d = decide(ctx, req.method ?? 'GET', req.url, hostOf(req), protoOf(req), req.headers, requestId, { redirect: false });
@@ -48,7 +55,8 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
     const key = endpointKey(ep);
     const release = ctx.endpoints.acquire(key);
     // A fresh connection per upgrade: the socket leaves HTTP and must not return to a pool.
-    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path, headers, agent: false });
+    // allowHalfOpen: the app's FIN ends only what it sends; the client may still be sending (tunnel.ts).
+    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path, headers, agent: false, allowHalfOpen: true } as http.RequestOptions);
     let settled = false;
     const onClientGone = () => { if (!settled) { settled = true; up.destroy(); release(); } };
     socket.once('close', onClientGone);
@@ -60,25 +68,12 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       if (socket.destroyed) { upSocket.destroy(); release(); return; }
       const client = socket as Socket;
       ctx.upgraded.add(client);
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        ctx.upgraded.delete(client);
-        release();
-        socket.destroy();
-        upSocket.destroy();
-      };
-      socket.on('close', finish);
-      upSocket.on('close', finish);
-      upSocket.on('error', finish);
       client.setNoDelay?.(true);
       upSocket.setNoDelay(true);
       socket.write(statusBlock(upRes));
       if (upHead.length) socket.write(upHead);
       if (head.length) upSocket.write(head);
-      upSocket.pipe(socket);
-      socket.pipe(upSocket);
+      tunnel(socket, upSocket, () => { ctx.upgraded.delete(client); release(); });
     });
     // The upstream declined the upgrade (e.g. 400/404): relay its answer as-is.
     up.on('response', (upRes) => {
@@ -90,6 +85,8 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       upRes.pipe(socket);
       upRes.on('end', () => { release(); socket.end(); });
       upRes.on('error', () => { release(); socket.destroy(); });
+      // A client gone mid-body must not leave the app's answer streaming into nowhere (and counted).
+      socket.once('close', () => { release(); upRes.destroy(); });
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
       if (settled) return;
