@@ -273,6 +273,19 @@ describe('proxy fast path', () => {
     expect(out).toMatch(host === 'early.dream' ? /^HTTP\/1\.1 413 Payload Too Large\r\n[^]*\r\nconnection: close\r\n[^]*too large$/i : /^HTTP\/1\.1 404 Not Found\r\n[^]*\r\nconnection: close\r\n/i);
   });
 
+  it('through node:http too (Expect: 100-continue): the upload the app did not read is drained and the connection serves the next request', async () => {
+    const s = net.connect(proxy.port, '127.0.0.1');
+    let out = '';
+    let error: Error | undefined;
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('error', (e) => (error = e));
+    await new Promise<void>((r) => s.write(Buffer.concat([Buffer.from(`POST /upload HTTP/1.1\r\nHost: early.dream\r\nExpect: 100-continue\r\nContent-Length: ${8 << 20}\r\n\r\n`), Buffer.alloc(8 << 20, 1)]), () => r()));
+    s.write('GET /after HTTP/1.1\r\nHost: echo.dream\r\nConnection: close\r\n\r\n');
+    await new Promise((r) => s.on('close', r));
+    expect(error).toBeUndefined();
+    expect(out).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 413 Payload Too Large\r\n[^]*too large[^]*HTTP\/1\.1 200 OK\r\n[^]*\/after$/);
+  });
+
   it('closes a connection whose head never finishes arriving only after the head timeout, not at once', async () => {
     const s = net.connect(proxy.port, '127.0.0.1');
     s.on('error', () => {});

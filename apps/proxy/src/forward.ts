@@ -3,6 +3,7 @@
 // connection failed before any response byte.
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
@@ -12,6 +13,7 @@ import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { afterFailedAttempt, replayable } from './retry.js';
 import { endpointKey } from './table.js';
+import { drainUpload, uploadBody } from './upload-body.js';
 
 class HangUp extends EventEmitter {
   aborted = false;
@@ -86,16 +88,21 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     const key = endpointKey(ep);
     release = ctx.endpoints.acquire(key);
     if (upstreamKey) upstreamKey.value = key;
-    // undici only starts reading the body once connected, so a refused connect leaves it unread.
+    // undici only starts reading the body once connected, so a refused connect leaves it unread; an
+    // app may answer before reading the whole upload (a 413): the rest is dropped (upload-body.ts).
+    // A body all here by then (the parser reads what came with the head before this runs) goes as
+    // is: undici knows its length and sends Content-Length, which apps that cannot read chunked
+    // uploads (WSGI servers) need.
+    let body: Readable | null = null;
     ctx.upstream.get().then((up) => up.stream(
-      { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: withBody ? req : null, signal: hangUp },
+      { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: body = !withBody ? null : req.complete ? req : uploadBody(req), signal: hangUp },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
         const out = clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId);
         res.writeHead(statusCode, h2 ? h2ResponseHeaders(out) : out);
         return res;
       },
-    )).catch((err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
+    )).then(() => drainUpload(req, body), (err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
       if (res.destroyed || res.writableFinished) return;
       // Upstream died mid-body: the client must see a broken response, not a short "complete" one.
       if (responded || res.headersSent) { res.destroy(); return; }
