@@ -1,10 +1,12 @@
 // Test fixtures for the proxy suites: a fake api that implements the proxy ↔ api contract
 // (docs/architecture.md) faithfully, real upstream HTTP/WebSocket servers, and a tiny client.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import { loadConfig } from '@dreamnet/core';
@@ -148,8 +150,6 @@ export function request(port: number, host: string, path = '/', opts: { method?:
 
 /** A CA and one leaf for `names` made with openssl (argv only, no shell), in `dir`. */
 export async function makeTestCerts(dir: string, names: string[]): Promise<{ key: Buffer; cert: Buffer; ca: Buffer }> {
-  const { execFile } = await import('node:child_process');
-  const { promisify } = await import('node:util');
   const ssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: dir });
   await ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=proxy test CA');
   await ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${names[0]}`);

@@ -1,6 +1,5 @@
 // The HTTPS listener and the plain listener's TLS duties, against a fake api, real upstreams and a
 // CertificateSource holding certificates made here with openssl (the real one lives in src/tls).
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import http from 'node:http';
@@ -8,7 +7,6 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { pino } from 'pino';
@@ -16,7 +14,7 @@ import { loadConfig } from '@dreamnet/core';
 import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
 import type { AccessEntry } from '../../apps/proxy/src/access-log.js';
 import { NO_CERTIFICATES, type CertificateSource } from '../../apps/proxy/src/tls/types.js';
-import { request, startFakeApi, startUpstream } from './proxy-helpers.js';
+import { makeTestCerts, request, startFakeApi, startUpstream } from './proxy-helpers.js';
 
 const TOKEN = 'int_test-token';
 let dir: string;
@@ -28,20 +26,9 @@ const ensured: string[][] = [];
 const access: AccessEntry[] = [];
 const challenges = new Map([['tok_abc', 'tok_abc.thumbprint']]);
 
-/** A CA and one leaf for `names`, with openssl (argv only). */
-async function makeCerts(d: string, names: string[]): Promise<{ key: Buffer; cert: Buffer; ca: Buffer }> {
-  const ssl = (...args: string[]) => promisify(execFile)('openssl', args, { cwd: d });
-  await ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=proxy test CA');
-  await ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${names[0]}`);
-  fs.writeFileSync(path.join(d, 'ext.cnf'), `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}\n`);
-  await ssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'ext.cnf');
-  const r = (f: string) => fs.readFileSync(path.join(d, f));
-  return { key: r('leaf.key'), cert: r('leaf.pem'), ca: r('ca.pem') };
-}
-
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-https-'));
-  const m = await makeCerts(dir, ['secure.dream']);
+  const m = await makeTestCerts(dir, ['secure.dream']);
   ca = m.ca;
   const ctx = tls.createSecureContext({ key: m.key, cert: m.cert });
   const certs: CertificateSource = {

@@ -2,6 +2,7 @@
 // (:authority, RFC 9113 §8.3.1), the proxy's 16 KB header limit (node's HTTP/2 server lets 64 KB
 // through), and response fields made fit for node's HTTP/2 API. Pure.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { MAX_HEAD } from './fast/head.js';
 import { normalizeHost } from './host.js';
 
 /**
@@ -18,14 +19,12 @@ export function h2Authority(headers: IncomingHttpHeaders): string | undefined {
   return authority;
 }
 
-/** The head size node:http refuses with 431 on the plain and HTTP/1.1-over-TLS paths. */
-const HEAD_LIMIT = 16 * 1024;
 
 /** Whether the fields would make an HTTP/1.1 head over the limit (name + ": " + value + CRLF each). */
 export function h2HeadTooLarge(rawHeaders: string[]): boolean {
   let n = 0;
   for (let i = 0; i < rawHeaders.length; i++) n += rawHeaders[i]!.length + 2;
-  return n > HEAD_LIMIT;
+  return n > MAX_HEAD;
 }
 
 // node's http2 throws ERR_HTTP2_HEADER_SINGLE_VALUE when one of these holds several values

@@ -74,8 +74,8 @@ export function parseRequestHead(head: string): RequestHead | null {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** Like node's server.maxHeaderSize: a longer head goes to node:http, which answers 431. */
-const MAX_HEAD = 16 * 1024;
+/** Like node's server.maxHeaderSize: a longer head goes to node:http, which answers 431 (h2.ts holds HTTP/2 to it too). */
+export const MAX_HEAD = 16 * 1024;
 /** headEnd(): the head has not all arrived yet. */
 export const MORE = -1;
 /** headEnd(): node:http must answer this one (too long, or bare LFs that never make CRLFCRLF). */
