@@ -6,6 +6,7 @@ import type { Zone } from './answer.js';
 const zone: Zone = {
   edge: ['127.0.0.1', '::1'],
   serves: (h) => ['hello.dream', 'www.example.test'].includes(h),
+  servesBelow: () => false,
   txt: (n) => (n === '_acme-challenge.hello.dream' ? ['proof-123'] : []),
 };
 

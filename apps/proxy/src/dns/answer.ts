@@ -1,6 +1,7 @@
 // Pure: a decoded DNS query → the response packet, for the zone the platform is authoritative for.
 // `.dream`: A/AAAA for served names → the edge addresses; TXT at _acme-challenge.<name> while a
-// DNS-01 order is in flight; NXDOMAIN for unknown names. Other names the proxy serves (custom
+// DNS-01 order is in flight; ns.dream (the SOA's primary and the NS target) → the edge too, so the
+// zone's own delegation data resolves; NXDOMAIN for unknown names. Other names the proxy serves (custom
 // domains) also get A/AAAA, so a resolver pointed here (e.g. a test CA) finds the edge; anything else
 // is REFUSED — this is not a recursive resolver.
 import net from 'node:net';
@@ -13,17 +14,21 @@ export interface Zone {
   edge: string[];
   /** True when the proxy serves this host (exact name). */
   serves(host: string): boolean;
+  /** True when the proxy serves some host strictly below this name (a.b.dream for b.dream). */
+  servesBelow(name: string): boolean;
   /** TXT values published for this name (DNS-01), [] when none. */
   txt(name: string): string[];
 }
 
 const TTL = 60;
+/** The apex's name server: the edge itself answers DNS, so it gets the edge addresses. */
+export const NS_NAME = 'ns.dream';
 /** What we offer over UDP with EDNS0: the DNS Flag Day 2020 size, which avoids IP fragmentation. */
 export const EDNS_UDP_SIZE = 1232;
 const OPCODE_MASK = 0x7800;
 const soa = (): Answer => ({
   name: 'dream', type: 'SOA', ttl: TTL,
-  data: { mname: 'ns.dream', rname: 'hostmaster.dream', serial: Math.floor(Date.now() / 1000) >>> 0, refresh: 3600, retry: 600, expire: 86400, minimum: TTL },
+  data: { mname: NS_NAME, rname: 'hostmaster.dream', serial: Math.floor(Date.now() / 1000) >>> 0, refresh: 3600, retry: 600, expire: 86400, minimum: TTL },
 });
 
 type Opt = Extract<Answer, { type: 'OPT' }>;
@@ -52,18 +57,18 @@ export function answer(zone: Zone, query: Packet): Packet | undefined {
   function resolve(name: string, type: string, fl: (rcode: number, aa?: boolean) => number): Packet {
     const inZone = name === 'dream' || name.endsWith('.dream');
     const txt = zone.txt(name);
-    const served = zone.serves(name);
+    const served = name === NS_NAME || zone.serves(name);
     if (!inZone && !served && !txt.length) return { flags: fl(RCODE.REFUSED, false) };
     const answers: Answer[] = [];
     if (served && (type === 'A' || type === 'ANY')) for (const a of zone.edge) if (net.isIPv4(a)) answers.push({ name, type: 'A', ttl: TTL, data: a });
     if (served && (type === 'AAAA' || type === 'ANY')) for (const a of zone.edge) if (net.isIPv6(a)) answers.push({ name, type: 'AAAA', ttl: TTL, data: a });
     if (txt.length && (type === 'TXT' || type === 'ANY')) for (const v of txt) answers.push({ name, type: 'TXT', ttl: 0, data: [v] });
     if (name === 'dream' && (type === 'SOA' || type === 'ANY')) answers.push(soa());
-    if (name === 'dream' && (type === 'NS' || type === 'ANY')) answers.push({ name, type: 'NS', ttl: TTL, data: 'ns.dream' });
-    // A name with a challenge below it (x.dream for _acme-challenge.x.dream, e.g. a wildcard-only
-    // order) is an empty non-terminal: it exists. NXDOMAIN there would tell a resolver (RFC 8020,
-    // QNAME minimisation) that the challenge name below does not exist either.
-    const exists = served || txt.length > 0 || name === 'dream' || zone.txt(`_acme-challenge.${name}`).length > 0;
+    if (name === 'dream' && (type === 'NS' || type === 'ANY')) answers.push({ name, type: 'NS', ttl: TTL, data: NS_NAME });
+    // A name with a served host or a challenge below it (b.dream for a.b.dream, x.dream for
+    // _acme-challenge.x.dream in a wildcard-only order) is an empty non-terminal: it exists.
+    // NXDOMAIN there would tell a resolver (RFC 8020, QNAME minimisation) that nothing below exists.
+    const exists = served || txt.length > 0 || name === 'dream' || zone.txt(`_acme-challenge.${name}`).length > 0 || zone.servesBelow(name);
     // NOERROR with no answers ("no data") for an existing name and another type; SOA for negative caching.
     return { flags: fl(exists ? RCODE.NOERROR : RCODE.NXDOMAIN), answers, authorities: answers.length || !inZone ? [] : [soa()] };
   }

@@ -13,9 +13,11 @@ const challenges: Record<string, string[]> = {
   '_acme-challenge.solo.dream': ['only-wildcard'],
   [`_acme-challenge.${long}`]: ['x'.repeat(43), 'y'.repeat(43), 'z'.repeat(43)],
 };
+const served = ['hello.dream', 'www.example.test', 'a.b.dream'];
 const zone: Zone = {
   edge: ['127.0.0.1'],
-  serves: (h) => ['hello.dream', 'www.example.test'].includes(h),
+  serves: (h) => served.includes(h),
+  servesBelow: (n) => served.some((h) => h.endsWith(`.${n}`)),
   txt: (n) => challenges[n] ?? [],
 };
 
@@ -84,6 +86,26 @@ describe('.dream DNS on the wire', () => {
     expect((await udp(query('dream', 'NS')))!.answers).toMatchObject([{ type: 'NS', data: 'ns.dream' }]);
     expect(await udp(query('example.org'))).toMatchObject({ rcode: 'REFUSED', flag_aa: false, answers: [], authorities: [] });
     expect((await udp(query('www.example.test')))!.answers).toMatchObject([{ type: 'A', data: '127.0.0.1' }]);
+  });
+
+  it('ns.dream, which the SOA and NS name, resolves to the edge, authoritatively, over UDP and TCP', async () => {
+    const soa = (await udp(query('dream', 'SOA')))!.answers![0] as { data: { mname: string } };
+    const ns = (await udp(query('dream', 'NS')))!.answers![0] as { data: string };
+    for (const name of [soa.data.mname, ns.data]) {
+      expect(await udp(query(name))).toMatchObject({ rcode: 'NOERROR', flag_aa: true, answers: [{ name: 'ns.dream', type: 'A', data: '127.0.0.1' }], authorities: [] });
+      expect((await tcp([query(name)]))[0]).toMatchObject({ rcode: 'NOERROR', flag_aa: true, answers: [{ type: 'A', data: '127.0.0.1' }] });
+    }
+    // IPv4-only edge: the name exists, it just has no AAAA.
+    expect(await udp(query('ns.dream', 'AAAA'))).toMatchObject({ rcode: 'NOERROR', flag_aa: true, answers: [], authorities: [{ name: 'dream', type: 'SOA' }] });
+  });
+
+  it('the unserved parent of a served name (b.dream for a.b.dream) is NODATA, not NXDOMAIN (RFC 8020)', async () => {
+    for (const type of ['A', 'AAAA', 'TXT']) {
+      expect(await udp(query('b.dream', type))).toMatchObject({ rcode: 'NOERROR', flag_aa: true, answers: [], authorities: [{ name: 'dream', type: 'SOA' }] });
+    }
+    expect((await udp(query('a.b.dream')))!.answers).toMatchObject([{ name: 'a.b.dream', type: 'A', data: '127.0.0.1' }]);
+    // Only ancestors: a sibling or a name below the served one stays NXDOMAIN.
+    for (const name of ['c.dream', 'x.a.b.dream']) expect(await udp(query(name))).toMatchObject({ rcode: 'NXDOMAIN', flag_aa: true, answers: [] });
   });
 
   it('all TXT values of an in-flight DNS-01 order (wildcard + base name) at once, TTL 0', async () => {

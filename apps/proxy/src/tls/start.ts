@@ -69,6 +69,7 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
       zone: {
         edge: c.edgeAddress.split(',').map((s) => s.trim()).filter(Boolean),
         serves: (h) => certs.hosts().includes(h),
+        servesBelow: (n) => certs.hosts().some((h) => h.endsWith(`.${n}`)),
         txt: (n) => dns01.txt(n),
       },
     })
