@@ -6,7 +6,17 @@ import dnsPacket from 'dns-packet';
 import type { Logger } from 'pino';
 import { answer, encodeUdp, udpLimit, type Zone } from './answer.js';
 
-export interface DnsServerOptions { host: string; port: number; zone: Zone; log?: Logger }
+/** Resolvers keep a few connections each; 100 serves many of them while a flood of held-open
+ * connections stays far from the worker's file-descriptor limit (which the HTTP listeners share). */
+export const MAX_TCP_CONNECTIONS = 100;
+/** RFC 7766 6.2.3 asks for an idle timeout "in seconds" so idle clients cannot pin connections. */
+export const TCP_IDLE_MS = 10_000;
+
+export interface DnsServerOptions {
+  host: string; port: number; zone: Zone; log?: Logger;
+  /** Overrides for tests. */
+  maxTcpConnections?: number; tcpIdleMs?: number;
+}
 
 export class DreamDns {
   private constructor(private readonly udp: dgram.Socket, private readonly tcp: net.Server, readonly port: number) {}
@@ -38,7 +48,10 @@ export class DreamDns {
     // TCP: two-byte length prefix per message (RFC 1035 4.2.2), several per connection.
     const tcp = net.createServer((sock) => {
       let buf = Buffer.alloc(0);
-      sock.setTimeout(10_000, () => sock.destroy());
+      // Idle = no whole query for a while. Not sock.setTimeout: any byte resets that, so a client
+      // trickling one byte at a time would hold its connection (and a slot under the cap) forever.
+      const idle = setTimeout(() => sock.destroy(), o.tcpIdleMs ?? TCP_IDLE_MS);
+      sock.on('close', () => clearTimeout(idle));
       sock.on('error', () => sock.destroy());
       sock.on('data', (d) => {
         // No size cap on buf: the loop below consumes every whole message, so what stays is one
@@ -49,6 +62,7 @@ export class DreamDns {
           const out = reply(buf.subarray(2, 2 + len), 'tcp');
           buf = buf.subarray(2 + len);
           if (!out) return sock.destroy();
+          idle.refresh();
           const framed = Buffer.alloc(2 + out.length);
           framed.writeUInt16BE(out.length, 0);
           out.copy(framed, 2);
@@ -57,6 +71,9 @@ export class DreamDns {
       });
     });
     // The TCP half may find the port taken: give the UDP half back rather than leak it bound.
+    // Over the cap node closes the new connection at once ('drop'); those already open keep going.
+    tcp.maxConnections = o.maxTcpConnections ?? MAX_TCP_CONNECTIONS;
+    tcp.on('drop', (d) => o.log?.debug({ remote: d?.remoteAddress }, 'dns: tcp connection over the cap closed'));
     await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, o.host, () => { tcp.off('error', reject); resolve(); }); })
       .catch((e: unknown) => { udp.close(); throw e; });
     // accept() failures (EMFILE under a connection flood) arrive as 'error': unhandled, they would crash.
