@@ -6,7 +6,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTlsProxy, startUpstream } from './proxy-helpers.js';
+import { request, startTlsProxy, startUpstream } from './proxy-helpers.js';
 
 const TOKEN = 'int_test-token';
 let env: Awaited<ReturnType<typeof startTlsProxy>>;
@@ -52,6 +52,11 @@ beforeAll(async () => {
         const code = Number(url.searchParams.get('code'));
         res.writeHead(code, { etag: '"e"', ...(code === 304 ? { 'content-length': '100' } : {}) });
         res.end();
+      } else if (p === '/many') {
+        const n = Number(url.searchParams.get('n'));
+        // Short names and empty values: many fields in a small HTTP/1.1 head.
+        res.writeHead(200, Array.from({ length: n }, (_, i) => [`x${i.toString(36)}`, '']).flat().concat('content-type', 'text/plain'));
+        res.end('many');
       } else if (p === '/text') {
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5' });
         res.end(req.method === 'HEAD' ? undefined : 'hello');
@@ -61,6 +66,8 @@ beforeAll(async () => {
       }
     });
   });
+  // node:http keeps only the first ~1000 fields by default; the tests count what the proxy forwarded.
+  app.maxHeadersCount = 0;
   appPort = await new Promise<number>((r) => app.listen(0, '127.0.0.1', () => r((app.address() as AddressInfo).port)));
   other = await startUpstream('OTHER');
   env = await startTlsProxy(TOKEN, [
@@ -77,10 +84,10 @@ afterAll(async () => {
   await new Promise((r) => app?.close(r));
 });
 
-interface H2Reply { status: number; headers: http2.IncomingHttpHeaders; body: string; trailers?: http2.IncomingHttpHeaders }
+interface H2Reply { status: number; headers: http2.IncomingHttpHeaders; body: string; trailers?: http2.IncomingHttpHeaders; rstCode: number }
 
-function connect(): http2.ClientHttp2Session {
-  const s = http2.connect(`https://127.0.0.1:${env.proxy.httpsPort}`, { ca: env.ca, servername: 'h2.dream' });
+function connect(opts: http2.ClientSessionOptions = {}): http2.ClientHttp2Session {
+  const s = http2.connect(`https://127.0.0.1:${env.proxy.httpsPort}`, { ca: env.ca, servername: 'h2.dream', ...opts });
   s.on('error', () => {});
   return s;
 }
@@ -95,7 +102,8 @@ function h2(headers: http2.OutgoingHttpHeaders, body?: string | Buffer, session?
     req.on('trailers', (t) => { trailers = t; });
     req.setEncoding('utf8');
     req.on('data', (c) => { text += c; });
-    req.on('end', () => resolve({ status, headers: got, body: text, trailers }));
+    // On close, once rstCode is known: NO_ERROR (0) for a stream that ended cleanly.
+    req.on('close', () => resolve({ status, headers: got, body: text, trailers, rstCode: req.rstCode ?? 0 }));
     req.on('error', reject);
     req.end(body);
   }).finally(() => { if (!session) s.close(); });
@@ -201,9 +209,44 @@ describe('HTTP/2 requests', () => {
     s.close();
     expect((await h2({ ':path': '/' })).status).toBe(200);
   });
+
+  it('accepts as many header fields as HTTP/1.1 does, all forwarded; past 16 KB a 431 whatever the count', async () => {
+    // HTTP/1.1 limits a head by size alone: the fast path takes any number of fields within 16 KB.
+    const fields = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-${i}`, 'v']));
+    // 15 KB as HTTP/1.1, so under the 16 KB limit however it is counted.
+    const many = fields(1500);
+    const overH1 = await request(env.proxy.port, 'h2.dream', '/', { headers: many });
+    expect(overH1.status).toBe(200);
+    const seenH1 = JSON.parse(overH1.body).headers as Record<string, string>;
+    expect(Object.keys(seenH1).filter((k) => k.startsWith('x-') && seenH1[k] === 'v')).toHaveLength(1500);
+    const s = connect();
+    const overH2 = await h2({ ':path': '/', ...many }, undefined, s);
+    expect(overH2.status).toBe(200);
+    const seen = JSON.parse(overH2.body).headers as Record<string, string>;
+    expect(Object.keys(seen).filter((k) => k.startsWith('x-') && seen[k] === 'v')).toHaveLength(1500);
+    // Short names, no values: 13 KB as HTTP/1.1, but over 64 KB as an HTTP/2 header list (32 more a field).
+    const tiny = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`k${i.toString(36)}`, '']));
+    const small = await h2({ ':path': '/', ...tiny }, undefined, s);
+    expect(small.status).toBe(200);
+    expect(Object.keys(JSON.parse(small.body).headers).filter((k) => /^k[0-9a-z]+$/.test(k))).toHaveLength(2000);
+    const tooMany = await h2({ ':path': '/', ...fields(3000) }, undefined, s);
+    expect(tooMany.status).toBe(431);
+    expect(tooMany.headers['x-dream-error']).toBe('HEADERS_TOO_LARGE');
+    expect((await h2({ ':path': '/' }, undefined, s)).status).toBe(200);
+    s.close();
+  });
 });
 
 describe('HTTP/2 responses from an HTTP/1.1 app', () => {
+  it('passes on a response with many header fields', async () => {
+    const overH1 = await request(env.proxy.port, 'h2.dream', '/many?n=1990');
+    expect(overH1.status).toBe(200);
+    // A client taking more than node's default 128 fields and 64 KB.
+    const r = await h2({ ':path': '/many?n=1990' }, undefined, connect({ maxHeaderListPairs: 4000, settings: { maxHeaderListSize: 1 << 20 } }));
+    expect(r).toMatchObject({ status: 200, body: 'many', rstCode: http2.constants.NGHTTP2_NO_ERROR });
+    expect(r.headers[`x${(1989).toString(36)}`]).toBe('');
+  });
+
   it('strips fields HTTP/2 forbids (and those Connection lists) instead of failing the response', async () => {
     const r = await h2({ ':path': '/hop' });
     expect(r.status).toBe(200);

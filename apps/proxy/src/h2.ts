@@ -20,6 +20,14 @@ export function h2Authority(headers: IncomingHttpHeaders): string | undefined {
 }
 
 
+// node:http2 resets a stream past 128 fields (maxHeaderListPairs) or a 64 KB header list, which
+// counts 32 bytes per field on top of name and value (RFC 9113 §6.5.2), while HTTP/1.1 requests are
+// limited by size alone (the fast path takes any number of fields within MAX_HEAD). So no header
+// block h2HeadTooLarge lets through may reach node's limits: a field counts at least 5 there (a
+// one-letter name, no value), and a block that is over them is over MAX_HEAD too.
+const H2_MAX_FIELDS = Math.ceil(MAX_HEAD / 5) + 1;
+export const H2_HEADER_LIMITS = { maxHeaderListPairs: H2_MAX_FIELDS, maxHeaderListSize: MAX_HEAD + 32 * H2_MAX_FIELDS } as const;
+
 /** Whether the fields would make an HTTP/1.1 head over the limit (name + ": " + value + CRLF each). */
 export function h2HeadTooLarge(rawHeaders: string[]): boolean {
   let n = 0;

@@ -11,6 +11,7 @@ import { defaultPemOf } from './default-cert.js';
 import type { FastListener } from './fast/listen.js';
 import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
+import { H2_HEADER_LIMITS } from './h2.js';
 import { handleUpgrade } from './upgrade.js';
 
 export interface TlsListener {
@@ -27,6 +28,8 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
   const server = http2.createSecureServer({
     ...defaultPemOf(ctx.certs),
     allowHTTP1: true,
+    maxHeaderListPairs: H2_HEADER_LIMITS.maxHeaderListPairs,
+    settings: { maxHeaderListSize: H2_HEADER_LIMITS.maxHeaderListSize },
     // An unknown name fails the handshake with an alert; the client sees a TLS error, we go on.
     SNICallback: (servername, cb) => {
       const sc = ctx.certs.secureContext(servername.toLowerCase());
