@@ -238,6 +238,23 @@ describe('HTTP/2 requests', () => {
 });
 
 describe('HTTP/2 responses from an HTTP/1.1 app', () => {
+  it('answers a status HTTP/2 cannot carry (600-999, passed as-is to HTTP/1.1) with the proxy\'s 502, not a reset', async () => {
+    expect((await request(env.proxy.port, 'h2.dream', '/status?code=999')).status).toBe(999);
+    const s = connect();
+    for (const code of [600, 999]) {
+      const r = await h2({ ':path': `/status?code=${code}`, accept: 'application/json' }, undefined, s);
+      expect([r.status, r.rstCode], String(code)).toEqual([502, http2.constants.NGHTTP2_NO_ERROR]);
+      expect(r.headers['x-dream-error']).toBe('UPSTREAM_INVALID_RESPONSE');
+      expect(JSON.parse(r.body)).toMatchObject({ statusCode: 502, code: 'UPSTREAM_INVALID_RESPONSE' });
+      expect(JSON.parse(r.body).message).toContain(String(code));
+    }
+    expect((await h2({ ':path': '/' }, undefined, s)).status).toBe(200);
+    s.close();
+    // A node client reads a stream reset with NO_ERROR much like an ending: the frames say which.
+    const first = await rawH2([...BASE.slice(0, 3), [':path', '/status?code=999']]);
+    expect(first.type).toBe(1 /* HEADERS, not RST_STREAM */);
+  });
+
   it('passes on a response with many header fields', async () => {
     const overH1 = await request(env.proxy.port, 'h2.dream', '/many?n=1990');
     expect(overH1.status).toBe(200);

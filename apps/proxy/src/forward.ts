@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
-import { h2Authority, h2HeadTooLarge, h2ResponseHeaders } from './h2.js';
+import { h2Authority, h2HeadTooLarge, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { afterFailedAttempt, replayable } from './retry.js';
@@ -67,6 +67,8 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   let release = () => {};
   let attempts = 0;
   let responded = false;
+  // The proxy's own page went out instead of the app's response: nothing left to do on failure.
+  let replaced = false;
   // undici takes an EventEmitter as its signal: far cheaper per request than an AbortController.
   const hangUp = new HangUp();
   res.on('close', () => {
@@ -98,11 +100,18 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
       { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: body = !withBody ? null : req.complete ? req : uploadBody(req), signal: hangUp },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
+        if (h2 && !h2StatusValid(statusCode)) {
+          replaced = true;
+          send(res, pages.invalidResponse(route.app, `status ${statusCode}, which HTTP/2 cannot carry`, requestId, req.headers));
+          // Throwing makes undici abort: the app's body is not read, its connection not reused.
+          throw new Error(`upstream status ${statusCode} is not valid over HTTP/2`);
+        }
         const out = clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId);
         res.writeHead(statusCode, h2 ? h2ResponseHeaders(out) : out);
         return res;
       },
     )).then(() => drainUpload(req, body), (err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
+      if (replaced) return drainUpload(req, body);
       if (res.destroyed || res.writableFinished) return;
       // Upstream died mid-body: the client must see a broken response, not a short "complete" one.
       if (responded || res.headersSent) { res.destroy(); return; }

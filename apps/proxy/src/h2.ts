@@ -35,6 +35,14 @@ export function h2HeadTooLarge(rawHeaders: string[]): boolean {
   return n > MAX_HEAD;
 }
 
+/**
+ * Whether node's HTTP/2 API takes this final status (it throws ERR_HTTP2_STATUS_INVALID outside
+ * 200-599; 1xx never gets here). An HTTP/1.1 app may answer 600-999, which llhttp and undici accept.
+ */
+export function h2StatusValid(status: number): boolean {
+  return status >= 200 && status <= 599;
+}
+
 // node's http2 throws ERR_HTTP2_HEADER_SINGLE_VALUE when one of these holds several values
 // (kSingleValueHeaders in lib/internal/http2/util.js; pseudo-headers and set-cookie aside).
 const SINGLE_VALUE = new Set([

@@ -5,7 +5,7 @@ import { rawHeaderLines } from './headers.js';
 /** The proxy's own error codes and their status (docs/errors.md § The proxy; a test holds them equal). */
 export const PROXY_ERRORS = {
   BAD_REQUEST: 400, REQUEST_TIMEOUT: 408, HEADERS_TOO_LARGE: 431,
-  NO_ROUTE: 404, NO_HEALTHY_REPLICA: 503, UPSTREAM_UNAVAILABLE: 502,
+  NO_ROUTE: 404, NO_HEALTHY_REPLICA: 503, UPSTREAM_UNAVAILABLE: 502, UPSTREAM_INVALID_RESPONSE: 502,
 } as const;
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
@@ -52,6 +52,8 @@ export const pages = {
     errorPage('BAD_REQUEST', 'The request is not valid HTTP/1.1: lines must end in CRLF, the target must be printable ASCII (percent-encode anything else), and headers may not hold control bytes.', id, {}),
   upstreamFailed: (app: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('UPSTREAM_UNAVAILABLE', `${app} did not answer: its replicas refused or dropped the connection. Check \`dream logs ${app}\`.`, id, h),
+  invalidResponse: (app: string, what: string, id: string, h: IncomingHttpHeaders) =>
+    errorPage('UPSTREAM_INVALID_RESPONSE', `${app} answered with a response this proxy cannot pass on (${what}). Check \`dream logs ${app}\`.`, id, h),
 };
 
 /** A page as raw HTTP/1.1 bytes, for the paths that write sockets directly (fast path, upgrades). */
