@@ -16,10 +16,12 @@ export interface DnsServerOptions {
   host: string; port: number; zone: Zone; log?: Logger;
   /** Overrides for tests. */
   maxTcpConnections?: number; tcpIdleMs?: number;
+  /** Sees each accepted TCP connection's server-side socket (tests observe its queued output). */
+  onTcpConnection?: (sock: net.Socket) => void;
 }
 
 export class DreamDns {
-  private constructor(private readonly udp: dgram.Socket, private readonly tcp: net.Server, readonly port: number) {}
+  private constructor(private readonly udp: dgram.Socket, private readonly tcp: net.Server, private readonly conns: Set<net.Socket>, readonly port: number) {}
 
   static async start(o: DnsServerOptions): Promise<DreamDns> {
     const udp = dgram.createSocket(net.isIPv6(o.host) ? 'udp6' : 'udp4');
@@ -46,29 +48,47 @@ export class DreamDns {
     await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(o.port, o.host, () => { udp.off('error', reject); resolve(); }); });
     const port = udp.address().port;
     // TCP: two-byte length prefix per message (RFC 1035 4.2.2), several per connection.
-    const tcp = net.createServer((sock) => {
+    const conns = new Set<net.Socket>();
+    // allowHalfOpen: a client may send its queries and then end its side; with node's default the
+    // reply side would end too, losing answers still held back by backpressure.
+    const tcp = net.createServer({ allowHalfOpen: true }, (sock) => {
+      conns.add(sock);
       let buf = Buffer.alloc(0);
+      let blocked = false;
+      let ended = false;
       // Idle = no whole query for a while. Not sock.setTimeout: any byte resets that, so a client
       // trickling one byte at a time would hold its connection (and a slot under the cap) forever.
+      // It also bounds how long a client that never reads its replies keeps a paused connection.
       const idle = setTimeout(() => sock.destroy(), o.tcpIdleMs ?? TCP_IDLE_MS);
-      sock.on('close', () => clearTimeout(idle));
+      sock.on('close', () => { clearTimeout(idle); conns.delete(sock); });
       sock.on('error', () => sock.destroy());
-      sock.on('data', (d) => {
-        // No size cap on buf: the loop below consumes every whole message, so what stays is one
-        // partial message (< 2 + 65535 bytes); capping the raw buffer would cut off a pipelined burst.
-        buf = Buffer.concat([buf, d]);
-        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+      const pump = (): void => {
+        // Stop at the first write node cannot pass on: a client that pipelines queries but never
+        // reads would otherwise have every reply queued in memory. Reading pauses with it, so what
+        // stays behind is at most one read's worth of queries, and the kernel holds back the rest.
+        while (!blocked && !sock.destroyed && buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
           const len = buf.readUInt16BE(0);
           const out = reply(buf.subarray(2, 2 + len), 'tcp');
           buf = buf.subarray(2 + len);
-          if (!out) return sock.destroy();
+          if (!out) { sock.destroy(); return; }
           idle.refresh();
           const framed = Buffer.alloc(2 + out.length);
           framed.writeUInt16BE(out.length, 0);
           out.copy(framed, 2);
-          sock.write(framed);
+          if (!sock.write(framed)) { blocked = true; sock.pause(); }
         }
+        // A trailing partial message after the client's end can never complete: drop it.
+        if (ended && !blocked && !sock.destroyed) sock.end();
+      };
+      sock.on('drain', () => { blocked = false; pump(); if (!blocked) sock.resume(); });
+      sock.on('end', () => { ended = true; pump(); });
+      sock.on('data', (d) => {
+        // No size cap on buf: pump() consumes every whole message unless blocked, and while blocked
+        // reading is paused, so what stays is one read plus one partial message (< 2 + 65535 bytes).
+        buf = Buffer.concat([buf, d]);
+        pump();
       });
+      o.onTcpConnection?.(sock);
     });
     // The TCP half may find the port taken: give the UDP half back rather than leak it bound.
     // Over the cap node closes the new connection at once ('drop'); those already open keep going.
@@ -79,11 +99,15 @@ export class DreamDns {
     // accept() failures (EMFILE under a connection flood) arrive as 'error': unhandled, they would crash.
     tcp.on('error', (e) => o.log?.warn({ err: e.message }, 'dns: tcp error'));
     o.log?.info({ host: o.host, port }, 'dns: serving .dream');
-    return new DreamDns(udp, tcp, port);
+    return new DreamDns(udp, tcp, conns, port);
   }
 
   async close(): Promise<void> {
     await new Promise<void>((r) => this.udp.close(() => r()));
-    await new Promise<void>((r) => this.tcp.close(() => r()));
+    // server.close() only stops accepting and waits for open connections to end, which an idle
+    // resolver's would do only at the idle timeout: shutdown would stall for up to TCP_IDLE_MS.
+    const closed = new Promise<void>((r) => this.tcp.close(() => r()));
+    for (const sock of this.conns) sock.destroy();
+    await closed;
   }
 }

@@ -1,17 +1,21 @@
-// The `.dream` DNS over TCP under abuse: a cap on concurrent connections and an idle timeout, so
-// held-open connections cannot exhaust the worker; clients that keep asking are unaffected.
+// The `.dream` DNS over TCP under abuse: a cap on concurrent connections, an idle timeout and
+// backpressure on replies, so held-open connections and clients that never read cannot exhaust the
+// worker; clients that keep asking are unaffected. And close() does not wait for any of them.
 import net from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DreamDns, MAX_TCP_CONNECTIONS } from './server.js';
 import type { Zone } from './answer.js';
 
-const zone: Zone = { edge: ['127.0.0.1'], serves: (h) => h === 'hello.dream', servesBelow: () => false, txt: () => [] };
+// A ~4 KB TXT answer to a ~45-byte query: a client that never reads piles up replies fast.
+const BIG = '_acme-challenge.big.dream';
+const bigTxt = Array.from({ length: 16 }, (_, i) => `${i}`.padEnd(255, 'x'));
+const zone: Zone = { edge: ['127.0.0.1'], serves: (h) => h === 'hello.dream', servesBelow: () => false, txt: (n) => (n === BIG ? bigTxt : []) };
 type Reply = DecodedPacket & { rcode: string };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const framed = (id: number): Buffer => {
-  const m = dnsPacket.encode({ type: 'query', id, questions: [{ name: 'hello.dream', type: 'A', class: 'IN' }] });
+const framed = (id: number, name = 'hello.dream', type: 'A' | 'TXT' = 'A'): Buffer => {
+  const m = dnsPacket.encode({ type: 'query', id, questions: [{ name, type, class: 'IN' }] });
   const f = Buffer.alloc(2 + m.length);
   f.writeUInt16BE(m.length);
   m.copy(f, 2);
@@ -104,5 +108,54 @@ describe('.dream DNS over TCP: connection cap and idle timeout', () => {
     expect(active.isClosed()).toBe(false);
     // Once it falls silent, the active client is closed too.
     expect(await closedWithin(active, 2000)).not.toBe('open');
+  });
+});
+
+describe('.dream DNS over TCP: backpressure and shutdown', () => {
+  it('stops reading a client that pipelines queries but never reads, keeping its queued replies bounded; others are answered; all arrive once it reads', async () => {
+    const queued = new Map<net.Socket, number>();
+    // Registered after the server's own 'data' handler, so it sees what that handler left queued.
+    const onTcpConnection = (s: net.Socket) => { queued.set(s, 0); s.on('data', () => queued.set(s, Math.max(queued.get(s)!, s.writableLength))); };
+    server = await DreamDns.start({ host: '127.0.0.1', port: 0, zone, onTcpConnection });
+    const N = 4000;
+    // ~17 MB of replies: far beyond what loopback's kernel buffers (a few MB) absorb.
+    const greedy = net.connect(server.port, '127.0.0.1');
+    greedy.on('error', () => {});
+    try {
+      // No 'data' listener: node reads a little into the socket's buffer, then the client stops reading.
+      // end() after the queries: answers still owed must survive the client's half-close.
+      greedy.end(Buffer.concat(Array.from({ length: N }, (_, i) => framed(i, BIG, 'TXT'))));
+      let srv: net.Socket | undefined;
+      for (let i = 0; i < 100 && !srv?.isPaused() && (queued.get(srv!) ?? 0) < 1e6; i++) { await sleep(20); srv ??= [...queued.keys()][0]; }
+      await sleep(100);
+      expect(srv).toBeDefined();
+      expect(queued.get(srv!)).toBeLessThan(256 * 1024);
+      expect(srv!.isPaused()).toBe(true);
+
+      expect(await connect(server.port).ask()).toMatchObject({ rcode: 'NOERROR', answers: [{ data: '127.0.0.1' }] });
+
+      let buf = Buffer.alloc(0);
+      let replies = 0;
+      const ended = new Promise<void>((r) => greedy.on('end', () => r()));
+      greedy.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) { buf = buf.subarray(2 + buf.readUInt16BE(0)); replies++; }
+      });
+      await ended;
+      expect(replies).toBe(N);
+    } finally { greedy.destroy(); }
+  });
+
+  it('close() destroys open connections instead of waiting for their idle timeout', async () => {
+    server = await DreamDns.start({ host: '127.0.0.1', port: 0, zone });
+    const idle = connect(server.port);
+    // Answered: the server has accepted it.
+    expect(await idle.ask()).toMatchObject({ rcode: 'NOERROR' });
+    const started = Date.now();
+    const took = await Promise.race([server.close().then(() => Date.now() - started), sleep(2000).then(() => 'still waiting' as const)]);
+    server = undefined;
+    expect(took).not.toBe('still waiting');
+    expect(took).toBeLessThan(500);
+    expect(await closedWithin(idle, 500)).not.toBe('open');
   });
 });
