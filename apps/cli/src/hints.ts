@@ -13,7 +13,7 @@ export function hintFor(code: string, ctx: HintContext = {}): string | undefined
     case 'FORBIDDEN': return 'This token lacks the scope for that. Check it with `dream whoami`, or log in with an admin token.';
     case 'APP_NOT_FOUND': return 'List your apps with `dream apps`.';
     case 'APP_EXISTS': return `Pick another name, or look at the existing one with \`dream apps info ${app}\`.`;
-    case 'INVALID_APP_NAME': return 'Use lowercase letters, digits and dashes, starting with a letter, e.g. `my-app`.';
+    case 'INVALID_APP_NAME': return 'Use lowercase letters, digits and dashes, starting with a letter, e.g. `my-app` (`ns` is reserved).';
     case 'INVALID_CONFIG_KEY': return 'Use upper-case keys like `DATABASE_URL=...`.';
     case 'INVALID_REF': return 'Use a plain branch name such as `main` or `production`.';
     case 'VALIDATION_FAILED': return `Check the arguments with \`dream help${ctx.command ? ` ${ctx.command}` : ''}\`.`;

@@ -12,6 +12,19 @@ export function assertAppName(name: string): string {
   return name;
 }
 
+// Names the allow-list admits but a new app may not take, with why. ns: ns.dream is the .dream zone's
+// own name server (the SOA's primary and the NS target), answered by the edge; an app there would
+// share that name with the zone's delegation data.
+const RESERVED_APP_NAMES: Readonly<Record<string, string>> = { ns: 'ns.dream is the .dream zone\'s name server' };
+
+/** For creating an app only: an app made before its name was reserved stays addressable (readable,
+ * deletable) through assertAppName. */
+export function assertNewAppName(name: string): string {
+  assertAppName(name);
+  if (Object.hasOwn(RESERVED_APP_NAMES, name)) throw new DreamError('INVALID_APP_NAME', `"${name}" is reserved (${RESERVED_APP_NAMES[name]}); choose another app name.`);
+  return name;
+}
+
 export function assertConfigKey(key: string): string {
   if (typeof key !== 'string' || !CONFIG_KEY.test(key)) throw new DreamError('INVALID_CONFIG_KEY', `"${String(key).slice(0, 64)}" is not a valid config key. Keys must match ^[A-Z_][A-Z0-9_]{0,127}$.`);
   return key;

@@ -31,6 +31,17 @@ describe('apps API', () => {
     expect(t.store.apps.list()).toEqual([]);
   });
 
+  it('rejects the reserved app name ns (ns.dream is the zone\'s name server) with INVALID_APP_NAME and creates nothing; names around it are fine', async () => {
+    const t = await testApi();
+    const res = await t.app.inject({ method: 'POST', url: '/v1/apps', headers: t.auth, payload: { name: 'ns' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'INVALID_APP_NAME', message: expect.stringMatching(/reserved/) });
+    expect(t.store.apps.list()).toEqual([]);
+    for (const name of ['ns1', 'dns', 'ns-app']) {
+      expect((await t.app.inject({ method: 'POST', url: '/v1/apps', headers: t.auth, payload: { name } })).statusCode, name).toBe(201);
+    }
+  });
+
   it('rejects bad names in the URL path too', async () => {
     const t = await testApi();
     for (const raw of ['a%3Brm%20-rf%20%2F', '..%2Fx', 'x'.repeat(150)]) {

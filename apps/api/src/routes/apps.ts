@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { assertAppName, assertBranchName } from '@dreamnet/core';
+import { assertBranchName, assertNewAppName } from '@dreamnet/core';
 import { authorize } from '../auth/plugin.js';
 import { AppParams, CreateApp, PatchApp } from '../http/schemas.js';
 import { presentApp } from '../http/present.js';
@@ -9,7 +9,7 @@ import { PageQuery, decodeCursor, limitOf, toPage, type PageParams } from '../pa
 
 export function appRoutes(app: FastifyInstance, s: Services): void {
   app.post<{ Body: { name: string; deployBranch?: string } }>('/v1/apps', { schema: { tags: ['apps'], summary: 'Create an app', body: CreateApp } }, async (req, reply) => {
-    const name = assertAppName(req.body.name);
+    const name = assertNewAppName(req.body.name);
     // The app is named in the body, not the URL: a token limited to apps may create only those.
     authorize(req.token!, name, 'deploy');
     const branch = assertBranchName(req.body.deployBranch ?? 'main');
