@@ -1,15 +1,17 @@
 // CertManager implements CertificateSource: the listeners ask it for contexts and challenge answers;
 // ensure(hosts) tells it what to serve. It loads certificates from storage (a restart never
 // re-orders a valid one), orders what is missing in the background, renews when due, and backs off
-// on failure — one order per name at a time across processes (storage lock) and per account (throttle).
+// on failure (kept on disk, backoff.ts) — one order per name at a time across processes (storage lock) and per account (throttle).
 import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { BackoffStore } from './backoff.js';
 import type { Http01Solver } from './challenges/http01.js';
+import { statusOf, throttledReason, type Entry } from './entry.js';
 import type { Issuer } from './issuer.js';
 import { backoffMs, DEFAULT_BACKOFF, OrderThrottle, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
 import type { CertMeta, TlsStorage } from './storage.js';
 import { serialOf, usablePair } from './stored.js';
-import type { CertificateSource, CertState, CertStatus } from './types.js';
+import type { CertificateSource, CertStatus } from './types.js';
 
 export interface CertManagerOptions {
   storage: TlsStorage;
@@ -29,26 +31,11 @@ export interface CertManagerOptions {
   onChange?: () => void;
 }
 
-interface Entry {
-  host: string;
-  issuer: Issuer;
-  meta?: CertMeta;
-  ctx?: tls.SecureContext;
-  state: CertState;
-  error?: string;
-  failures: number;
-  nextAttemptAt: number;
-  /** The certificate being served (sent as ARI `replaces` when it is renewed). */
-  certPem?: string;
-  /** When to ask the CA's renewal information again (0: at the next tick). */
-  ariCheckAt: number;
-  running?: Promise<void>;
-}
-
 export class CertManager implements CertificateSource {
   private readonly entries = new Map<string, Entry>();
   private readonly throttles = new Map<string, OrderThrottle>();
   private readonly clock: Clock;
+  private readonly backoffs: BackoffStore;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
   /** Orders started by this process (tests and metrics). */
@@ -56,6 +43,7 @@ export class CertManager implements CertificateSource {
 
   constructor(private readonly o: CertManagerOptions) {
     this.clock = o.clock ?? systemClock;
+    this.backoffs = new BackoffStore(o.storage, o.log);
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
   }
@@ -85,17 +73,13 @@ export class CertManager implements CertificateSource {
       const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0, ariCheckAt: 0 };
       this.entries.set(host, e);
       this.adoptStored(e);
+      this.backoffs.restore(e, this.clock.now()); // a restart must not ask the CA again too soon
     }
     this.o.onChange?.();
     void this.tick();
   }
 
-  status(): CertStatus[] {
-    return [...this.entries.values()].map((e) => ({
-      host: e.host, state: e.state, issuer: e.meta?.issuer ?? e.issuer.name, notAfter: e.meta?.notAfter,
-      error: e.error, nextAttemptAt: e.state === 'failing' ? new Date(e.nextAttemptAt).toISOString() : undefined,
-    }));
-  }
+  status(): CertStatus[] { return [...this.entries.values()].map(statusOf); }
 
   /** Starts whatever is due now; resolves when those attempts finish (tests await it). */
   async tick(): Promise<void> {
@@ -163,10 +147,17 @@ export class CertManager implements CertificateSource {
       // It may have finished while we waited for the lock.
       const before = e.meta?.notAfter;
       if (this.adoptStored(e) && e.meta?.notAfter !== before && this.clock.now() < renewAt(e.meta!)) { this.o.onChange?.(); return; }
+      // Or failed while we waited: its backoff holds this process back too.
+      if (this.backoffs.restore(e, this.clock.now())) return;
       // Taken only now that an order really starts: polling another process's lock is not an order.
-      const wait = this.throttle(e.issuer);
-      if (wait > 0) { e.nextAttemptAt = now + wait; return; }
-      e.state = e.meta ? 'renewing' : 'pending';
+      const t = this.throttle(e.issuer);
+      const wait = t?.take() ?? 0;
+      if (wait > 0) {
+        Object.assign(e, { nextAttemptAt: now + wait, waiting: throttledReason(t!.max, t!.windowMs) });
+        this.o.log?.warn({ host: e.host, retryAt: new Date(e.nextAttemptAt).toISOString() }, `certificate order held back: ${e.waiting}`);
+        return;
+      }
+      Object.assign(e, { state: e.meta ? 'renewing' : 'pending', waiting: undefined });
       this.o.onChange?.();
       this.orders++;
       this.o.log?.info({ host: e.host, issuer: e.issuer.name, renewal: Boolean(e.meta) }, 'ordering certificate');
@@ -178,6 +169,7 @@ export class CertManager implements CertificateSource {
       this.o.storage.saveCert(e.issuer.id, { certPem: pair.certPem, keyPem: pair.keyPem, meta });
       const ariCheckAt = this.clock.now() + (ari?.retryAfterMs ?? 6 * 3600_000);
       Object.assign(e, { ctx, meta, certPem: pair.certPem, ariCheckAt, state: 'issued', error: undefined, failures: 0, nextAttemptAt: 0 });
+      this.backoffs.clear(e);
       this.o.log?.info({ host: e.host, notAfter: meta.notAfter }, 'certificate issued');
     } catch (err) {
       e.failures++;
@@ -185,17 +177,18 @@ export class CertManager implements CertificateSource {
       e.state = 'failing';
       e.nextAttemptAt = this.clock.now() + backoffMs(e.failures, this.o.backoff ?? DEFAULT_BACKOFF);
       this.o.log?.warn({ host: e.host, failures: e.failures, retryAt: new Date(e.nextAttemptAt).toISOString(), err: e.error }, 'certificate order failed');
+      this.backoffs.save(e);
     } finally {
       release();
       this.o.onChange?.();
     }
   }
 
-  /** 0 when this account may place an order now (and counts it), else ms until it may. */
-  private throttle(issuer: Issuer): number {
-    if (issuer.id === 'builtin') return 0; // no CA to be polite to
+  /** The account's throttle; none for the built-in CA (no CA to be polite to). */
+  private throttle(issuer: Issuer): OrderThrottle | undefined {
+    if (issuer.id === 'builtin') return undefined;
     let t = this.throttles.get(issuer.id);
     if (!t) this.throttles.set(issuer.id, t = new OrderThrottle(this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.clock));
-    return t.take();
+    return t;
   }
 }

@@ -45,7 +45,7 @@ export function backoffMs(failures: number, p: BackoffPolicy = DEFAULT_BACKOFF):
  */
 export class OrderThrottle {
   private readonly starts: number[] = [];
-  constructor(private readonly max: number, private readonly windowMs: number, private readonly clock: Clock = systemClock) {}
+  constructor(readonly max: number, readonly windowMs: number, private readonly clock: Clock = systemClock) {}
 
   take(): number {
     const now = this.clock.now();

@@ -1,0 +1,115 @@
+// Backoff and throttle as an operator meets them: across restarts and sibling processes, in the
+// status `dream domains` shows and in the log. A fake ACME issuer (the id of a directory URL, so the
+// per-account throttle applies) that fails or succeeds on demand, signing with the built-in CA.
+import fs from 'node:fs';
+import path from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { BuiltinCa } from './ca.js';
+import { BuiltinIssuer, type Issuer } from './issuer.js';
+import { CertManager, type CertManagerOptions } from './manager.js';
+import { ManualClock } from './renewal.js';
+import { TlsStorage } from './storage.js';
+import { onCleanup, tmp } from './test-support.js';
+
+const HOST = 'www.example.dream';
+const DIRECTORY = 'https://ca.example.test/directory';
+
+async function setup() {
+  const dir = tmp();
+  const ca = await BuiltinCa.open(new TlsStorage(dir));
+  const real = new BuiltinIssuer(ca, 30);
+  const ca$ = { down: true, calls: 0 };
+  const issuer: Issuer = {
+    id: DIRECTORY, name: 'ca.example.test',
+    issue: (h, now) => { ca$.calls++; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, now); },
+  };
+  const clock = new ManualClock(Date.now());
+  let out = '';
+  const log = pino({ level: 'info' }, { write: (s: string) => { out += s; } });
+  const start = (o: Partial<CertManagerOptions> = {}) => {
+    const mgr = new CertManager({ storage: new TlsStorage(dir), clock, log, issuerFor: () => issuer, backoff: { minMs: 60_000, maxMs: 3600_000 }, tickMs: 3_600_000, ...o });
+    onCleanup(() => mgr.close());
+    return mgr;
+  };
+  const file = path.join(dir, 'tls/backoff', TlsStorage.issuerId(DIRECTORY), `${HOST}.json`);
+  return { ca$, clock, start, file, log: () => out };
+}
+
+describe('order backoff survives a restart', () => {
+  it('a restarted proxy does not ask the CA again before the backoff ends; it keeps doubling; success clears it', async () => {
+    const { ca$, clock, start, file, log } = await setup();
+    const a = start();
+    a.ensure([HOST]);
+    await a.tick();
+    expect(ca$.calls).toBe(1);
+    await a.close();
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+
+    const b = start(); // the restart
+    b.ensure([HOST]);
+    await b.tick();
+    expect(ca$.calls).toBe(1); // no order reached the CA
+    const st = b.status()[0]!;
+    expect(st).toMatchObject({ state: 'failing', error: expect.stringContaining('404 for the challenge') });
+    expect(Date.parse(st.nextAttemptAt!) - clock.now()).toBe(60_000);
+    expect(log()).toMatch(/certificate order held back: it failed before/);
+
+    clock.advance(60_000);
+    await b.tick();
+    expect(ca$.calls).toBe(2);
+    expect(Date.parse(b.status()[0]!.nextAttemptAt!) - clock.now()).toBe(120_000); // the count survived
+    await b.close();
+
+    ca$.down = false;
+    clock.advance(120_000);
+    const c = start();
+    c.ensure([HOST]);
+    await c.tick();
+    expect(ca$.calls).toBe(3);
+    expect(c.status()[0]).toMatchObject({ state: 'issued', error: undefined, nextAttemptAt: undefined });
+    expect(fs.existsSync(file)).toBe(false);
+  });
+
+  it('a sibling process on the same data dir honours the backoff another one just wrote', async () => {
+    const { ca$, clock, start } = await setup();
+    const [a, b] = [start(), start()];
+    a.ensure([HOST]); // a orders…
+    b.ensure([HOST]); // …so b finds the name locked and looks again in 2 s
+    await a.tick();
+    clock.advance(2000);
+    await b.tick();
+    expect(ca$.calls).toBe(1);
+    expect(b.status()[0]).toMatchObject({ state: 'failing', error: expect.stringContaining('404 for the challenge') });
+  });
+
+  it('a damaged backoff file is logged by name and ignored', async () => {
+    const { ca$, start, file, log } = await setup();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, '{"failures": 3, "nextAt');
+    ca$.down = false;
+    const m = start();
+    m.ensure([HOST]);
+    await m.tick();
+    expect(m.status()[0]).toMatchObject({ state: 'issued' });
+    expect(log()).toContain(`the order backoff file ${file} is damaged`);
+  });
+});
+
+describe('a name held back by the per-account throttle', () => {
+  it('says it is throttled and until when, in the status and the log', async () => {
+    const { ca$, clock, start, log } = await setup();
+    ca$.down = false;
+    const m = start({ throttle: { max: 1, windowMs: 3600_000 } });
+    m.ensure(['a.example.dream', 'b.example.dream']);
+    await m.tick();
+    expect(ca$.calls).toBe(1);
+    const held = m.status().find((s) => s.state !== 'issued')!;
+    expect(held).toMatchObject({ state: 'pending', error: expect.stringMatching(/^throttled: this ACME account already placed 1 orders in the last 1 h/) });
+    expect(held.nextAttemptAt).toBe(new Date(clock.now() + 3600_000).toISOString());
+    expect(log()).toMatch(/certificate order held back: throttled/);
+    clock.advance(3600_000);
+    await m.tick();
+    expect(m.status().map((s) => [s.state, s.error, s.nextAttemptAt])).toEqual([['issued', undefined, undefined], ['issued', undefined, undefined]]);
+  });
+});

@@ -1,0 +1,79 @@
+// Order backoff that outlives the process. Kept only in memory, a proxy restarted in a loop (a crash,
+// a bad setting, a host rebooting) ordered again at every start, and Let's Encrypt allows 5 failed
+// validations per name per hour before it refuses the name. One small file per issuer and name,
+// written atomically; a successful issue removes it. Other proxies on the same data dir read it too,
+// so one process's failure also holds back its siblings.
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { TlsStorage } from './storage.js';
+
+export interface Backoff { failures: number; nextAttemptAt: number; error?: string }
+
+/** The part of a manager entry that backoff reads and sets. */
+export interface BackoffHolder extends Backoff {
+  host: string;
+  issuer: { id: string };
+  state: string;
+}
+
+// Names come from the route table; anything else stays in memory rather than become a path.
+const SAFE_HOST = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
+export class BackoffStore {
+  constructor(private readonly storage: TlsStorage, private readonly log?: Logger) {}
+
+  private rel(issuer: string, host: string): string | undefined {
+    if (!SAFE_HOST.test(host)) return undefined;
+    return path.join('backoff', TlsStorage.issuerId(issuer), `${host.replace(/^\*\./, '_wildcard_.')}.json`);
+  }
+
+  load(issuer: string, host: string): Backoff | undefined {
+    const rel = this.rel(issuer, host);
+    if (!rel) return undefined;
+    try {
+      const text = this.storage.read(rel);
+      if (text === undefined) return undefined;
+      const b = JSON.parse(text) as { failures?: unknown; nextAttemptAt?: unknown; error?: unknown };
+      const at = typeof b.nextAttemptAt === 'string' ? Date.parse(b.nextAttemptAt) : NaN;
+      if (Number.isInteger(b.failures) && (b.failures as number) > 0 && Number.isFinite(at)) {
+        return { failures: b.failures as number, nextAttemptAt: at, error: typeof b.error === 'string' ? b.error : undefined };
+      }
+    } catch { /* damaged: said below */ }
+    // At worst one order too early; refusing to order the name at all would be worse.
+    this.log?.warn({ host, file: this.storage.file(rel) }, `the order backoff file ${this.storage.file(rel)} is damaged; ignoring it`);
+    return undefined;
+  }
+
+  save(h: BackoffHolder): void {
+    const rel = this.rel(h.issuer.id, h.host);
+    if (!rel) return;
+    // 0600: the CA's reason can name internal hosts and account URLs.
+    const body = { host: h.host, failures: h.failures, nextAttemptAt: new Date(h.nextAttemptAt).toISOString(), error: h.error };
+    try { this.storage.write(rel, JSON.stringify(body, null, 2) + '\n', true); } catch (err) {
+      this.log?.warn({ host: h.host, err: (err as Error).message }, 'order backoff not stored: a restart would order this name again at once');
+    }
+  }
+
+  clear(h: BackoffHolder): void {
+    const rel = this.rel(h.issuer.id, h.host);
+    try { if (rel) this.storage.remove(rel); } catch (err) {
+      this.log?.warn({ host: h.host, err: (err as Error).message }, 'order backoff not cleared');
+    }
+  }
+
+  /**
+   * Takes over a stored backoff that ends later than the one in memory (an earlier run, or another
+   * process on this data dir that just failed). True when it holds the name back at `now`.
+   */
+  restore(h: BackoffHolder, now: number): boolean {
+    const b = this.load(h.issuer.id, h.host);
+    if (!b || b.nextAttemptAt <= h.nextAttemptAt) return false;
+    Object.assign(h, { failures: Math.max(h.failures, b.failures), nextAttemptAt: b.nextAttemptAt, error: b.error ?? h.error });
+    // A certificate that is not due keeps saying 'issued': the backoff only matters once it is.
+    if (h.state !== 'issued') h.state = 'failing';
+    if (b.nextAttemptAt <= now) return false;
+    this.log?.info({ host: h.host, failures: b.failures, retryAt: new Date(b.nextAttemptAt).toISOString(), err: b.error },
+      'certificate order held back: it failed before (this run or another process), the CA is not asked again until retryAt');
+    return true;
+  }
+}
