@@ -3,12 +3,15 @@ import type { Domain } from '../api-types.js';
 import type { Handler } from '../context.js';
 import { ago, table } from '../format.js';
 
-/** Pure: one row per name — certificate state, expiry, and the CA's reason when failing. */
+/**
+ * Pure: one row per name — certificate state, expiry, and why it waits when it does: the CA's reason
+ * when failing, or the proxy's own hold (its per-account order throttle) while still pending.
+ */
 export function domainRows(items: Domain[], now: Date): string[][] {
   return items.map((d) => {
     const c = d.certificate;
     const state = c ? c.state : 'waiting for the proxy';
-    const detail = !c ? '' : c.state === 'failing'
+    const detail = !c ? '' : c.state === 'failing' || (c.error && c.nextAttemptAt)
       ? `${c.error ?? 'unknown error'}${c.nextAttemptAt ? ` (next try ${new Date(c.nextAttemptAt).toISOString()})` : ''}`
       : c.notAfter ? `expires ${new Date(c.notAfter).toISOString().slice(0, 10)}, reported ${ago(c.reportedAt, now)}` : '';
     return [d.host, d.kind, state, c?.issuer ?? '', detail];
