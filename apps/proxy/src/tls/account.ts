@@ -1,10 +1,12 @@
 // The ACME account for one directory: its key is generated once and kept (0600) under
 // tls/accounts/<directory id>/, registration (contact e-mail, external account binding) happens on
 // the first order, and the account URL is remembered so later runs skip it.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
 import type * as acme from 'acme-client';
+import type { Logger } from 'pino';
 import { TlsStorage } from './storage.js';
 
 type Acme = typeof acme;
@@ -55,8 +57,10 @@ export function configureAcmeHttp(caBundleFile?: string): void {
 
 export class AcmeAccount {
   private client?: Promise<acme.Client>;
+  /** The CA said it has no account for our key: registering need not look for one first. */
+  private unknownAtCa = false;
   private readonly dir: string;
-  constructor(private readonly storage: TlsStorage, readonly opts: AccountOptions) {
+  constructor(private readonly storage: TlsStorage, readonly opts: AccountOptions, private readonly log?: Logger) {
     this.dir = `accounts/${TlsStorage.issuerId(opts.directoryUrl)}`;
   }
 
@@ -87,6 +91,7 @@ export class AcmeAccount {
     if (res?.data?.type !== 'urn:ietf:params:acme:error:accountDoesNotExist') return false;
     this.storage.remove(`${this.dir}/account.json`);
     this.client = undefined;
+    this.unknownAtCa = true;
     return true;
   }
 
@@ -102,12 +107,15 @@ export class AcmeAccount {
 
   private async openLocked(): Promise<acme.Client> {
     const acme = await acmeLib();
-    let keyPem = this.storage.read(`${this.dir}/account.key`);
+    let keyPem = this.usable(`${this.dir}/account.key`, (t) => { crypto.createPrivateKey(t); });
+    const keptKey = keyPem !== undefined;
     if (!keyPem) {
       keyPem = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
       this.storage.write(`${this.dir}/account.key`, keyPem, true);
+      this.storage.remove(`${this.dir}/account.json`); // its URL belongs to the old key
     }
-    const saved = JSON.parse(this.storage.read(`${this.dir}/account.json`) ?? '{}') as { url?: string };
+    const json = this.usable(`${this.dir}/account.json`, (t) => { if (typeof (JSON.parse(t) as { url?: unknown }).url !== 'string') throw new Error('no account URL in it'); });
+    const saved = JSON.parse(json ?? '{}') as { url?: string };
     const client = new acme.Client({
       directoryUrl: this.opts.directoryUrl,
       accountKey: keyPem,
@@ -117,9 +125,28 @@ export class AcmeAccount {
       backoffAttempts: 12, backoffMin: 250, backoffMax: 5000,
     });
     if (!saved.url) {
-      await client.createAccount({ termsOfServiceAgreed: true, contact: this.opts.email ? [`mailto:${this.opts.email}`] : undefined });
+      // A kept key may have an account already (its URL lost with account.json): asked for as new,
+      // acme-client then "updates" it with a body CAs refuse as empty when there is no e-mail.
+      const found = keptKey && !this.unknownAtCa && await client.createAccount({ onlyReturnExisting: true }).then(() => true, () => false);
+      this.unknownAtCa = false;
+      if (!found) await client.createAccount({ termsOfServiceAgreed: true, contact: this.opts.email ? [`mailto:${this.opts.email}`] : undefined });
       this.storage.write(`${this.dir}/account.json`, JSON.stringify({ url: client.getAccountUrl(), directoryUrl: this.opts.directoryUrl, email: this.opts.email ?? null }, null, 2));
     }
     return client;
+  }
+
+  /**
+   * A stored file's text, or undefined when it is missing or damaged (a truncated write by an older
+   * version, a disk error, a hand edit): a damaged account is then treated like an unknown one and
+   * registered anew, instead of failing every order until someone deletes the file.
+   */
+  private usable(rel: string, check: (text: string) => void): string | undefined {
+    const text = this.storage.read(rel);
+    if (text === undefined) return undefined;
+    try { check(text); return text; } catch (e) {
+      const file = this.storage.file(rel);
+      this.log?.warn({ file, err: (e as Error).message }, `the ACME account file ${file} is damaged; registering with ${this.opts.directoryUrl} again (the file is replaced)`);
+      return undefined;
+    }
   }
 }

@@ -44,13 +44,13 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   const http01 = new Http01Solver(storage);
   const dns01 = new Dns01Solver(storage);
   const eab = c.acmeEabKid && c.acmeEabHmac ? { kid: c.acmeEabKid, hmacKey: c.acmeEabHmac } : undefined;
-  const publicAccount = c.acmeDirectory ? new AcmeAccount(storage, { directoryUrl: c.acmeDirectory, email: c.acmeEmail || undefined, eab }) : undefined;
+  const publicAccount = c.acmeDirectory ? new AcmeAccount(storage, { directoryUrl: c.acmeDirectory, email: c.acmeEmail || undefined, eab }, o.log) : undefined;
   const publicIssuer: Issuer | undefined = publicAccount ? new AcmeIssuer(publicAccount, [http01]) : undefined;
   let ca: BuiltinCa | undefined;
   let dreamIssuer: Issuer;
   if (c.dreamAcmeDirectory) {
     // One account per directory, also when both settings name the same one.
-    const account = publicAccount && c.dreamAcmeDirectory === c.acmeDirectory ? publicAccount : new AcmeAccount(storage, { directoryUrl: c.dreamAcmeDirectory, email: c.acmeEmail || undefined });
+    const account = publicAccount && c.dreamAcmeDirectory === c.acmeDirectory ? publicAccount : new AcmeAccount(storage, { directoryUrl: c.dreamAcmeDirectory, email: c.acmeEmail || undefined }, o.log);
     dreamIssuer = new AcmeIssuer(account, [http01, dns01]);
   } else {
     ca = await BuiltinCa.open(storage);
