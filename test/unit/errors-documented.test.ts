@@ -2,10 +2,12 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERRORS } from '@dreamnet/core';
 import { PROXY_ERRORS } from '../../apps/proxy/src/pages.js';
+import { PROXY_STARTUP_ERRORS } from '../../apps/proxy/src/startup-errors.js';
 
 const doc = fs.readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
-// The api's codes come first; the proxy's own pages have their section.
-const [apiDoc, proxyDoc = ''] = doc.split(/^## The proxy$/m);
+// The api's codes come first; the proxy's own pages have their section, then what stops it at start-up.
+const [apiDoc, rest = ''] = doc.split(/^## The proxy$/m);
+const [proxyDoc, startupDoc = ''] = rest.split(/^## The proxy at start-up$/m);
 const codesIn = (text: string) => [...text.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
 
 describe.each([
@@ -17,5 +19,14 @@ describe.each([
   });
   it('documents no code that does not exist', () => {
     expect(codesIn(text)).toEqual(Object.keys(codes).sort());
+  });
+});
+
+describe('error catalogue (proxy start-up)', () => {
+  it.each(Object.keys(PROXY_STARTUP_ERRORS))('%s is documented in docs/errors.md with when and what to do', (code) => {
+    expect(startupDoc).toMatch(new RegExp(`\\| \`${code}\` \\| [^|]{10,}\\| [^|]{10,}\\|`));
+  });
+  it('documents no code that does not exist', () => {
+    expect(codesIn(startupDoc)).toEqual(Object.keys(PROXY_STARTUP_ERRORS).sort());
   });
 });

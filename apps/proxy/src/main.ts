@@ -11,7 +11,10 @@ import { loadDefaultCertificate, withDefaultCertificate } from './default-cert.j
 import { answerPrimary, listenersOf, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestRelease, serveHandover, waitPortsFree, workersListening, type Predecessor } from './handover/index.js';
 import { newProxyId } from './routes-source.js';
 import { startProxy } from './server.js';
+import { ProxyStartupError } from './startup-errors.js';
+import { BuiltinCa } from './tls/ca.js';
 import { startCertificates } from './tls/start.js';
+import { TlsStorage } from './tls/storage.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 
 const config = loadConfig();
@@ -20,6 +23,13 @@ const workers = config.proxyWorkers || os.availableParallelism();
 // A new proxy takes the ports over from one still serving them (another container in the same
 // network namespace), without a moment where connections are refused: handover/index.ts.
 const handoverFile = handoverPath(config.dataDir, config.httpPort);
+
+/** What only the operator can fix ends the process with its sentence, not a stack trace. */
+function fatal(e: unknown): never {
+  if (!(e instanceof ProxyStartupError)) throw e;
+  log.fatal({ code: e.code }, e.message);
+  process.exit(2);
+}
 
 /** Asks a running predecessor to release the ports; resolves once they can be bound. */
 async function takeOver(): Promise<{ pred: Predecessor; since: number } | null> {
@@ -83,6 +93,8 @@ async function runProxy(): Promise<void> {
 if (workers > 1 && cluster.isPrimary) {
   // The token file is created here once, not raced by every worker.
   internalToken(config);
+  // So is the .dream root; one the operator must mend stops here, not in workers re-forked forever.
+  if (config.httpsPort !== 0 && !config.dreamAcmeDirectory) await BuiltinCa.open(new TlsStorage(config.dataDir)).catch(fatal);
   // The first worker ready to listen triggers the takeover; the predecessor drains once one listens,
   // and only then does this primary answer a successor of its own.
   let handover: { close(): void } | null = null;
@@ -107,5 +119,5 @@ if (workers > 1 && cluster.isPrimary) {
 } else {
   // A single process cannot hand its sockets over; SIGHUP must not kill it (its default action).
   process.on('SIGHUP', () => log.warn('SIGHUP ignored: a zero-downtime reload needs DREAM_PROXY_WORKERS of 2 or more'));
-  await runProxy();
+  await runProxy().catch(fatal);
 }

@@ -2,10 +2,11 @@
 // The root (ECDSA P-256, 10 years) is generated on first start; its key is mode 0600. The root is
 // name-constrained to `dream`, so importing it (`dream trust`) cannot make any other name trusted.
 // Leaf certificates are issued directly, no ACME round trip.
-import { webcrypto } from 'node:crypto';
+import crypto, { webcrypto } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { GeneralName, GeneralSubtree, GeneralSubtrees, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
+import { ProxyStartupError } from '../startup-errors.js';
 import type { TlsStorage } from './storage.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -24,6 +25,13 @@ async function keyPem(key: CryptoKey): Promise<string> {
 async function importKey(pem: string): Promise<CryptoKey> {
   const der = Buffer.from(pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
   return webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']) as unknown as Promise<CryptoKey>;
+}
+
+function unusableRoot(storage: TlsStorage, why: string): ProxyStartupError {
+  const dir = storage.file('ca');
+  return new ProxyStartupError('ROOT_CA_UNUSABLE', `The built-in .dream root CA cannot be used: ${why}. The proxy does not make a new root by itself, `
+    + `because every client that imported this one with \`dream trust\` would stop trusting .dream names. Restore root.pem and root.key from a backup, `
+    + `or move both out of ${dir} to have a new root made at the next start, then run \`dream trust\` again on every client.`);
 }
 
 const serial = () => Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1');
@@ -46,10 +54,28 @@ export class BuiltinCa {
     }
   }
 
+  /**
+   * The stored root, or undefined when there is none (a key alone is a first start that crashed
+   * before writing the certificate: nobody can trust a root that was never written). A root that
+   * is there but unusable stops start-up: making a new one silently would break every client that
+   * imported this one with `dream trust`, and replacing it is the operator's call.
+   */
   private static async load(storage: TlsStorage): Promise<BuiltinCa | undefined> {
     const certPem = storage.read('ca/root.pem');
+    if (!certPem) return undefined;
     const kp = storage.read('ca/root.key');
-    return certPem && kp ? new BuiltinCa(certPem, new x509.X509Certificate(certPem), await importKey(kp)) : undefined;
+    const cert = storage.file('ca/root.pem');
+    const key = storage.file('ca/root.key');
+    if (!kp) throw unusableRoot(storage, `its private key ${key} is missing`);
+    let root: x509.X509Certificate;
+    try { root = new x509.X509Certificate(certPem); } catch (e) { throw unusableRoot(storage, `${cert} is not a readable certificate (${(e as Error).message})`); }
+    try {
+      const spki = crypto.createPublicKey(crypto.createPrivateKey(kp)).export({ type: 'spki', format: 'der' });
+      if (!spki.equals(Buffer.from(root.publicKey.rawData))) throw new Error('it is the key of another certificate');
+      return new BuiltinCa(certPem, root, await importKey(kp));
+    } catch (e) {
+      throw unusableRoot(storage, `its private key ${key} cannot be used (${(e as Error).message})`);
+    }
   }
 
   private static async create(storage: TlsStorage, now: Date): Promise<BuiltinCa> {

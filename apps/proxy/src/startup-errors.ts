@@ -1,0 +1,14 @@
+// What stops the proxy at start-up, by code (docs/errors.md § The proxy at start-up; a test holds
+// them equal). Only what the operator has to fix by hand: anything the proxy can mend itself (a
+// damaged certificate, account or backoff file) it mends and logs instead.
+export const PROXY_STARTUP_ERRORS = {
+  ROOT_CA_UNUSABLE: 'The built-in .dream root CA on disk cannot be used.',
+} as const;
+export type ProxyStartupErrorCode = keyof typeof PROXY_STARTUP_ERRORS;
+
+export class ProxyStartupError extends Error {
+  constructor(readonly code: ProxyStartupErrorCode, message: string = PROXY_STARTUP_ERRORS[code]) {
+    super(message);
+    this.name = 'ProxyStartupError';
+  }
+}
