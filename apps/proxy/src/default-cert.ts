@@ -1,22 +1,9 @@
 // An operator-supplied default certificate (DREAM_TLS_CERT_FILE/KEY_FILE) layered over a
 // CertificateSource: served when the source has nothing for the name, and to clients sending no
-// SNI. It never turns on the HTTP→HTTPS redirect (it may not even match the host).
-import fs from 'node:fs';
+// SNI (read and checked at start: setting-files.ts). It never turns on the HTTP→HTTPS redirect (it may not even match the host).
 import tls from 'node:tls';
+import type { DefaultPem } from './setting-files.js';
 import type { CertificateSource } from './tls/types.js';
-
-export interface DefaultPem { cert: Buffer; key: Buffer }
-
-/** Reads and checks the pair; throws a clear error when a file is unreadable or they do not match. */
-export function loadDefaultCertificate(certFile: string, keyFile: string): DefaultPem {
-  try {
-    const pem = { cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) };
-    tls.createSecureContext(pem);
-    return pem;
-  } catch (e) {
-    throw new Error(`DREAM_TLS_CERT_FILE/DREAM_TLS_KEY_FILE (${certFile}, ${keyFile}): ${(e as Error).message}`);
-  }
-}
 
 export function withDefaultCertificate(source: CertificateSource, pem: DefaultPem): CertificateSource {
   const fallback = tls.createSecureContext(pem);

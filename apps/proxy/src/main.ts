@@ -7,10 +7,11 @@ import { internalToken, loadConfig } from '@dreamnet/core';
 import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
 import { superviseWorkers } from './cluster.js';
-import { loadDefaultCertificate, withDefaultCertificate } from './default-cert.js';
+import { withDefaultCertificate } from './default-cert.js';
 import { answerPrimary, listenersOf, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestRelease, serveHandover, waitPortsFree, workersListening, type Predecessor } from './handover/index.js';
 import { newProxyId } from './routes-source.js';
 import { startProxy } from './server.js';
+import { checkSettingFiles, readDefaultCertificate } from './setting-files.js';
 import { ProxyStartupError } from './startup-errors.js';
 import { BuiltinCa } from './tls/ca.js';
 import { startCertificates } from './tls/start.js';
@@ -65,7 +66,8 @@ async function runProxy(): Promise<void> {
   // Certificates live in the data dir (tls/storage.ts): serving them never depends on the api.
   const tls = config.httpsPort !== 0 ? await startCertificates({ config, log, token, proxyId }) : null;
   let certs: CertificateSource = tls?.certs ?? NO_CERTIFICATES;
-  if (config.tlsCertFile && config.tlsKeyFile) certs = withDefaultCertificate(certs, loadDefaultCertificate(config.tlsCertFile, config.tlsKeyFile));
+  const pem = config.httpsPort !== 0 ? readDefaultCertificate(config) : null;
+  if (pem) certs = withDefaultCertificate(certs, pem);
   // The predecessor is asked to release when startProxy is about to bind (routes and servers ready).
   let prior = null as Awaited<ReturnType<typeof takeOver>>;
   const proxy = await startProxy({
@@ -95,6 +97,7 @@ if (workers > 1 && cluster.isPrimary) {
   internalToken(config);
   // So is the .dream root; one the operator must mend stops here, not in workers re-forked forever.
   if (config.httpsPort !== 0 && !config.dreamAcmeDirectory) await BuiltinCa.open(new TlsStorage(config.dataDir)).catch(fatal);
+  try { checkSettingFiles(config); } catch (e) { fatal(e); }
   // The first worker ready to listen triggers the takeover; the predecessor drains once one listens,
   // and only then does this primary answer a successor of its own.
   let handover: { close(): void } | null = null;

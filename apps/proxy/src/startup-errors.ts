@@ -3,6 +3,7 @@
 // damaged certificate, account or backoff file) it mends and logs instead.
 export const PROXY_STARTUP_ERRORS = {
   ROOT_CA_UNUSABLE: 'The built-in .dream root CA on disk cannot be used.',
+  SETTING_FILE_UNREADABLE: 'A file a setting names cannot be read or is not what the setting expects.',
 } as const;
 export type ProxyStartupErrorCode = keyof typeof PROXY_STARTUP_ERRORS;
 

@@ -2,7 +2,6 @@
 // tls/accounts/<directory id>/, registration (contact e-mail, external account binding) happens on
 // the first order, and the account URL is remembered so later runs skip it.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import https from 'node:https';
 import tls from 'node:tls';
 import type * as acme from 'acme-client';
@@ -48,10 +47,10 @@ export function acmeLib(): Promise<Acme> {
   return loading;
 }
 
-/** Settings for acme-client; the CA bundle is read now, so that a wrong path fails at start. */
-export function configureAcmeHttp(caBundleFile?: string): void {
-  if (!caBundleFile) return;
-  extraCa = fs.readFileSync(caBundleFile, 'utf8');
+/** Settings for acme-client: extra CA certificates (read and checked at start, setting-files.ts). */
+export function configureAcmeHttp(caBundle?: string): void {
+  if (!caBundle) return;
+  extraCa = caBundle;
   if (lib) configure(lib, extraCa);
 }
 

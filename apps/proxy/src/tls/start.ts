@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { Config } from '@dreamnet/core';
 import type { Logger } from 'pino';
 import { DreamDns } from '../dns/server.js';
+import { readCaBundle } from '../setting-files.js';
 import { AcmeAccount, configureAcmeHttp } from './account.js';
 import { BuiltinCa } from './ca.js';
 import { Dns01Solver } from './challenges/dns01.js';
@@ -40,7 +41,7 @@ const unorderable = (h: string) => net.isIP(h) !== 0 || !h.includes('.') || h.en
 export async function startCertificates(o: StartCertificatesOptions): Promise<Certificates> {
   const { config: c } = o;
   const storage = new TlsStorage(c.dataDir);
-  configureAcmeHttp(c.acmeCaBundle || undefined);
+  configureAcmeHttp(readCaBundle(c.acmeCaBundle));
   const http01 = new Http01Solver(storage);
   const dns01 = new Dns01Solver(storage);
   const eab = c.acmeEabKid && c.acmeEabHmac ? { kid: c.acmeEabKid, hmacKey: c.acmeEabHmac } : undefined;
