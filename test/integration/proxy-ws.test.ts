@@ -200,6 +200,45 @@ describe.each<Proto>(['plain', 'tls'])('WebSocket over %s HTTP/1.1', (proto) => 
     expect(denyStreams.size).toBe(0);
   });
 
+  it('answers a client still sending after its head in full, then reads it to its close (lingering close)', async () => {
+    const server = env.proxy.servers[proto === 'plain' ? 0 : 1]!;
+    const cases: [string, number, string | undefined][] = [
+      // A body the proxy refuses and never forwards.
+      [upgradeHead('/echo', 'ws.dream', 'Content-Length: 100000000\r\n'), 400, 'BAD_REQUEST'],
+      // Frames sent before the handshake is answered: to an app that is down, a host with no app,
+      // an app that refuses the upgrade.
+      [upgradeHead('/ws', 'down.dream'), 502, 'UPSTREAM_UNAVAILABLE'],
+      [upgradeHead('/ws', 'nowhere.dream'), 404, 'NO_ROUTE'],
+      [upgradeHead('/deny'), 403, undefined],
+    ];
+    for (const [head, status, code] of cases) {
+      const what = code ?? String(status);
+      const s = await dial(proto);
+      let failed: Error | undefined;
+      s.on('error', (err) => { failed = err; });
+      // Keeps sending, as an uploading client would, until the proxy's answer has ended.
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pump = () => { while (!s.destroyed && !s.readableEnded && s.write(chunk)); };
+      s.on('drain', pump);
+      s.write(head);
+      pump();
+      let text = '';
+      await new Promise<void>((resolve) => {
+        s.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+        s.once('end', () => resolve());
+        s.once('close', () => resolve());
+      });
+      const length = Number(/\r\ncontent-length: (\d+)\r\n/i.exec(text)?.[1] ?? -1);
+      expect([statusOf(text), failed?.message], what).toEqual([status, undefined]);
+      if (code) expect(text, what).toMatch(new RegExp(`x-dream-error: ${code}`, 'i'));
+      expect(Buffer.byteLength(text.slice(text.indexOf('\r\n\r\n') + 4), 'latin1'), what).toBe(length);
+      // The proxy read on after its answer, so it sees the client close: nothing left open (an
+      // unread socket never saw the FIN and stayed until the proxy stopped, then was reset).
+      s.end();
+      await until(async () => (await connections(server)) === 0, `the proxy to close its side (${what})`);
+    }
+  });
+
   it('refuses an upgrade request that carries a body or Transfer-Encoding, and the app sees no upgrade', async () => {
     for (const extra of ['Content-Length: 5\r\n', 'Transfer-Encoding: chunked\r\n']) {
       const before = upgradesSeen.length;

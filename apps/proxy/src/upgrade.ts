@@ -7,14 +7,18 @@ import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type P
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
 import { hostOf } from './host.js';
+import { lingeringClose } from './fast/linger.js';
 import { errorPage, pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt } from './retry.js';
 import { endpointKey } from './table.js';
 import { tunnel } from './tunnel.js';
 
 // Upgrade requests are GETs (RFC 6455): the page always carries its body, and the socket closes.
+// Nothing read the client after its head, and it may still be sending (a body, early frames): left
+// unread, its FIN would go unseen and the socket stay open, then be reset once cut.
 function writePage(socket: Duplex, p: Page): void {
-  socket.end(rawPage(p, 'GET', true));
+  socket.write(rawPage(p, 'GET', true));
+  lingeringClose(socket as Socket);
 }
 
 function statusBlock(res: http.IncomingMessage): string {
@@ -78,12 +82,13 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
     // The upstream declined the upgrade (e.g. 400/404): relay its answer as-is.
     up.on('response', (upRes) => {
       settled = true;
+      const client = socket as Socket;
       socket.off('close', onClientGone);
       // De-chunked by node, so re-framed as "read until close".
       const h = { ...clientResponseHeaders(upRes.headers, requestId), connection: 'close' };
       socket.write(`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}\r\n${rawHeaderLines(h)}\r\n`);
       upRes.pipe(socket);
-      upRes.on('end', () => { release(); socket.end(); });
+      upRes.on('end', () => { release(); lingeringClose(client); });
       upRes.on('error', () => { release(); socket.destroy(); });
       // A client gone mid-body must not leave the app's answer streaming into nowhere (and counted).
       socket.once('close', () => { release(); upRes.destroy(); });
