@@ -259,6 +259,20 @@ describe('proxy fast path', () => {
     expect(echo.seen.heads.slice(before).some((h) => h.includes('/two-hosts'))).toBe(false);
   });
 
+  it.each([['a field without a colon', 'Bad Field\r\n'], ['bare LFs', '']])('lets a client that sends a body after a head node:http refuses (%s) read its 400, then closes cleanly', async (_what, bad) => {
+    // node's parser refuses every later chunk too: answering each with a destroy reset the client.
+    const head = bad ? `POST /x HTTP/1.1\r\nHost: echo.dream\r\n${bad}Content-Length: ${8 << 20}\r\n\r\n` : `POST /x HTTP/1.1\nHost: echo.dream\nContent-Length: ${8 << 20}\n\n`;
+    const s = net.connect(proxy.port, '127.0.0.1');
+    let out = '';
+    let error: Error | undefined;
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('error', (e) => (error = e));
+    s.write(Buffer.concat([Buffer.from(head), Buffer.alloc(8 << 20, 1)]));
+    await new Promise((r) => s.on('close', r));
+    expect(error).toBeUndefined();
+    expect(out).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[^]*x-dream-error: BAD_REQUEST\r\n/);
+  });
+
   it.each([['the app', 'early.dream'], ['the proxy (no such app)', 'nobody.dream']])('lets a client finish an upload %s answered without reading, then closes cleanly', async (_who, host) => {
     // 8 MB: far more than the socket buffers between client, proxy and app hold.
     const s = net.connect(proxy.port, '127.0.0.1');
