@@ -20,8 +20,8 @@ export interface ProxyContext {
   upstream: LazyDispatcher;
   log: Logger;
   connectTimeoutMs: number;
-  /** Upgraded (WebSocket) client sockets, so close() can end them. */
-  upgraded: Set<Socket>;
+  /** Upgraded (WebSocket) client sockets → what ends them when the proxy stops. */
+  upgraded: Map<Socket, () => void>;
   /** HTTP-01 answers and "has a certificate" (→ redirect to HTTPS) on the plain listener. */
   certs: CertificateSource;
   /** The HTTPS port redirects point at; 0 when there is no HTTPS listener (no redirects). */

@@ -84,7 +84,8 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     server.close(() => { clearTimeout(cut); resolve(); });
     // GOAWAY: clients finish their open streams and open a new connection for anything else.
     for (const s of sessions) s.close();
-    for (const [s, n] of sockets) if (n === 0) s.end();
+    // An upgraded socket (WebSocket) is not idle: server.ts closes it with a Close frame first.
+    for (const [s, n] of sockets) if (n === 0 && !ctx.upgraded.has(s)) s.end();
   });
 
   return { server, close };

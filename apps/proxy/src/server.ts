@@ -81,7 +81,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const upstream = lazyAgent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
   const certs = opts.certs ?? NO_CERTIFICATES;
   const ctx: ProxyContext = {
-    table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Set<net.Socket>(),
+    table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, () => void>(),
     certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
   };
   // Every host the table serves gets a certificate ordered (in the background; a no-op without TLS).
@@ -147,8 +147,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       new Promise<void>((r) => server.close(() => r())),
       tlsListener?.close(config.drainTimeoutMs),
     ]);
-    // WebSockets never "finish"; clients reconnect to whoever serves next.
-    for (const s of ctx.upgraded) s.destroy();
+    // WebSockets never "finish": they get a Close frame (1001 going away), and clients reconnect
+    // to whoever serves next.
+    for (const goAway of ctx.upgraded.values()) goAway();
     await new Promise((r) => setTimeout(r, Math.min(KEEP_ALIVE_GRACE_MS, config.drainTimeoutMs)));
     server.closeIdleConnections = closeIdle;
     // Let in-flight requests finish, closing connections as they go idle; cut the rest after the

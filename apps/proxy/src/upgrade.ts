@@ -12,6 +12,7 @@ import { errorPage, pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt } from './retry.js';
 import { endpointKey } from './table.js';
 import { tunnel } from './tunnel.js';
+import { goingAway } from './ws-going-away.js';
 
 // Upgrade requests are GETs (RFC 6455): the page always carries its body, and the socket closes.
 // Nothing read the client after its head, and it may still be sending (a body, early frames): left
@@ -71,7 +72,10 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       socket.off('close', onClientGone);
       if (socket.destroyed) { upSocket.destroy(); release(); return; }
       const client = socket as Socket;
-      ctx.upgraded.add(client);
+      // A stopping proxy ends a WebSocket with a Close frame (ws-going-away.ts); other protocols
+      // have no such frame and are cut.
+      const isWs = String(upRes.headers.upgrade ?? '').toLowerCase() === 'websocket';
+      ctx.upgraded.set(client, isWs ? goingAway(client, upSocket, { toClient: upHead, toUpstream: head }) : () => { client.destroy(); upSocket.destroy(); });
       client.setNoDelay?.(true);
       upSocket.setNoDelay(true);
       socket.write(statusBlock(upRes));
