@@ -194,7 +194,7 @@ export class Exchange implements UpstreamUser {
     this.conn = null;
     // Paused for a slow client: the next exchange on this connection must not inherit that.
     if (this.out.stalled) conn.socket.resume();
-    if (this.reusable && this.up.left === 0) this.pool.put(conn);
+    if (this.reusable && this.up.left === 0) this.pool.put(conn, this.res!.keepAliveMs);
     else { conn.user = null; conn.socket.destroy(); }
     this.release();
     this.owner.finished(!this.closeClient, this.res!.status, this.out.bytes, this.key, this.up.left > 0);

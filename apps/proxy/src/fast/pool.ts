@@ -1,7 +1,11 @@
 // Keep-alive connections to upstreams for the fast path: one idle list per "host:port", a connect
-// timeout, and idle connections closed after `idleMs` — before node's usual 5 s server-side idle
-// timeout, so we rarely reuse a socket the app is closing. Each socket gets its listeners once;
-// events go to whichever exchange holds it (no per-request listener churn).
+// timeout, and idle connections never reused once near the app's own idle timeout. An app closing
+// an idle connection just as a request goes out on it resets that request, and one with a body
+// (a POST) cannot be retried safely: so a connection expires `idleMs` after its last response, or
+// KEEP_ALIVE_MARGIN_MS before the `Keep-Alive: timeout=N` that response announced (node announces
+// its keepAliveTimeout: 5 s by default, 1 s or less when an app lowers it) — checked when one is
+// taken, not only by the sweep. Each socket gets its listeners once; events go to whichever
+// exchange holds it (no per-request listener churn).
 import net from 'node:net';
 import type { RouteEndpoint } from '../table.js';
 
@@ -20,9 +24,19 @@ export interface UpstreamUser {
 // completion before the next read, and users copy what they keep.
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/**
+ * How long before the app's announced idle timeout we stop reusing a connection: the app's timer
+ * and ours start at different moments (a response's last byte leaves it before it reaches us) and
+ * its close takes a round trip to arrive. undici keeps 2 s (its keepAliveTimeoutThreshold); 1 s
+ * keeps node's default (timeout=5) at the 4 s this pool always used.
+ */
+export const KEEP_ALIVE_MARGIN_MS = 1000;
+
 export class UpstreamConn {
   user: UpstreamUser | null = null;
   idleSince = 0;
+  /** When an idle connection stops being reused (Date.now() ms). */
+  expiresAt = 0;
   /** Exchanges this connection carried before the current one (0 = fresh). */
   uses = 0;
   connected = false;
@@ -63,20 +77,26 @@ export class UpstreamPool {
   get(key: string, ep: RouteEndpoint, user: UpstreamUser): UpstreamConn {
     const list = this.idle.get(key);
     let c = list?.pop();
-    while (c && c.socket.destroyed) c = list!.pop();
+    if (c) {
+      const now = Date.now();
+      // The sweep runs once a second: one past its time may still be listed.
+      while (c && (c.socket.destroyed || now >= c.expiresAt)) { c.socket.destroy(); c = list!.pop(); }
+    }
     if (!c) c = new UpstreamConn(key, ep, this, this.o.connectTimeoutMs);
     else c.uses++;
     c.user = user;
     return c;
   }
 
-  /** Returns a connection whose exchange completed cleanly. */
-  put(c: UpstreamConn): void {
+  /** Returns a connection whose exchange completed cleanly; `keepAliveMs`: the timeout its last response announced (-1: none). */
+  put(c: UpstreamConn, keepAliveMs = -1): void {
     c.user = null;
+    const keepMs = keepAliveMs < 0 ? this.o.idleMs : Math.min(this.o.idleMs, keepAliveMs - KEEP_ALIVE_MARGIN_MS);
     let list = this.idle.get(c.key);
     if (!list) this.idle.set(c.key, list = []);
-    if (list.length >= this.o.maxIdlePerEndpoint) { c.socket.destroy(); return; }
+    if (keepMs <= 0 || list.length >= this.o.maxIdlePerEndpoint) { c.socket.destroy(); return; }
     c.idleSince = Date.now();
+    c.expiresAt = c.idleSince + keepMs;
     list.push(c);
   }
 
@@ -89,7 +109,7 @@ export class UpstreamPool {
 
   private sweep(now: number): void {
     for (const list of this.idle.values()) {
-      for (const c of list) if (now - c.idleSince >= this.o.idleMs) c.socket.destroy();
+      for (const c of list) if (now >= c.expiresAt) c.socket.destroy();
     }
   }
 

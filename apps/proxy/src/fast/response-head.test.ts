@@ -14,6 +14,11 @@ describe('parseResponseHead', () => {
     expect([r!.count, r!.src.toString('latin1', f[0], f[1]), r!.src.toString('latin1', f[2], f[3])]).toEqual([3, 'Content-Type', 'text/plain']);
   });
 
+  it('reads the idle timeout a Keep-Alive field announces (the pool stops reusing before it)', () => {
+    const ka = (v?: string) => res('GET', 'HTTP/1.1 200 OK', 'Content-Length: 0', ...(v === undefined ? [] : [`Keep-Alive: ${v}`]))!.keepAliveMs;
+    expect([ka(), ka('timeout=5'), ka('timeout=0'), ka('max=100, Timeout = 2'), ka('timeout='), ka('max=5'), ka('timeoutx=3, timeout=7')]).toEqual([-1, 5000, 0, 2000, -1, -1, 7000]);
+  });
+
   it('takes a status line with an empty or missing reason phrase', () => {
     expect(res('GET', 'HTTP/1.1 201', 'Content-Length: 0')).toMatchObject({ status: 201, reason: '' });
     expect(res('GET', 'HTTP/1.0 404 ', 'Content-Length: 0')).toMatchObject({ status: 404, reason: '' });

@@ -15,6 +15,8 @@ export interface ResponseHead {
   close: boolean;
   /** Names listed in the upstream's Connection header, lower-cased (hop-by-hop for this message). */
   connectionListed: readonly string[];
+  /** The idle timeout the upstream announces (`Keep-Alive: timeout=N`), in ms; -1 when it says none. */
+  keepAliveMs: number;
   /**
    * The bytes parsed and, for `count` fields, [nameStart, nameEnd, valueStart, valueEnd] (value
    * trimmed) in `fields`. Both are only good until the next parse: `src` is a view of a shared
@@ -67,6 +69,7 @@ export function parseResponseHead(src: Buffer, end: number, method: string): Res
   let clStart = -1;
   let clEnd = -1;
   let connection: string | undefined;
+  let keepAliveMs = -1;
   // src[pos] is the CR ending the previous line; the head ends at `end`.
   while (pos < end) {
     if (src[pos + 1] !== 10) return null;
@@ -94,6 +97,8 @@ export function parseResponseHead(src: Buffer, end: number, method: string): Res
     } else if (nameIs(src, at, colon, 'connection')) {
       const v = src.toString('latin1', vs, ve);
       connection = connection === undefined ? v : `${connection}, ${v}`;
+    } else if (nameIs(src, at, colon, 'keep-alive')) {
+      keepAliveMs = keepAliveTimeoutMs(src, vs, ve);
     }
     if (4 * n + 4 > fields.length) { const grown = new Int32Array(fields.length * 2); grown.set(fields); fields = fieldScratch = grown; }
     fields[4 * n] = at; fields[4 * n + 1] = colon; fields[4 * n + 2] = vs; fields[4 * n + 3] = ve;
@@ -104,7 +109,25 @@ export function parseResponseHead(src: Buffer, end: number, method: string): Res
   let contentLength = -1;
   if (clStart >= 0) { contentLength = 0; for (let i = clStart; i < clEnd; i++) contentLength = contentLength * 10 + (src[i]! - 48); }
   // A message framed by both is suspect: never reuse that connection.
-  return { status, reason, framing: framingOf(method, status, te, contentLength), close: close || (te !== undefined && clStart >= 0), connectionListed: listed, src, fields, count: n };
+  return { status, reason, framing: framingOf(method, status, te, contentLength), close: close || (te !== undefined && clStart >= 0), connectionListed: listed, keepAliveMs, src, fields, count: n };
+}
+
+const TIMEOUT = 'timeout';
+/** `timeout=N` in a Keep-Alive value src[s, e) (RFC 2068 §19.7.1.1), in ms; -1 without one. No strings: node sends it on every response. */
+function keepAliveTimeoutMs(src: Buffer, s: number, e: number): number {
+  for (let i = s; i + TIMEOUT.length < e; i++) {
+    if (lower(src[i]!) !== 116 || !nameIs(src, i, i + TIMEOUT.length, TIMEOUT)) continue;
+    let j = i + TIMEOUT.length;
+    while (j < e && src[j] === 32) j++;
+    if (src[j] !== 61) continue;
+    j++;
+    while (j < e && src[j] === 32) j++;
+    let secs = 0;
+    const d0 = j;
+    for (; j < e && digit(src[j]!) && j - d0 < 9; j++) secs = secs * 10 + (src[j]! - 48);
+    return j > d0 ? secs * 1000 : -1;
+  }
+  return -1;
 }
 
 /** The Connection header's tokens, lower-cased; the two values every app sends cost nothing. */
