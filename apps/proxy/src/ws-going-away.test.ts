@@ -39,5 +39,7 @@ describe('FrameBoundaries', () => {
     const m = goingAwayFrame(true);
     expect(m[1]).toBe(0x82);
     expect([m[6]! ^ m[2]!, m[7]! ^ m[3]!]).toEqual([0x03, 0xe9]);
+    // A fresh masking key each time (RFC 6455 §5.3), not a constant one.
+    expect(goingAwayFrame(true).subarray(2, 6)).not.toEqual(m.subarray(2, 6));
   });
 });

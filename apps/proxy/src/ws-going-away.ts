@@ -4,6 +4,7 @@
 // abnormal 1006 (wasClean false) and many client libraries treat as an error, not a routine
 // reconnect. A frame cannot be put in the middle of another, so each direction's frame boundaries
 // are tracked (headers only; payloads are skipped by length) and the Close goes in at the next one.
+import crypto from 'node:crypto';
 import type { Duplex } from 'node:stream';
 
 /** Bytes of a frame header once its first two bytes are known (RFC 6455 §5.2). */
@@ -42,7 +43,8 @@ export class FrameBoundaries {
 export function goingAwayFrame(masked: boolean): Buffer {
   const payload = Buffer.from([0x03, 0xe9]); // 1001
   if (!masked) return Buffer.concat([Buffer.from([0x88, payload.length]), payload]);
-  const mask = Buffer.from([0x5a, 0x3c, 0xa5, 0xc3]);
+  // RFC 6455 §5.3: a fresh, unpredictable key per frame, even for this fixed payload.
+  const mask = crypto.randomBytes(4);
   return Buffer.concat([Buffer.from([0x88, 0x80 | payload.length]), mask, payload.map((b, i) => b ^ mask[i % 4]!)]);
 }
 
