@@ -24,6 +24,16 @@ export class DreamDns {
   private constructor(private readonly udp: dgram.Socket, private readonly tcp: net.Server, private readonly conns: Set<net.Socket>, readonly port: number) {}
 
   static async start(o: DnsServerOptions): Promise<DreamDns> {
+    // Port 0 (tests, ephemeral set-ups) lets the kernel pick a free UDP port, and the same number
+    // may already be taken over TCP by anything else on the machine: pick again rather than fail.
+    for (let attempt = 1; ; attempt++) {
+      try { return await DreamDns.startOnce(o); } catch (e) {
+        if (o.port !== 0 || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(o: DnsServerOptions): Promise<DreamDns> {
     const udp = dgram.createSocket(net.isIPv6(o.host) ? 'udp6' : 'udp4');
     // undefined: stay silent (undecodable, or not a query). Over UDP a response that does not fit
     // the client's size goes out truncated (TC) so it retries over TCP.

@@ -1,9 +1,10 @@
 // The `.dream` DNS over TCP under abuse: a cap on concurrent connections, an idle timeout and
 // backpressure on replies, so held-open connections and clients that never read cannot exhaust the
 // worker; clients that keep asking are unaffected. And close() does not wait for any of them.
+import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DreamDns, MAX_TCP_CONNECTIONS } from './server.js';
 import type { Zone } from './answer.js';
 
@@ -157,5 +158,29 @@ describe('.dream DNS over TCP: backpressure and shutdown', () => {
     expect(took).not.toBe('still waiting');
     expect(took).toBeLessThan(500);
     expect(await closedWithin(idle, 500)).not.toBe('open');
+  });
+});
+
+describe('.dream DNS on port 0', () => {
+  it('picks another port when the one the kernel gave the UDP half is taken over TCP (seen as a flake in CI); a set port still fails', async () => {
+    // Something else on the machine holds TCP port P; the first UDP bind is steered onto P, as the
+    // kernel may pick it for port 0 (UDP and TCP ports are separate spaces).
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const P = (taken.address() as net.AddressInfo).port;
+    const bind = dgram.Socket.prototype.bind;
+    const steer = vi.spyOn(dgram.Socket.prototype, 'bind').mockImplementationOnce(function (this: dgram.Socket, ...args: unknown[]) {
+      return (bind as (...a: unknown[]) => dgram.Socket).call(this, P, ...args.slice(1));
+    });
+    try {
+      server = await DreamDns.start({ host: '127.0.0.1', port: 0, zone });
+      expect(steer).toHaveBeenCalled();
+      expect(server.port).not.toBe(P);
+      expect(await client(server.port).ask()).toMatchObject({ rcode: 'NOERROR', answers: [{ data: '127.0.0.1' }] });
+      await expect(DreamDns.start({ host: '127.0.0.1', port: P, zone })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      steer.mockRestore();
+      await new Promise((r) => taken.close(r));
+    }
   });
 });
