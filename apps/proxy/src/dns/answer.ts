@@ -14,7 +14,8 @@ export interface Zone {
   edge: string[];
   /** True when the proxy serves this host (exact name). */
   serves(host: string): boolean;
-  /** True when the proxy serves some host strictly below this name (a.b.dream for b.dream). */
+  /** True when something exists strictly below this name: a served host (a.b.dream or *.b.dream for
+   * b.dream) or a DNS-01 record at any depth (_acme-challenge.x.b.dream for b.dream). */
   servesBelow(name: string): boolean;
   /** TXT values published for this name (DNS-01), [] when none. */
   txt(name: string): string[];
@@ -65,8 +66,8 @@ export function answer(zone: Zone, query: Packet): Packet | undefined {
     if (txt.length && (type === 'TXT' || type === 'ANY')) for (const v of txt) answers.push({ name, type: 'TXT', ttl: 0, data: [v] });
     if (name === 'dream' && (type === 'SOA' || type === 'ANY')) answers.push(soa());
     if (name === 'dream' && (type === 'NS' || type === 'ANY')) answers.push({ name, type: 'NS', ttl: TTL, data: NS_NAME });
-    // A name with a served host or a challenge below it (b.dream for a.b.dream, x.dream for
-    // _acme-challenge.x.dream in a wildcard-only order) is an empty non-terminal: it exists.
+    // A name with a served host or a challenge below it (b.dream for a.b.dream or *.b.dream, x.dream
+    // and b.dream for _acme-challenge.x.b.dream in a wildcard-only order) is an empty non-terminal: it exists.
     // NXDOMAIN there would tell a resolver (RFC 8020, QNAME minimisation) that nothing below exists.
     const exists = served || txt.length > 0 || name === 'dream' || zone.txt(`_acme-challenge.${name}`).length > 0 || zone.servesBelow(name);
     // NOERROR with no answers ("no data") for an existing name and another type; SOA for negative caching.

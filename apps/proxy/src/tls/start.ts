@@ -3,6 +3,7 @@
 import net from 'node:net';
 import type { Config } from '@dreamnet/core';
 import type { Logger } from 'pino';
+import type { Zone } from '../dns/answer.js';
 import { DreamDns } from '../dns/server.js';
 import { readCaBundle } from '../setting-files.js';
 import { AcmeAccount, configureAcmeHttp } from './account.js';
@@ -38,6 +39,19 @@ export const isDreamName = (h: string) => h === 'dream' || h.endsWith('.dream');
 /** Names no CA will sign: IP literals and single-label/local names. */
 const unorderable = (h: string) => net.isIP(h) !== 0 || !h.includes('.') || h.endsWith('.localhost') || h.endsWith('.local');
 
+/** What the `.dream` DNS answers from: the names this process serves and the DNS-01 records. */
+export function dreamZone(edge: string[], certs: Pick<CertManager, 'hosts'>, dns01: Pick<Dns01Solver, 'txt' | 'hasBelow'>): Zone {
+  return {
+    edge,
+    serves: (h) => certs.hosts().includes(h),
+    // Anything below makes the name an empty non-terminal: a served host (a wildcard one included:
+    // '*.b.dream' ends with '.b.dream') or a DNS-01 record at any depth, also one another process on
+    // this data dir presented for a name this process does not serve.
+    servesBelow: (n) => certs.hosts().some((h) => h.endsWith(`.${n}`)) || dns01.hasBelow(n),
+    txt: (n) => dns01.txt(n),
+  };
+}
+
 export async function startCertificates(o: StartCertificatesOptions): Promise<Certificates> {
   const { config: c } = o;
   const storage = new TlsStorage(c.dataDir);
@@ -67,12 +81,7 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   const dns = c.dnsPort > 0
     ? await DreamDns.start({
       host: c.dnsHost, port: c.dnsPort, log: o.log,
-      zone: {
-        edge: c.edgeAddress.split(',').map((s) => s.trim()).filter(Boolean),
-        serves: (h) => certs.hosts().includes(h),
-        servesBelow: (n) => certs.hosts().some((h) => h.endsWith(`.${n}`)),
-        txt: (n) => dns01.txt(n),
-      },
+      zone: dreamZone(c.edgeAddress.split(',').map((s) => s.trim()).filter(Boolean), certs, dns01),
     })
     : undefined;
   return {

@@ -27,6 +27,8 @@ export interface CertMeta {
 /** Certificate chain, key and meta of one name, in one file (mode 0600). */
 const PAIR = 'pair.json';
 const SAFE_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
+/** write()'s temp file beside its target: `<name>.<pid>.<8 hex>.tmp`. */
+export const TEMP = /\.\d+\.[0-9a-f]{8}\.tmp$/;
 
 export class TlsStorage {
   readonly dir: string;
@@ -62,6 +64,11 @@ export class TlsStorage {
   }
 
   remove(rel: string): void { fs.rmSync(this.file(rel), { force: true }); }
+
+  /** The file names in a folder, [] when it does not exist; write()'s temp files left out. */
+  list(relDir: string): string[] {
+    try { return fs.readdirSync(this.file(relDir)).filter((f) => !TEMP.test(f)); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []; throw e; }
+  }
 
   private certDir(issuer: string, host: string): string {
     // '*' is fine in a file name but awkward in a shell; wildcards live as _wildcard_.<parent>.

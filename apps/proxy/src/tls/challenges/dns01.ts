@@ -39,6 +39,20 @@ export class Dns01Solver implements ChallengeSolver {
     } catch { return []; }
   }
 
+  /**
+   * True when some name strictly below `name` has TXT values (x.b.dream and b.dream for
+   * _acme-challenge.x.b.dream): such a name exists as an empty non-terminal even where nothing is
+   * served. Another process's records count too, like in txt().
+   */
+  hasBelow(name: string): boolean {
+    const suffix = `.${name.toLowerCase().replace(/\.$/, '')}`;
+    for (const n of this.records.keys()) if (n.endsWith(suffix)) return true;
+    if (!this.storage) return false;
+    try {
+      return this.storage.list('dns01').some((n) => n.endsWith(suffix) && SAFE_NAME.test(n) && this.txt(n).length > 0);
+    } catch { return false; }
+  }
+
   private set(n: string, values: string[]): void {
     if (values.length) this.records.set(n, values); else this.records.delete(n);
     if (!this.storage || !SAFE_NAME.test(n)) return;
