@@ -1,5 +1,10 @@
 // Pure: for an api error code, the next thing the user should try. `app` is the app the command was
 // about, so hints can be copied and pasted as they are.
+import { RESERVED_APP_NAMES } from '@dreamnet/core/names';
+
+// core's one list of reserved app names, so this hint names what the api refuses.
+const reserved = Object.keys(RESERVED_APP_NAMES).map((n) => `\`${n}\``);
+const RESERVED = `${reserved.join(', ')} ${reserved.length === 1 ? 'is' : 'are'}`;
 
 export interface HintContext {
   app?: string;
@@ -13,7 +18,7 @@ export function hintFor(code: string, ctx: HintContext = {}): string | undefined
     case 'FORBIDDEN': return 'This token lacks the scope for that. Check it with `dream whoami`, or log in with an admin token.';
     case 'APP_NOT_FOUND': return 'List your apps with `dream apps`.';
     case 'APP_EXISTS': return `Pick another name, or look at the existing one with \`dream apps info ${app}\`.`;
-    case 'INVALID_APP_NAME': return 'Use lowercase letters, digits and dashes, starting with a letter, e.g. `my-app` (`ns` is reserved).';
+    case 'INVALID_APP_NAME': return `Use lowercase letters, digits and dashes, starting with a letter, e.g. \`my-app\` (${RESERVED} reserved).`;
     case 'INVALID_CONFIG_KEY': return 'Use upper-case keys like `DATABASE_URL=...`.';
     case 'INVALID_REF': return 'Use a plain branch name such as `main` or `production`.';
     case 'VALIDATION_FAILED': return `Check the arguments with \`dream help${ctx.command ? ` ${ctx.command}` : ''}\`.`;
