@@ -112,4 +112,28 @@ describe('a name held back by the per-account throttle', () => {
     await m.tick();
     expect(m.status().map((s) => [s.state, s.error, s.nextAttemptAt])).toEqual([['issued', undefined, undefined], ['issued', undefined, undefined]]);
   });
+
+  it('is the account\'s, not one per process: workers and sibling proxies on the data dir, and a restart, share it', async () => {
+    const { ca$, clock, start } = await setup();
+    ca$.down = false;
+    const t = { throttle: { max: 2, windowMs: 3600_000 } };
+    const [a, b] = [start(t), start(t)]; // two workers of one proxy
+    a.ensure(['a.example.dream', 'b.example.dream']);
+    await a.tick();
+    b.ensure(['c.example.dream', 'd.example.dream']);
+    await b.tick();
+    expect(ca$.calls).toBe(2);
+    expect(b.status().map((s) => s.state)).toEqual(['pending', 'pending']);
+    expect(b.status()[0]!.error).toMatch(/^throttled: this ACME account already placed 2 orders in the last 1 h/);
+    expect(b.status()[0]!.nextAttemptAt).toBe(new Date(clock.now() + 3600_000).toISOString());
+    await b.close();
+    const c = start(t); // a restart
+    c.ensure(['c.example.dream', 'd.example.dream']);
+    await c.tick();
+    expect(ca$.calls).toBe(2);
+    clock.advance(3600_000);
+    await c.tick();
+    expect(ca$.calls).toBe(4);
+    expect(c.status().map((s) => s.state)).toEqual(['issued', 'issued']);
+  });
 });

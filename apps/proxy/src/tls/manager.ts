@@ -8,9 +8,10 @@ import { BackoffStore } from './backoff.js';
 import type { Http01Solver } from './challenges/http01.js';
 import { statusOf, throttledReason, type Entry } from './entry.js';
 import type { Issuer } from './issuer.js';
-import { backoffMs, DEFAULT_BACKOFF, OrderThrottle, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
+import { backoffMs, DEFAULT_BACKOFF, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
 import type { CertMeta, TlsStorage } from './storage.js';
 import { serialOf, usablePair } from './stored.js';
+import { AccountThrottle } from './throttle.js';
 import type { CertificateSource, CertStatus } from './types.js';
 
 export interface CertManagerOptions {
@@ -21,7 +22,7 @@ export interface CertManagerOptions {
   clock?: Clock;
   log?: Logger;
   backoff?: BackoffPolicy;
-  /** Orders per ACME account per window (default 30 per hour). */
+  /** Orders per ACME account per window (default 30 per hour), counted for every process on the data dir. */
   throttle?: { max: number; windowMs: number };
   /** How often due work is looked for (default 60 s; renewals are days apart). */
   tickMs?: number;
@@ -33,7 +34,7 @@ export interface CertManagerOptions {
 
 export class CertManager implements CertificateSource {
   private readonly entries = new Map<string, Entry>();
-  private readonly throttles = new Map<string, OrderThrottle>();
+  private readonly throttles = new Map<string, AccountThrottle>();
   private readonly clock: Clock;
   private readonly backoffs: BackoffStore;
   private readonly timer: NodeJS.Timeout;
@@ -151,9 +152,9 @@ export class CertManager implements CertificateSource {
       if (this.backoffs.restore(e, this.clock.now())) return;
       // Taken only now that an order really starts: polling another process's lock is not an order.
       const t = this.throttle(e.issuer);
-      const wait = t?.take() ?? 0;
+      const wait = (await t?.take()) ?? 0;
       if (wait > 0) {
-        Object.assign(e, { nextAttemptAt: now + wait, waiting: throttledReason(t!.max, t!.windowMs) });
+        Object.assign(e, { nextAttemptAt: this.clock.now() + wait, waiting: throttledReason(t!.max, t!.windowMs) });
         this.o.log?.warn({ host: e.host, retryAt: new Date(e.nextAttemptAt).toISOString() }, `certificate order held back: ${e.waiting}`);
         return;
       }
@@ -185,10 +186,10 @@ export class CertManager implements CertificateSource {
   }
 
   /** The account's throttle; none for the built-in CA (no CA to be polite to). */
-  private throttle(issuer: Issuer): OrderThrottle | undefined {
+  private throttle(issuer: Issuer): AccountThrottle | undefined {
     if (issuer.id === 'builtin') return undefined;
     let t = this.throttles.get(issuer.id);
-    if (!t) this.throttles.set(issuer.id, t = new OrderThrottle(this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.clock));
+    if (!t) this.throttles.set(issuer.id, t = new AccountThrottle(this.o.storage, issuer.id, this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.clock, this.o.log));
     return t;
   }
 }

@@ -40,18 +40,22 @@ export function backoffMs(failures: number, p: BackoffPolicy = DEFAULT_BACKOFF):
 
 /**
  * Per-account order throttle: at most `max` orders in any `windowMs` (Let's Encrypt allows 300
- * new orders per 3 h per account; we stay well under it). `take()` returns 0 when an order may
- * start now (and counts it), or how many ms until one may.
+ * new orders per 3 h per account; we stay well under it). Counts an order starting at `now` in
+ * `starts` (pruned in place) and returns 0, or how many ms until one may start (nothing counted).
+ * The account's record lives on disk (throttle.ts): every process on the data dir shares it.
  */
+export function takeOrderSlot(starts: number[], max: number, windowMs: number, now: number): number {
+  starts.sort((a, b) => a - b);
+  while (starts.length && starts[0]! <= now - windowMs) starts.shift();
+  // A clock set back leaves starts "in the future": never wait longer than one window for them.
+  if (starts.length >= max) return Math.min(windowMs, starts[starts.length - max]! + windowMs - now);
+  starts.push(now);
+  return 0;
+}
+
+/** The same window in memory (one process). */
 export class OrderThrottle {
   private readonly starts: number[] = [];
   constructor(readonly max: number, readonly windowMs: number, private readonly clock: Clock = systemClock) {}
-
-  take(): number {
-    const now = this.clock.now();
-    while (this.starts.length && this.starts[0]! <= now - this.windowMs) this.starts.shift();
-    if (this.starts.length >= this.max) return this.starts[0]! + this.windowMs - now;
-    this.starts.push(now);
-    return 0;
-  }
+  take(): number { return takeOrderSlot(this.starts, this.max, this.windowMs, this.clock.now()); }
 }
