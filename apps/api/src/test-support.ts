@@ -38,13 +38,16 @@ export class RecordingTarget extends FakeTarget {
   runningSpec(app: string): ReleaseSpec | undefined { return this.specs.get(app); }
 }
 
-/** `log` replaces the silent logger, for tests that look at what the api logs. */
-export async function testApi(env: Record<string, string> = {}, opts: { log?: pino.Logger } = {}) {
+/**
+ * `log` replaces the silent logger, for tests that look at what the api logs; `target` replaces the
+ * fake target (e.g. one whose replicas are real servers a proxy can reach: FakeTarget's `address`).
+ */
+export async function testApi(env: Record<string, string> = {}, opts: { log?: pino.Logger; target?: RecordingTarget } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-api-test-'));
   // Route-enumerating tests send many wrong tokens from one address: no auth rate limit unless asked.
   const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_TARGET: 'fake', DREAM_LOG_LEVEL: 'silent', DREAM_HTTP_PORT: '8080', DREAM_AUTH_FAILURES_PER_MINUTE: '1000000', ...env });
   const store = openStore(':memory:', new Sealer(crypto.randomBytes(32)));
-  const target = new RecordingTarget();
+  const target = opts.target ?? new RecordingTarget();
   const builder = new StubBuilder();
   const routes = new RouteTable();
   const log = opts.log ?? pino({ level: 'silent' });

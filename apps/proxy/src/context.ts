@@ -10,6 +10,17 @@ import type { CertificateSource } from './tls/types.js';
 import type { RouteTable } from './table.js';
 import type { TrustCheck } from './trust.js';
 
+/** A relayed upgrade (WebSocket): where it was routed, and how to end it (idempotent). */
+export interface Upgraded {
+  /** The normalised host it was opened for. */
+  host: string;
+  app: string;
+  /** Set once end() ran. */
+  ending: boolean;
+  /** WebSocket: a Close frame, 1001 going away, to both ends (ws-going-away.ts); other protocols: cut. */
+  end(): void;
+}
+
 export interface ProxyContext {
   table(): RouteTable;
   endpoints: EndpointState;
@@ -20,8 +31,11 @@ export interface ProxyContext {
   upstream: LazyDispatcher;
   log: Logger;
   connectTimeoutMs: number;
-  /** Upgraded (WebSocket) client sockets → what ends them when the proxy stops. */
-  upgraded: Map<Socket, () => void>;
+  /**
+   * Upgraded (WebSocket) client sockets → the host and app they were opened for and what ends them:
+   * when the proxy stops, and when a new route table no longer routes that host to that app.
+   */
+  upgraded: Map<Socket, Upgraded>;
   /** HTTP-01 answers and "has a certificate" (→ redirect to HTTPS) on the plain listener. */
   certs: CertificateSource;
   /** The HTTPS port redirects point at; 0 when there is no HTTPS listener (no redirects). */

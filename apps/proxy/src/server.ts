@@ -5,13 +5,14 @@ import type net from 'node:net';
 import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
 import type { AccessLog } from './access-log.js';
-import type { ProxyContext } from './context.js';
+import type { ProxyContext, Upgraded } from './context.js';
 import { clientErrorHandler } from './client-error.js';
 import { EndpointState } from './endpoints.js';
 import type { ClientConnection } from './fast/connection.js';
 import { takeOverConnections } from './fast/listen.js';
 import { UpstreamPool } from './fast/pool.js';
 import { handleRequest } from './forward.js';
+import { applyRequestParserLimits, RESPONSE_HEAD_READ_BOUND } from './head-limits.js';
 import { lazyAgent } from './lazy-agent.js';
 import { createTlsListener, type TlsListener } from './https.js';
 import { RoutesSource } from './routes-source.js';
@@ -78,10 +79,11 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // idle timeout so we rarely reuse a socket the app is closing; no header/body timeouts, since
   // apps may long-poll or stream.
   const connectTimeoutMs = 5000;
-  const upstream = lazyAgent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0 });
+  // maxHeaderSize: undici's own bound on a response head (forward.ts applies the proxy's limit).
+  const upstream = lazyAgent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0, maxHeaderSize: RESPONSE_HEAD_READ_BOUND });
   const certs = opts.certs ?? NO_CERTIFICATES;
   const ctx: ProxyContext = {
-    table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, () => void>(),
+    table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, Upgraded>(),
     certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
   };
   // Every host the table serves gets a certificate ordered (in the background; a no-op without TLS).
@@ -89,8 +91,19 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     try { certs.ensure([...new Set(t.routes.flatMap((r) => r.hosts))]); } catch (e) { log.error({ err: (e as Error).message }, 'certificate ensure failed'); }
   };
   routes.on('applied', ensureCerts);
+  // A WebSocket stays with the app it was opened to, so one opened through a domain since removed or
+  // moved to another app would keep reaching the old app for as long as the client holds it. It
+  // gets a Close frame, 1001 going away (clients reconnect, and reach whatever serves the name now),
+  // as Caddy closes its WebSockets on a config change; those whose host still routes to their app
+  // are left alone (an endpoint leaving is a drain: the app closes them when its container stops).
+  routes.on('applied', (t: RouteTable) => {
+    let closed = 0;
+    for (const u of ctx.upgraded.values()) if (!u.ending && t.get(u.host)?.app !== u.app) { u.end(); closed++; }
+    if (closed) log.info({ version: t.version, closed }, 'closed WebSockets whose host no longer routes to their app (1001 going away)');
+  });
 
   const server = http.createServer({ keepAlive: true }, (req, res) => handleRequest(ctx, req, res));
+  applyRequestParserLimits(server);
   // The fast path (src/fast) serves plain HTTP/1.1 requests on raw sockets; node:http and undici
   // above take connections it hands off (upgrades, chunked uploads, HTTP/1.0…) and HTTP/2.
   const pool = new UpstreamPool({ connectTimeoutMs, idleMs: 4000, maxIdlePerEndpoint: 256 });
@@ -149,7 +162,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     ]);
     // WebSockets never "finish": they get a Close frame (1001 going away), and clients reconnect
     // to whoever serves next.
-    for (const goAway of ctx.upgraded.values()) goAway();
+    for (const u of ctx.upgraded.values()) u.end();
     await new Promise((r) => setTimeout(r, Math.min(KEEP_ALIVE_GRACE_MS, config.drainTimeoutMs)));
     server.closeIdleConnections = closeIdle;
     // Let in-flight requests finish, closing connections as they go idle; cut the rest after the

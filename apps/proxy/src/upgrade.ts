@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext } from './context.js';
+import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext, type Upgraded } from './context.js';
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
 import { hostOf } from './host.js';
@@ -75,7 +75,9 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       // A stopping proxy ends a WebSocket with a Close frame (ws-going-away.ts); other protocols
       // have no such frame and are cut.
       const isWs = String(upRes.headers.upgrade ?? '').toLowerCase() === 'websocket';
-      ctx.upgraded.set(client, isWs ? goingAway(client, upSocket, { toClient: upHead, toUpstream: head }) : () => { client.destroy(); upSocket.destroy(); });
+      const stop = isWs ? goingAway(client, upSocket, { toClient: upHead, toUpstream: head }) : () => { client.destroy(); upSocket.destroy(); };
+      const entry: Upgraded = { host, app: route.app, ending: false, end: () => { if (!entry.ending) { entry.ending = true; stop(); } } };
+      ctx.upgraded.set(client, entry);
       client.setNoDelay?.(true);
       upSocket.setNoDelay(true);
       socket.write(statusBlock(upRes));

@@ -1,0 +1,330 @@
+// The route table changing under live traffic, with real parts only: the real api (buildApp, its
+// route table, deployer and domains routes) driven by the real CLI, whose fake target's replicas are
+// real HTTP/WebSocket servers; the real proxy (startProxy + startCertificates: the built-in .dream CA,
+// Pebble for custom domains over HTTP-01 on the proxy's own port 80, the .dream DNS); real sockets.
+// Each test measures what a client holding connections sees when an app or domain goes away or moves,
+// a replica is scaled away, or the api misbehaves.
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import dnsPacket from 'dns-packet';
+import { loadConfig } from '@dreamnet/core';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { RecordingTarget, source, testApi } from '../../apps/api/src/test-support.js';
+import { run } from '../../apps/cli/src/run.js';
+import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
+import { ManualClock } from '../../apps/proxy/src/tls/renewal.js';
+import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
+import { startUpstream } from './proxy-helpers.js';
+import { freePort, startPebble, type Pebble } from './tls-pebble.js';
+
+const ups = new Map<string, Awaited<ReturnType<typeof startUpstream>>>();
+let t: Awaited<ReturnType<typeof testApi>>;
+let apiUrl: string;
+let pebble: Pebble;
+let certs: Certificates;
+let proxy: ProxyHandle;
+let httpPort: number;
+let dnsPort: number;
+let ca: string[];
+const clock = new ManualClock(Date.now());
+const logLines: Array<{ msg: string; [k: string]: unknown }> = [];
+const log = pino({ level: 'info' }, { write: (s: string) => { for (const l of s.split('\n').filter(Boolean)) logLines.push(JSON.parse(l)); } });
+
+async function dream(...argv: string[]): Promise<string> {
+  let out = '';
+  const io = { stdout: (s: string) => { out += s; }, stderr: (s: string) => { out += s; }, env: { HOME: path.join(t.dataDir, 'home') }, stdin: process.stdin, now: () => new Date() };
+  const code = await run(['--url', apiUrl, '--token', t.admin, ...argv], io);
+  if (code !== 0) throw new Error(`dream ${argv.join(' ')} → ${code}: ${out}`);
+  return out;
+}
+
+async function deploy(app: string): Promise<void> {
+  const d = await t.deployer.deploySource(app, { context: () => Readable.from(source()()), description: 'test' });
+  expect(d.state).toBe('healthy');
+}
+
+const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 20_000) => {
+  const t0 = Date.now();
+  while (!(await ok())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - t0;
+};
+
+interface Got { status: number; body: string; reused: boolean; code?: string }
+/** One HTTP/1.1 request on `agent` (plain or TLS), saying whether it went out on a reused connection. */
+function h1(agent: http.Agent, host: string, p = '/', port = httpPort, secure = false): Promise<Got> {
+  return new Promise((resolve, reject) => {
+    const mod = secure ? https : http;
+    const req = mod.request({ host: '127.0.0.1', port, path: p, headers: { host }, agent, ...(secure ? { servername: host.split(':')[0] } : {}) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, reused: req.reusedSocket, code: res.headers['x-dream-error'] as string | undefined }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function h2(session: http2.ClientHttp2Session, authority: string, p = '/'): Promise<Got> {
+  return new Promise((resolve, reject) => {
+    const s = session.request({ ':authority': authority, ':path': p });
+    let status = 0;
+    let code: string | undefined;
+    let body = '';
+    s.setEncoding('utf8');
+    s.on('response', (h) => { status = Number(h[':status']); code = h['x-dream-error'] as string | undefined; });
+    s.on('data', (c) => (body += c));
+    s.on('end', () => resolve({ status, body, reused: true, code }));
+    s.on('error', reject);
+    s.end();
+  });
+}
+
+const who = (g: Got) => (g.status === 200 ? (JSON.parse(g.body) as { name: string }).name : `${g.status} ${g.code ?? ''}`.trim());
+
+/** The rcode name and A records the .dream DNS gives for `name`. */
+function dig(name: string): Promise<{ rcode: string; a: string[] }> {
+  return new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    const timer = setTimeout(() => { sock.close(); reject(new Error('dns timeout')); }, 2000);
+    sock.on('message', (m) => {
+      clearTimeout(timer);
+      sock.close();
+      const p = dnsPacket.decode(m);
+      resolve({ rcode: String((p as { rcode?: string }).rcode), a: (p.answers ?? []).flatMap((x) => (x.type === 'A' ? [String(x.data)] : [])) });
+    });
+    sock.send(dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] }), dnsPort, '127.0.0.1');
+  });
+}
+
+const certState = (host: string) => certs.certs.status().find((s) => s.host === host)?.state;
+
+beforeAll(async () => {
+  for (const name of ['alpha-1', 'alpha-2', 'beta-1', 'beta-2', 'gamma-1', 'gamma-2']) ups.set(name, await startUpstream(name));
+  const target = new RecordingTarget({ address: (spec, replica) => ups.get(`${spec.app}-${replica}`)!.endpoint });
+  t = await testApi({ DREAM_DRAIN_TIMEOUT_MS: '3000' }, { target });
+  apiUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  [httpPort, dnsPort] = [await freePort(), await freePort()];
+  pebble = await startPebble(path.join(t.dataDir, 'pebble'), { httpPort, dnsPort });
+  const config = loadConfig({
+    DREAM_DATA_DIR: t.dataDir, DREAM_API_URL: apiUrl, DREAM_ACME_DIRECTORY: pebble.directory, DREAM_DREAM_ACME_DIRECTORY: '',
+    DREAM_ACME_CA_BUNDLE: pebble.caFile, DREAM_DNS_PORT: String(dnsPort), DREAM_DNS_HOST: '127.0.0.1', DREAM_EDGE_ADDRESS: '127.0.0.1',
+    DREAM_DRAIN_TIMEOUT_MS: '3000', DREAM_HTTP_PORT: String(httpPort),
+  });
+  certs = await startCertificates({ config, log, token: t.internalToken, proxyId: 'proxy-changes', manager: { clock, tickMs: 3_600_000 } });
+  proxy = await startProxy({ config, token: t.internalToken, log, certs: certs.certs, port: httpPort, host: '127.0.0.1', httpsPort: 0, proxyId: 'proxy-changes' });
+  await proxy.routes.synced;
+  ca = [certs.ca!.rootPem, await pebble.root()];
+  for (const app of ['alpha', 'beta', 'gamma']) { await dream('apps', 'create', app); await deploy(app); }
+  await dream('domains', 'add', 'alpha', 'www.example.test');
+  await dream('domains', 'add', 'alpha', 'move.example.test');
+  await dream('domains', 'add', 'beta', 'two.example.test');
+  const names = ['alpha.dream', 'beta.dream', 'gamma.dream', 'www.example.test', 'move.example.test', 'two.example.test'];
+  await until('certificates', () => names.every((h) => certState(h) === 'issued'), 60_000);
+}, 180_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await certs?.close();
+  await pebble?.stop();
+  await t?.app.close();
+  for (const u of ups.values()) await u.close();
+  fs.rmSync(t.dataDir, { recursive: true, force: true });
+});
+
+/** A WebSocket through the proxy's plain port with this Host; resolves once open. */
+async function wsOpen(host: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; at: number }>; echo: (m: string) => Promise<string> }> {
+  const ws = new WebSocket(`ws://127.0.0.1:${httpPort}/ws`, { headers: { host } });
+  const closed = new Promise<{ code: number; at: number }>((r) => ws.once('close', (code) => r({ code, at: Date.now() })));
+  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+  const echo = (m: string) => new Promise<string>((resolve, reject) => {
+    const t0 = setTimeout(() => reject(new Error('no echo')), 3000);
+    ws.once('message', (d) => { clearTimeout(t0); resolve(String(d)); });
+    ws.send(m);
+  });
+  return { ws, closed, echo };
+}
+
+/** Requests `host` on fresh connections until it is answered with `status`; ms it took. */
+const freshUntil = (host: string, status: number) => until(`${host} → ${status}`, async () => (await h1(new http.Agent(), host)).status === status);
+
+const opened: Array<{ close(): void }> = [];
+const agent = () => { const a = new http.Agent({ keepAlive: true, maxSockets: 1 }); opened.push(a.destroy.bind(a) as never); return a; };
+const tlsAgent = () => { const a = new https.Agent({ keepAlive: true, maxSockets: 1, ca }); opened.push({ close: () => a.destroy() }); return a; };
+const session = (servername: string) => { const s = http2.connect(`https://127.0.0.1:${proxy.httpsPort}`, { ca, servername }); opened.push(s); return s; };
+afterAll(() => { for (const o of opened) try { o.close(); } catch { /* already closed */ } });
+
+/** Runs `probe` every few ms until stopped; returns what it answered, in order, with repeats collapsed. */
+function watch<T>(probe: () => Promise<T>, label: (x: T) => string): { stop: () => Promise<string[]> } {
+  const seen: string[] = [];
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      const l = label(await probe());
+      if (seen[seen.length - 1] !== l) seen.push(l);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
+  return { stop: async () => { on = false; await loop; return seen; } };
+}
+
+describe('route changes under live traffic', () => {
+  it('a domain removed from its app: new and already-open connections (HTTP/1.1, TLS, HTTP/2, coalesced) get the no-app page at once; its WebSockets get 1001; DNS and the redirect stop', async () => {
+    const plain = agent();
+    const secure = tlsAgent();
+    const own = session('www.example.test');
+    // An HTTP/2 connection opened for alpha.dream that the client reuses for www.example.test, as a
+    // browser does when the certificate covers both (RFC 9113 §9.1.1): routed by :authority alone.
+    const coalesced = session('alpha.dream');
+    expect((await h1(plain, 'www.example.test', '/x')).status).toBe(308);
+    expect(who(await h1(secure, 'www.example.test', '/', proxy.httpsPort!, true))).toMatch(/^alpha-/);
+    expect(who(await h2(own, 'www.example.test'))).toMatch(/^alpha-/);
+    expect(who(await h2(coalesced, 'www.example.test'))).toMatch(/^alpha-/);
+    const wsDomain = await wsOpen('www.example.test');
+    const wsApp = await wsOpen('alpha.dream');
+    expect(await wsDomain.echo('hi')).toMatch(/^alpha-\d:hi:/);
+    expect((await dig('www.example.test')).a).toEqual(['127.0.0.1']);
+
+    await dream('domains', 'remove', 'alpha', 'www.example.test');
+    const t0 = Date.now();
+    const ms = await freshUntil('www.example.test', 404);
+    console.log(`removed domain → 404 NO_ROUTE on a new connection ${ms} ms after the CLI returned`);
+    expect(ms).toBeLessThan(1000);
+
+    const after = {
+      plain: await h1(plain, 'www.example.test', '/x'),
+      tls: await h1(secure, 'www.example.test', '/', proxy.httpsPort!, true),
+      h2: await h2(own, 'www.example.test'),
+      coalesced: await h2(coalesced, 'www.example.test'),
+    };
+    console.log('after removal, on the connections opened before:', Object.fromEntries(Object.entries(after).map(([k, g]) => [k, `${who(g)} reused=${g.reused}`])));
+    for (const [k, g] of Object.entries(after)) {
+      expect(g.reused, k).toBe(true);
+      expect([g.status, g.code, g.body], k).toEqual([404, 'NO_ROUTE', 'No app is served at www.example.test.\n']);
+    }
+    // A WebSocket opened through the removed name is closed cleanly (1001), not left reaching alpha.
+    const closed = await Promise.race([wsDomain.closed, new Promise<null>((r) => setTimeout(() => r(null), 3000))]);
+    console.log('WebSocket opened through the removed domain:', closed ? `closed ${closed.code} ${closed.at - t0} ms after the change` : 'still open after 3 s');
+    expect(closed?.code).toBe(1001);
+    // What was opened for names still served is untouched.
+    expect(who(await h2(coalesced, 'alpha.dream'))).toMatch(/^alpha-/);
+    expect(await wsApp.echo('still')).toMatch(/^alpha-\d:still:/);
+
+    expect(await dig('www.example.test')).toEqual({ rcode: 'REFUSED', a: [] });
+    expect(certState('www.example.test')).toBeUndefined();
+    wsApp.ws.close();
+  });
+
+  it('a domain moved from alpha to beta: open TLS and HTTP/2 connections go to beta; WebSockets to alpha get 1001; its certificate is kept, not ordered again', async () => {
+    const secure = tlsAgent();
+    const own = session('move.example.test');
+    expect(who(await h1(secure, 'move.example.test', '/', proxy.httpsPort!, true))).toMatch(/^alpha-/);
+    expect(who(await h2(own, 'move.example.test'))).toMatch(/^alpha-/);
+    const wsDomain = await wsOpen('move.example.test');
+    const wsApp = await wsOpen('alpha.dream');
+    expect(await wsDomain.echo('a')).toMatch(/^alpha-/);
+    const orders = pebble.orders();
+    const side = tlsAgent();
+    const http1 = watch(() => h1(side, 'move.example.test', '/', proxy.httpsPort!, true), (g) => who(g).replace(/-\d$/, ''));
+    const dns = watch(() => dig('move.example.test'), (d) => d.rcode);
+
+    const t0 = Date.now();
+    await dream('domains', 'remove', 'alpha', 'move.example.test');
+    await dream('domains', 'add', 'beta', 'move.example.test');
+    const cliMs = Date.now() - t0;
+    await freshUntil('move.example.test', 308);
+    await new Promise((r) => setTimeout(r, 100));
+    const [answers, rcodes] = [await http1.stop(), await dns.stop()];
+    console.log(`move (remove + add, ${cliMs} ms apart): a keep-alive client saw ${answers.join(' → ')}; DNS answered ${rcodes.join(' → ')}`);
+
+    expect(who(await h1(secure, 'move.example.test', '/', proxy.httpsPort!, true))).toMatch(/^beta-/);
+    expect(who(await h2(own, 'move.example.test'))).toMatch(/^beta-/);
+    const closed = await Promise.race([wsDomain.closed, new Promise<null>((r) => setTimeout(() => r(null), 3000))]);
+    console.log('WebSocket opened to alpha through the moved domain:', closed ? `closed ${closed.code}` : 'still open after 3 s');
+    expect(closed?.code).toBe(1001);
+    expect(await wsApp.echo('b')).toMatch(/^alpha-/);
+    const again = await wsOpen('move.example.test');
+    expect(await again.echo('c')).toMatch(/^beta-/);
+    expect(certState('move.example.test')).toBe('issued');
+    expect(pebble.orders()).toBe(orders);
+    expect(await dig('move.example.test')).toEqual({ rcode: 'NOERROR', a: ['127.0.0.1'] });
+    wsApp.ws.close(); again.ws.close();
+  });
+
+  it('an app deleted: its .dream name is NXDOMAIN, open connections get the no-app page, its WebSockets 1001, the redirect stops', async () => {
+    const plain = agent();
+    const secure = tlsAgent();
+    const own = session('gamma.dream');
+    expect((await h1(plain, 'gamma.dream')).status).toBe(308);
+    expect(who(await h1(secure, 'gamma.dream', '/', proxy.httpsPort!, true))).toMatch(/^gamma-/);
+    expect(who(await h2(own, 'gamma.dream'))).toMatch(/^gamma-/);
+    const ws = await wsOpen('gamma.dream');
+    expect((await dig('gamma.dream')).rcode).toBe('NOERROR');
+
+    const t0 = Date.now();
+    await dream('apps', 'delete', 'gamma', '--confirm', 'gamma');
+    const deleteMs = Date.now() - t0;
+    const closed = await Promise.race([ws.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+    console.log(`apps delete took ${deleteMs} ms; its WebSocket: ${closed ? `closed ${closed.code} after ${closed.at - t0} ms` : 'still open after 5 s'}`);
+    expect(closed?.code).toBe(1001);
+    for (const g of [await h1(plain, 'gamma.dream'), await h1(secure, 'gamma.dream', '/', proxy.httpsPort!, true), await h2(own, 'gamma.dream')]) {
+      expect([g.status, g.code, g.reused]).toEqual([404, 'NO_ROUTE', true]);
+    }
+    expect(await dig('gamma.dream')).toEqual({ rcode: 'NXDOMAIN', a: [] });
+  });
+
+  it('a replica scaled away under keep-alive load: no failed request, none to it after the ack', async () => {
+    await dream('scale', 'beta', '2');
+    const secure = new https.Agent({ keepAlive: true, maxSockets: 4, ca });
+    const own = session('beta.dream');
+    const seen = new Map<string, number>();
+    let failures = 0;
+    let acked = false;
+    let afterAck = 0;
+    let on = true;
+    const load = Array.from({ length: 5 }, (_, i) => (async () => {
+      while (on) {
+        const g = await (i === 4 ? h2(own, 'beta.dream') : h1(secure, 'beta.dream', '/', proxy.httpsPort!, true)).catch((e: Error) => ({ status: 0, body: e.message, reused: false }));
+        const w = who(g);
+        if (g.status !== 200) failures++;
+        seen.set(w, (seen.get(w) ?? 0) + 1);
+        if (acked && w === 'beta-2') afterAck++;
+      }
+    })());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.get('beta-2')).toBeGreaterThan(0);
+    await dream('scale', 'beta', '1'); // returns once the switch is acked by every proxy
+    acked = true;
+    await new Promise((r) => setTimeout(r, 300));
+    on = false;
+    await Promise.all(load);
+    secure.destroy();
+    console.log('scale 2 → 1 under load:', Object.fromEntries(seen), `failures ${failures}, beta-2 after the ack ${afterAck}`);
+    expect(failures).toBe(0);
+    expect(afterAck).toBe(0);
+  });
+
+  it('renewal: with every certificate due, only names still served are ordered (none for the removed domain)', async () => {
+    const orders = pebble.orders();
+    const logFrom = pebble.log().length;
+    // A day before the custom domains' certificates expire: long past their renewal point.
+    const notAfter = Math.min(...certs.certs.status().filter((c) => c.host.endsWith('.example.test')).map((c) => Date.parse(c.notAfter!)));
+    clock.set(notAfter - 86_400_000);
+    await certs.certs.tick();
+    const validated = [...new Set([...pebble.log().slice(logFrom).matchAll(/Identifier\{Type:"dns", Value:"([^"]+)"\}/g)].map((m) => m[1]))].sort();
+    console.log(`renewal tick: Pebble orders ${orders} → ${pebble.orders()}, names validated: ${validated.join(', ')}`);
+    expect(validated).toEqual(['move.example.test', 'two.example.test']);
+    expect(pebble.orders()).toBe(orders + 2);
+  });
+});
