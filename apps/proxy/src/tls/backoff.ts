@@ -2,7 +2,8 @@
 // a bad setting, a host rebooting) ordered again at every start, and Let's Encrypt allows 5 failed
 // validations per name per hour before it refuses the name. One small file per issuer and name,
 // written atomically; a successful issue removes it. Other proxies on the same data dir read it too,
-// so one process's failure also holds back its siblings.
+// so one process's failure also holds back its siblings. Files of names no longer served are swept
+// once no process can be relying on them (sweep()).
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { TlsStorage } from './storage.js';
@@ -16,11 +17,16 @@ export interface BackoffHolder extends Backoff {
   state: string;
 }
 
+/** How often sweep() looks for files of names no longer served. */
+const SWEEP_EVERY_MS = 3600_000;
+
 // Names come from the route table; anything else stays in memory rather than become a path.
 const SAFE_HOST = /^(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
 
 export class BackoffStore {
   constructor(private readonly storage: TlsStorage, private readonly log?: Logger) {}
+
+  private lastSweep = -Infinity;
 
   private rel(issuer: string, host: string): string | undefined {
     if (!SAFE_HOST.test(host)) return undefined;
@@ -29,7 +35,10 @@ export class BackoffStore {
 
   load(issuer: string, host: string): Backoff | undefined {
     const rel = this.rel(issuer, host);
-    if (!rel) return undefined;
+    return rel ? this.loadRel(rel, host) : undefined;
+  }
+
+  private loadRel(rel: string, host: string): Backoff | undefined {
     try {
       const text = this.storage.read(rel);
       if (text === undefined) return undefined;
@@ -58,6 +67,40 @@ export class BackoffStore {
     const rel = this.rel(h.issuer.id, h.host);
     try { if (rel) this.storage.remove(rel); } catch (err) {
       this.log?.warn({ host: h.host, err: (err as Error).message }, 'order backoff not cleared');
+    }
+  }
+
+  /**
+   * Removes the files of names this process does not order (`wanted`: its entries) — removed from the
+   * route table, or kept under another issuer — once their backoff ran out more than `maxMs` (the
+   * longest backoff) ago; at most once an hour. Which names a sibling process on the data dir wants
+   * is not known here, so this waits until none can be relying on the file: one that keeps ordering
+   * the name rewrites it at each failure, at the latest a tick (and a throttle window) after it runs
+   * out, so a file this stale has no writer left, and at worst a sibling restarted after a long
+   * stop loses its failure count. Checked again and removed under the name's order lock, which every
+   * writer holds, so a file a sibling writes meanwhile is never the one removed.
+   */
+  sweep(wanted: Iterable<{ host: string; issuer: { id: string } }>, now: number, maxMs: number, lockStaleMs: number): void {
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    const keep = new Set<string>();
+    for (const w of wanted) { const rel = this.rel(w.issuer.id, w.host); if (rel) keep.add(rel); }
+    const stale = (rel: string, host: string) => { const b = this.loadRel(rel, host); return b !== undefined && now - b.nextAttemptAt > maxMs; };
+    try {
+      for (const issuer of this.storage.list('backoff')) {
+        for (const f of this.storage.list(path.join('backoff', issuer))) {
+          const host = f.replace(/\.json$/, '').replace(/^_wildcard_\./, '*.');
+          const rel = path.join('backoff', issuer, f);
+          if (!f.endsWith('.json') || !SAFE_HOST.test(host) || keep.has(rel) || !stale(rel, host)) continue;
+          const release = this.storage.tryLock(host, lockStaleMs);
+          if (!release) continue; // being ordered right now: next sweep
+          try {
+            if (stale(rel, host)) { this.storage.remove(rel); this.log?.info({ host, file: this.storage.file(rel) }, 'order backoff of a name no longer served removed'); }
+          } finally { release(); }
+        }
+      }
+    } catch (err) {
+      this.log?.warn({ err: (err as Error).message }, 'order backoff files not swept');
     }
   }
 

@@ -86,6 +86,8 @@ export class CertManager implements CertificateSource {
   async tick(): Promise<void> {
     if (this.closed) return;
     const now = this.clock.now();
+    // Backoff files of names no longer served go once no process can be relying on them (at most hourly).
+    this.backoffs.sweep(this.entries.values(), now, (this.o.backoff ?? DEFAULT_BACKOFF).maxMs, this.o.lockStaleMs ?? 120_000);
     const started: Promise<void>[] = [];
     for (const e of this.entries.values()) {
       if (e.running) { started.push(e.running); continue; }
