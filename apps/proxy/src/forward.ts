@@ -8,7 +8,8 @@ import type { Dispatcher } from 'undici';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
-import { h2Authority, h2HeadTooLarge, h2ResponseHeaders, h2StatusValid } from './h2.js';
+import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
+import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { afterFailedAttempt, replayable } from './retry.js';
@@ -52,7 +53,8 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   if (ctx.draining && req.httpVersionMajor === 1) res.shouldKeepAlive = false;
   const upstreamKey = ctx.access ? logWhenDone(ctx, req, res, requestId) : null;
   const h2 = req.httpVersionMajor === 2;
-  if (h2 && h2HeadTooLarge(req.rawHeaders)) return send(res, pages.headersTooLarge(requestId));
+  // node's parsers take more than this (head-limits.ts): the limit is the same for HTTP/1.1 and HTTP/2.
+  if (requestHeadTooLarge(req)) return send(res, pages.headersTooLarge(requestId));
   const d = decide(ctx, req.method ?? 'GET', req.url, h2 ? h2Authority(req.headers) : hostOf(req), protoOf(req), req.headers, requestId);
   if (d.page) return send(res, d.page);
   const { route: first, host, rawHost, path } = d;
@@ -100,12 +102,14 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
       { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: body = !withBody ? null : req.complete ? req : uploadBody(req), signal: hangUp },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
-        if (h2 && !h2StatusValid(statusCode)) {
+        const refuse = (what: string): never => {
           replaced = true;
-          send(res, pages.invalidResponse(route.app, `status ${statusCode}, which HTTP/2 cannot carry`, requestId, req.headers));
+          send(res, pages.invalidResponse(route.app, what, requestId, req.headers));
           // Throwing makes undici abort: the app's body is not read, its connection not reused.
-          throw new Error(`upstream status ${statusCode} is not valid over HTTP/2`);
-        }
+          throw new Error(`upstream sent ${what}`);
+        };
+        if (responseFieldsSize(upHeaders) > MAX_RESPONSE_FIELDS) refuse(RESPONSE_HEAD_TOO_LARGE);
+        if (h2 && !h2StatusValid(statusCode)) refuse(`status ${statusCode}, which HTTP/2 cannot carry`);
         const out = clientResponseHeaders(upHeaders as http.IncomingHttpHeaders, requestId);
         res.writeHead(statusCode, h2 ? h2ResponseHeaders(out) : out);
         return res;
@@ -116,6 +120,12 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
       // Upstream died mid-body: the client must see a broken response, not a short "complete" one.
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
+      // A head past undici's bound is over the proxy's limit too: the app answered, and another
+      // replica would answer the same (the fast path does not retry it either).
+      if (isResponseHeadOverflow(err)) {
+        ctx.log.warn({ requestId, app: route.app, endpoint: key, err: err.code }, 'upstream sent a malformed response');
+        return send(res, pages.invalidResponse(route.app, RESPONSE_HEAD_TOO_LARGE, requestId, req.headers));
+      }
       (tried ??= new Set()).add(key);
       const retry = afterFailedAttempt(ctx, {
         requestId, app: route.app, key, err, connectFailed: isConnectFailure(err) || isConnectFailure(err.cause), attempts,

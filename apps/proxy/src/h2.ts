@@ -1,8 +1,8 @@
 // What an HTTP/2 stream needs beyond what HTTP/1.1 requests get in forward.ts: which host it names
-// (:authority, RFC 9113 §8.3.1), the proxy's 16 KB header limit (node's HTTP/2 server lets 64 KB
-// through), and response fields made fit for node's HTTP/2 API. Pure.
+// (:authority, RFC 9113 §8.3.1), node's HTTP/2 limits set so that the proxy's own (head-limits.ts)
+// decide, and response fields made fit for node's HTTP/2 API. Pure.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { MAX_HEAD } from './fast/head.js';
+import { MAX_REQUEST_HEAD, MAX_RESPONSE_FIELDS } from './head-limits.js';
 import { normalizeHost } from './host.js';
 
 /**
@@ -19,21 +19,24 @@ export function h2Authority(headers: IncomingHttpHeaders): string | undefined {
   return authority;
 }
 
-
-// node:http2 resets a stream past 128 fields (maxHeaderListPairs) or a 64 KB header list, which
-// counts 32 bytes per field on top of name and value (RFC 9113 §6.5.2), while HTTP/1.1 requests are
-// limited by size alone (the fast path takes any number of fields within MAX_HEAD). So no header
-// block h2HeadTooLarge lets through may reach node's limits: a field counts at least 5 there (a
-// one-letter name, no value), and a block that is over them is over MAX_HEAD too.
-const H2_MAX_FIELDS = Math.ceil(MAX_HEAD / 5) + 1;
-export const H2_HEADER_LIMITS = { maxHeaderListPairs: H2_MAX_FIELDS, maxHeaderListSize: MAX_HEAD + 32 * H2_MAX_FIELDS } as const;
-
-/** Whether the fields would make an HTTP/1.1 head over the limit (name + ": " + value + CRLF each). */
-export function h2HeadTooLarge(rawHeaders: string[]): boolean {
-  let n = 0;
-  for (let i = 0; i < rawHeaders.length; i++) n += rawHeaders[i]!.length + 2;
-  return n > MAX_HEAD;
-}
+// node:http2 resets a stream past 128 fields (maxHeaderListPairs, pseudo-header fields included) or
+// a 64 KB header list, which counts 32 bytes per field on top of name and value (RFC 9113 §6.5.2),
+// while the proxy's limit is MAX_REQUEST_HEAD as head-limits.ts counts it (forward.ts answers 431
+// past it). So no request within that limit may reach node's: every field counts at least 5 there
+// (a one-letter name, no value: `a: ` CRLF), and the request line (:method, :path) at least 14, so
+// a request within it has at most (MAX - 14) / 5 fields besides :method, :path, :scheme and
+// :authority; and its header list at most MAX, 32 a field, and what the limit does not count: the
+// pseudo-header names and :scheme's value (64 covers them).
+const H2_MAX_FIELDS = Math.floor((MAX_REQUEST_HEAD - 14) / 5) + 4;
+export const H2_HEADER_LIMITS = {
+  maxHeaderListPairs: H2_MAX_FIELDS,
+  maxHeaderListSize: MAX_REQUEST_HEAD + 64 + 32 * H2_MAX_FIELDS,
+  // Responses: node resets a stream whose header block may compress to over 64 KB, as nghttp2
+  // bounds it (nghttp2_hd_deflate_bound: 12 + name + value + 12 a field). A field counts name +
+  // value + 4 in the proxy's limit on an app's response fields (head-limits.ts), so 3 times that
+  // limit, and room for :status and the X-Request-Id the proxy adds, let every response within it out.
+  maxSendHeaderBlockLength: 3 * MAX_RESPONSE_FIELDS + 1024,
+} as const;
 
 /**
  * Whether node's HTTP/2 API takes this final status (it throws ERR_HTTP2_STATUS_INVALID outside

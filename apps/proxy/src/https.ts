@@ -12,6 +12,7 @@ import type { FastListener } from './fast/listen.js';
 import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
 import { H2_HEADER_LIMITS } from './h2.js';
+import { applyRequestParserLimits } from './head-limits.js';
 import { handleUpgrade } from './upgrade.js';
 
 export interface TlsListener {
@@ -29,6 +30,7 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     ...defaultPemOf(ctx.certs),
     allowHTTP1: true,
     maxHeaderListPairs: H2_HEADER_LIMITS.maxHeaderListPairs,
+    maxSendHeaderBlockLength: H2_HEADER_LIMITS.maxSendHeaderBlockLength,
     settings: { maxHeaderListSize: H2_HEADER_LIMITS.maxHeaderListSize },
     // An unknown name fails the handshake with an alert; the client sees a TLS error, we go on.
     SNICallback: (servername, cb) => {
@@ -37,6 +39,9 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
       else cb(new Error(`no certificate for ${servername.slice(0, 253)}`));
     },
   });
+
+  // HTTP/1.1 over TLS that the fast path hands off is parsed by node:http's machinery on this server.
+  applyRequestParserLimits(server as unknown as http.Server);
 
   server.on('request', (req: http2.Http2ServerRequest | http.IncomingMessage, res: http2.Http2ServerResponse | http.ServerResponse) => {
     if (req.httpVersionMajor === 1) {

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext, type Upgraded } from './context.js';
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
+import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_READ_BOUND, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { lingeringClose } from './fast/linger.js';
 import { errorPage, pages, rawPage, type Page } from './pages.js';
@@ -31,6 +32,8 @@ function statusBlock(res: http.IncomingMessage): string {
 export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   const requestId = requestIdOf(req.headers);
+  // node's parser takes more than the proxy's limit (head-limits.ts), as for any other request.
+  if (requestHeadTooLarge(req)) return writePage(socket, pages.headersTooLarge(requestId));
   // node's parser hands an upgrade with a body over as one (the body arrives as `head`): forwarded,
   // the app and the proxy could disagree on where the tunnel starts, so none is forwarded.
   const cl = req.headers['content-length'];
@@ -61,7 +64,14 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
     const release = ctx.endpoints.acquire(key);
     // A fresh connection per upgrade: the socket leaves HTTP and must not return to a pool.
     // allowHalfOpen: the app's FIN ends only what it sends; the client may still be sending (tunnel.ts).
-    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path, headers, agent: false, allowHalfOpen: true } as http.RequestOptions);
+    // Every response field kept (node's client keeps 1000 by default) and read up to the bound of
+    // head-limits.ts; the proxy's limit is checked below, as on the other paths.
+    const up = http.request({ host: ep.host, port: ep.port, method: req.method, path, headers, agent: false, allowHalfOpen: true, maxHeaderSize: RESPONSE_HEAD_READ_BOUND } as http.RequestOptions);
+    up.maxHeadersCount = 0;
+    const refuseHead = (): void => {
+      ctx.log.warn({ requestId, app: route.app, endpoint: key, err: 'response head too large' }, 'upstream sent a malformed response');
+      writePage(socket, pages.invalidResponse(route.app, RESPONSE_HEAD_TOO_LARGE, requestId, req.headers));
+    };
     let settled = false;
     const onClientGone = () => { if (!settled) { settled = true; up.destroy(); release(); } };
     socket.once('close', onClientGone);
@@ -71,6 +81,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       settled = true;
       socket.off('close', onClientGone);
       if (socket.destroyed) { upSocket.destroy(); release(); return; }
+      if (responseFieldsSize(upRes.rawHeaders) > MAX_RESPONSE_FIELDS) { upSocket.destroy(); release(); refuseHead(); return; }
       const client = socket as Socket;
       // A stopping proxy ends a WebSocket with a Close frame (ws-going-away.ts); other protocols
       // have no such frame and are cut.
@@ -90,6 +101,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       settled = true;
       const client = socket as Socket;
       socket.off('close', onClientGone);
+      if (responseFieldsSize(upRes.rawHeaders) > MAX_RESPONSE_FIELDS) { upRes.destroy(); release(); refuseHead(); return; }
       // De-chunked by node, so re-framed as "read until close".
       const h = { ...clientResponseHeaders(upRes.headers, requestId), connection: 'close' };
       socket.write(`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}\r\n${rawHeaderLines(h)}\r\n`);
@@ -105,6 +117,8 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       socket.off('close', onClientGone);
       release();
       if (socket.destroyed) return;
+      // Past the read bound: over the limit too, and not retried (the app answered).
+      if (isResponseHeadOverflow(err)) { refuseHead(); return; }
       tried.add(key);
       // An upgrade is replayed only when refused: after that the app may have seen the handshake.
       const retry = afterFailedAttempt(ctx, {

@@ -5,6 +5,7 @@
 // connected); a reset before any response byte is retried for idempotent methods without a body.
 import type { Socket } from 'node:net';
 import { isConnectFailure, type ProxyContext } from '../context.js';
+import { MAX_RESPONSE_FIELDS, RESPONSE_HEAD_READ_BOUND, RESPONSE_HEAD_TOO_LARGE } from '../head-limits.js';
 import { pages, type Page } from '../pages.js';
 import { afterFailedAttempt, replayable } from '../retry.js';
 import { endpointKey, type Route } from '../table.js';
@@ -15,7 +16,6 @@ import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
 import { RequestWriter } from './request-writer.js';
 import { clientResponseHead, parseResponseHead, type ResponseHead } from './response-head.js';
 
-const MAX_RESPONSE_HEAD = 64 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 export interface ExchangeOwner {
@@ -94,13 +94,15 @@ export class Exchange implements UpstreamUser {
     const end = buf.indexOf(CRLFCRLF);
     if (end < 0) {
       this.headBuf = buf === b ? Buffer.from(b) : buf;
-      if (buf.length > MAX_RESPONSE_HEAD) this.broken('response head too large');
+      if (buf.length > RESPONSE_HEAD_READ_BOUND) this.broken('response head too large', RESPONSE_HEAD_TOO_LARGE);
       return;
     }
     const head = parseResponseHead(buf, end, this.req.method);
     const rest = buf.subarray(end + 4);
     this.headBuf = null;
     if (!head || head.status === 101) return this.broken('invalid response head');
+    // The same limit as forward.ts and upgrade.ts apply (head-limits.ts).
+    if (head.fieldsSize > MAX_RESPONSE_FIELDS) return this.broken('response head too large', RESPONSE_HEAD_TOO_LARGE);
     if (head.status < 200) {
       // Informational (103 Early Hints…): pass it on and read the real response after it.
       this.out.writeOwn(clientResponseHead(head, this.req.requestId, { chunked: false, close: false }));
@@ -166,12 +168,14 @@ export class Exchange implements UpstreamUser {
     this.release();
   }
 
-  private broken(reason: string): void {
+  /** `invalid`: what the client's 502 UPSTREAM_INVALID_RESPONSE names (else UPSTREAM_UNAVAILABLE). */
+  private broken(reason: string, invalid?: string): void {
     this.ctx.log.warn({ requestId: this.req.requestId, app: this.req.route.app, endpoint: this.key, err: reason }, 'upstream sent a malformed response');
     if (this.conn) { this.conn.user = null; this.conn.socket.destroy(); this.conn = null; }
     if (this.res || this.out.bytes > 0) return this.finishBroken();
     this.release();
-    this.fail(pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers));
+    const { route, requestId, headers } = this.req;
+    this.fail(invalid ? pages.invalidResponse(route.app, invalid, requestId, headers) : pages.upstreamFailed(route.app, requestId, headers));
   }
 
   private finishBroken(): void {

@@ -3,6 +3,7 @@
 // node would not join (NOT_JOINED), obs-fold, odd bytes…) returns null and its connection is handed to node:http
 // (llhttp), which serves or rejects it — so this parser never has to be lenient to be correct.
 // Response heads are read as bytes in response-head.ts; how a response body ends is framingOf().
+import { MAX_REQUEST_HEAD } from '../head-limits.js';
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible ASCII, space, tab and obs-text; never CR, LF or NUL (RFC 9110 §5.5).
@@ -41,10 +42,15 @@ function addHeader(h: Headers, name: string, value: string): boolean {
   return true;
 }
 
-/** `head` is the text up to (not including) the blank line. */
+/**
+ * `head` is the text up to (not including) the blank line. A head over MAX_REQUEST_HEAD as the
+ * rule counts it (head-limits.ts: canonical `name: value` lines, which a head written `name:value`
+ * exceeds in fewer bytes) is left to node:http too, where forward.ts answers 431.
+ */
 export function parseRequestHead(head: string): RequestHead | null {
   const lines = head.split('\r\n');
   const start = lines[0]!;
+  let size = start.length + 2;
   const sp1 = start.indexOf(' ');
   const sp2 = start.indexOf(' ', sp1 + 1);
   if (sp1 <= 0 || sp2 < 0 || start.slice(sp2 + 1) !== 'HTTP/1.1') return null;
@@ -59,8 +65,10 @@ export function parseRequestHead(head: string): RequestHead | null {
     const name = line.slice(0, colon).toLowerCase();
     if (!TOKEN.test(name)) return null;
     const value = line.slice(colon + 1).trim();
+    size += colon + value.length + 4;
     if (!VALUE.test(value) || !addHeader(headers, name, value)) return null;
   }
+  if (size > MAX_REQUEST_HEAD) return null;
   if (typeof headers.host !== 'string' || headers['transfer-encoding'] !== undefined || headers.upgrade !== undefined || headers.expect !== undefined) return null;
   let contentLength = 0;
   const cl = headers['content-length'];
@@ -74,8 +82,6 @@ export function parseRequestHead(head: string): RequestHead | null {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** Like node's server.maxHeaderSize: a longer head goes to node:http, which answers 431 (h2.ts holds HTTP/2 to it too). */
-export const MAX_HEAD = 16 * 1024;
 /** headEnd(): the head has not all arrived yet. */
 export const MORE = -1;
 /** headEnd(): node:http must answer this one (too long, or bare LFs that never make CRLFCRLF). */
@@ -83,13 +89,15 @@ export const NOT_FAST = -2;
 
 /**
  * Where the head at the start of `buf` ends (the index of its blank line), MORE or NOT_FAST. A head
- * with a bare LF goes to node:http, which answers 400 at once, rather than the client waiting out
- * the head timeout for a CRLFCRLF that never comes.
+ * longer than MAX_REQUEST_HEAD as sent goes to node:http, which counts it by the same rule (only
+ * whitespace padding makes it longer than it counts). A head with a bare LF goes to node:http,
+ * which answers 400 at once, rather than the client waiting out the head timeout for a CRLFCRLF
+ * that never comes.
  */
 export function headEnd(buf: Buffer): number {
   const end = buf.indexOf(CRLFCRLF);
-  if (end >= 0) return end <= MAX_HEAD ? end : NOT_FAST;
-  if (buf.length > MAX_HEAD) return NOT_FAST;
+  if (end >= 0) return end <= MAX_REQUEST_HEAD ? end : NOT_FAST;
+  if (buf.length > MAX_REQUEST_HEAD) return NOT_FAST;
   for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) if (i === 0 || buf[i - 1] !== 13) return NOT_FAST;
   return MORE;
 }

@@ -17,6 +17,8 @@ export interface ResponseHead {
   connectionListed: readonly string[];
   /** The idle timeout the upstream announces (`Keep-Alive: timeout=N`), in ms; -1 when it says none. */
   keepAliveMs: number;
+  /** The header fields' size as head-limits.ts counts it (`name: value` CRLF each, values trimmed). */
+  fieldsSize: number;
   /**
    * The bytes parsed and, for `count` fields, [nameStart, nameEnd, valueStart, valueEnd] (value
    * trimmed) in `fields`. Both are only good until the next parse: `src` is a view of a shared
@@ -70,6 +72,7 @@ export function parseResponseHead(src: Buffer, end: number, method: string): Res
   let clEnd = -1;
   let connection: string | undefined;
   let keepAliveMs = -1;
+  let fieldsSize = 0;
   // src[pos] is the CR ending the previous line; the head ends at `end`.
   while (pos < end) {
     if (src[pos + 1] !== 10) return null;
@@ -85,6 +88,7 @@ export function parseResponseHead(src: Buffer, end: number, method: string): Res
     for (let i = vs; i < ve; i++) if (!valueByte(src[i]!)) return null;
     while (vs < ve && (src[vs] === 32 || src[vs] === 9)) vs++;
     while (ve > vs && (src[ve - 1] === 32 || src[ve - 1] === 9)) ve--;
+    fieldsSize += colon - at + ve - vs + 4;
     if (nameIs(src, at, colon, 'content-length')) {
       if (ve - vs < 1 || ve - vs > 15) return null;
       for (let i = vs; i < ve; i++) if (!digit(src[i]!)) return null;
@@ -109,7 +113,7 @@ export function parseResponseHead(src: Buffer, end: number, method: string): Res
   let contentLength = -1;
   if (clStart >= 0) { contentLength = 0; for (let i = clStart; i < clEnd; i++) contentLength = contentLength * 10 + (src[i]! - 48); }
   // A message framed by both is suspect: never reuse that connection.
-  return { status, reason, framing: framingOf(method, status, te, contentLength), close: close || (te !== undefined && clStart >= 0), connectionListed: listed, keepAliveMs, src, fields, count: n };
+  return { status, reason, framing: framingOf(method, status, te, contentLength), close: close || (te !== undefined && clStart >= 0), connectionListed: listed, keepAliveMs, fieldsSize, src, fields, count: n };
 }
 
 const TIMEOUT = 'timeout';
