@@ -102,7 +102,7 @@ describe('a proxy restarted after trouble', () => {
     expect(out).toMatch(/www\.example\.test\s+custom\s+failing\s+127\.0\.0\.1:\d+\s+Non-200 status code from HTTP: \S+ returned 404 \(next try /);
 
     sabotage = false;
-    clock.advance(60_000);
+    clock.advance(3600_000); // past the backoff (1 min), and past a's order in the account's throttle (1 an hour; a restart keeps it)
     await b.certs.tick();
     expect(b.certs.status()[0]).toMatchObject({ state: 'issued', error: undefined });
     expect(pebble.orders()).toBe(orders + 1);
@@ -124,6 +124,7 @@ describe('a proxy restarted after trouble', () => {
 
   it('a damaged account.json: logged by name, registered again (the key finds its account), the file replaced, the order issued', async () => {
     const file = path.join(accountDir(), 'account.json');
+    clock.advance(3600_000); // the account's one order an hour (this suite's throttle) went to the previous test
     fs.writeFileSync(file, '{"url": "https://127.0.0.1:1/my-acc');
     const accounts = pebble.accounts();
     const c = await start();
@@ -137,6 +138,7 @@ describe('a proxy restarted after trouble', () => {
 
   it('a truncated account.key: a new key (0600) and a new account, the order issued', async () => {
     const file = path.join(accountDir(), 'account.key');
+    clock.advance(3600_000); // the account's one order an hour (this suite's throttle) went to the previous test
     fs.mkdirSync(accountDir(), { recursive: true });
     fs.writeFileSync(file, '-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg', { mode: 0o600 });
     const accounts = pebble.accounts();
