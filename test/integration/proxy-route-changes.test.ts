@@ -328,3 +328,90 @@ describe('route changes under live traffic', () => {
     expect(pebble.orders()).toBe(orders + 2);
   });
 });
+
+// A second proxy, plain HTTP only, reaching the same api through a front that can be made to fail
+// the way an api does: 500s, garbage, a refused connection, a held poll that never ends, or a table
+// with one broken entry. What it logs is collected per test.
+describe('the api misbehaving, the cache damaged', () => {
+  type Mode = 'pass' | '500' | 'garbage' | 'refuse' | 'hang' | 'bad-entry';
+  let mode: Mode = 'pass';
+  let front: http.Server;
+  let frontUrl: string;
+  const hung = new Set<http.ServerResponse>();
+  let goodPolls = 0;
+  /** What the proxy started last logged (each proxy logs to its own list). */
+  let lines: Array<{ msg: string; level: number; [k: string]: unknown }> = [];
+  const started: ProxyHandle[] = [];
+
+  async function startSecond(dataDir: string): Promise<ProxyHandle> {
+    for (const s of started.splice(0)) await s.close();
+    fs.mkdirSync(dataDir, { recursive: true });
+    const own: typeof lines = lines = [];
+    const logTo = pino({ level: 'info' }, { write: (s: string) => { for (const l of s.split('\n').filter(Boolean)) own.push(JSON.parse(l)); } });
+    const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: frontUrl, DREAM_DRAIN_TIMEOUT_MS: '2000' });
+    const p = await startProxy({ config, token: t.internalToken, log: logTo, port: 0, host: '127.0.0.1', pollWaitSeconds: 1 });
+    started.push(p);
+    return p;
+  }
+  const get = (p: ProxyHandle, host: string) => h1(new http.Agent(), host, '/', p.port);
+  const pollWarnings = () => lines.filter((l) => l.level >= 40 && /route|cache/i.test(l.msg));
+
+  beforeAll(async () => {
+    front = http.createServer((req, res) => {
+      if (mode === 'refuse') { req.socket.destroy(); return; }
+      const isPoll = req.url!.startsWith('/v1/internal/routes?');
+      if (mode === '500') { res.writeHead(500, { 'content-type': 'application/json' }).end('{"statusCode":500,"code":"INTERNAL"}'); return; }
+      if (mode === 'hang' && isPoll) { hung.add(res); return; }
+      if (mode === 'garbage' && isPoll) { res.writeHead(200, { 'content-type': 'application/json' }).end('{"version": 17, "routes": [{"app": "alp'); return; }
+      const up = http.request(`${apiUrl}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+        if (!isPoll || r.statusCode !== 200) { res.writeHead(r.statusCode!, r.headers); r.pipe(res); return; }
+        let body = '';
+        r.setEncoding('utf8');
+        r.on('data', (c) => (body += c));
+        r.on('end', () => {
+          const snap = JSON.parse(body) as { version: number; routes: Array<{ app: string; endpoints: unknown }> };
+          if (mode !== 'bad-entry') goodPolls++;
+          else for (const e of snap.routes) if (e.app === 'beta') e.endpoints = [{ host: '127.0.0.1', port: 'eighty' }];
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(snap));
+        });
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    for (const s of started) await s.close();
+    for (const r of hung) r.destroy();
+    await new Promise((r) => front?.close(r));
+  });
+
+  it('the api failing for 4 s (500s, garbage, refused connections, a held poll cut): the last good table keeps serving; one warning per outage, one line when it recovers', async () => {
+    const p = await startSecond(path.join(t.dataDir, 'second'));
+    await p.routes.synced;
+    expect(who(await get(p, 'alpha.dream'))).toMatch(/^alpha-/);
+    const counts: Record<string, { warnings: number; recovered: number; served: string }> = {};
+    for (const m of ['500', 'garbage', 'refuse', 'hang'] as const) {
+      lines.splice(0);
+      mode = m;
+      const answers = new Set<string>();
+      const t0 = Date.now();
+      while (Date.now() - t0 < 4000) {
+        answers.add(who(await get(p, 'alpha.dream')).replace(/-\d$/, ''));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      for (const r of hung) r.destroy();
+      hung.clear();
+      mode = 'pass';
+      const polls = goodPolls;
+      await until('a good poll', () => goodPolls > polls, 10_000);
+      await new Promise((r) => setTimeout(r, 100));
+      counts[m] = { warnings: pollWarnings().length, recovered: lines.filter((l) => /recover/i.test(l.msg)).length, served: [...answers].join(',') };
+    }
+    console.log('4 s of each failure:', counts);
+    for (const [m, c] of Object.entries(counts)) expect(c, m).toEqual({ warnings: 1, recovered: 1, served: 'alpha' });
+  }, 60_000);
+
+});

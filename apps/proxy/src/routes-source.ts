@@ -1,6 +1,7 @@
 // Keeps the route table in step with the api: long-poll GET /v1/internal/routes, apply each new
 // version, cache it on disk, and ack it once requests to removed endpoints have drained.
-// While the api is unreachable it backs off and the last table (or the cached one) keeps serving.
+// While the api is unreachable or answers something unusable it backs off and the last table (or the
+// cached one) keeps serving; that is logged once per outage (then every 5 minutes), not per retry.
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
@@ -33,6 +34,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 export const newProxyId = () => `proxy-${crypto.randomBytes(6).toString('hex')}`;
 
+/** While polls keep failing, a reminder at most this often (the first failure is logged at once). */
+export const FAILURE_REMINDER_MS = 5 * 60_000;
+
 export class RoutesSource extends EventEmitter {
   /** Random per process: the api tracks acks per proxy instance. */
   readonly proxyId: string;
@@ -55,6 +59,8 @@ export class RoutesSource extends EventEmitter {
   private saveChain: Promise<void> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private readonly file: string;
+  /** The outage under way: since when, how many polls failed, when it was last logged. */
+  private failing: { since: number; failures: number; loggedAt: number } | null = null;
 
   constructor(private readonly o: RoutesSourceOptions) {
     super();
@@ -100,16 +106,37 @@ export class RoutesSource extends EventEmitter {
       try {
         const useful = await this.pollOnce();
         delay = min;
+        this.recovered();
         // An api that answers a held poll at once without a change would make us spin: pace it.
         if (!useful && Date.now() - started < 200) await sleep(1000, this.stop.signal);
       } catch (e) {
         if (this.stop.signal.aborted) break;
         this.resync = true;
-        this.o.log.warn({ err: (e as Error).message, retryInMs: delay }, 'route poll failed; serving the last known routes');
+        this.failed(e as Error, delay);
         await sleep(delay + Math.random() * delay * 0.2, this.stop.signal);
         delay = Math.min(max, delay * 2);
       }
     }
+  }
+
+  /** Logs the first failed poll of an outage, then a reminder at most every FAILURE_REMINDER_MS. */
+  private failed(e: Error, retryInMs: number): void {
+    const now = Date.now();
+    if (!this.failing) {
+      this.failing = { since: now, failures: 1, loggedAt: now };
+      this.o.log.warn({ err: e.message, retryInMs }, 'route poll failed; serving the last known routes until the api answers (logged again only every 5 minutes while it lasts)');
+      return;
+    }
+    this.failing.failures++;
+    if (now - this.failing.loggedAt < FAILURE_REMINDER_MS) return;
+    this.failing.loggedAt = now;
+    this.o.log.warn({ err: e.message, failures: this.failing.failures, since: new Date(this.failing.since).toISOString() }, 'route poll still failing; serving the last known routes');
+  }
+
+  private recovered(): void {
+    if (!this.failing) return;
+    this.o.log.info({ failures: this.failing.failures, downMs: Date.now() - this.failing.since }, 'route poll recovered');
+    this.failing = null;
   }
 
   /** One long-poll. Returns whether it did something (changed the table or resynced). */
@@ -168,6 +195,7 @@ export class RoutesSource extends EventEmitter {
 
   private async postAck(version: number): Promise<void> {
     let delay = this.o.backoffMinMs ?? 200;
+    let failures = 0;
     while (!this.stop.signal.aborted) {
       try {
         const res = await apiRequest(`${this.o.apiUrl}/v1/internal/routes/ack`, {
@@ -176,7 +204,7 @@ export class RoutesSource extends EventEmitter {
           body: JSON.stringify({ proxy: this.proxyId, version }),
           signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(10_000)]),
         });
-        if (res.ok) { this.o.log.info({ version }, 'routes acked'); this.emit('acked', version); return; }
+        if (res.ok) { this.o.log.info({ version, ...(failures ? { failures } : {}) }, 'routes acked'); this.emit('acked', version); return; }
         // A 4xx other than timeouts/throttling will not get better by retrying.
         if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
           this.o.log.error({ version, status: res.status }, 'api refused the routes ack');
@@ -185,7 +213,8 @@ export class RoutesSource extends EventEmitter {
         throw new Error(`HTTP ${res.status}`);
       } catch (e) {
         if (this.stop.signal.aborted) return;
-        this.o.log.warn({ version, err: (e as Error).message, retryInMs: delay }, 'routes ack failed; retrying');
+        // The first failure says so; the retries are quiet (the api being down is logged by the poll).
+        if (failures++ === 0) this.o.log.warn({ version, err: (e as Error).message, retryInMs: delay }, 'routes ack failed; retrying until the api takes it');
         await sleep(delay, this.stop.signal);
         delay = Math.min(this.o.backoffMaxMs ?? 5000, delay * 2);
       }
