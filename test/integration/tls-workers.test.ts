@@ -1,11 +1,15 @@
 // Certificates with real main.ts processes on one data dir and a real ACME server (Pebble): the
 // workers of one proxy (DREAM_PROXY_WORKERS=2) share the ACME account, so they share its order
-// throttle too.
+// throttle too; a certificate one process renewed is served by the others at once.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
+import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ariCertId } from '../../apps/proxy/src/tls/ari.js';
 import { startFakeApi } from './proxy-helpers.js';
 import { freePort, startPebble, type Pebble } from './tls-pebble.js';
 
@@ -17,16 +21,40 @@ let httpPort: number;
 let httpsPort: number;
 let dnsPort: number;
 const procs: ReturnType<typeof spawn>[] = [];
+/**
+ * Pebble 2.4 offers no ARI: a front serving its directory plus `renewalInfo`, "far away" for every
+ * certificate except those whose ARI id is in `moved` ("now", as ahead of a revocation).
+ */
+let front: https.Server;
+let ari: { directory: string; moved: Set<string>; asked: string[] };
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-workers-'));
   [httpPort, httpsPort, dnsPort] = [await freePort(), await freePort(), await freePort()];
   pebble = await startPebble(path.join(dir, 'pebble'), { httpPort, dnsPort });
   api = await startFakeApi(TOKEN, []);
+  const ca = fs.readFileSync(pebble.caFile);
+  front = https.createServer({ cert: ca, key: fs.readFileSync(pebble.keyFile) }, (req, res) => {
+    if (req.url === '/dir') {
+      https.get(pebble.directory, { ca }, (up) => {
+        let b = ''; up.on('data', (d) => { b += d; });
+        up.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...JSON.parse(b), renewalInfo: `https://127.0.0.1:${(front.address() as { port: number }).port}/ari` })));
+      });
+      return;
+    }
+    const id = req.url!.replace('/ari/', '');
+    ari.asked.push(id);
+    const start = ari.moved.has(id) ? Date.now() - 7200_000 : Date.now() + 1000 * 86_400_000;
+    res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '21600' })
+      .end(JSON.stringify({ suggestedWindow: { start: new Date(start).toISOString(), end: new Date(start + 3600_000).toISOString() } }));
+  });
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  ari = { directory: `https://127.0.0.1:${(front.address() as { port: number }).port}/dir`, moved: new Set(), asked: [] };
 }, 120_000);
 
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
+  await new Promise((r) => front?.close(r));
   await api?.close();
   await pebble?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -34,12 +62,12 @@ afterAll(async () => {
 
 /** main.ts on the data dir `data`; resolves once its output matches `ready`. */
 async function startMain(o: { workers: number; data: string; ready: RegExp; env?: Record<string, string> }) {
+  o.env = { DREAM_HTTP_PORT: String(httpPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_DNS_PORT: String(dnsPort), ...o.env };
   const child = spawn(process.execPath, ['--import', 'tsx', 'apps/proxy/src/main.ts'], {
     cwd: path.resolve(__dirname, '../..'),
     env: {
       ...process.env, DREAM_DATA_DIR: path.join(dir, o.data), DREAM_API_URL: api.url, DREAM_INTERNAL_TOKEN: TOKEN,
-      DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(httpPort), DREAM_HTTPS_PORT: String(httpsPort),
-      DREAM_DNS_HOST: '127.0.0.1', DREAM_DNS_PORT: String(dnsPort), DREAM_EDGE_ADDRESS: '127.0.0.1',
+      DREAM_HTTP_HOST: '127.0.0.1', DREAM_DNS_HOST: '127.0.0.1', DREAM_EDGE_ADDRESS: '127.0.0.1',
       DREAM_ACME_DIRECTORY: pebble.directory, DREAM_ACME_CA_BUNDLE: pebble.caFile, DREAM_DREAM_ACME_DIRECTORY: '',
       DREAM_PROXY_WORKERS: String(o.workers), DREAM_ACCESS_LOG: 'off', DREAM_LOG_LEVEL: 'info', ...o.env,
     },
@@ -87,5 +115,36 @@ describe('certificates in a proxy with two workers (real main.ts, Pebble)', () =
     expect(held.size).toBe(2);
     p.child.kill('SIGTERM');
     await p.exited;
+  }, 120_000);
+
+  it('a certificate one process renewed (the CA moved its window to now) is served by a sibling on the data dir within seconds, with no new order', async () => {
+    api.setRoutes([{ app: 'web', hosts: ['www.sibling.test'], endpoints: [{ host: '127.0.0.1', port: 9 }] }]);
+    const root = await pebble.root();
+    const served = (port: number) => new Promise<string>((resolve, reject) => {
+      const sock = tls.connect({ host: '127.0.0.1', port, servername: 'www.sibling.test', ca: root }, () => {
+        if (!sock.authorized) reject(new Error(String(sock.authorizationError)));
+        resolve(new x509.X509Certificate(sock.getPeerCertificate().raw).toString('pem'));
+        sock.end();
+      });
+      sock.on('error', reject);
+    });
+    // One proxy orders…
+    const one = await startMain({ workers: 1, data: 'sibling', ready: /proxy listening/, env: { DREAM_ACME_DIRECTORY: ari.directory } });
+    await one.seen(/"msg":"certificate issued"/);
+    const first = await served(httpsPort);
+    await expect.poll(() => ari.asked).toContain(ariCertId(first));
+    // …the CA moves that certificate's window to now; a second proxy on the same data dir (its own
+    // ports, no DNS) starts, asks about it first and renews it. The first one's next question is
+    // hours away (Retry-After), and without ARI each process renews at its own point in the window.
+    ari.moved.add(ariCertId(first)!);
+    const [http2, https2] = [await freePort(), await freePort()];
+    const orders = pebble.orders();
+    const two = await startMain({ workers: 1, data: 'sibling', ready: /"msg":"certificate issued"/, env: { DREAM_ACME_DIRECTORY: ari.directory, DREAM_HTTP_PORT: String(http2), DREAM_HTTPS_PORT: String(https2), DREAM_DNS_PORT: '0' } });
+    const second = await served(https2);
+    expect(second).not.toBe(first);
+    await expect.poll(() => served(httpsPort), { timeout: 10_000, interval: 250 }).toBe(second);
+    expect(pebble.orders()).toBe(orders + 1);
+    expect(one.out()).toMatch(/certificate stored by another process on the data dir; serving it/);
+    for (const p of [one, two]) { p.child.kill('SIGTERM'); await p.exited; }
   }, 120_000);
 });

@@ -20,6 +20,8 @@ export interface Entry {
   /** When to ask the CA's renewal information again (0: at the next tick). */
   ariCheckAt: number;
   running?: Promise<void>;
+  /** storage.certStamp() of the pair this process last read or wrote: a different one was stored since. */
+  stamp?: string;
 }
 
 /** A name held back says why and until when; without it a waiting name looks stuck. */

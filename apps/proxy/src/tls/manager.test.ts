@@ -10,6 +10,7 @@ import { ariCertId, BuiltinIssuer, type Issuer } from './issuer.js';
 import { CertManager } from './manager.js';
 import { ManualClock } from './renewal.js';
 import { TlsStorage } from './storage.js';
+import { serialOf } from './stored.js';
 import * as x509 from '@peculiar/x509';
 import { handshake as sni } from './test-support.js';
 
@@ -18,14 +19,15 @@ const closers: Array<() => Promise<void> | void> = [];
 afterEach(async () => { for (const c of closers.splice(0)) await c(); for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true }); });
 const tmp = () => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-')); dirs.push(d); return d; };
 
-async function handshake(mgr: CertManager, servername: string, ca: string): Promise<{ authorized: boolean; error?: string; fingerprint?: string }> {
+async function handshake(mgr: CertManager, servername: string, ca: string): Promise<{ authorized: boolean; error?: string; fingerprint?: string; serial?: string }> {
   const server = tls.createServer({ SNICallback: (name, cb) => cb(null, mgr.secureContext(name)) }, (s) => s.end());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   closers.push(() => new Promise<void>((r) => server.close(() => r())));
   const port = (server.address() as { port: number }).port;
   return new Promise((resolve) => {
     const sock = tls.connect({ host: '127.0.0.1', port, servername, ca }, () => {
-      resolve({ authorized: sock.authorized, fingerprint: sock.getPeerCertificate().fingerprint256 });
+      const peer = sock.getPeerCertificate();
+      resolve({ authorized: sock.authorized, fingerprint: peer.fingerprint256, serial: new crypto.X509Certificate(peer.raw).serialNumber });
       sock.end();
     });
     sock.on('error', (e) => resolve({ authorized: false, error: e.message }));
@@ -165,6 +167,91 @@ describe('CertManager with the built-in .dream CA', () => {
     expect(storage.tryLock('hello.dream', 60_000)).toBeNull();
     expect(storage.tryLock('hello.dream', -1)).toBeTypeOf('function'); // older than "stale": broken
     release!();
+  });
+});
+
+describe('sibling processes on one data dir (the workers of a proxy, or two proxies)', () => {
+  const DIRECTORY = 'https://ca.example.test/directory';
+  const DAY = 86_400_000;
+  /**
+   * An ACME-like issuer signing with the built-in CA. Its renewal information says "far away" for
+   * every certificate, except "now" for those in `moved` (ahead of a revocation); each process asks
+   * again as its own Retry-After says.
+   */
+  async function setup() {
+    const dir = tmp();
+    const ca = await BuiltinCa.open(new TlsStorage(dir));
+    const real = new BuiltinIssuer(ca, 30);
+    const ca$ = { down: false, calls: 0, moved: new Set<string>() };
+    const clock = new ManualClock(Date.now() - 5 * DAY);
+    const start = (retryAfterMs = 3600_000) => {
+      const issuer: Issuer = {
+        id: DIRECTORY, name: 'ca.example.test',
+        issue: (h, now) => { ca$.calls++; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, now); },
+        renewalInfo: async (pem) => ({ renewAt: new Date(ca$.moved.has(serialOf(pem)) ? clock.now() - 60_000 : clock.now() + 20 * DAY), retryAfterMs }),
+      };
+      const mgr = new CertManager({ storage: new TlsStorage(dir), clock, issuerFor: () => issuer, backoff: { minMs: 60_000, maxMs: 3600_000 }, tickMs: 3_600_000 });
+      closers.push(() => mgr.close());
+      return mgr;
+    };
+    return { ca, ca$, clock, start };
+  }
+
+  it('a certificate one process renewed is served by the others at once, not at their own renewal time', async () => {
+    const { ca, ca$, clock, start } = await setup();
+    // Each process asks on its own schedule: b's next look may be a day away (or it picked a later
+    // point in a window days wide); meanwhile it served the certificate a renewed.
+    const [a, b] = [start(3600_000), start(86_400_000)];
+    a.ensure(['hello.dream']);
+    await a.tick();
+    b.ensure(['hello.dream']);
+    await b.tick();
+    const first = await handshake(a, 'hello.dream', ca.rootPem);
+    expect((await handshake(b, 'hello.dream', ca.rootPem)).fingerprint).toBe(first.fingerprint);
+    ca$.moved.add(first.serial!);
+    clock.advance(2 * 3600_000);
+    await a.tick();
+    const second = await handshake(a, 'hello.dream', ca.rootPem);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+    await b.tick();
+    expect(a.orders + b.orders).toBe(2);
+    expect((await handshake(b, 'hello.dream', ca.rootPem)).fingerprint).toBe(second.fingerprint);
+    expect(b.status()).toMatchObject([{ state: 'issued', notAfter: new Date(Date.parse(a.status()[0]!.notAfter!) - Date.parse(a.status()[0]!.notAfter!) % 1000).toISOString() }]);
+    await b.close();
+    // And without a tick: the 5-second look at the data dir.
+    const c = start(86_400_000);
+    c.ensure(['hello.dream']);
+    ca$.moved.add(second.serial!);
+    clock.advance(2 * 3600_000);
+    await a.tick();
+    const third = await handshake(a, 'hello.dream', ca.rootPem);
+    expect(third.fingerprint).not.toBe(second.fingerprint);
+    await expect.poll(async () => (await handshake(c, 'hello.dream', ca.rootPem)).fingerprint, { timeout: 8000, interval: 250 }).toBe(third.fingerprint);
+  });
+
+  it('a name another process got issued stops showing the failure it had (and its failure count)', async () => {
+    const { ca$, clock, start } = await setup();
+    const [a, b] = [start(), start()];
+    ca$.down = true;
+    a.ensure(['hello.dream']);
+    await a.tick(); // a orders and fails…
+    b.ensure(['hello.dream']);
+    await b.tick(); // …b, finding its backoff, fails with it without an order
+    expect(ca$.calls).toBe(1);
+    expect(b.status()[0]).toMatchObject({ state: 'failing', error: expect.stringContaining('404 for the challenge') });
+    ca$.down = false;
+    clock.advance(60_000);
+    await a.tick();
+    await b.tick();
+    expect(ca$.calls).toBe(2);
+    expect(a.status()[0]).toMatchObject({ state: 'issued', error: undefined, nextAttemptAt: undefined });
+    expect(b.status()[0]).toMatchObject({ state: 'issued', error: undefined, nextAttemptAt: undefined });
+    // b's next failure is a first failure again: 1 min, not 2.
+    ca$.down = true;
+    clock.advance(21 * DAY);
+    await b.tick();
+    expect(b.status()[0]).toMatchObject({ state: 'failing' });
+    expect(Date.parse(b.status()[0]!.nextAttemptAt!) - clock.now()).toBe(60_000);
   });
 });
 

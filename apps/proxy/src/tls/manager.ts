@@ -28,6 +28,8 @@ export interface CertManagerOptions {
   tickMs?: number;
   /** An order lock not refreshed for this long belongs to a crashed process (default 2 min; holders refresh it). */
   lockStaleMs?: number;
+  /** How often to look whether another process on the data dir stored a certificate (default 5 s; one stat per issuer). */
+  pickUpMs?: number;
   /** Called (synchronously) whenever some host's status changes. */
   onChange?: () => void;
 }
@@ -38,6 +40,9 @@ export class CertManager implements CertificateSource {
   private readonly clock: Clock;
   private readonly backoffs: BackoffStore;
   private readonly timer: NodeJS.Timeout;
+  private readonly watch: NodeJS.Timeout;
+  /** Per issuer, the storage's certsStamp() this process last looked at (pickUpStored). */
+  private readonly seen = new Map<string, string>();
   private closed = false;
   /** Orders started by this process (tests and metrics). */
   orders = 0;
@@ -47,6 +52,8 @@ export class CertManager implements CertificateSource {
     this.backoffs = new BackoffStore(o.storage, o.log);
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
+    this.watch = setInterval(() => this.pickUpStored(), o.pickUpMs ?? 5000);
+    this.watch.unref();
   }
 
   secureContext(servername: string): tls.SecureContext | undefined {
@@ -73,6 +80,7 @@ export class CertManager implements CertificateSource {
       if (!issuer) continue;
       const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0, ariCheckAt: 0 };
       this.entries.set(host, e);
+      if (!this.seen.has(issuer.id)) this.seen.set(issuer.id, this.o.storage.certsStamp(issuer.id)); // before reading: a later store is seen
       this.adoptStored(e);
       this.backoffs.restore(e, this.clock.now()); // a restart must not ask the CA again too soon
     }
@@ -88,6 +96,7 @@ export class CertManager implements CertificateSource {
     const now = this.clock.now();
     // Backoff files of names no longer served go once no process can be relying on them (at most hourly).
     this.backoffs.sweep(this.entries.values(), now, (this.o.backoff ?? DEFAULT_BACKOFF).maxMs, this.o.lockStaleMs ?? 120_000);
+    this.pickUpStored();
     const started: Promise<void>[] = [];
     for (const e of this.entries.values()) {
       if (e.running) { started.push(e.running); continue; }
@@ -105,6 +114,7 @@ export class CertManager implements CertificateSource {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.watch);
     await Promise.all([...this.entries.values()].map((e) => e.running).filter(Boolean));
   }
 
@@ -113,6 +123,7 @@ export class CertManager implements CertificateSource {
   }
 
   private adoptStored(e: Entry): boolean {
+    e.stamp = this.o.storage.certStamp(e.issuer.id, e.host);
     const stored = this.o.storage.loadCert(e.issuer.id, e.host);
     const pair = stored && usablePair(stored, e.host, this.clock.now());
     if (typeof pair === 'string') this.o.log?.warn({ host: e.host, err: pair }, 'stored certificate unusable; ordering a new one');
@@ -120,6 +131,49 @@ export class CertManager implements CertificateSource {
     Object.assign(e, { ctx: pair.ctx, meta: pair.meta, certPem: pair.certPem });
     e.state = this.clock.now() >= renewAt(pair.meta) ? 'renewing' : 'issued';
     return true;
+  }
+
+  /**
+   * Serves the certificate another process on the data dir stored for `e` when it is newer than the
+   * one served (a sibling worker renewed it, or got it issued after failures this process showed
+   * too): the name is issued, so its failure, count and wait go. False when there is nothing newer.
+   */
+  private adoptNewer(e: Entry): boolean {
+    const stamp = this.o.storage.certStamp(e.issuer.id, e.host);
+    if (stamp === e.stamp) return false;
+    e.stamp = stamp;
+    const stored = this.o.storage.loadCert(e.issuer.id, e.host);
+    const pair = stored && usablePair(stored, e.host, this.clock.now());
+    if (!pair || typeof pair === 'string') return false;
+    if (e.meta && Date.parse(pair.meta.notAfter) <= Date.parse(e.meta.notAfter)) return false;
+    const state = this.clock.now() >= renewAt(pair.meta) ? 'renewing' : 'issued';
+    // ariCheckAt 0: the CA's advice is about each certificate; ask about this one.
+    Object.assign(e, { ctx: pair.ctx, meta: pair.meta, certPem: pair.certPem, state, error: undefined, waiting: undefined, failures: 0, nextAttemptAt: 0, ariCheckAt: 0 });
+    this.o.log?.info({ host: e.host, notAfter: pair.meta.notAfter }, 'certificate stored by another process on the data dir; serving it');
+    this.o.onChange?.();
+    return true;
+  }
+
+  /** Looks for certificates siblings stored: one stat per issuer, then one per name when something changed. */
+  private pickUpStored(): void {
+    if (this.closed) return;
+    const byIssuer = new Map<string, Entry[]>();
+    for (const e of this.entries.values()) {
+      const list = byIssuer.get(e.issuer.id);
+      if (list) list.push(e); else byIssuer.set(e.issuer.id, [e]);
+    }
+    for (const [id, list] of byIssuer) {
+      try {
+        const stamp = this.o.storage.certsStamp(id);
+        if (stamp === this.seen.get(id)) continue;
+        let all = true;
+        // A name in the middle of its own attempt is looked at again at the next change or attempt.
+        for (const e of list) { if (e.running) all = false; else this.adoptNewer(e); }
+        if (all) this.seen.set(id, stamp);
+      } catch (err) {
+        this.o.log?.warn({ err: (err as Error).message }, 'could not look for certificates stored by other processes');
+      }
+    }
   }
 
   /** Asks the CA when to renew (ARI); a failure keeps the last advice and asks again in an hour. */
@@ -148,8 +202,7 @@ export class CertManager implements CertificateSource {
     }
     try {
       // It may have finished while we waited for the lock.
-      const before = e.meta?.notAfter;
-      if (this.adoptStored(e) && e.meta?.notAfter !== before && this.clock.now() < renewAt(e.meta!)) { this.o.onChange?.(); return; }
+      if (this.adoptNewer(e) && this.clock.now() < renewAt(e.meta!)) return;
       // Or failed while we waited: its backoff holds this process back too.
       if (this.backoffs.restore(e, this.clock.now())) return;
       // Taken only now that an order really starts: polling another process's lock is not an order.
@@ -170,6 +223,7 @@ export class CertManager implements CertificateSource {
       if (ari) Object.assign(meta, { ariRenewAt: ari.renewAt.toISOString(), ariSerial: serialOf(pair.certPem) });
       const ctx = tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem });
       this.o.storage.saveCert(e.issuer.id, { certPem: pair.certPem, keyPem: pair.keyPem, meta });
+      e.stamp = this.o.storage.certStamp(e.issuer.id, e.host);
       const ariCheckAt = this.clock.now() + (ari?.retryAfterMs ?? 6 * 3600_000);
       Object.assign(e, { ctx, meta, certPem: pair.certPem, ariCheckAt, state: 'issued', error: undefined, failures: 0, nextAttemptAt: 0 });
       this.backoffs.clear(e);

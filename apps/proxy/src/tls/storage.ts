@@ -26,6 +26,8 @@ export interface CertMeta {
 
 /** Certificate chain, key and meta of one name, in one file (mode 0600). */
 const PAIR = 'pair.json';
+/** Rewritten whenever a certificate of that issuer is stored (certsStamp). */
+const CHANGED = '.changed';
 const SAFE_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 /** write()'s temp file beside its target: `<name>.<pid>.<8 hex>.tmp`. */
 export const TEMP = /\.\d+\.[0-9a-f]{8}\.tmp$/;
@@ -102,14 +104,41 @@ export class TlsStorage {
    * files, a crash between them left a new key beside the old certificate (re-ordered on restart).
    */
   saveCert(issuer: string, c: StoredCert): void {
+    this.savePair(issuer, c);
+    // Tells the other processes on this data dir to look (certsStamp): a sibling's renewal is served
+    // by every worker at once, not only when each reaches its own renewal time.
+    this.write(path.join('certs', TlsStorage.issuerId(issuer), CHANGED), `${new Date().toISOString()} ${process.pid} ${c.meta.host}\n`);
+  }
+
+  private savePair(issuer: string, c: StoredCert): void {
     const d = this.certDir(issuer, c.meta.host);
     this.write(path.join(d, PAIR), JSON.stringify(c, null, 2), true);
     for (const old of ['cert.pem', 'key.pem', 'meta.json']) this.remove(path.join(d, old));
   }
 
+  /**
+   * Renewal information for the stored certificate. Only when `meta` is about the certificate on
+   * disk: a process still serving the previous one (a sibling renewed it) must not put that one's
+   * dates and advice beside the new certificate.
+   */
   saveMeta(issuer: string, meta: CertMeta): void {
     const c = this.loadCert(issuer, meta.host);
-    if (c) this.saveCert(issuer, { ...c, meta });
+    if (!c) return;
+    let serial: string | undefined;
+    try { serial = new crypto.X509Certificate(c.certPem).serialNumber; } catch { return; } // damaged: re-ordered at the next start
+    if (meta.ariSerial && serial !== meta.ariSerial) return;
+    this.savePair(issuer, { ...c, meta });
+  }
+
+  /** Changes whenever any process on the data dir stores a new certificate from `issuer`. */
+  certsStamp(issuer: string): string { return this.stamp(path.join('certs', TlsStorage.issuerId(issuer), CHANGED)); }
+
+  /** Changes whenever the stored pair of `host` is rewritten ('' while there is none). */
+  certStamp(issuer: string, host: string): string { return this.stamp(path.join(this.certDir(issuer, host), PAIR)); }
+
+  // Every write is a rename of a new file: a new inode, so the stamp changes even within one mtime tick.
+  private stamp(rel: string): string {
+    try { const st = fs.statSync(this.file(rel)); return `${st.ino}:${st.mtimeMs}:${st.size}`; } catch { return ''; }
   }
 
 
