@@ -414,4 +414,24 @@ describe('the api misbehaving, the cache damaged', () => {
     for (const [m, c] of Object.entries(counts)) expect(c, m).toEqual({ warnings: 1, recovered: 1, served: 'alpha' });
   }, 60_000);
 
+  it('a table with one broken entry: the other apps follow the api, the broken one keeps its last good entry, one warning', async () => {
+    const p = await startSecond(path.join(t.dataDir, 'third'));
+    await p.routes.synced;
+    expect(who(await get(p, 'beta.dream'))).toMatch(/^beta-/);
+    lines.splice(0);
+    mode = 'bad-entry';
+    await dream('scale', 'alpha', '2'); // a real change, which the proxy acks
+    const alphas = new Set<string>();
+    for (let i = 0; i < 6; i++) alphas.add(who(await get(p, 'alpha.dream')));
+    const beta = who(await get(p, 'beta.dream'));
+    await dream('scale', 'alpha', '1');
+    const warned = pollWarnings().map((l) => l.msg);
+    console.log(`broken beta entry: alpha answered by ${[...alphas].sort().join(', ')}; beta.dream → ${beta}; warnings: ${JSON.stringify(warned)}`);
+    mode = 'pass';
+    expect([...alphas].sort()).toEqual(['alpha-1', 'alpha-2']);
+    expect(beta).toMatch(/^beta-/);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/beta/);
+  }, 60_000);
+
 });

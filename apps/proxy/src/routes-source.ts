@@ -2,13 +2,14 @@
 // version, cache it on disk, and ack it once requests to removed endpoints have drained.
 // While the api is unreachable or answers something unusable it backs off and the last table (or the
 // cached one) keeps serving; that is logged once per outage (then every 5 minutes), not per retry.
+// An entry of a table that cannot be read keeps that app's last good entry (logged once per problem).
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { apiRequest } from './api-request.js';
 import { cacheFile, loadCachedRoutes, saveCachedRoutes } from './cache.js';
 import type { EndpointState } from './endpoints.js';
-import { parseSnapshot, removedEndpoints, RouteTable, type RouteSnapshot } from './table.js';
+import { checkSnapshot, removedEndpoints, RouteTable, type BrokenEntry, type Route, type RouteSnapshot } from './table.js';
 
 export interface RoutesSourceOptions {
   apiUrl: string;
@@ -61,6 +62,8 @@ export class RoutesSource extends EventEmitter {
   private readonly file: string;
   /** The outage under way: since when, how many polls failed, when it was last logged. */
   private failing: { since: number; failures: number; loggedAt: number } | null = null;
+  /** Broken entries already logged ("app: why"), so a table that stays broken is not logged again. */
+  private reported = new Set<string>();
 
   constructor(private readonly o: RoutesSourceOptions) {
     super();
@@ -139,6 +142,31 @@ export class RoutesSource extends EventEmitter {
     this.failing = null;
   }
 
+  /**
+   * The api's table with its broken entries (checkSnapshot) mended: such an app keeps the entry it
+   * has now, so one app the api describes wrongly neither goes offline (404, NXDOMAIN, no more
+   * renewals) nor holds back every other app's changes. An entry with no readable app name, or for
+   * an app not served yet, cannot be mended and is left out. Each problem is logged once.
+   */
+  private mend(snap: RouteSnapshot, broken: BrokenEntry[]): RouteSnapshot {
+    const keys = new Set(broken.map((b) => `${b.app ?? `entry ${b.index}`}: ${b.why}`));
+    const fresh = broken.filter((b) => !this.reported.has(`${b.app ?? `entry ${b.index}`}: ${b.why}`));
+    if (fresh.length) {
+      this.o.log.warn({ version: snap.version, broken: fresh }, `the api's route table has ${broken.length} entr${broken.length === 1 ? 'y' : 'ies'} that cannot be read; ${fresh.map((b) => b.app ?? `entry ${b.index}`).join(', ')} keep${fresh.length === 1 ? 's' : ''} the last good route (left out if it had none)`);
+    } else if (!broken.length && this.reported.size) {
+      this.o.log.info({ version: snap.version }, "the api's route table is whole again");
+    }
+    this.reported = keys;
+    if (!broken.length) return snap;
+    const have = new Set(snap.routes.map((r) => r.app));
+    const kept: Route[] = [];
+    for (const b of broken) {
+      const last = b.app !== undefined && !have.has(b.app) ? this.table.routes.find((r) => r.app === b.app) : undefined;
+      if (last) { kept.push(last); have.add(last.app); }
+    }
+    return { version: snap.version, routes: [...snap.routes, ...kept] };
+  }
+
   /** One long-poll. Returns whether it did something (changed the table or resynced). */
   private async pollOnce(): Promise<boolean> {
     const wait = this.o.waitSeconds ?? 25;
@@ -152,8 +180,11 @@ export class RoutesSource extends EventEmitter {
       throw new Error(`the api rejected the internal token (HTTP ${res.status}); check DREAM_INTERNAL_TOKEN / <dataDir>/internal-token`);
     }
     if (res.status !== 200) throw new Error(`api answered HTTP ${res.status}`);
-    const snap = parseSnapshot(JSON.parse(res.body));
-    if (!snap) throw new Error('api answered a route table that is not {version, routes}');
+    let raw: unknown;
+    try { raw = JSON.parse(res.body); } catch (e) { throw new Error(`api answered a route table that is not JSON (${(e as Error).message})`); }
+    const checked = checkSnapshot(raw);
+    if (!checked.ok) throw new Error(`api answered a route table that is not {version, routes}: ${checked.why}`);
+    const snap = this.mend(checked.snapshot, checked.broken);
     // Same version but other routes happens when a restarted api's counter meets ours.
     const changed = snap.version !== this.table.version || JSON.stringify(snap.routes) !== JSON.stringify(this.table.routes);
     if (changed) this.apply(snap, true);

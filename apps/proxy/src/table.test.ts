@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointKey, parseSnapshot, removedEndpoints, RouteTable } from './table.js';
+import { checkSnapshot, endpointKey, parseSnapshot, removedEndpoints, RouteTable } from './table.js';
 
 const snap = {
   version: 3,
@@ -49,13 +49,35 @@ describe('RouteTable', () => {
   });
 });
 
-describe('parseSnapshot', () => {
-  it('rejects what is not a table and drops broken entries', () => {
+describe('checkSnapshot / parseSnapshot', () => {
+  it('rejects what is not a table; an entry with anything wrong is left out whole and reported', () => {
     expect(parseSnapshot(null)).toBeNull();
     expect(parseSnapshot({ routes: [] })).toBeNull();
     expect(parseSnapshot({ version: -1, routes: [] })).toBeNull();
-    const s = parseSnapshot({ version: 1, routes: [{ app: 'a', hosts: ['a.dream', 'bad host'], endpoints: [{ host: 'x', port: 0 }, { host: 'y', port: 80 }] }, { nope: 1 }] });
-    expect(s).toEqual({ version: 1, routes: [{ app: 'a', hosts: ['a.dream'], endpoints: [{ host: 'y', port: 80 }] }] });
+    expect(checkSnapshot([])).toEqual({ ok: false, why: 'not an object' });
+    const raw = {
+      version: 1,
+      routes: [
+        { app: 'a', hosts: ['a.dream', 'bad host'], endpoints: [{ host: 'y', port: 80 }] },
+        { app: 'b', hosts: ['B.dream'], endpoints: [{ host: 'x', port: 0 }, { host: 'y', port: 80 }] },
+        { app: 'c', hosts: 'c.dream', endpoints: [] },
+        { nope: 1 },
+        { app: 'd', hosts: ['d.dream'], endpoints: [{ host: 'z', port: 81 }] },
+        { app: 'd', hosts: ['d2.dream'], endpoints: [] },
+      ],
+    };
+    expect(checkSnapshot(raw)).toEqual({
+      ok: true,
+      snapshot: { version: 1, routes: [{ app: 'd', hosts: ['d.dream'], endpoints: [{ host: 'z', port: 81 }] }] },
+      broken: [
+        { index: 0, app: 'a', why: 'host "bad host" is not a host name' },
+        { index: 1, app: 'b', why: 'endpoint {"host":"x","port":0} is not {host, port}' },
+        { index: 2, app: 'c', why: '`hosts` is not a list' },
+        { index: 3, app: undefined, why: 'no app name' },
+        { index: 5, app: 'd', why: 'a second entry for this app' },
+      ],
+    });
+    expect(parseSnapshot(raw)).toEqual({ version: 1, routes: [{ app: 'd', hosts: ['d.dream'], endpoints: [{ host: 'z', port: 81 }] }] });
   });
 });
 

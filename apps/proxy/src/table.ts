@@ -10,27 +10,61 @@ export function endpointKey(e: RouteEndpoint): string {
   return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
 
-/**
- * Validates an untrusted snapshot (api answer or cache file). Bad entries are dropped rather than
- * failing the whole table: one broken app must not take every other app offline.
- */
-export function parseSnapshot(raw: unknown): RouteSnapshot | null {
-  if (!raw || typeof raw !== 'object') return null;
-  const { version, routes } = raw as { version?: unknown; routes?: unknown };
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 0 || !Array.isArray(routes)) return null;
-  const out: Route[] = [];
-  for (const r of routes) {
-    if (!r || typeof r !== 'object') continue;
-    const { app, hosts, endpoints } = r as Record<string, unknown>;
-    if (typeof app !== 'string' || !Array.isArray(hosts) || !Array.isArray(endpoints)) continue;
-    const hs = hosts.map((h) => (typeof h === 'string' ? normalizeHost(h) : null)).filter((h): h is string => h !== null);
-    const es = endpoints.filter((e): e is RouteEndpoint =>
-      !!e && typeof e === 'object' && typeof (e as RouteEndpoint).host === 'string' && (e as RouteEndpoint).host.length > 0 &&
-      Number.isInteger((e as RouteEndpoint).port) && (e as RouteEndpoint).port > 0 && (e as RouteEndpoint).port < 65536,
-    ).map((e) => ({ host: e.host, port: e.port }));
-    out.push({ app, hosts: hs, endpoints: es });
+/** An entry of a snapshot that is not a valid route: which one, its app when that much is readable, and why. */
+export interface BrokenEntry { index: number; app?: string; why: string }
+
+/** A checked snapshot: its valid routes, and the entries left out because they are not valid. */
+export type CheckedSnapshot = { ok: true; snapshot: RouteSnapshot; broken: BrokenEntry[] } | { ok: false; why: string };
+
+const validEndpoint = (e: unknown): e is RouteEndpoint =>
+  !!e && typeof e === 'object' && typeof (e as RouteEndpoint).host === 'string' && (e as RouteEndpoint).host.length > 0 &&
+  Number.isInteger((e as RouteEndpoint).port) && (e as RouteEndpoint).port > 0 && (e as RouteEndpoint).port < 65536;
+
+/** Why this entry is not a valid route, or its route. */
+function checkEntry(r: unknown): Route | string {
+  if (!r || typeof r !== 'object' || Array.isArray(r)) return 'not an object';
+  const { app, hosts, endpoints } = r as Record<string, unknown>;
+  if (typeof app !== 'string' || app.length === 0) return 'no app name';
+  if (!Array.isArray(hosts)) return '`hosts` is not a list';
+  const hs: string[] = [];
+  for (const h of hosts) {
+    const n = typeof h === 'string' ? normalizeHost(h) : null;
+    if (n === null) return `host ${JSON.stringify(h)?.slice(0, 80)} is not a host name`;
+    hs.push(n);
   }
-  return { version, routes: out };
+  if (!Array.isArray(endpoints)) return '`endpoints` is not a list';
+  const bad = endpoints.find((e) => !validEndpoint(e));
+  if (bad !== undefined) return `endpoint ${JSON.stringify(bad)?.slice(0, 80)} is not {host, port}`;
+  return { app, hosts: hs, endpoints: (endpoints as RouteEndpoint[]).map((e) => ({ host: e.host, port: e.port })) };
+}
+
+/**
+ * Checks an untrusted snapshot (api answer or cache file). An entry with anything wrong in it is
+ * left out whole and reported in `broken` — never half-read (a host list without its bad host, an
+ * app without the endpoint that did not parse): the caller decides what to serve for it instead.
+ */
+export function checkSnapshot(raw: unknown): CheckedSnapshot {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return { ok: false, why: 'not an object' };
+  const { version, routes } = raw as { version?: unknown; routes?: unknown };
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 0) return { ok: false, why: '`version` is not a whole number ≥ 0' };
+  if (!Array.isArray(routes)) return { ok: false, why: '`routes` is not a list' };
+  const out: Route[] = [];
+  const broken: BrokenEntry[] = [];
+  const apps = new Set<string>();
+  routes.forEach((r, index) => {
+    const c = checkEntry(r);
+    const app = typeof (r as { app?: unknown })?.app === 'string' ? String((r as { app: string }).app).slice(0, 100) : undefined;
+    if (typeof c === 'string') broken.push({ index, app, why: c });
+    else if (apps.has(c.app)) broken.push({ index, app, why: 'a second entry for this app' });
+    else { apps.add(c.app); out.push(c); }
+  });
+  return { ok: true, snapshot: { version, routes: out }, broken };
+}
+
+/** The valid routes of an untrusted snapshot (broken entries left out), or null when it is not a snapshot at all. */
+export function parseSnapshot(raw: unknown): RouteSnapshot | null {
+  const c = checkSnapshot(raw);
+  return c.ok ? c.snapshot : null;
 }
 
 export class RouteTable {
