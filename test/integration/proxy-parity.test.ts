@@ -50,11 +50,12 @@ async function forward(target: string, fields: string[]): Promise<{ status: stri
 }
 
 /**
- * Field lines as the app (or client) sees them, names lower-cased, sorted; left out: our
+ * Field lines as the app (or client) sees them, names lower-cased, values without the spaces and
+ * tabs around them (only those: String#trim would also take a latin1 0xA0), sorted; left out: our
  * per-request id, Connection and Keep-Alive, which describe our own connection (node adds
  * keep-alive where the fast path leaves HTTP/1.1's default unsaid), and node's Date.
  */
-const fieldsOf = (head: string) => head.split('\r\n').slice(1).map((l) => { const c = l.indexOf(':'); return `${l.slice(0, c).toLowerCase()}:${l.slice(c + 1).trim()}`; })
+const fieldsOf = (head: string) => head.split('\r\n').slice(1).map((l) => { const c = l.indexOf(':'); return `${l.slice(0, c).toLowerCase()}:${l.slice(c + 1).replace(/^[ \t]+|[ \t]+$/g, '')}`; })
   .filter((l) => !l.startsWith('x-request-id:') && !l.startsWith('connection:') && !l.startsWith('keep-alive:') && !l.startsWith('date:')).sort();
 
 const CASES: Array<[string, string[]]> = [
@@ -64,6 +65,8 @@ const CASES: Array<[string, string[]]> = [
   ['hop-by-hop and Connection-listed', ['Host: echo.dream', 'Connection: keep-alive, X-Secret', 'X-Secret: 1', 'Keep-Alive: timeout=5', 'TE: trailers', 'Proxy-Connection: keep-alive', 'Proxy-Authorization: Basic eA==', 'Trailer: x']],
   ['client-sent forwarding', ['Host: echo.dream', 'X-Forwarded-For: 6.6.6.6', 'X-Forwarded-Proto: https', 'X-Forwarded-Host: evil.example', 'X-Forwarded-Port: 1', 'Forwarded: for=6.6.6.6', 'X-Real-IP: 6.6.6.6']],
   ['odd but legal values', ['Host: echo.dream', 'X-Empty:', 'X-Tabs:\t v \t', 'X-Latin: caf\xe9', 'X-Quoted: "a, b"']],
+  // UTF-8 whose last byte is 0xA0 (U+00A0, U+2020 †, U+4E20 丠): only spaces and tabs are trimmed.
+  ['values ending in byte 0xA0', ['Host: echo.dream', 'X-Nbsp: a\u00a0', 'X-Dagger: b\u2020', 'X-Cjk: \u4e20']],
   ['names like Object members', ['Host: echo.dream', 'constructor: x', 'toString: y', 'hasOwnProperty: z']],
   ['an uppercase Host with a port', ['Host: ECHO.dream:80', 'X-A: 1']],
   ['a client request id', ['Host: echo.dream', 'X-Request-Id: client-chosen-id-123']],

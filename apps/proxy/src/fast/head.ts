@@ -43,6 +43,19 @@ function addHeader(h: Headers, name: string, value: string): boolean {
 }
 
 /**
+ * The value of a field line whose colon is at `colon`, without the spaces and tabs around it (OWS,
+ * RFC 9110 §5.6.3), as node:http trims values. Not String#trim: on latin1 text it also takes 0xA0,
+ * the last byte of many UTF-8 characters (U+00A0, U+2020 †, U+4E20 丠), cutting them short.
+ */
+function valueOf(line: string, colon: number): string {
+  let s = colon + 1;
+  let e = line.length;
+  while (s < e && (line.charCodeAt(s) === 32 || line.charCodeAt(s) === 9)) s++;
+  while (e > s && (line.charCodeAt(e - 1) === 32 || line.charCodeAt(e - 1) === 9)) e--;
+  return line.slice(s, e);
+}
+
+/**
  * `head` is the text up to (not including) the blank line. A head over MAX_REQUEST_HEAD as the
  * rule counts it (head-limits.ts: canonical `name: value` lines, which a head written `name:value`
  * exceeds in fewer bytes) is left to node:http too, where forward.ts answers 431.
@@ -64,7 +77,7 @@ export function parseRequestHead(head: string): RequestHead | null {
     if (colon <= 0) return null;
     const name = line.slice(0, colon).toLowerCase();
     if (!TOKEN.test(name)) return null;
-    const value = line.slice(colon + 1).trim();
+    const value = valueOf(line, colon);
     size += colon + value.length + 4;
     if (!VALUE.test(value) || !addHeader(headers, name, value)) return null;
   }
