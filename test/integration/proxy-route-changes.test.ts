@@ -434,4 +434,36 @@ describe('the api misbehaving, the cache damaged', () => {
     expect(warned[0]).toMatch(/beta/);
   }, 60_000);
 
+  it('a damaged cache, or one a newer proxy wrote, at start: nothing from it is served, one line says why, the api\'s table replaces it', async () => {
+    const wrongPort = ups.get('gamma-1')!.port; // a real server, but not alpha's
+    const cases = {
+      truncated: '{"version": 12, "routes": [{"app": "alpha", "hosts": ["alpha.dream"], "endpoi',
+      'not a table': '["alpha.dream"]\n',
+      'newer format': JSON.stringify({ format: 2, version: 12, routes: [{ app: 'alpha', hosts: ['alpha.dream'], endpoints: [{ host: '127.0.0.1', port: wrongPort }], weights: [1] }] }),
+      'broken entry': JSON.stringify({ version: 12, routes: [{ app: 'alpha', hosts: ['alpha.dream'], endpoints: [{ host: '127.0.0.1', port: wrongPort }] }, { app: 'beta', hosts: 'beta.dream', endpoints: [] }] }),
+    };
+    const seen: Record<string, unknown> = {};
+    for (const [name, text] of Object.entries(cases)) {
+      const dir = path.join(t.dataDir, `cache-${name.replace(/ /g, '-')}`);
+      fs.mkdirSync(path.join(dir, 'proxy'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'proxy', 'routes.json'), text);
+      lines.splice(0);
+      mode = 'refuse';
+      const p = await startSecond(dir);
+      const before = who(await get(p, 'alpha.dream'));
+      const said = lines.filter((l) => /cache/i.test(l.msg)).map((l) => `${l.level >= 40 ? 'warn' : 'info'}: ${l.msg}`);
+      mode = 'pass';
+      await p.routes.synced;
+      const after = who(await get(p, 'alpha.dream'));
+      const rewritten = await until('cache rewritten', () => { try { return JSON.parse(fs.readFileSync(path.join(dir, 'proxy', 'routes.json'), 'utf8')).routes.some((r: { app: string }) => r.app === 'alpha'); } catch { return false; } });
+      seen[name] = { before, said, after, rewritten: rewritten >= 0 };
+    }
+    console.log('damaged caches:', seen);
+    for (const [name, r] of Object.entries(seen) as Array<[string, { before: string; said: string[]; after: string }]>) {
+      expect(r.before, name).toBe('404 NO_ROUTE');
+      expect(r.said, name).toHaveLength(1);
+      expect(r.said[0], name).toMatch(/^warn: .*routes\.json/);
+      expect(r.after, name).toMatch(/^alpha-/);
+    }
+  }, 60_000);
 });

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { apiRequest } from './api-request.js';
-import { cacheFile, loadCachedRoutes, saveCachedRoutes } from './cache.js';
+import { cacheFile, readCachedRoutes, saveCachedRoutes } from './cache.js';
 import type { EndpointState } from './endpoints.js';
 import { checkSnapshot, removedEndpoints, RouteTable, type BrokenEntry, type Route, type RouteSnapshot } from './table.js';
 
@@ -94,11 +94,14 @@ export class RoutesSource extends EventEmitter {
   }
 
   private async run(): Promise<void> {
-    const cached = await loadCachedRoutes(this.file).catch(() => null);
+    const cache = await readCachedRoutes(this.file);
     // The cache serves until the api answers the first poll (which may be never, if it is down).
-    if (cached && !this.stop.signal.aborted) {
-      this.apply(cached, false);
-      this.o.log.info({ version: cached.version, apps: cached.routes.length }, 'loaded cached routes');
+    if ('snapshot' in cache && !this.stop.signal.aborted) {
+      this.apply(cache.snapshot, false);
+      this.o.log.info({ version: cache.snapshot.version, apps: cache.snapshot.routes.length }, 'loaded cached routes');
+    } else if ('unusable' in cache) {
+      // Nothing of it is served: a half-read or misread table could send a host to the wrong app.
+      this.o.log.warn({ file: this.file }, `route cache ${this.file} ignored: ${cache.unusable}; no app is served until the api answers (the file is replaced then)`);
     }
     this.markCacheLoaded();
     const min = this.o.backoffMinMs ?? 200;
