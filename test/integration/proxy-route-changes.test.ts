@@ -130,7 +130,8 @@ beforeAll(async () => {
   await dream('domains', 'add', 'alpha', 'www.example.test');
   await dream('domains', 'add', 'alpha', 'move.example.test');
   await dream('domains', 'add', 'beta', 'two.example.test');
-  const names = ['alpha.dream', 'beta.dream', 'gamma.dream', 'www.example.test', 'move.example.test', 'two.example.test'];
+  await dream('domains', 'add', 'alpha', 'hop.example.test');
+  const names = ['alpha.dream', 'beta.dream', 'gamma.dream', 'www.example.test', 'move.example.test', 'two.example.test', 'hop.example.test'];
   await until('certificates', () => names.every((h) => certState(h) === 'issued'), 60_000);
 }, 180_000);
 
@@ -226,7 +227,7 @@ describe('route changes under live traffic', () => {
     wsApp.ws.close();
   });
 
-  it('a domain moved from alpha to beta: open TLS and HTTP/2 connections go to beta; WebSockets to alpha get 1001; its certificate is kept, not ordered again', async () => {
+  it('a domain moved from alpha to beta (remove, then add): open TLS and HTTP/2 connections go to beta; WebSockets to alpha get 1001; its certificate is kept, not ordered again', async () => {
     const secure = tlsAgent();
     const own = session('move.example.test');
     expect(who(await h1(secure, 'move.example.test', '/', proxy.httpsPort!, true))).toMatch(/^alpha-/);
@@ -260,6 +261,27 @@ describe('route changes under live traffic', () => {
     expect(pebble.orders()).toBe(orders);
     expect(await dig('move.example.test')).toEqual({ rcode: 'NOERROR', a: ['127.0.0.1'] });
     wsApp.ws.close(); again.ws.close();
+  });
+
+  it('a domain moved with `dream domains add beta HOST --move`: no request, DNS answer or new TLS connection in between finds it unserved', async () => {
+    const secure = tlsAgent();
+    expect(who(await h1(secure, 'hop.example.test', '/', proxy.httpsPort!, true))).toMatch(/^alpha-/);
+    const ws = await wsOpen('hop.example.test');
+    const orders = pebble.orders();
+    const http1 = watch(() => h1(secure, 'hop.example.test', '/', proxy.httpsPort!, true), (g) => who(g).replace(/-\d$/, ''));
+    const fresh = watch(() => h1(new https.Agent({ ca }), 'hop.example.test', '/', proxy.httpsPort!, true).catch((e: Error) => ({ status: 0, body: e.message, reused: false })), (g) => (g.status ? who(g).replace(/-\d$/, '') : `TLS: ${g.body}`));
+    const dns = watch(() => dig('hop.example.test'), (d) => d.rcode);
+    await new Promise((r) => setTimeout(r, 50));
+    const out = await dream('domains', 'add', 'beta', 'hop.example.test', '--move');
+    await until('beta', async () => who(await h1(new https.Agent({ ca }), 'hop.example.test', '/', proxy.httpsPort!, true)).startsWith('beta-'));
+    await new Promise((r) => setTimeout(r, 50));
+    const seen = { keepAlive: await http1.stop(), newConnections: await fresh.stop(), dns: await dns.stop() };
+    console.log(`dream domains add --move: "${out.trim().split('\n')[0]}"; seen:`, seen);
+    expect(seen).toEqual({ keepAlive: ['alpha', 'beta'], newConnections: ['alpha', 'beta'], dns: ['NOERROR'] });
+    expect((await ws.closed).code).toBe(1001);
+    expect(pebble.orders()).toBe(orders);
+    expect(await dream('domains', 'alpha')).not.toContain('hop.example.test');
+    expect(await dream('domains', 'beta')).toMatch(/hop\.example\.test\s+custom\s+issued/);
   });
 
   it('an app deleted: its .dream name is NXDOMAIN, open connections get the no-app page, its WebSockets 1001, the redirect stops', async () => {
@@ -324,8 +346,8 @@ describe('route changes under live traffic', () => {
     await certs.certs.tick();
     const validated = [...new Set([...pebble.log().slice(logFrom).matchAll(/Identifier\{Type:"dns", Value:"([^"]+)"\}/g)].map((m) => m[1]))].sort();
     console.log(`renewal tick: Pebble orders ${orders} → ${pebble.orders()}, names validated: ${validated.join(', ')}`);
-    expect(validated).toEqual(['move.example.test', 'two.example.test']);
-    expect(pebble.orders()).toBe(orders + 2);
+    expect(validated).toEqual(['hop.example.test', 'move.example.test', 'two.example.test']);
+    expect(pebble.orders()).toBe(orders + 3);
   });
 });
 

@@ -51,5 +51,5 @@ export function versionText(v: number | null | undefined): string {
 export interface List<T> { items: T[] }
 
 export interface DomainCert { state: 'pending' | 'issued' | 'renewing' | 'failing'; issuer: string | null; notAfter: string | null; error: string | null; nextAttemptAt: string | null; reportedAt: string }
-export interface Domain { host: string; kind: 'automatic' | 'custom'; certificate: DomainCert | null }
+export interface Domain { host: string; kind: 'automatic' | 'custom'; certificate: DomainCert | null; /** Set when POST …/domains with move: true took it from that app. */ movedFrom?: string }
 export interface RootCa { pem: string; fingerprint256: string }

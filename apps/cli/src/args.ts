@@ -21,6 +21,7 @@ export interface Flags {
   follow?: boolean;
   build?: boolean;
   detach?: boolean;
+  move?: boolean;
 }
 
 export interface Parsed {

@@ -2,7 +2,7 @@
 // the parser, the help text and the README all agree.
 
 export type ValueFlag = 'url' | 'token' | 'branch' | 'confirm' | 'out' | 'key-file' | 'scope' | 'apps' | 'tail' | 'since' | 'replica';
-export type BoolFlag = 'json' | 'help' | 'without-key' | 'replace' | 'follow' | 'build' | 'detach';
+export type BoolFlag = 'json' | 'help' | 'without-key' | 'replace' | 'follow' | 'build' | 'detach' | 'move';
 export type FlagName = ValueFlag | BoolFlag;
 
 export interface CommandSpec {
@@ -18,7 +18,7 @@ export interface CommandSpec {
 }
 
 export const VALUE_FLAGS: readonly ValueFlag[] = ['url', 'token', 'branch', 'confirm', 'out', 'key-file', 'scope', 'apps', 'tail', 'since', 'replica'];
-export const BOOL_FLAGS: readonly BoolFlag[] = ['json', 'help', 'without-key', 'replace', 'follow', 'build', 'detach'];
+export const BOOL_FLAGS: readonly BoolFlag[] = ['json', 'help', 'without-key', 'replace', 'follow', 'build', 'detach', 'move'];
 /** Accepted by every command. */
 export const GLOBAL_FLAGS: readonly FlagName[] = ['json', 'url', 'token', 'help'];
 
@@ -55,7 +55,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'run', args: ['APP', 'CMD…'], flags: ['detach'], summary: 'Run a one-off command in a new container of the current release: `dream run APP -- npm run migrate` (exit code passed back; --detach prints an id to follow with `dream logs`).' },
   { name: 'domains', args: ['APP'], flags: [], summary: 'List the names an app is served at, with certificate state (issued/renewing/failing and the CA\'s reason).' },
   { name: 'domains list', args: ['APP'], flags: [], summary: 'List the names an app is served at, with certificate state.' },
-  { name: 'domains add', args: ['APP', 'HOST'], flags: [], summary: 'Serve an app at your own domain too; its certificate is ordered automatically.' },
+  { name: 'domains add', args: ['APP', 'HOST'], flags: ['move'], summary: 'Serve an app at your own domain too; its certificate is ordered automatically (--move: take it from the app that has it, with no moment where neither serves it).' },
   { name: 'domains remove', args: ['APP', 'HOST'], flags: [], summary: 'Stop serving an app at a custom domain.' },
   { name: 'trust', args: [], flags: [], summary: 'Print the .dream root certificate (import it once and every app is trusted).' },
   { name: 'trust install', args: [], flags: [], summary: 'As root on Debian/Ubuntu: add the .dream root to the system store (update-ca-certificates).' },

@@ -46,7 +46,7 @@ export class DreamClient {
     return this.request<ScaleResult>('POST', `/v1/apps/${seg(app)}/scale`, { replicas }, app);
   }
   listDomains(app: string) { return this.request<List<Domain>>('GET', `/v1/apps/${seg(app)}/domains`, undefined, app); }
-  addDomain(app: string, host: string) { return this.request<Domain>('POST', `/v1/apps/${seg(app)}/domains`, { host }, app); }
+  addDomain(app: string, host: string, move = false) { return this.request<Domain>('POST', `/v1/apps/${seg(app)}/domains`, move ? { host, move } : { host }, app); }
   removeDomain(app: string, host: string) { return this.request<void>('DELETE', `/v1/apps/${seg(app)}/domains/${seg(host)}`, undefined, app); }
   rootCa() { return this.request<RootCa>('GET', '/v1/tls/root'); }
   restart(app: string) { return this.request<{ deployment: Deployment }>('POST', `/v1/apps/${seg(app)}/restart`, undefined, app); }

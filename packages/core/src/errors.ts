@@ -37,7 +37,7 @@ export const ERRORS = {
   RESTORE_REFUSED: { status: 409, message: 'Restore is only allowed into a fresh install (no apps yet). Restore on a new install, or pass --replace to replace everything here.' },
   DOMAIN_INVALID: { status: 400, message: 'Domain names must be lowercase, at most 253 characters, made of labels (a-z, 0-9, inner hyphens) separated by single dots, with no wildcard and not an IP address.' },
   DOMAIN_RESERVED: { status: 409, message: 'Names under .dream (and the platform\'s own domain) are given to apps automatically: every app is already served at <app>.dream.' },
-  DOMAIN_TAKEN: { status: 409, message: 'That domain already belongs to another app. Remove it there first with `dream domains remove`.' },
+  DOMAIN_TAKEN: { status: 409, message: 'That domain already belongs to another app. Move it with `dream domains add APP HOST --move`, or remove it there first with `dream domains remove`.' },
   DOMAIN_NOT_FOUND: { status: 404, message: 'This app has no such domain. List its domains with `dream domains APP`.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -19,8 +19,16 @@ export class DomainsRepo {
 
   add(app: string, host: string): void {
     const other = this.owner(host);
-    if (other && other !== app) throw new DreamError('DOMAIN_TAKEN', `${host} already belongs to another app. Remove it there first with \`dream domains remove\`.`);
+    if (other && other !== app) throw new DreamError('DOMAIN_TAKEN', `${host} already belongs to another app. Move it with \`dream domains add ${app} ${host} --move\`, or remove it there first with \`dream domains remove\`.`);
     this.db.prepare('INSERT OR IGNORE INTO domains (host, app, created_at) VALUES (?, ?, ?)').run(host, app, now());
+  }
+
+  /** Gives `host` to `app` whoever has it now (its certificate status stays: it is the name's); returns the previous owner. */
+  move(app: string, host: string): string | undefined {
+    const from = this.owner(host);
+    if (!from) this.add(app, host);
+    else if (from !== app) this.db.prepare('UPDATE domains SET app = ? WHERE host = ?').run(app, host);
+    return from;
   }
 
   remove(app: string, host: string): void {

@@ -32,6 +32,35 @@ describe('domains API', () => {
     expect(again.json().code).toBe('DOMAIN_NOT_FOUND');
   });
 
+  it('move: true takes a domain from the app that has it in one step; the proxies never see it on neither app; needs access to both apps', async () => {
+    const t = await withApps();
+    t.routes.set('hello', ['hello.dream'], [{ host: '127.0.0.1', port: 5000 }]);
+    t.routes.set('other', ['other.dream'], [{ host: '127.0.0.1', port: 5001 }]);
+    await t.app.inject({ method: 'POST', url: '/v1/apps/hello/domains', headers: t.auth, payload: { host: 'shop.example.com' } });
+    const taken = await t.app.inject({ method: 'POST', url: '/v1/apps/other/domains', headers: t.auth, payload: { host: 'shop.example.com' } });
+    expect(taken.json().message).toContain('dream domains add other shop.example.com --move');
+    // A token for `other` alone may not take a name away from `hello`.
+    const only = t.store.tokens.create('only-other', 'deploy', ['other']).token;
+    const refused = await t.app.inject({ method: 'POST', url: '/v1/apps/other/domains', headers: { authorization: `Bearer ${only}` }, payload: { host: 'shop.example.com', move: true } });
+    expect(refused.json()).toMatchObject({ code: 'FORBIDDEN' });
+    expect(hostsOf(t, 'hello')).toEqual(['hello.dream', 'shop.example.com']);
+    // A proxy's held poll is answered once, with the name already on its new app.
+    const since = t.routes.snapshot().version;
+    const polled = t.routes.poll('proxy-x', since, 5000);
+    const moved = await t.app.inject({ method: 'POST', url: '/v1/apps/other/domains', headers: t.auth, payload: { host: 'shop.example.com', move: true } });
+    expect(moved.statusCode).toBe(201);
+    expect(moved.json()).toMatchObject({ host: 'shop.example.com', kind: 'custom', movedFrom: 'hello' });
+    const seen = await polled;
+    expect(seen.routes.map((r) => [r.app, r.hosts])).toEqual([['hello', ['hello.dream']], ['other', ['other.dream', 'shop.example.com']]]);
+    expect(t.store.domains.owner('shop.example.com')).toBe('other');
+    // Moving it where it already is, or a name nobody has, is an ordinary add.
+    const again = await t.app.inject({ method: 'POST', url: '/v1/apps/other/domains', headers: t.auth, payload: { host: 'shop.example.com', move: true } });
+    expect(again.json()).not.toHaveProperty('movedFrom');
+    const fresh = await t.app.inject({ method: 'POST', url: '/v1/apps/hello/domains', headers: t.auth, payload: { host: 'new.example.com', move: true } });
+    expect(fresh.statusCode).toBe(201);
+    expect(hostsOf(t, 'hello')).toEqual(['hello.dream', 'new.example.com']);
+  });
+
   it('a domain belongs to one app: DOMAIN_TAKEN', async () => {
     const t = await withApps();
     await t.app.inject({ method: 'POST', url: '/v1/apps/hello/domains', headers: t.auth, payload: { host: 'shop.example.com' } });

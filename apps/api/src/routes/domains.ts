@@ -8,11 +8,15 @@ import type { FastifyInstance } from 'fastify';
 import { DreamError } from '@dreamnet/core';
 import { Type } from '@sinclair/typebox';
 import { appHosts } from '../deploy/spec.js';
+import { authorize } from '../auth/plugin.js';
 import { AppParams } from '../http/schemas.js';
 import type { Services } from '../services.js';
 import { checkDomain } from './domain-name.js';
 
-const DomainBody = Type.Object({ host: Type.String({ maxLength: 1000, description: 'e.g. www.example.com' }) }, { additionalProperties: false });
+const DomainBody = Type.Object({
+  host: Type.String({ maxLength: 1000, description: 'e.g. www.example.com' }),
+  move: Type.Optional(Type.Boolean({ description: 'Take the domain from the app that has it, in one step: no moment where neither app serves it (needs deploy scope on both apps).' })),
+}, { additionalProperties: false });
 const DomainParams = Type.Object({ app: Type.String({ maxLength: 200 }), host: Type.String({ maxLength: 1000 }) });
 const CertReport = Type.Object({
   proxy: Type.String({ minLength: 1, maxLength: 200 }),
@@ -44,10 +48,22 @@ export function domainRoutes(app: FastifyInstance, s: Services): void {
     return { items: present(row.name), nextCursor: null };
   });
 
-  app.post<{ Params: { app: string }; Body: { host: string } }>('/v1/apps/:app/domains', { schema: { tags: ['domains'], summary: 'Add a custom domain (its certificate is ordered automatically)', params: AppParams, body: DomainBody } }, async (req, reply) => {
+  app.post<{ Params: { app: string }; Body: { host: string; move?: boolean } }>('/v1/apps/:app/domains', { schema: { tags: ['domains'], summary: 'Add a custom domain (its certificate is ordered automatically), or move it here from another app (move: true)', params: AppParams, body: DomainBody } }, async (req, reply) => {
     const row = s.store.apps.get(req.params.app);
     const dreamOwner = (n: string) => { const a = n.slice(0, -'.dream'.length); return s.store.apps.find(a) ? a : undefined; };
     const host = checkDomain(req.body.host, s.config.domain, dreamOwner, row.name);
+    const owner = s.store.domains.owner(host);
+    if (req.body.move && owner && owner !== row.name) {
+      // Taking it away is acting on the other app too.
+      if (req.token) authorize(req.token, owner, 'deploy');
+      s.store.domains.move(row.name, host);
+      // Both entries change before anything can read the table (no await in between), so the
+      // proxies' next snapshot has the name on the new app: never on neither (a 404, a refused DNS
+      // answer, a certificate dropped and read back) as with remove, then add.
+      s.routes.refreshHosts(owner, appHosts(s.config, owner));
+      s.routes.refreshHosts(row.name, appHosts(s.config, row.name));
+      return reply.status(201).send({ ...present(row.name).find((d) => d.host === host), movedFrom: owner });
+    }
     s.store.domains.add(row.name, host);
     s.routes.refreshHosts(row.name, appHosts(s.config, row.name));
     return reply.status(201).send(present(row.name).find((d) => d.host === host));

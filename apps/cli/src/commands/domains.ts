@@ -28,9 +28,10 @@ const list: Handler = async (ctx) => {
 
 const add: Handler = async (ctx) => {
   const [app, host] = ctx.args as [string, string];
-  const d = await ctx.client().addDomain(app, host);
+  const d = await ctx.client().addDomain(app, host, ctx.flags.move === true);
   if (ctx.json(d)) return;
-  ctx.say(`Added ${d.host} to ${app}. Its certificate is ordered automatically (HTTP-01 on port 80: the name must resolve to this server).`);
+  if (d.movedFrom) ctx.say(`Moved ${d.host} from ${d.movedFrom} to ${app}: requests for it go to ${app} now (its certificate stays).`);
+  else ctx.say(`Added ${d.host} to ${app}. Its certificate is ordered automatically (HTTP-01 on port 80: the name must resolve to this server).`);
   ctx.say(`Next: watch it with \`dream domains ${app}\`.`);
 };
 
