@@ -1,6 +1,6 @@
 // Test fixtures for the proxy suites: a fake api that implements the proxy ↔ api contract
 // (docs/architecture.md) faithfully, real upstream HTTP/WebSocket servers, and a tiny client.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -175,4 +175,47 @@ export async function startTlsProxy(token: string, routes: TestRoute[], names: s
   const proxy = await startProxy({ config, token, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', certs, httpsPort: 0, pollWaitSeconds: 1 });
   await proxy.routes.synced;
   return { api, proxy, ca: m.ca, close: async () => { await proxy.close(); await api.close(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
+}
+
+export interface MainProcess {
+  child: import('node:child_process').ChildProcess;
+  /** Everything it wrote so far (stdout and stderr, workers included). */
+  out(): string;
+  /** Resolves once its output matches `re` (counting from the start), rejects after `timeoutMs`. */
+  seen(re: RegExp, timeoutMs?: number): Promise<void>;
+  /** Its exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+}
+
+/**
+ * The real proxy process (main.ts under tsx) with `env` on top of the parent's; `preload` modules
+ * are loaded before it (and, through execArgv, before each cluster worker): test fixtures that
+ * shorten a timeout or slow a listener down, never part of the proxy.
+ */
+export function spawnMain(env: Record<string, string>, preload: string[] = []): MainProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preload.flatMap((p) => ['--import', p]), 'apps/proxy/src/main.ts'], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onData = (c: Buffer) => { out += c; for (const w of [...waiters]) w(); };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => { for (const w of [...waiters]) w(); r(code); }));
+  return {
+    child,
+    out: () => out,
+    exited,
+    seen: (re, timeoutMs = 20_000) => new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (re.test(out)) { waiters.delete(check); clearTimeout(t); resolve(); }
+        else if (child.exitCode !== null || child.signalCode !== null) { waiters.delete(check); clearTimeout(t); reject(new Error(`exited (${child.exitCode ?? child.signalCode}) without ${re}:\n${out.slice(-3000)}`)); }
+      };
+      const t = setTimeout(() => { waiters.delete(check); reject(new Error(`no ${re} within ${timeoutMs} ms in:\n${out.slice(-3000)}`)); }, timeoutMs);
+      waiters.add(check);
+      check();
+    }),
+  };
 }

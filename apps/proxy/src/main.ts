@@ -6,7 +6,7 @@ import os from 'node:os';
 import { internalToken, loadConfig } from '@dreamnet/core';
 import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
-import { superviseWorkers } from './cluster.js';
+import { reportListening, STARTUP_EXIT_CODE, superviseWorkers } from './cluster.js';
 import { withDefaultCertificate } from './default-cert.js';
 import { answerPrimary, listenersOf, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestRelease, serveHandover, waitPortsFree, workersListening, type Predecessor } from './handover/index.js';
 import { newProxyId } from './routes-source.js';
@@ -29,7 +29,7 @@ const handoverFile = handoverPath(config.dataDir, config.httpPort);
 function fatal(e: unknown): never {
   if (!(e instanceof ProxyStartupError)) throw e;
   log.fatal({ code: e.code }, e.message);
-  process.exit(2);
+  process.exit(STARTUP_EXIT_CODE);
 }
 
 /** Asks a running predecessor to release the ports; resolves once they can be bound. */
@@ -90,6 +90,8 @@ async function runProxy(): Promise<void> {
     answerPrimary(listeners);
   }
   onStop(stop);
+  // Every listener listens now: the primary may retire the worker this one replaces (SIGHUP).
+  if (cluster.isWorker) reportListening(proxy.servers.map((s) => (s.address() as { port: number }).port));
 }
 
 if (workers > 1 && cluster.isPrimary) {
@@ -102,7 +104,7 @@ if (workers > 1 && cluster.isPrimary) {
   // and only then does this primary answer a successor of its own.
   let handover: { close(): void } | null = null;
   gateWorkers(() => takeOver().then((prior) => {
-    void workersListening(config.httpPort).then(async (at) => {
+    void workersListening(config.httpPort, config.proxyWorkerStartTimeoutMs).then(async (at) => {
       if (prior) {
         prior.pred.confirm();
         log.info({ gapMs: at - prior.since }, 'handover: took over the listeners');
@@ -115,8 +117,10 @@ if (workers > 1 && cluster.isPrimary) {
       }
     }).catch((err) => log.error({ err }, 'handover: no worker listens'));
   }));
-  const sup = superviseWorkers(workers, log);
+  const sup = superviseWorkers(workers, log, { startTimeoutMs: config.proxyWorkerStartTimeoutMs });
   onStop((sig) => { handover?.close(); return sup.stop(sig); });
+  // A worker stopped by a start-up error (its fatal line says why): stop like a single process does.
+  void sup.failed.then((code) => { handover?.close(); process.exit(code); });
   // SIGHUP: replace the workers without closing the listening sockets (zero-downtime restart).
   process.on('SIGHUP', () => void sup.reload().catch((err) => log.error({ err }, 'reload failed')));
 } else {

@@ -63,6 +63,7 @@ export const SETTINGS = {
   edgeAddress: { env: 'DREAM_EDGE_ADDRESS', kind: 'string', default: '127.0.0.1', doc: 'Addresses .dream names resolve to (comma-separated IPv4/IPv6; A and AAAA records).' },
   accessLog: { env: 'DREAM_ACCESS_LOG', kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'Proxy access log on stdout: one line per request (method, host, path, status, bytes, duration, upstream, request id).' },
   proxyWorkers: { env: 'DREAM_PROXY_WORKERS', kind: 'int', min: 0, default: '1', doc: 'Proxy worker processes (1 = a single process, no cluster; 0 = one per CPU core, worth it when the proxy has cores to itself).' },
+  proxyWorkerStartTimeoutMs: { env: 'DREAM_PROXY_WORKER_START_TIMEOUT_MS', kind: 'int', min: 1000, default: '60000', doc: 'How long a new proxy worker may take until all its listeners listen: in a SIGHUP reload, one that takes longer is stopped and the old worker keeps serving.' },
   tlsCertFile: { env: 'DREAM_TLS_CERT_FILE', kind: 'string', default: '', doc: 'PEM certificate (chain) the proxy serves over HTTPS for names it has no certificate of its own for, and to clients sending no SNI (optional; with DREAM_TLS_KEY_FILE).' },
   tlsKeyFile: { env: 'DREAM_TLS_KEY_FILE', kind: 'string', default: '', doc: 'PEM private key of DREAM_TLS_CERT_FILE.' },
   httpsRedirect: { env: 'DREAM_HTTPS_REDIRECT', kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'Redirect plain HTTP to HTTPS (308) for hosts that have a certificate.' },

@@ -1,8 +1,10 @@
 // The handover with DREAM_PROXY_WORKERS ≥ 2: the primary talks to the predecessor and successor (it
 // owns the unix socket) and relays release/restore to the workers, which own the listeners. A new
 // primary asks its predecessor to release only once its first worker is ready to listen (certificates
-// and config loaded), so the gap is not a worker's start-up time.
+// and config loaded), so the gap is not a worker's start-up time, and tells it that it listens only
+// once a worker reported every one of its listeners listening (cluster.ts reportListening).
 import cluster, { type Worker } from 'node:cluster';
+import { listeningReport } from '../cluster.js';
 import type { Listeners } from './listeners.js';
 
 const REQ = 'dream:handover';
@@ -34,17 +36,23 @@ export function answerPrimary(listeners: Listeners): void {
   });
 }
 
-/** Primary: resolves (with when it began) once a worker listens on `port` and its later listeners had a moment. */
+/**
+ * Primary: resolves once a worker reported that every one of its listeners listens (not a guess
+ * after its first one), with when the first worker began listening on `port` (where the gap ends).
+ */
 export function workersListening(port: number, timeoutMs = 60_000): Promise<number> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { cluster.off('listening', on); reject(new Error('no proxy worker started listening')); }, timeoutMs);
-    const on = (_w: Worker, addr: { port: number }) => {
-      if (addr.port !== port) return;
-      cluster.off('listening', on); clearTimeout(timer);
-      const at = Date.now();
-      setTimeout(() => resolve(at), 300); // HTTPS is bound right after HTTP
+    let at = 0;
+    const done = () => { cluster.off('listening', onListening); cluster.off('message', onMessage); clearTimeout(timer); };
+    const timer = setTimeout(() => { done(); reject(new Error('no proxy worker started listening')); }, timeoutMs);
+    const onListening = (_w: Worker, addr: { port: number }) => { if (addr.port === port && !at) at = Date.now(); };
+    const onMessage = (_w: Worker, m: unknown) => {
+      if (!listeningReport(m)) return;
+      done();
+      resolve(at || Date.now());
     };
-    cluster.on('listening', on);
+    cluster.on('listening', onListening);
+    cluster.on('message', onMessage);
   });
 }
 
