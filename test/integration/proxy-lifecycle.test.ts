@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy } from '../../apps/proxy/src/index.js';
-import { deadPort, request, startFakeApi, startUpstream } from './proxy-helpers.js';
+import { deadPort, request, spawnMain, startFakeApi, startUpstream } from './proxy-helpers.js';
 
 const TOKEN = 'int_lifecycle-token';
 const log = pino({ level: 'silent' });
@@ -117,6 +117,32 @@ describe('proxy lifecycle', () => {
       expect(out).toContain('proxy closed');
     } finally {
       child.kill('SIGKILL');
+      await api.close();
+    }
+  });
+
+  it('main.ts with the access log on (the default) survives an upload that arrived whole with its head, and logs it', async () => {
+    // Such a body goes to undici as the request itself; undici, done with it, sets req.socket to
+    // null, and the access-log entry read req.socket.bytesWritten there: TypeError, exit 1.
+    const api = await startFakeApi(TOKEN, [{ app: 'u', hosts: ['u.dream'], endpoints: [up.endpoint] }]);
+    const port = await deadPort();
+    const p = spawnMain({ DREAM_DATA_DIR: fs.mkdtempSync(path.join(dataDir, 'm')), DREAM_API_URL: api.url, DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(port), DREAM_HTTPS_PORT: '0' });
+    try {
+      await p.seen(/routes applied/);
+      const r = await request(port, 'u.dream', '/upload', { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: 'abc' });
+      expect(r.status).toBe(200);
+      expect(JSON.parse(r.body)).toMatchObject({ name: 'U', bytes: 3 });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(p.child.exitCode, p.out().slice(-2000)).toBeNull();
+      expect((await request(port, 'u.dream')).status).toBe(200);
+      // The access log is buffered; stopping flushes it.
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+      const entry = JSON.parse(p.out().split('\n').find((l) => l.includes('"path":"/upload"'))!) as { status: number; bytes: number; upstream: string };
+      expect(entry).toMatchObject({ status: 200, upstream: `${up.endpoint.host}:${up.endpoint.port}` });
+      expect(entry.bytes).toBeGreaterThan(r.body.length);
+    } finally {
+      p.child.kill('SIGKILL');
       await api.close();
     }
   });

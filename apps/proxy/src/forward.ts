@@ -142,10 +142,14 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
 function logWhenDone(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse, requestId: string): { value: string } {
   const t0 = performance.now();
   const h1 = req.httpVersionMajor === 1;
-  const written0 = h1 ? req.socket.bytesWritten : 0;
+  // The socket now, not req.socket at 'close': undici, done with `req` as the upload body, sets
+  // req.socket = null (so that destroying the body spares the connection). Reading it there threw
+  // from this listener — the process died, and the in-flight release after it never ran.
+  const socket = h1 ? req.socket : null;
+  const written0 = socket?.bytesWritten ?? 0;
   const upstream = { value: '-' };
   res.once('close', () => {
-    const bytes = h1 ? req.socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
+    const bytes = socket ? socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
     ctx.access!({
       method: req.method ?? '', host: String(req.headers.host ?? req.headers[':authority'] ?? ''), path: req.url ?? '',
       status: res.statusCode, bytes, ms: Math.round((performance.now() - t0) * 1000) / 1000, upstream: upstream.value, requestId, proto: req.httpVersion,
