@@ -109,6 +109,30 @@ describe('proxy over HTTPS', () => {
     expect(JSON.parse(r.body).headers['x-forwarded-proto']).toBe('https');
   });
 
+  it('closes an idle HTTP/1.1 keep-alive connection after the keep-alive timeout on either path, also one handed to node\'s HTTP/2 server', async () => {
+    // First requests: one the fast path serves, one it hands to node (a chunked upload), which then
+    // owns the connection. Node's HTTP/2 server sets no keep-alive timeout for its HTTP/1.1 fallback:
+    // such a connection stayed open, idle, for good.
+    const idleFor = (first: string) => new Promise<number>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: proxy.httpsPort!, servername: 'secure.dream', ca, ALPNProtocols: ['http/1.1'] }, () => s.write(first));
+      let got = '';
+      let answered = 0;
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => { got += d; if (!answered && /"name":"A"/.test(got)) answered = Date.now(); });
+      s.on('error', reject);
+      const cap = setTimeout(() => { s.destroy(); resolve(-1); }, 12_000);
+      s.once('close', () => { clearTimeout(cap); if (answered) resolve(Date.now() - answered); else reject(new Error(`closed unanswered: ${got.slice(0, 80)}`)); });
+    });
+    const [fast, viaNode] = await Promise.all([
+      idleFor('GET / HTTP/1.1\r\nHost: secure.dream\r\n\r\n'),
+      idleFor('POST /upload HTTP/1.1\r\nHost: secure.dream\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'),
+    ]);
+    expect(fast).toBeGreaterThan(4000);
+    expect(fast).toBeLessThan(8000);
+    expect(viaNode, 'closed after (ms; -1 = still open after 12 s)').toBeGreaterThan(4000);
+    expect(viaNode).toBeLessThan(8000);
+  }, 20_000);
+
   it('passes WebSockets through over TLS', async () => {
     const ws = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/ws`, { headers: { host: 'secure.dream' }, servername: 'secure.dream', ca } as WebSocket.ClientOptions);
     const got = await new Promise<string>((resolve, reject) => {

@@ -39,6 +39,10 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
       else cb(new Error(`no certificate for ${servername.slice(0, 253)}`));
     },
   });
+  // node's HTTP/2 server gives its HTTP/1.1 fallback no keep-alive timeout (undefined, unlike
+  // http.Server's 5 s): an idle connection the fast path handed to it stayed open for good. The
+  // same as the plain listener's and the fast path's (between requests only; never mid-response).
+  (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = fast.keepAliveMs;
 
   // HTTP/1.1 over TLS that the fast path hands off is parsed by node:http's machinery on this server.
   applyRequestParserLimits(server as unknown as http.Server);
