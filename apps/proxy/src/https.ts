@@ -12,6 +12,7 @@ import type { FastListener } from './fast/listen.js';
 import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
 import { H2_HEADER_LIMITS } from './h2.js';
+import { closeWhenIdle } from './h2-idle.js';
 import { applyRequestParserLimits } from './head-limits.js';
 import { handleUpgrade } from './upgrade.js';
 
@@ -21,7 +22,8 @@ export interface TlsListener {
   close(drainMs: number): Promise<void>;
 }
 
-export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'handOff'>): TlsListener {
+/** `h2IdleMs`: how long an HTTP/2 connection with no open stream stays open (h2-idle.ts). */
+export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'handOff'>, h2IdleMs: number): TlsListener {
   const sessions = new Set<http2.Http2Session>();
   const sockets = new Map<tls.TLSSocket, number>(); // HTTP/1.1-over-TLS sockets → requests in flight
   let closing = false;
@@ -76,6 +78,7 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     session.once('close', () => sessions.delete(session));
     session.on('error', () => session.destroy());
     if (closing) session.close();
+    else closeWhenIdle(session as http2.ServerHttp2Session, h2IdleMs);
   });
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     ctx.log.debug({ err: err.code ?? err.message, peer: socket.remoteAddress }, 'TLS handshake failed');

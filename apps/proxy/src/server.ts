@@ -14,6 +14,7 @@ import { UpstreamPool } from './fast/pool.js';
 import { handleRequest } from './forward.js';
 import { applyRequestParserLimits, RESPONSE_HEAD_READ_BOUND } from './head-limits.js';
 import { lazyAgent } from './lazy-agent.js';
+import { H2_IDLE_MS } from './h2-idle.js';
 import { createTlsListener, type TlsListener } from './https.js';
 import { RoutesSource } from './routes-source.js';
 import type { RouteTable } from './table.js';
@@ -46,6 +47,8 @@ export interface StartProxyOptions {
    * release the ports here, so they are without a listener only for a round trip).
    */
   beforeListen?: () => Promise<void>;
+  /** How long an HTTP/2 connection with no open stream stays open (default H2_IDLE_MS, 75 s). */
+  h2IdleMs?: number;
 }
 
 export interface ProxyHandle {
@@ -127,7 +130,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   let httpsPort: number | null = null;
   const wantHttps = opts.httpsPort !== undefined ? opts.httpsPort : config.httpsPort === 0 ? null : config.httpsPort;
   if (opts.certs && opts.certs !== NO_CERTIFICATES && wantHttps !== null) {
-    tlsListener = createTlsListener(ctx, { ...fast, proto: 'https' });
+    tlsListener = createTlsListener(ctx, { ...fast, proto: 'https' }, opts.h2IdleMs ?? H2_IDLE_MS);
     const l = tlsListener;
     try {
       await new Promise<void>((resolve, reject) => {
