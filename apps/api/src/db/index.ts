@@ -4,6 +4,7 @@ import { ConfigVarsRepo } from './config-vars.js';
 import { DeploymentsRepo } from './deployments.js';
 import { DomainsRepo } from './domains.js';
 import { openDb, type Db } from './open.js';
+import { ProxiesRepo } from './proxies.js';
 import { ReleasesRepo } from './releases.js';
 import { TokensRepo } from './tokens.js';
 import { IdempotencyRepo } from '../idempotency/repo.js';
@@ -19,6 +20,7 @@ export interface Store {
   idempotency: IdempotencyRepo;
   hooks: HooksRepo;
   domains: DomainsRepo;
+  proxies: ProxiesRepo;
 }
 
 export function openStore(file: string, sealer: Sealer): Store {
@@ -33,6 +35,7 @@ export function openStore(file: string, sealer: Sealer): Store {
     idempotency: new IdempotencyRepo(db),
     hooks: new HooksRepo(db, sealer),
     domains: new DomainsRepo(db),
+    proxies: new ProxiesRepo(db),
   };
 }
 

@@ -122,4 +122,12 @@ export const MIGRATIONS: string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  // The proxies the route table waits for (routing/table.ts): a restarted api still waits for the
+  // ones seen within the TTL before old replicas stop, not only for those that polled it since.
+  `
+  CREATE TABLE proxies (
+    id TEXT PRIMARY KEY,
+    seen_at INTEGER NOT NULL
+  );
+  `,
 ];

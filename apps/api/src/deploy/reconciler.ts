@@ -30,11 +30,12 @@ export class Reconciler {
       else store.deployments.transition(d.id, 'failed', 'interrupted: the platform restarted during this deployment');
     }
     try {
-      await this.pass(true);
+      await this.restoreRoutes(halted);
     } finally {
-      // A pass cut short by stop() has not restored every route; the next start() completes the table.
+      // Cut short by stop(), not every route is restored; the next start() completes the table.
       if (!halted.aborted) this.deps.routes.completed();
     }
+    await this.pass(true);
     if (halted.aborted) return;
     this.timer = setInterval(() => void this.pass(false).catch((err) => this.deps.log.warn({ err }, 'reconcile pass failed')), this.deps.config.reconcileIntervalMs);
     this.timer.unref();
@@ -57,6 +58,26 @@ export class Reconciler {
     this.timer = undefined;
     this.halt.abort(new Error('the reconciler is stopping'));
     await this.running?.catch(() => {});
+  }
+
+  /**
+   * Before the first full pass: every app's route as its running replicas stand, then the table is
+   * complete and proxies are answered. The pass's switches then wait for the proxies' acks like a
+   * deploy's; run while proxies could not have the table yet, a switch was acked by none and the
+   * replicas it replaced stopped while a proxy still routed to them. Apps a deployment holds are
+   * skipped (it sets their route), and a route is set only if the desired state did not move.
+   */
+  private async restoreRoutes(halted: AbortSignal): Promise<void> {
+    const { store, target, routes, config, log } = this.deps;
+    for (const { name } of store.apps.list()) {
+      if (halted.aborted) return;
+      await this.deployer.work.tryRun(name, async () => {
+        const app = store.apps.find(name);
+        if (!app?.current_release_id) return;
+        const endpoints = (await target.endpoints(name)).filter((e) => e.releaseId === app.current_release_id);
+        if (!halted.aborted && store.apps.find(name)?.current_release_id === app.current_release_id) routes.set(name, appHosts(config, name), endpoints);
+      }).catch((err) => log.warn({ err, app: name }, 'could not restore the route of app'));
+    }
   }
 
   /** One pass over every app. `full` also removes orphans and re-applies current releases. */

@@ -1,17 +1,33 @@
 // The route table the proxies long-poll (docs/architecture.md). Each change bumps the version;
 // `waitForAcks(v)` resolves once every live proxy routes by v and has drained removed endpoints.
+// A proxy is live from its first poll until it says goodbye (leave()) or has not been seen for
+// PROXY_TTL_MS. With a registry (the api's database) the proxies outlive an api restart: right after
+// one, no proxy has polled yet (each is backing off from the outage), and a switch that waited for
+// none would stop old replicas while they still route to them.
 import { EventEmitter } from 'node:events';
 
 export interface RouteEntry { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
 export interface RouteSnapshot { version: number; routes: RouteEntry[] }
 
-const PROXY_TTL_MS = 60_000;
+export const PROXY_TTL_MS = 60_000;
+/** A proxy's last-seen time is written to the registry at most this often. */
+const PERSIST_EVERY_MS = 5_000;
+
+/** Where the table keeps the proxies it knows across restarts (db/proxies.ts). */
+export interface ProxyRegistry {
+  seenSince(since: number): { id: string; seenAt: number }[];
+  seen(id: string, at: number): void;
+  forget(id: string, before: number): void;
+}
 
 export class RouteTable {
   // Starts from the clock so versions keep increasing across api restarts (proxies compare them).
   private version = Date.now();
   private readonly routes = new Map<string, RouteEntry>();
-  private readonly proxies = new Map<string, { acked: number; seen: number }>();
+  private readonly proxies = new Map<string, { acked: number; seen: number; stored: number }>();
+  /** Proxies that said goodbye: a poll of theirs the api still holds must not bring them back. */
+  private readonly left = new Map<string, number>();
+  private readonly registry?: ProxyRegistry;
   private readonly events = new EventEmitter();
 
   /** More hosts for an app on every set() — its custom domains (routes/domains.ts installs this). */
@@ -24,8 +40,11 @@ export class RouteTable {
    * `complete: false` (the api process): proxies are not answered until markComplete() — after the
    * reconciler's first pass — so a restarted api never hands out a table that lacks running apps.
    */
-  constructor(opts: { complete?: boolean } = {}) {
+  constructor(opts: { complete?: boolean; registry?: ProxyRegistry } = {}) {
     this.events.setMaxListeners(0);
+    this.registry = opts.registry;
+    // Known from before a restart: waited for (nothing acked yet) until they ack or their TTL ends.
+    for (const p of this.registry?.seenSince(Date.now() - PROXY_TTL_MS) ?? []) this.proxies.set(p.id, { acked: 0, seen: p.seenAt, stored: p.seenAt });
     this.complete = new Promise((r) => { this.markComplete = r; });
     if (opts.complete !== false) this.markComplete();
   }
@@ -61,6 +80,8 @@ export class RouteTable {
 
   /** Long-poll: resolves with the snapshot once the version passes `since`, or after `waitMs`. */
   async poll(proxy: string, since: number, waitMs: number): Promise<RouteSnapshot> {
+    // Seen before the first pass completes the table too: a switch meanwhile waits for it.
+    this.seen(proxy);
     await this.complete;
     this.seen(proxy);
     // Any other version than ours (older, or from a previous api process) gets the table at once.
@@ -76,7 +97,22 @@ export class RouteTable {
 
   ack(proxy: string, version: number): void {
     const p = this.seen(proxy);
+    if (!p) return;
     p.acked = Math.max(p.acked, version);
+    this.events.emit('ack');
+  }
+
+  /**
+   * A proxy stopped serving (it says so once its last connection closed): no switch waits for it
+   * any more. Ids are random per process, so one that left never polls again; a late poll or ack
+   * of its own still in flight is ignored.
+   */
+  leave(proxy: string): void {
+    const now = Date.now();
+    this.left.set(proxy, now);
+    for (const [id, at] of this.left) if (at < now - PROXY_TTL_MS) this.left.delete(id);
+    this.proxies.delete(proxy);
+    try { this.registry?.forget(proxy, now - PROXY_TTL_MS); } catch { /* its TTL ends it after a restart */ }
     this.events.emit('ack');
   }
 
@@ -103,9 +139,15 @@ export class RouteTable {
   }
 
   private seen(proxy: string) {
+    if (this.left.has(proxy)) return undefined;
     let p = this.proxies.get(proxy);
-    if (!p) { p = { acked: 0, seen: 0 }; this.proxies.set(proxy, p); }
+    if (!p) { p = { acked: 0, seen: 0, stored: 0 }; this.proxies.set(proxy, p); }
     p.seen = Date.now();
+    if (this.registry && p.seen - p.stored >= PERSIST_EVERY_MS) {
+      p.stored = p.seen;
+      // Best effort: a failed write (a restore swapping the database) leaves the in-memory record.
+      try { this.registry.seen(proxy, p.seen); } catch { /* next poll writes again */ }
+    }
     return p;
   }
 
