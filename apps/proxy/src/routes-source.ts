@@ -37,6 +37,8 @@ export const newProxyId = () => `proxy-${crypto.randomBytes(6).toString('hex')}`
 
 /** While polls keep failing, a reminder at most this often (the first failure is logged at once). */
 export const FAILURE_REMINDER_MS = 5 * 60_000;
+/** How long a stopping proxy gives the api to take its goodbye. */
+const LEAVE_TIMEOUT_MS = 2000;
 
 export class RoutesSource extends EventEmitter {
   /** Random per process: the api tracks acks per proxy instance. */
@@ -87,10 +89,38 @@ export class RoutesSource extends EventEmitter {
     });
   }
 
+  /**
+   * Stops polling and acking, then says goodbye: the caller (startProxy's close) calls this only
+   * once this proxy serves nothing any more, so the api may stop waiting for its acks at once.
+   */
   async close(): Promise<void> {
     this.stop.abort();
     await this.loop;
     await this.saveChain;
+    await this.leave();
+  }
+
+  private left = false;
+
+  /**
+   * POST /v1/internal/routes/leave, one attempt: a proxy stopping does not wait for an api that is
+   * down. Without it the api still stops counting this proxy once PROXY_TTL_MS (60 s) has passed.
+   */
+  private async leave(): Promise<void> {
+    if (this.left || !this.loop) return;
+    this.left = true;
+    try {
+      const res = await apiRequest(`${this.o.apiUrl}/v1/internal/routes/leave`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.o.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ proxy: this.proxyId }),
+        signal: AbortSignal.timeout(LEAVE_TIMEOUT_MS),
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      this.o.log.info({ proxyId: this.proxyId }, 'said goodbye to the api: route switches no longer wait for this proxy');
+    } catch (e) {
+      this.o.log.warn({ proxyId: this.proxyId, err: (e as Error).message }, 'could not say goodbye to the api; route switches wait for this proxy until it expires (60 s)');
+    }
   }
 
   private async run(): Promise<void> {

@@ -28,4 +28,5 @@ export const RoutesPoll = Type.Object({
   wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60 })),
   proxy: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
 });
+export const RoutesLeave = Type.Object({ proxy: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }) }, { additionalProperties: false });
 export const RoutesAck = Type.Object({ proxy: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), version: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
