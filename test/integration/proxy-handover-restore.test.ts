@@ -5,54 +5,27 @@
 // (the fast path) or gets its 408 (node's headersTimeout, for connections the fast path handed to
 // node:http / the HTTP/2 server's HTTP/1.1 fallback); idle keep-alive connections are closed. Node's
 // timeouts are shortened by the test preload (fixtures/proxy-preload.ts) so this takes seconds.
-import fs from 'node:fs';
-import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestCerts, spawnMain, startFakeApi, type MainProcess } from './proxy-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { mainProcessSuite, spawnMain, type MainProcess } from './proxy-helpers.js';
 import { freePort } from './tls-pebble.js';
 
 const TOKEN = 'int_handover_restore';
 const HOST = 'web.dream';
 const PRELOAD = path.join(__dirname, 'fixtures', 'proxy-preload.ts');
 const HEADERS_TIMEOUT_MS = 1500;
-let dir: string;
-let app: http.Server;
-let api: Awaited<ReturnType<typeof startFakeApi>>;
-const procs: MainProcess[] = [];
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-ho-restore-'));
-  app = http.createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
-  const port = (app.address() as AddressInfo).port;
-  api = await startFakeApi(TOKEN, [{ app: 'web', hosts: [HOST], endpoints: [{ host: '127.0.0.1', port }] }]);
-  await makeTestCerts(dir, [HOST]);
-});
-
-afterEach(async () => {
-  for (const p of procs.splice(0)) { p.child.kill('SIGKILL'); await p.exited; }
-});
-
-afterAll(async () => {
-  app.closeAllConnections();
-  await new Promise((r) => app.close(r));
-  await api.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const suite = mainProcessSuite('proxy-ho-restore-', TOKEN, HOST);
 
 function startMain(env: Record<string, string>): MainProcess {
   const p = spawnMain({
-    DREAM_API_URL: api.url, DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_DNS_PORT: '0',
-    DREAM_TLS_CERT_FILE: path.join(dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: path.join(dir, 'leaf.key'),
+    DREAM_API_URL: suite.api.url, DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_DNS_PORT: '0',
+    DREAM_TLS_CERT_FILE: path.join(suite.dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: path.join(suite.dir, 'leaf.key'),
     DREAM_ACCESS_LOG: 'off', DREAM_HTTPS_REDIRECT: 'off', DREAM_LOG_LEVEL: 'info', TEST_PROXY_HTTP_TIMEOUTS_MS: String(HEADERS_TIMEOUT_MS), ...env,
   }, [PRELOAD]);
-  procs.push(p);
+  suite.procs.push(p);
   return p;
 }
 
@@ -157,7 +130,7 @@ function expectTimeoutsHold(b: Awaited<ReturnType<typeof behaviour>>) {
 describe('after a failed handover (the successor cannot bind), the restored listeners', () => {
   it.each([['1'], ['2']])('keep every timeout and both request paths (%s worker(s))', async (workers) => {
     const [httpPort, httpsPort] = [await freePort(), await freePort()];
-    const env = { DREAM_DATA_DIR: path.join(dir, `data-${workers}`), DREAM_HTTP_PORT: String(httpPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_PROXY_WORKERS: workers };
+    const env = { DREAM_DATA_DIR: path.join(suite.dir, `data-${workers}`), DREAM_HTTP_PORT: String(httpPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_PROXY_WORKERS: workers };
     const old = startMain(env);
     await old.seen(workers === '1' ? /proxy listening/ : /proxy listening[\s\S]*proxy listening/);
     if (workers !== '1') await old.seen(/"msg":"handover: /, 100).catch(() => undefined);

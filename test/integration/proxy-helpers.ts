@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import { loadConfig } from '@dreamnet/core';
@@ -218,4 +219,32 @@ export function spawnMain(env: Record<string, string>, preload: string[] = []): 
       check();
     }),
   };
+}
+
+/**
+ * For suites of real main.ts processes: an app answering "ok", a fake api routing `host` to it, the
+ * test certificates (leaf.pem/leaf.key for `host`) in `dir`; each test's processes (push them on
+ * `procs`) are killed after it. Registers its own vitest hooks: call at the top of the file.
+ */
+export function mainProcessSuite(prefix: string, token: string, host: string) {
+  const suite = { dir: '', api: undefined as unknown as Awaited<ReturnType<typeof startFakeApi>>, procs: [] as MainProcess[] };
+  let app: http.Server;
+  beforeAll(async () => {
+    suite.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    app = http.createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
+    const port = (app.address() as AddressInfo).port;
+    suite.api = await startFakeApi(token, [{ app: host.split('.')[0]!, hosts: [host], endpoints: [{ host: '127.0.0.1', port }] }]);
+    await makeTestCerts(suite.dir, [host]);
+  });
+  afterEach(async () => {
+    for (const p of suite.procs.splice(0)) { p.child.kill('SIGKILL'); await p.exited; }
+  });
+  afterAll(async () => {
+    app.closeAllConnections();
+    await new Promise((r) => app.close(r));
+    await suite.api.close();
+    fs.rmSync(suite.dir, { recursive: true, force: true });
+  });
+  return suite;
 }

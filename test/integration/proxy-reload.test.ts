@@ -7,60 +7,33 @@
 //   the proxy stops with that code and the worker's fatal line, as a single process does; during a
 //   reload the old workers keep serving instead; a worker that crashes after serving is re-forked.
 import fs from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestCerts, spawnMain, startFakeApi, type MainProcess } from './proxy-helpers.js';
+import { describe, expect, it } from 'vitest';
+import { mainProcessSuite, spawnMain, type MainProcess } from './proxy-helpers.js';
 import { freePort } from './tls-pebble.js';
 
 const TOKEN = 'int_reload';
 const HOST = 'web.dream';
 const PRELOAD = path.join(__dirname, 'fixtures', 'proxy-preload.ts');
-let dir: string;
-let app: http.Server;
-let api: Awaited<ReturnType<typeof startFakeApi>>;
-const procs: MainProcess[] = [];
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-reload-'));
-  app = http.createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
-  const port = (app.address() as AddressInfo).port;
-  api = await startFakeApi(TOKEN, [{ app: 'web', hosts: [HOST], endpoints: [{ host: '127.0.0.1', port }] }]);
-  // The default certificate; web.dream itself gets one from the built-in .dream CA.
-  await makeTestCerts(dir, [HOST]);
-});
-
-afterEach(async () => {
-  for (const p of procs.splice(0)) { p.child.kill('SIGKILL'); await p.exited; }
-});
-
-afterAll(async () => {
-  app.closeAllConnections();
-  await new Promise((r) => app.close(r));
-  await api.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+const suite = mainProcessSuite('proxy-reload-', TOKEN, HOST);
 
 interface Proxy extends MainProcess { httpPort: number; httpsPort: number; dataDir: string; keyFile: string; slowFile: string }
 
 /** main.ts with 2 workers on fresh ports and data dir; resolves once both workers listen. */
 async function startCluster(env: Record<string, string> = {}): Promise<Proxy> {
-  const sub = fs.mkdtempSync(path.join(dir, 'p-'));
+  const sub = fs.mkdtempSync(path.join(suite.dir, 'p-'));
   const keyFile = path.join(sub, 'leaf.key');
-  fs.copyFileSync(path.join(dir, 'leaf.key'), keyFile);
+  fs.copyFileSync(path.join(suite.dir, 'leaf.key'), keyFile);
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
   const slowFile = path.join(sub, 'slow-https');
   const p = spawnMain({
-    DREAM_DATA_DIR: path.join(sub, 'data'), DREAM_API_URL: api.url, DREAM_INTERNAL_TOKEN: TOKEN,
+    DREAM_DATA_DIR: path.join(sub, 'data'), DREAM_API_URL: suite.api.url, DREAM_INTERNAL_TOKEN: TOKEN,
     DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(httpPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_DNS_PORT: '0',
-    DREAM_PROXY_WORKERS: '2', DREAM_TLS_CERT_FILE: path.join(dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: keyFile,
+    DREAM_PROXY_WORKERS: '2', DREAM_TLS_CERT_FILE: path.join(suite.dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: keyFile,
     DREAM_ACCESS_LOG: 'off', DREAM_LOG_LEVEL: 'info', TEST_PROXY_SLOW_HTTPS_FILE: slowFile, ...env,
   }, [PRELOAD]);
-  procs.push(p);
+  suite.procs.push(p);
   await p.seen(/proxy listening[\s\S]*proxy listening/);
   return Object.assign(p, { httpPort, httpsPort, dataDir: path.join(sub, 'data'), keyFile, slowFile });
 }
