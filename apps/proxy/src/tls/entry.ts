@@ -24,12 +24,35 @@ export interface Entry {
   stamp?: string;
 }
 
+/** The longest reason reported (the api refuses a whole report with one over 4000 characters). */
+export const MAX_REASON = 1000;
+
+const cut = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/**
+ * A failed order's reason as `dream domains` shows it. acme-client passes the CA's problem detail
+ * on, but for an answer that is not an ACME problem document it puts the whole body, JSON-quoted,
+ * in its message: a CDN's or load balancer's HTML error page (kilobytes) becomes its title.
+ */
+export function readableReason(err: unknown): string {
+  let text = (err instanceof Error ? err.message : '') || String(err);
+  if (text.startsWith('"')) { try { const s: unknown = JSON.parse(text); if (typeof s === 'string') text = s; } catch { /* cut short: keep it */ } }
+  if (/<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])/i.test(text)) {
+    const plain = (html: string) => html.replace(/<[^>]*>/g, ' ').replace(/&nbsp;/g, ' ').replace(/\\n|\s+/g, ' ').trim();
+    const heading = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1] ?? /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(text)?.[1];
+    const said = heading ? plain(heading) : '';
+    return `the ACME server answered with a web page, not an ACME response${said ? `: "${cut(said, 200)}"` : ''}`;
+  }
+  return cut(text.trim(), MAX_REASON);
+}
+
 /** A name held back says why and until when; without it a waiting name looks stuck. */
 export function statusOf(e: Entry): CertStatus {
   const held = e.state === 'failing' || e.waiting !== undefined;
+  const reason = [e.error, e.waiting].filter(Boolean).join('; ');
   return {
     host: e.host, state: e.state, issuer: e.meta?.issuer ?? e.issuer.name, notAfter: e.meta?.notAfter,
-    error: [e.error, e.waiting].filter(Boolean).join('; ') || undefined,
+    error: reason ? cut(reason, 2 * MAX_REASON) : undefined,
     nextAttemptAt: held ? new Date(e.nextAttemptAt).toISOString() : undefined,
   };
 }

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { BackoffStore } from './backoff.js';
 import type { Http01Solver } from './challenges/http01.js';
-import { statusOf, throttledReason, type Entry } from './entry.js';
+import { readableReason, statusOf, throttledReason, type Entry } from './entry.js';
 import type { Issuer } from './issuer.js';
 import { backoffMs, DEFAULT_BACKOFF, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
 import type { CertMeta, TlsStorage } from './storage.js';
@@ -230,7 +230,7 @@ export class CertManager implements CertificateSource {
       this.o.log?.info({ host: e.host, notAfter: meta.notAfter }, 'certificate issued');
     } catch (err) {
       e.failures++;
-      e.error = (err as Error).message || String(err);
+      e.error = readableReason(err);
       e.state = 'failing';
       e.nextAttemptAt = this.clock.now() + backoffMs(e.failures, this.o.backoff ?? DEFAULT_BACKOFF);
       this.o.log?.warn({ host: e.host, failures: e.failures, retryAt: new Date(e.nextAttemptAt).toISOString(), err: e.error }, 'certificate order failed');

@@ -21,12 +21,14 @@ export class StatusReporter {
 
   async send(): Promise<void> {
     try {
-      await apiRequest(`${this.o.apiUrl}/v1/internal/certs/status`, {
+      const res = await apiRequest(`${this.o.apiUrl}/v1/internal/certs/status`, {
         method: 'POST',
         headers: { authorization: `Bearer ${this.o.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ proxy: this.o.proxyId, certs: this.o.status() }),
         signal: AbortSignal.timeout(5000),
       });
+      // Refused (not unreachable): dream domains would go on showing what was reported before.
+      if (!res.ok) this.o.log?.warn({ status: res.status, answer: res.body.slice(0, 500) }, 'certificate status refused by the api; dream domains shows an older state');
     } catch (e) {
       this.o.log?.debug({ err: (e as Error).message }, 'certificate status not reported (api unreachable)');
     }
