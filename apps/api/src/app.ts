@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import { installAuth } from './auth/plugin.js';
 import { gitRoutes } from './git/http.js';
 import { hookRoutes } from './git/hook-routes.js';
+import { installClosing } from './http/closing.js';
 import { installErrorHandler } from './http/errors.js';
 import { adminRoutes } from './admin/routes.js';
 import { actionRoutes } from './routes/actions.js';
@@ -34,6 +35,8 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     requestIdHeader: false,
     // Client-sent X-Forwarded-* are trusted only from the proxies DREAM_TRUSTED_PROXIES names.
     trustProxy: s.config.trustedProxies ? s.config.trustedProxies.split(',').map((x) => x.trim()).filter(Boolean) : false,
+    // closing.ts answers requests that arrive while closing (catalogued), not fastify's own 503.
+    return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }) as unknown as FastifyInstance & { routeList: RouteInfo[] };
   app.routeList = [];
@@ -51,6 +54,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     },
   });
   installErrorHandler(app);
+  installClosing(app);
   installAuth(app, { get tokens() { return s.store.tokens; }, // a getter: restore swaps the store's repositories
     internalToken: s.internalToken, pushTokenApp: (t) => s.git.pushTokenApp(t), failuresPerMinute: s.config.authFailuresPerMinute });
   app.addHook('onSend', async (req, reply) => { void reply.header('x-request-id', req.id); });

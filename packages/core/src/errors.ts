@@ -22,6 +22,7 @@ export const ERRORS = {
   DEPLOY_FAILED: { status: 500, message: 'The deployment failed; the previous release keeps serving.' },
   BUILDER_UNAVAILABLE: { status: 503, message: 'The builder is not reachable. Check that it is running (`npm start` starts it).' },
   TARGET_UNAVAILABLE: { status: 503, message: 'The deployment target is not reachable. Check that the Docker engine is running.' },
+  API_STOPPING: { status: 503, message: 'The api is stopping (a restart or an upgrade). Try again in a few seconds.' },
   INTERNAL: { status: 500, message: 'Something went wrong on our side. The request id is in the server log.' },
   ARCHIVE_REJECTED: { status: 400, message: 'The source archive was rejected: it must be a tar or tar.gz of regular files and directories, with relative paths inside the archive.' },
   ARCHIVE_TOO_LARGE: { status: 413, message: 'The source archive is larger, or has more files, than allowed (DREAM_MAX_UPLOAD_BYTES, DREAM_MAX_UPLOAD_FILES).' },

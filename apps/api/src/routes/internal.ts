@@ -4,6 +4,8 @@ import type { Services } from '../services.js';
 
 /** Routes only the platform's own processes call, with the internal token. */
 export function internalRoutes(app: FastifyInstance, s: Services): void {
+  // A held poll must not keep a stopping api waiting (http/closing.ts).
+  app.addHook('preClose', async () => { s.routes.release(); });
   app.get<{ Querystring: { since?: number; wait?: number; proxy: string } }>('/v1/internal/routes', { schema: { tags: ['internal'], summary: 'Route table for proxies (long-poll)', querystring: RoutesPoll }, config: { auth: 'internal' } }, async (req) => {
     return s.routes.poll(req.query.proxy, req.query.since ?? 0, (req.query.wait ?? 0) * 1000);
   });

@@ -5,6 +5,7 @@
 // one, no proxy has polled yet (each is backing off from the outage), and a switch that waited for
 // none would stop old replicas while they still route to them.
 import { EventEmitter } from 'node:events';
+import { DreamError } from '@dreamnet/core';
 
 export interface RouteEntry { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
 export interface RouteSnapshot { version: number; routes: RouteEntry[] }
@@ -35,6 +36,9 @@ export class RouteTable {
 
   private readonly complete: Promise<void>;
   private markComplete!: () => void;
+  private isComplete = false;
+  private closing = false;
+  private readonly closed = new Promise<void>((r) => this.events.once('closing', r));
 
   /**
    * `complete: false` (the api process): proxies are not answered until markComplete() — after the
@@ -45,7 +49,7 @@ export class RouteTable {
     this.registry = opts.registry;
     // Known from before a restart: waited for (nothing acked yet) until they ack or their TTL ends.
     for (const p of this.registry?.seenSince(Date.now() - PROXY_TTL_MS) ?? []) this.proxies.set(p.id, { acked: 0, seen: p.seenAt, stored: p.seenAt });
-    this.complete = new Promise((r) => { this.markComplete = r; });
+    this.complete = new Promise((r) => { this.markComplete = () => { this.isComplete = true; r(); }; });
     if (opts.complete !== false) this.markComplete();
   }
 
@@ -78,14 +82,26 @@ export class RouteTable {
     return this.bump();
   }
 
+  /**
+   * The api is stopping: held polls are answered now and new ones at once (with the table as it
+   * is), so close() need not wait out a hold; proxies poll again and find the next api. A poll still
+   * waiting for the first pass gets API_STOPPING, never a table that lacks running apps.
+   */
+  release(): void {
+    this.closing = true;
+    this.events.emit('change');
+    this.events.emit('closing');
+  }
+
   /** Long-poll: resolves with the snapshot once the version passes `since`, or after `waitMs`. */
   async poll(proxy: string, since: number, waitMs: number): Promise<RouteSnapshot> {
     // Seen before the first pass completes the table too: a switch meanwhile waits for it.
     this.seen(proxy);
-    await this.complete;
+    await Promise.race([this.complete, this.closed]);
+    if (!this.isComplete) throw new DreamError('API_STOPPING');
     this.seen(proxy);
     // Any other version than ours (older, or from a previous api process) gets the table at once.
-    if (since !== this.version || waitMs <= 0) return this.snapshot();
+    if (since !== this.version || waitMs <= 0 || this.closing) return this.snapshot();
     await new Promise<void>((resolve) => {
       const t = setTimeout(done, waitMs);
       function done() { clearTimeout(t); resolve(); }
