@@ -22,11 +22,21 @@ let loading: Promise<Acme> | undefined;
 let extraCa: string | undefined;
 
 /**
+ * How long one request to an ACME server may go unanswered. axios waits forever by default: a CA
+ * that accepted the connection and never answered (hung, or a black-holed load balancer) left the
+ * order running for as long as the process lived — its lock kept fresh (no sibling could order the
+ * name), no backoff, no reason in `dream domains`, and SIGTERM never finished stopping the proxy.
+ */
+export const ACME_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
  * acme-client talks through one shared axios instance: trust an extra CA bundle there (a private or
- * test ACME server), and leave retries to our own backoff (its default is 5 tries, 5 s apart).
+ * test ACME server), bound every request (ACME_REQUEST_TIMEOUT_MS), and leave retries to our own
+ * backoff (its default is 5 tries, 5 s apart).
  */
 function configure(a: Acme, ca: string | undefined): void {
   if (ca !== undefined) a.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, ca], keepAlive: true });
+  a.axios.defaults.timeout = ACME_REQUEST_TIMEOUT_MS;
   const s = (a.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
   s.retryMaxAttempts = 1;
   s.retryDefaultDelay = 1;

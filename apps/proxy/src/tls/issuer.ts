@@ -33,7 +33,7 @@ async function reachability(url: string): Promise<string> {
   const agent = (await acmeLib()).axios.defaults.httpsAgent;
   return new Promise((resolve) => {
     const req = https.get(url, { agent: agent as https.Agent | undefined, timeout: 5000 }, (res) => { res.resume(); resolve(`it answered HTTP ${res.statusCode}`); });
-    req.on('timeout', () => req.destroy(new Error('timed out after 5 s')));
+    req.on('timeout', () => req.destroy(new Error('it did not answer within 5 s')));
     req.on('error', (e) => resolve((e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code} (${e.message})` : e.message));
   });
 }

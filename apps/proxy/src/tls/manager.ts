@@ -111,11 +111,20 @@ export class CertManager implements CertificateSource {
     await Promise.all(started);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops looking for work and waits for orders in flight, at most `graceMs`: an order about to store
+   * its certificate gets to, but a slow CA must not hold up a stopping proxy (SIGTERM, a worker whose
+   * primary died). What is cut short leaves a lock naming a process that is gone, broken at once by
+   * the next one (lock.ts).
+   */
+  async close(graceMs = 5000): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     clearInterval(this.watch);
-    await Promise.all([...this.entries.values()].map((e) => e.running).filter(Boolean));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
+    await Promise.race([Promise.all([...this.entries.values()].map((e) => e.running).filter(Boolean)), grace]);
+    clearTimeout(timer);
   }
 
   private due(e: Entry, now: number): boolean {
