@@ -133,9 +133,10 @@ export class CertManager implements CertificateSource {
 
   private adoptStored(e: Entry): boolean {
     e.stamp = this.o.storage.certStamp(e.issuer.id, e.host);
-    const stored = this.o.storage.loadCert(e.issuer.id, e.host);
+    const unusable = (err: string) => this.o.log?.warn({ host: e.host, err }, 'stored certificate unusable; ordering a new one');
+    const stored = this.o.storage.loadCert(e.issuer.id, e.host, unusable);
     const pair = stored && usablePair(stored, e.host, this.clock.now());
-    if (typeof pair === 'string') this.o.log?.warn({ host: e.host, err: pair }, 'stored certificate unusable; ordering a new one');
+    if (typeof pair === 'string') unusable(pair);
     if (!pair || typeof pair === 'string') return false;
     Object.assign(e, { ctx: pair.ctx, meta: pair.meta, certPem: pair.certPem });
     e.state = this.clock.now() >= renewAt(pair.meta) ? 'renewing' : 'issued';

@@ -79,22 +79,27 @@ export class TlsStorage {
 
   /**
    * The stored pair, or undefined when there is none or it cannot be read (a damaged file is
-   * re-ordered, not a reason to fail start-up). The caller checks the pair itself.
+   * re-ordered, not a reason to fail start-up; `damaged` hears which file and why). The caller
+   * checks the pair itself.
    */
-  loadCert(issuer: string, host: string): StoredCert | undefined {
+  loadCert(issuer: string, host: string, damaged?: (why: string) => void): StoredCert | undefined {
     const d = this.certDir(issuer, host);
+    let at = path.join(d, PAIR);
     try {
-      const one = this.read(path.join(d, PAIR));
-      if (one) {
+      const one = this.read(at);
+      if (one !== undefined) {
         const c = JSON.parse(one) as StoredCert;
-        return typeof c.certPem === 'string' && typeof c.keyPem === 'string' && c.meta ? c : undefined;
+        if (typeof c?.certPem === 'string' && typeof c.keyPem === 'string' && c.meta) return c;
+        throw new Error('no certPem, keyPem and meta in it');
       }
       // Written by older versions as three files (a crash between them could split a pair).
       const certPem = this.read(path.join(d, 'cert.pem'));
       const keyPem = this.read(path.join(d, 'key.pem'));
-      const meta = this.read(path.join(d, 'meta.json'));
+      at = path.join(d, 'meta.json');
+      const meta = this.read(at);
       return certPem && keyPem && meta ? { certPem, keyPem, meta: JSON.parse(meta) as CertMeta } : undefined;
-    } catch {
+    } catch (e) {
+      damaged?.(`${this.file(at)}: ${(e as Error).message}`);
       return undefined;
     }
   }
