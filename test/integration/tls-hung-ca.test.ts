@@ -86,4 +86,22 @@ describe('an ACME server that never answers', () => {
     const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('still running'), 15_000))]);
     expect(code).toBe(0);
   }, 60_000);
+
+  it('a proxy killed (kill -9) mid-order: the next one on the data dir orders the name at once, not after the lock\'s 2 min', async () => {
+    fs.rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+    let before = asked.length;
+    const killed = await startMain();
+    await expect.poll(() => asked.length, { timeout: 20_000 }).toBeGreaterThan(before);
+    expect(fs.readdirSync(path.join(dir, 'data/tls/locks')).filter((f) => f.endsWith('.lock'))).not.toEqual([]);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    before = asked.length;
+    const t0 = Date.now();
+    const next = await startMain();
+    await expect.poll(next.out, { timeout: 20_000 }).toMatch(/"msg":"ordering certificate"/);
+    await expect.poll(() => asked.length, { timeout: 10_000 }).toBeGreaterThan(before);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    next.child.kill('SIGTERM');
+    expect(await next.exited).toBe(0);
+  }, 60_000);
 });

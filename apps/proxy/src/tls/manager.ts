@@ -44,6 +44,8 @@ export class CertManager implements CertificateSource {
   /** Per issuer, the storage's certsStamp() this process last looked at (pickUpStored). */
   private readonly seen = new Map<string, string>();
   private closed = false;
+  /** tick() is looking for stored certificates itself (pickUpStored need not start another). */
+  private ticking = false;
   /** Orders started by this process (tests and metrics). */
   orders = 0;
 
@@ -96,7 +98,8 @@ export class CertManager implements CertificateSource {
     const now = this.clock.now();
     // Backoff files of names no longer served go once no process can be relying on them (at most hourly).
     this.backoffs.sweep(this.entries.values(), now, (this.o.backoff ?? DEFAULT_BACKOFF).maxMs, this.o.lockStaleMs ?? 120_000);
-    this.pickUpStored();
+    this.ticking = true;
+    try { this.pickUpStored(); } finally { this.ticking = false; }
     const started: Promise<void>[] = [];
     for (const e of this.entries.values()) {
       if (e.running) { started.push(e.running); continue; }
@@ -172,18 +175,20 @@ export class CertManager implements CertificateSource {
       const list = byIssuer.get(e.issuer.id);
       if (list) list.push(e); else byIssuer.set(e.issuer.id, [e]);
     }
+    let adopted = false;
     for (const [id, list] of byIssuer) {
       try {
         const stamp = this.o.storage.certsStamp(id);
         if (stamp === this.seen.get(id)) continue;
         let all = true;
         // A name in the middle of its own attempt is looked at again at the next change or attempt.
-        for (const e of list) { if (e.running) all = false; else this.adoptNewer(e); }
+        for (const e of list) { if (e.running) all = false; else if (this.adoptNewer(e)) adopted = true; }
         if (all) this.seen.set(id, stamp);
       } catch (err) {
         this.o.log?.warn({ err: (err as Error).message }, 'could not look for certificates stored by other processes');
       }
     }
+    if (adopted && !this.ticking) void this.tick(); // the CA's advice about the new certificates now, not at the next tick
   }
 
   /** Asks the CA when to renew (ARI); a failure keeps the last advice and asks again in an hour. */
