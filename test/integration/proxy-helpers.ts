@@ -53,8 +53,8 @@ export async function startFakeApi(token: string, initial: TestRoute[] = [], opt
       });
       return;
     }
-    // A stopping proxy's goodbye (POST /v1/internal/routes/leave), as the real api answers it.
-    if (req.method === 'POST' && url.pathname === '/v1/internal/routes/leave') { req.resume(); req.on('end', () => res.writeHead(204).end()); return; }
+    // A stopping proxy's goodbye and certificate status reports (dream domains), taken as the real api does.
+    if (req.method === 'POST' && (url.pathname === '/v1/internal/routes/leave' || url.pathname === '/v1/internal/certs/status')) { req.resume(); req.on('end', () => res.writeHead(204).end()); return; }
     res.writeHead(404).end();
   });
   const port = await listen(server, opts.port);
