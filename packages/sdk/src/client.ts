@@ -41,7 +41,8 @@ export class DreamNetClient {
   scale(app: string, replicas: number) { return this.call<{ app: string; replicas: number; deployment?: Deployment }>('scale', { params: { app }, body: { replicas } }); }
   restart(app: string) { return this.call<{ deployment: Deployment }>('restart', { params: { app } }); }
   listDomains(app: string) { return this.call<Page<Domain>>('listDomains', { params: { app } }); }
-  addDomain(app: string, host: string) { return this.call<Domain>('addDomain', { params: { app }, body: { host } }); }
+  /** `move`: take the domain from the app that has it, in one route switch (needs deploy access to both). */
+  addDomain(app: string, host: string, opts: { move?: boolean } = {}) { return this.call<Domain>('addDomain', { params: { app }, body: opts.move ? { host, move: true } : { host } }); }
   removeDomain(app: string, host: string) { return this.call<void>('removeDomain', { params: { app, host } }); }
   /** The .dream root certificate to trust once (PEM). */
   tlsRoot() { return this.call<{ pem: string; fingerprint256: string }>('tlsRoot'); }

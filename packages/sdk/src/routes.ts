@@ -21,7 +21,7 @@ export const ROUTES = {
   scale: { method: 'POST', path: '/v1/apps/:app/scale', body: ['replicas'] },
   restart: { method: 'POST', path: '/v1/apps/:app/restart' },
   listDomains: { method: 'GET', path: '/v1/apps/:app/domains' },
-  addDomain: { method: 'POST', path: '/v1/apps/:app/domains', body: ['host'] },
+  addDomain: { method: 'POST', path: '/v1/apps/:app/domains', body: ['host', 'move'] },
   removeDomain: { method: 'DELETE', path: '/v1/apps/:app/domains/:host' },
   tlsRoot: { method: 'GET', path: '/v1/tls/root' },
   getHooks: { method: 'GET', path: '/v1/apps/:app/hooks' },
