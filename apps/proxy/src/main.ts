@@ -9,7 +9,7 @@ import { stdoutAccessLog } from './access-log.js';
 import { reportListening, STARTUP_EXIT_CODE, superviseWorkers } from './cluster.js';
 import { withDefaultCertificate } from './default-cert.js';
 import { answerPrimary, listenersOf, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestRelease, serveHandover, waitPortsFree, workersListening, type Predecessor } from './handover/index.js';
-import { newProxyId } from './routes-source.js';
+import { newProxyId } from './routes/source.js';
 import { startProxy } from './server.js';
 import { checkSettingFiles, readDefaultCertificate } from './setting-files.js';
 import { ProxyStartupError } from './startup-errors.js';

@@ -16,7 +16,7 @@ import { applyRequestParserLimits, RESPONSE_HEAD_READ_BOUND } from './head-limit
 import { lazyAgent } from './lazy-agent.js';
 import { H2_IDLE_MS } from './h2-idle.js';
 import { createTlsListener, type TlsListener } from './https.js';
-import { RoutesSource } from './routes-source.js';
+import { RoutesSource } from './routes/source.js';
 import type { RouteTable } from './table.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 import { trustedProxies } from './trust.js';

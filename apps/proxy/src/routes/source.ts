@@ -6,10 +6,13 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { apiRequest } from './api-request.js';
-import { cacheFile, readCachedRoutes, saveCachedRoutes } from './cache.js';
-import type { EndpointState } from './endpoints.js';
-import { checkSnapshot, removedEndpoints, RouteTable, type BrokenEntry, type Route, type RouteSnapshot } from './table.js';
+import { apiRequest } from '../api-request.js';
+import { cacheFile, readCachedRoutes, saveCachedRoutes } from '../cache.js';
+import type { EndpointState } from '../endpoints.js';
+import { checkSnapshot, removedEndpoints, RouteTable, type RouteSnapshot } from '../table.js';
+import { ApiCalls, sleep } from './api-calls.js';
+import { TableMender } from './mend.js';
+import { OutageLog } from './outage.js';
 
 export interface RoutesSourceOptions {
   apiUrl: string;
@@ -26,19 +29,7 @@ export interface RoutesSourceOptions {
   backoffMaxMs?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 export const newProxyId = () => `proxy-${crypto.randomBytes(6).toString('hex')}`;
-
-/** While polls keep failing, a reminder at most this often (the first failure is logged at once). */
-export const FAILURE_REMINDER_MS = 5 * 60_000;
-/** How long a stopping proxy gives the api to take its goodbye. */
-const LEAVE_TIMEOUT_MS = 2000;
 
 export class RoutesSource extends EventEmitter {
   /** Random per process: the api tracks acks per proxy instance. */
@@ -62,15 +53,17 @@ export class RoutesSource extends EventEmitter {
   private saveChain: Promise<void> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private readonly file: string;
-  /** The outage under way: since when, how many polls failed, when it was last logged. */
-  private failing: { since: number; failures: number; loggedAt: number } | null = null;
-  /** Broken entries already logged ("app: why"), so a table that stays broken is not logged again. */
-  private reported = new Set<string>();
+  private readonly outage: OutageLog;
+  private readonly mender: TableMender;
+  private readonly api: ApiCalls;
 
   constructor(private readonly o: RoutesSourceOptions) {
     super();
     this.proxyId = o.proxyId ?? newProxyId();
     this.file = cacheFile(o.dataDir);
+    this.outage = new OutageLog(o.log);
+    this.mender = new TableMender(o.log);
+    this.api = new ApiCalls(o, this.proxyId, this.stop.signal);
     this.ready = new Promise((r) => { this.markReady = r; });
     this.cacheLoaded = new Promise((r) => { this.markCacheLoaded = r; });
     this.synced = new Promise((r) => { this.markSynced = r; });
@@ -97,30 +90,7 @@ export class RoutesSource extends EventEmitter {
     this.stop.abort();
     await this.loop;
     await this.saveChain;
-    await this.leave();
-  }
-
-  private left = false;
-
-  /**
-   * POST /v1/internal/routes/leave, one attempt: a proxy stopping does not wait for an api that is
-   * down. Without it the api still stops counting this proxy once PROXY_TTL_MS (60 s) has passed.
-   */
-  private async leave(): Promise<void> {
-    if (this.left || !this.loop) return;
-    this.left = true;
-    try {
-      const res = await apiRequest(`${this.o.apiUrl}/v1/internal/routes/leave`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.o.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ proxy: this.proxyId }),
-        signal: AbortSignal.timeout(LEAVE_TIMEOUT_MS),
-      });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      this.o.log.info({ proxyId: this.proxyId }, 'said goodbye to the api: route switches no longer wait for this proxy');
-    } catch (e) {
-      this.o.log.warn({ proxyId: this.proxyId, err: (e as Error).message }, 'could not say goodbye to the api; route switches wait for this proxy until it expires (60 s)');
-    }
+    if (this.loop) await this.api.leave();
   }
 
   private async run(): Promise<void> {
@@ -142,62 +112,17 @@ export class RoutesSource extends EventEmitter {
       try {
         const useful = await this.pollOnce();
         delay = min;
-        this.recovered();
+        this.outage.recovered();
         // An api that answers a held poll at once without a change would make us spin: pace it.
         if (!useful && Date.now() - started < 200) await sleep(1000, this.stop.signal);
       } catch (e) {
         if (this.stop.signal.aborted) break;
         this.resync = true;
-        this.failed(e as Error, delay);
+        this.outage.failed(e as Error, delay);
         await sleep(delay + Math.random() * delay * 0.2, this.stop.signal);
         delay = Math.min(max, delay * 2);
       }
     }
-  }
-
-  /** Logs the first failed poll of an outage, then a reminder at most every FAILURE_REMINDER_MS. */
-  private failed(e: Error, retryInMs: number): void {
-    const now = Date.now();
-    if (!this.failing) {
-      this.failing = { since: now, failures: 1, loggedAt: now };
-      this.o.log.warn({ err: e.message, retryInMs }, 'route poll failed; serving the last known routes until the api answers (logged again only every 5 minutes while it lasts)');
-      return;
-    }
-    this.failing.failures++;
-    if (now - this.failing.loggedAt < FAILURE_REMINDER_MS) return;
-    this.failing.loggedAt = now;
-    this.o.log.warn({ err: e.message, failures: this.failing.failures, since: new Date(this.failing.since).toISOString() }, 'route poll still failing; serving the last known routes');
-  }
-
-  private recovered(): void {
-    if (!this.failing) return;
-    this.o.log.info({ failures: this.failing.failures, downMs: Date.now() - this.failing.since }, 'route poll recovered');
-    this.failing = null;
-  }
-
-  /**
-   * The api's table with its broken entries (checkSnapshot) mended: such an app keeps the entry it
-   * has now, so one app the api describes wrongly neither goes offline (404, NXDOMAIN, no more
-   * renewals) nor holds back every other app's changes. An entry with no readable app name, or for
-   * an app not served yet, cannot be mended and is left out. Each problem is logged once.
-   */
-  private mend(snap: RouteSnapshot, broken: BrokenEntry[]): RouteSnapshot {
-    const keys = new Set(broken.map((b) => `${b.app ?? `entry ${b.index}`}: ${b.why}`));
-    const fresh = broken.filter((b) => !this.reported.has(`${b.app ?? `entry ${b.index}`}: ${b.why}`));
-    if (fresh.length) {
-      this.o.log.warn({ version: snap.version, broken: fresh }, `the api's route table has ${broken.length} entr${broken.length === 1 ? 'y' : 'ies'} that cannot be read; ${fresh.map((b) => b.app ?? `entry ${b.index}`).join(', ')} keep${fresh.length === 1 ? 's' : ''} the last good route (left out if it had none)`);
-    } else if (!broken.length && this.reported.size) {
-      this.o.log.info({ version: snap.version }, "the api's route table is whole again");
-    }
-    this.reported = keys;
-    if (!broken.length) return snap;
-    const have = new Set(snap.routes.map((r) => r.app));
-    const kept: Route[] = [];
-    for (const b of broken) {
-      const last = b.app !== undefined && !have.has(b.app) ? this.table.routes.find((r) => r.app === b.app) : undefined;
-      if (last) { kept.push(last); have.add(last.app); }
-    }
-    return { version: snap.version, routes: [...snap.routes, ...kept] };
   }
 
   /** One long-poll. Returns whether it did something (changed the table or resynced). */
@@ -217,7 +142,7 @@ export class RoutesSource extends EventEmitter {
     try { raw = JSON.parse(res.body); } catch (e) { throw new Error(`api answered a route table that is not JSON (${(e as Error).message})`); }
     const checked = checkSnapshot(raw);
     if (!checked.ok) throw new Error(`api answered a route table that is not {version, routes}: ${checked.why}`);
-    const snap = this.mend(checked.snapshot, checked.broken);
+    const snap = this.mender.mend(checked.snapshot, checked.broken, this.table.routes);
     // Same version but other routes happens when a restarted api's counter meets ours.
     const changed = snap.version !== this.table.version || JSON.stringify(snap.routes) !== JSON.stringify(this.table.routes);
     if (changed) this.apply(snap, true);
@@ -253,35 +178,7 @@ export class RoutesSource extends EventEmitter {
       const idle = await this.o.endpoints.waitIdle(removed, this.o.drainTimeoutMs, this.stop.signal);
       if (this.stop.signal.aborted) return;
       if (!idle) this.o.log.warn({ version, removed, waitedMs: Date.now() - t0 }, 'drain timed out; acking anyway');
-      await this.postAck(version);
+      if (await this.api.ack(version)) this.emit('acked', version);
     });
-  }
-
-  private async postAck(version: number): Promise<void> {
-    let delay = this.o.backoffMinMs ?? 200;
-    let failures = 0;
-    while (!this.stop.signal.aborted) {
-      try {
-        const res = await apiRequest(`${this.o.apiUrl}/v1/internal/routes/ack`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${this.o.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ proxy: this.proxyId, version }),
-          signal: AbortSignal.any([this.stop.signal, AbortSignal.timeout(10_000)]),
-        });
-        if (res.ok) { this.o.log.info({ version, ...(failures ? { failures } : {}) }, 'routes acked'); this.emit('acked', version); return; }
-        // A 4xx other than timeouts/throttling will not get better by retrying.
-        if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) {
-          this.o.log.error({ version, status: res.status }, 'api refused the routes ack');
-          return;
-        }
-        throw new Error(`HTTP ${res.status}`);
-      } catch (e) {
-        if (this.stop.signal.aborted) return;
-        // The first failure says so; the retries are quiet (the api being down is logged by the poll).
-        if (failures++ === 0) this.o.log.warn({ version, err: (e as Error).message, retryInMs: delay }, 'routes ack failed; retrying until the api takes it');
-        await sleep(delay, this.stop.signal);
-        delay = Math.min(this.o.backoffMaxMs ?? 5000, delay * 2);
-      }
-    }
   }
 }
