@@ -10,7 +10,8 @@ import { readableReason, statusOf, throttledReason, type Entry } from './entry.j
 import type { Issuer } from './issuer.js';
 import { backoffMs, DEFAULT_BACKOFF, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
 import type { CertMeta, TlsStorage } from './storage.js';
-import { serialOf, usablePair } from './stored.js';
+import { SiblingCerts } from './siblings.js';
+import { serialOf } from './stored.js';
 import { AccountThrottle } from './throttle.js';
 import type { CertificateSource, CertStatus } from './types.js';
 
@@ -41,8 +42,7 @@ export class CertManager implements CertificateSource {
   private readonly backoffs: BackoffStore;
   private readonly timer: NodeJS.Timeout;
   private readonly watch: NodeJS.Timeout;
-  /** Per issuer, the storage's certsStamp() this process last looked at (pickUpStored). */
-  private readonly seen = new Map<string, string>();
+  private readonly stored: SiblingCerts;
   private closed = false;
   /** tick() is looking for stored certificates itself (pickUpStored need not start another). */
   private ticking = false;
@@ -52,6 +52,7 @@ export class CertManager implements CertificateSource {
   constructor(private readonly o: CertManagerOptions) {
     this.clock = o.clock ?? systemClock;
     this.backoffs = new BackoffStore(o.storage, o.log);
+    this.stored = new SiblingCerts({ storage: o.storage, clock: this.clock, log: o.log, onChange: () => o.onChange?.() });
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
     this.watch = setInterval(() => this.pickUpStored(), o.pickUpMs ?? 5000);
@@ -82,8 +83,8 @@ export class CertManager implements CertificateSource {
       if (!issuer) continue;
       const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0, ariCheckAt: 0 };
       this.entries.set(host, e);
-      if (!this.seen.has(issuer.id)) this.seen.set(issuer.id, this.o.storage.certsStamp(issuer.id)); // before reading: a later store is seen
-      this.adoptStored(e);
+      this.stored.watch(issuer.id); // before reading: a later store is seen
+      this.stored.adopt(e);
       this.backoffs.restore(e, this.clock.now()); // a restart must not ask the CA again too soon
     }
     this.o.onChange?.();
@@ -134,61 +135,10 @@ export class CertManager implements CertificateSource {
     return (!e.meta || now >= renewAt(e.meta)) && now >= e.nextAttemptAt;
   }
 
-  private adoptStored(e: Entry): boolean {
-    e.stamp = this.o.storage.certStamp(e.issuer.id, e.host);
-    const unusable = (err: string) => this.o.log?.warn({ host: e.host, err }, 'stored certificate unusable; ordering a new one');
-    const stored = this.o.storage.loadCert(e.issuer.id, e.host, unusable);
-    const pair = stored && usablePair(stored, e.host, this.clock.now());
-    if (typeof pair === 'string') unusable(pair);
-    if (!pair || typeof pair === 'string') return false;
-    Object.assign(e, { ctx: pair.ctx, meta: pair.meta, certPem: pair.certPem });
-    e.state = this.clock.now() >= renewAt(pair.meta) ? 'renewing' : 'issued';
-    return true;
-  }
-
-  /**
-   * Serves the certificate another process on the data dir stored for `e` when it is newer than the
-   * one served (a sibling worker renewed it, or got it issued after failures this process showed
-   * too): the name is issued, so its failure, count and wait go. False when there is nothing newer.
-   */
-  private adoptNewer(e: Entry): boolean {
-    const stamp = this.o.storage.certStamp(e.issuer.id, e.host);
-    if (stamp === e.stamp) return false;
-    e.stamp = stamp;
-    const stored = this.o.storage.loadCert(e.issuer.id, e.host);
-    const pair = stored && usablePair(stored, e.host, this.clock.now());
-    if (!pair || typeof pair === 'string') return false;
-    if (e.meta && Date.parse(pair.meta.notAfter) <= Date.parse(e.meta.notAfter)) return false;
-    const state = this.clock.now() >= renewAt(pair.meta) ? 'renewing' : 'issued';
-    // ariCheckAt 0: the CA's advice is about each certificate; ask about this one.
-    Object.assign(e, { ctx: pair.ctx, meta: pair.meta, certPem: pair.certPem, state, error: undefined, waiting: undefined, failures: 0, nextAttemptAt: 0, ariCheckAt: 0 });
-    this.o.log?.info({ host: e.host, notAfter: pair.meta.notAfter }, 'certificate stored by another process on the data dir; serving it');
-    this.o.onChange?.();
-    return true;
-  }
-
-  /** Looks for certificates siblings stored: one stat per issuer, then one per name when something changed. */
+  /** Looks for certificates siblings stored (siblings.ts); the CA's advice about adopted ones now, not at the next tick. */
   private pickUpStored(): void {
     if (this.closed) return;
-    const byIssuer = new Map<string, Entry[]>();
-    for (const e of this.entries.values()) {
-      const list = byIssuer.get(e.issuer.id);
-      if (list) list.push(e); else byIssuer.set(e.issuer.id, [e]);
-    }
-    let adopted = false;
-    for (const [id, list] of byIssuer) {
-      try {
-        const stamp = this.o.storage.certsStamp(id);
-        if (stamp === this.seen.get(id)) continue;
-        let all = true;
-        // A name in the middle of its own attempt is looked at again at the next change or attempt.
-        for (const e of list) { if (e.running) all = false; else if (this.adoptNewer(e)) adopted = true; }
-        if (all) this.seen.set(id, stamp);
-      } catch (err) {
-        this.o.log?.warn({ err: (err as Error).message }, 'could not look for certificates stored by other processes');
-      }
-    }
-    if (adopted && !this.ticking) void this.tick(); // the CA's advice about the new certificates now, not at the next tick
+    if (this.stored.pickUp(this.entries.values()) && !this.ticking) void this.tick();
   }
 
   /** Asks the CA when to renew (ARI); a failure keeps the last advice and asks again in an hour. */
@@ -217,7 +167,7 @@ export class CertManager implements CertificateSource {
     }
     try {
       // It may have finished while we waited for the lock.
-      if (this.adoptNewer(e) && this.clock.now() < renewAt(e.meta!)) return;
+      if (this.stored.adoptNewer(e) && this.clock.now() < renewAt(e.meta!)) return;
       // Or failed while we waited: its backoff holds this process back too.
       if (this.backoffs.restore(e, this.clock.now())) return;
       // Taken only now that an order really starts: polling another process's lock is not an order.
