@@ -50,7 +50,18 @@ export async function fetchRenewalInfo(directoryUrl: string, certPem: string): P
   const start = Date.parse(w?.start ?? '');
   const end = Date.parse(w?.end ?? '');
   if (res.status !== 200 || !Number.isFinite(start) || !Number.isFinite(end)) return undefined;
-  const after = Number(res.headers['retry-after']);
-  const retryAfterMs = Math.min(86_400_000, Math.max(3600_000, Number.isFinite(after) && after > 0 ? after * 1000 : 6 * 3600_000));
-  return { renewAt: new Date(start + Math.random() * Math.max(0, end - start)), retryAfterMs };
+  return { renewAt: new Date(start + Math.random() * Math.max(0, end - start)), retryAfterMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
+}
+
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * When to ask the CA again: its Retry-After as seconds or as an HTTP-date (RFC 9110 §10.2.3 allows
+ * both; a date was ignored, falling back to 6 h), kept between 1 h and 1 day; 6 h without one.
+ */
+export function retryAfterMs(header: unknown, now: number): number {
+  const v = typeof header === 'string' ? header.trim() : '';
+  // A date as HTTP sends them (IMF-fixdate): Date.parse alone would take '-5' or '1.5' as years.
+  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : IMF_FIXDATE.test(v) ? Date.parse(v) - now : NaN;
+  return Math.min(86_400_000, Math.max(3600_000, Number.isFinite(ms) ? ms : 6 * 3600_000));
 }
