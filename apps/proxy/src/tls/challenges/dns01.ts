@@ -4,6 +4,7 @@
 // storage, like HTTP-01 tokens: with several proxy workers only one serves the DNS, and the order
 // may come from another.
 import type { TlsStorage } from '../storage.js';
+import { StoredRecords } from './dns01-stored.js';
 import type { ChallengeSolver } from './types.js';
 
 const SAFE_NAME = /^[a-z0-9_][a-z0-9_.-]{0,252}$/;
@@ -16,7 +17,11 @@ export class Dns01Solver implements ChallengeSolver {
   readonly type = 'dns-01' as const;
   // Several values may coexist (example.dream and *.example.dream in one order share the name).
   private readonly records = new Map<string, string[]>();
-  constructor(private readonly storage?: TlsStorage) {}
+  // What every process on the data dir presented (this one's too), re-read when the folder changes.
+  private readonly stored?: StoredRecords;
+  constructor(private readonly storage?: TlsStorage) {
+    if (storage) this.stored = new StoredRecords(storage, SAFE_NAME);
+  }
 
   async present(name: string, _token: string, digest: string): Promise<void> {
     this.set(challengeName(name), [...this.txt(challengeName(name)), digest]);
@@ -32,11 +37,7 @@ export class Dns01Solver implements ChallengeSolver {
     const n = fqdn.toLowerCase().replace(/\.$/, '');
     const mine = this.records.get(n);
     if (mine) return mine;
-    if (!this.storage || !SAFE_NAME.test(n)) return [];
-    try {
-      const stored = JSON.parse(this.storage.read(`dns01/${n}`) ?? '[]') as unknown;
-      return Array.isArray(stored) ? stored.filter((v): v is string => typeof v === 'string') : [];
-    } catch { return []; }
+    return this.stored?.current().get(n) ?? [];
   }
 
   /**
@@ -47,10 +48,9 @@ export class Dns01Solver implements ChallengeSolver {
   hasBelow(name: string): boolean {
     const suffix = `.${name.toLowerCase().replace(/\.$/, '')}`;
     for (const n of this.records.keys()) if (n.endsWith(suffix)) return true;
-    if (!this.storage) return false;
-    try {
-      return this.storage.list('dns01').some((n) => n.endsWith(suffix) && SAFE_NAME.test(n) && this.txt(n).length > 0);
-    } catch { return false; }
+    if (!this.stored) return false;
+    for (const n of this.stored.current().keys()) if (n.endsWith(suffix)) return true;
+    return false;
   }
 
   private set(n: string, values: string[]): void {
