@@ -107,3 +107,18 @@ describe('fast path and node:http send the client the same response head', () =>
     if (RESPONSES[i]![1].some((f) => f.startsWith('X-Request-Id'))) expect([ids(fast.response)[0], ids(slow.response)[0]]).toEqual(['from-the-app-123', 'from-the-app-123']);
   });
 });
+
+// CGI-style apps (PHP-FPM, WSGI servers, Rack) read fields as HTTP_X_FORWARDED_FOR: `X_Forwarded_For`
+// and `X-Forwarded-For` become one variable, and which wins is up to the server. A client's
+// underscore spelling of a field the proxy sets must not reach the app beside ours (nginx drops
+// every field with an underscore by default for this reason).
+describe('forwarding fields in an underscore spelling never reach the app', () => {
+  const spoof = ['X_Forwarded_For: 6.6.6.6', 'X-Forwarded_Proto: https', 'x_forwarded_host: evil.example', 'X_FORWARDED_PORT: 1', 'X_Real_IP: 6.6.6.6', 'X_Request_Id: spoofed-request-id-1'];
+  it.each([['fast path', '/p'], ['node:http', 'http://echo.dream/p']])('%s', async (_path, target) => {
+    const got = await forward(target, ['Host: echo.dream', ...spoof, 'X_Custom_Field: kept', 'Forwarded_By_App: kept']);
+    expect(got.status).toBe('HTTP/1.1 200 OK');
+    const names = got.head!.split('\r\n').slice(1).map((l) => l.slice(0, l.indexOf(':')).toLowerCase());
+    expect(names.filter((n) => n.includes('_'))).toEqual(['x_custom_field', 'forwarded_by_app']);
+    expect(got.head).toMatch(/\r\nx-forwarded-for: 127\.0\.0\.1(\r\n|$)/);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
+import { clientResponseHeaders, requestIdOf, upstreamRequestHead, upstreamRequestHeaders } from './headers.js';
 
 describe('upstreamRequestHeaders', () => {
   it('overwrites client forwarding headers and strips hop-by-hop ones', () => {
@@ -47,5 +47,14 @@ describe('upstreamRequestHeaders for HTTP/2 and trusted proxies', () => {
     const h = upstreamRequestHeaders({ 'x-forwarded-for': '9.9.9.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.com', 'x-real-ip': '9.9.9.9' },
       { clientIp: '10.0.0.2', proto: 'http', host: 'shop.dream', port: 80, requestId: 'abcdefgh', trusted: true });
     expect(h).toMatchObject({ 'x-forwarded-for': '9.9.9.9, 10.0.0.2', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.com', 'x-real-ip': '9.9.9.9' });
+  });
+
+  it('drops underscore spellings of the forwarding fields, a trusted peer\'s too, on both request paths; keeps other underscore fields and the app\'s response fields', () => {
+    const incoming = { 'x-forwarded-for': '9.9.9.9', x_forwarded_for: '6.6.6.6', 'x_real-ip': '6.6.6.6', x_request_id: 'spoof', x_other: 'kept' };
+    const f = { clientIp: '10.0.0.2', proto: 'http' as const, host: 'shop.dream', port: 80, requestId: 'abcdefgh', trusted: true };
+    expect(Object.keys(upstreamRequestHeaders(incoming, f)).filter((k) => k.includes('_'))).toEqual(['x_other']);
+    expect(upstreamRequestHead('GET', '/', incoming, f)).not.toMatch(/6\.6\.6\.6|spoof/);
+    expect(upstreamRequestHead('GET', '/', incoming, f)).toMatch(/\r\nx-forwarded-for: 9\.9\.9\.9, 10\.0\.0\.2\r\n/);
+    expect(clientResponseHeaders({ x_forwarded_for: 'app' }, 'abcdefgh')).toMatchObject({ x_forwarded_for: 'app' });
   });
 });

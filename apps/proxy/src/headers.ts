@@ -8,6 +8,19 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-aliv
 // Client-sent forwarding information is replaced by ours unless the peer is a trusted proxy (DESIGN §6).
 const CLIENT_FORWARDING = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']);
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{8,128}$/;
+const REWRITTEN = new Set(['host', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
+
+/**
+ * `x_forwarded_for`, `X-Real_IP`...: a client's underscore spelling of a field the proxy sets or
+ * vets. CGI-style servers (PHP-FPM, WSGI, Rack) map `-` and `_` alike (HTTP_X_FORWARDED_FOR), so
+ * it would reach the app beside ours, and which one wins is up to the server. Dropped always, a
+ * trusted peer's too: no proxy sends these. Other fields with underscores pass (nginx drops them all).
+ */
+function underscoreAlias(k: string): boolean {
+  if (k.indexOf('_') < 0) return false;
+  const n = k.replace(/_/g, '-');
+  return REWRITTEN.has(n) || CLIENT_FORWARDING.has(n);
+}
 
 function connectionListed(connection: string | string[] | undefined): Set<string> | null {
   if (connection === undefined) return null;
@@ -20,11 +33,16 @@ function connectionListed(connection: string | string[] | undefined): Set<string
   return out;
 }
 
-/** Copies `h` without hop-by-hop, pseudo and Connection-listed fields (one object, no deletes). */
-function copyEndToEnd(h: Record<string, string | string[] | number | undefined>, skip: Set<string> | null, dropForwarding = false): OutgoingHttpHeaders {
+/**
+ * Copies `h` without hop-by-hop, pseudo and Connection-listed fields (one object, no deletes). For
+ * a request (`forwarding` set) also without the client's forwarding fields ('all': not a trusted
+ * peer) or only their underscore spellings ('aliases').
+ */
+function copyEndToEnd(h: Record<string, string | string[] | number | undefined>, skip: Set<string> | null, forwarding?: 'all' | 'aliases'): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const k in h) {
-    if (k.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(k) || skip?.has(k) || (dropForwarding && CLIENT_FORWARDING.has(k))) continue;
+    if (k.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(k) || skip?.has(k)) continue;
+    if (forwarding && ((forwarding === 'all' && CLIENT_FORWARDING.has(k)) || underscoreAlias(k))) continue;
     out[k] = h[k];
   }
   return out;
@@ -76,15 +94,13 @@ function forwarded(incoming: IncomingHttpHeaders, f: ForwardInfo): [string, stri
 }
 
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, f: ForwardInfo): OutgoingHttpHeaders {
-  const h = copyEndToEnd(incoming, connectionListed(incoming.connection), !f.trusted);
+  const h = copyEndToEnd(incoming, connectionListed(incoming.connection), f.trusted ? 'aliases' : 'all');
   h.host = f.host;
   [h['x-forwarded-for'], h['x-forwarded-proto'], h['x-forwarded-host'], h['x-forwarded-port']] = forwarded(incoming, f);
   h['x-request-id'] = f.requestId;
   if (f.upgrade) { h.connection = 'Upgrade'; h.upgrade = f.upgrade; }
   return h;
 }
-
-const REWRITTEN = new Set(['host', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
 
 /**
  * The upstream request head of the fast path, written in one pass: the same fields as
@@ -95,7 +111,7 @@ export function upstreamRequestHead(method: string, path: string, incoming: Inco
   const skip = connectionListed(incoming.connection);
   let out = `${method} ${path} HTTP/1.1\r\nhost: ${f.host}\r\n`;
   for (const k in incoming) {
-    if (REWRITTEN.has(k) || HOP_BY_HOP.has(k) || skip?.has(k) || (!f.trusted && CLIENT_FORWARDING.has(k))) continue;
+    if (REWRITTEN.has(k) || HOP_BY_HOP.has(k) || skip?.has(k) || (!f.trusted && CLIENT_FORWARDING.has(k)) || underscoreAlias(k)) continue;
     const v = incoming[k];
     if (v === undefined) continue;
     if (Array.isArray(v)) for (const one of v) out += `${k}: ${one}\r\n`;
