@@ -1,16 +1,66 @@
 // undici's Agent, created (and the package loaded) on first use: it only serves what the fast path
 // hands to node:http and HTTP/2 streams, which many proxies never see; idle, it is memory for nothing.
+// Each origin's pool reuses idle connections for the agent's keepAliveTimeout, or less once the app's
+// unannounced idle timeout is learned (learned-idle.ts): from the fast path's pool, or from a FIN on
+// one of this agent's connections that arrived while nothing was asked of it.
+import type net from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
+import { KEEP_ALIVE_MARGIN_MS, type LearnedIdleTimeouts } from './learned-idle.js';
 
 export interface LazyDispatcher {
   get(): Promise<Dispatcher>;
   close(): Promise<void>;
 }
 
-export function lazyAgent(options: Agent.Options): LazyDispatcher {
+export interface UpstreamAgentOptions extends Omit<Agent.Options, 'connect' | 'factory'> {
+  connectTimeoutMs: number;
+  keepAliveTimeout: number;
+}
+
+export function lazyAgent(options: UpstreamAgentOptions, learned?: LearnedIdleTimeouts): LazyDispatcher {
   let agent: Promise<Agent> | null = null;
+  const make = async () => {
+    const { Agent, Pool, buildConnector } = await import('undici');
+    const { connectTimeoutMs, ...rest } = options;
+    const connect = buildConnector({ timeout: connectTimeoutMs });
+    return new Agent({
+      ...rest,
+      // The agent makes a new pool for an origin once all connections of the old one closed — as
+      // an app closing idle connections closes them all — so a learned timeout takes effect there.
+      factory: (origin, opts) => {
+        const key = String(origin).replace(/^http:\/\//, '');
+        const keep = learned?.get(key, Date.now());
+        const limits = keep === undefined ? {} : keep - KEEP_ALIVE_MARGIN_MS <= 0
+          ? { pipelining: 0 } // no reuse at all (undici: pipelining 0 = no keep-alive)
+          : { keepAliveTimeout: Math.min(options.keepAliveTimeout, keep - KEEP_ALIVE_MARGIN_MS), keepAliveMaxTimeout: Math.min(options.keepAliveTimeout, keep - KEEP_ALIVE_MARGIN_MS) };
+        return new Pool(origin, {
+          ...opts, ...limits,
+          connect: (o, cb) => connect(o, (err, socket) => { if (socket && learned) watchIdleClose(socket, key, learned); (cb as (e: Error | null, s: net.Socket | null) => void)(err, socket); }),
+        });
+      },
+    });
+  };
   return {
-    get: () => (agent ??= import('undici').then((m) => new m.Agent(options))),
+    get: () => (agent ??= make()),
     close: async () => { if (agent) await (await agent).close(); },
   };
+}
+
+/**
+ * Learns from a FIN that arrived while the connection was idle: nothing written since the last
+ * bytes read (a request in flight would have been). undici reads in paused mode ('readable' +
+ * read()), so this listens to 'readable' too, and only notes the time: a 'data' listener would
+ * take the bytes from undici.
+ */
+function watchIdleClose(socket: net.Socket, key: string, learned: LearnedIdleTimeouts): void {
+  let lastRead = 0;
+  let writtenThen = 0;
+  socket.on('readable', () => {
+    if (socket.readableLength === 0) return; // end of stream, not bytes
+    lastRead = Date.now();
+    writtenThen = socket.bytesWritten;
+  });
+  socket.once('end', () => {
+    if (lastRead && socket.bytesWritten === writtenThen) learned.observe(key, lastRead, Date.now());
+  });
 }

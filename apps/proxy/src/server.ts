@@ -14,6 +14,7 @@ import { UpstreamPool } from './fast/pool.js';
 import { handleRequest } from './forward.js';
 import { applyRequestParserLimits, RESPONSE_HEAD_READ_BOUND } from './head-limits.js';
 import { lazyAgent } from './lazy-agent.js';
+import { LearnedIdleTimeouts } from './learned-idle.js';
 import { H2_IDLE_MS } from './h2-idle.js';
 import { createTlsListener, type TlsListener } from './https.js';
 import { RoutesSource } from './routes/source.js';
@@ -83,7 +84,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // apps may long-poll or stream.
   const connectTimeoutMs = 5000;
   // maxHeaderSize: undici's own bound on a response head (forward.ts applies the proxy's limit).
-  const upstream = lazyAgent({ connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0, maxHeaderSize: RESPONSE_HEAD_READ_BOUND });
+  // Idle timeouts apps enforce without announcing them, learned by both pools (learned-idle.ts).
+  const learnedIdle = new LearnedIdleTimeouts();
+  const upstream = lazyAgent({ connectTimeoutMs, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0, maxHeaderSize: RESPONSE_HEAD_READ_BOUND }, learnedIdle);
   const certs = opts.certs ?? NO_CERTIFICATES;
   const ctx: ProxyContext = {
     table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, Upgraded>(),
@@ -109,7 +112,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   applyRequestParserLimits(server);
   // The fast path (src/fast) serves plain HTTP/1.1 requests on raw sockets; node:http and undici
   // above take connections it hands off (upgrades, chunked uploads, HTTP/1.0…) and HTTP/2.
-  const pool = new UpstreamPool({ connectTimeoutMs, idleMs: 4000, maxIdlePerEndpoint: 256 });
+  const pool = new UpstreamPool({ connectTimeoutMs, idleMs: 4000, maxIdlePerEndpoint: 256 }, learnedIdle);
   const fastConns = new Set<ClientConnection>();
   const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout };
   takeOverConnections(server, 'connection', { ...fast, proto: 'http' });

@@ -4,10 +4,12 @@
 // (a POST) cannot be retried safely: so a connection expires `idleMs` after its last response, or
 // KEEP_ALIVE_MARGIN_MS before the `Keep-Alive: timeout=N` that response announced (node announces
 // its keepAliveTimeout: 5 s by default, 1 s or less when an app lowers it) — checked when one is
-// taken, not only by the sweep. Each socket gets its listeners once; events go to whichever
+// taken, not only by the sweep. An app that announces nothing but closes idle connections itself
+// teaches the pool its timeout (learned-idle.ts). Each socket gets its listeners once; events go to whichever
 // exchange holds it (no per-request listener churn).
 import net from 'node:net';
 import type { RouteEndpoint } from '../table.js';
+import { KEEP_ALIVE_MARGIN_MS, LearnedIdleTimeouts } from '../learned-idle.js';
 
 export interface UpstreamUser {
   /** A new connection came up (pooled ones are connected already). */
@@ -24,13 +26,6 @@ export interface UpstreamUser {
 // completion before the next read, and users copy what they keep.
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
-/**
- * How long before the app's announced idle timeout we stop reusing a connection: the app's timer
- * and ours start at different moments (a response's last byte leaves it before it reaches us) and
- * its close takes a round trip to arrive. undici keeps 2 s (its keepAliveTimeoutThreshold); 1 s
- * keeps node's default (timeout=5) at the 4 s this pool always used.
- */
-export const KEEP_ALIVE_MARGIN_MS = 1000;
 
 export class UpstreamConn {
   user: UpstreamUser | null = null;
@@ -47,7 +42,12 @@ export class UpstreamConn {
     socket.setTimeout(connectTimeoutMs);
     socket.once('connect', () => { this.connected = true; socket.setTimeout(0); this.user?.onConnect(); });
     socket.once('timeout', () => socket.destroy(Object.assign(new Error(`connect timed out after ${connectTimeoutMs}ms`), { code: 'ECONNECT_TIMEOUT' })));
-    socket.on('end', () => { const u = this.user; if (u) u.onEnd(); else socket.destroy(); });
+    socket.on('end', () => {
+      const u = this.user;
+      if (u) { u.onEnd(); return; }
+      if (this.idleSince) this.pool.closedByApp(this);
+      socket.destroy();
+    });
     socket.on('error', (err: NodeJS.ErrnoException) => { const u = this.user; this.user = null; u?.onError(err); });
     socket.on('close', () => {
       this.pool.forget(this);
@@ -69,7 +69,8 @@ export class UpstreamPool {
   private readonly idle = new Map<string, UpstreamConn[]>();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly o: { connectTimeoutMs: number; idleMs: number; maxIdlePerEndpoint: number }) {
+  /** `learned`: shared with undici's pools (lazy-agent.ts), so either side's observation serves both. */
+  constructor(private readonly o: { connectTimeoutMs: number; idleMs: number; maxIdlePerEndpoint: number }, private readonly learned = new LearnedIdleTimeouts()) {
     this.sweeper = setInterval(() => this.sweep(Date.now()), Math.min(1000, o.idleMs)).unref();
   }
 
@@ -91,13 +92,23 @@ export class UpstreamPool {
   /** Returns a connection whose exchange completed cleanly; `keepAliveMs`: the timeout its last response announced (-1: none). */
   put(c: UpstreamConn, keepAliveMs = -1): void {
     c.user = null;
-    const keepMs = keepAliveMs < 0 ? this.o.idleMs : Math.min(this.o.idleMs, keepAliveMs - KEEP_ALIVE_MARGIN_MS);
+    const now = Date.now();
+    let keepMs = keepAliveMs < 0 ? this.o.idleMs : Math.min(this.o.idleMs, keepAliveMs - KEEP_ALIVE_MARGIN_MS);
+    const learned = this.learned.get(c.key, now);
+    if (learned !== undefined) keepMs = Math.min(keepMs, learned - KEEP_ALIVE_MARGIN_MS);
     let list = this.idle.get(c.key);
     if (!list) this.idle.set(c.key, list = []);
     if (keepMs <= 0 || list.length >= this.o.maxIdlePerEndpoint) { c.socket.destroy(); return; }
-    c.idleSince = Date.now();
-    c.expiresAt = c.idleSince + keepMs;
+    c.idleSince = now;
+    c.expiresAt = now + keepMs;
     list.push(c);
+  }
+
+  /** The app closed `c` while it sat idle here: its idle timeout, learned; the others expire by it too. */
+  closedByApp(c: UpstreamConn): void {
+    const learned = this.learned.observe(c.key, c.idleSince, Date.now());
+    if (learned === undefined) return;
+    for (const o of this.idle.get(c.key) ?? []) o.expiresAt = Math.min(o.expiresAt, o.idleSince + learned - KEEP_ALIVE_MARGIN_MS);
   }
 
   forget(c: UpstreamConn): void {
@@ -108,6 +119,7 @@ export class UpstreamPool {
   }
 
   private sweep(now: number): void {
+    this.learned.sweep(now);
     for (const list of this.idle.values()) {
       for (const c of list) if (now >= c.expiresAt) c.socket.destroy();
     }
