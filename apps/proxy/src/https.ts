@@ -34,11 +34,16 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     maxHeaderListPairs: H2_HEADER_LIMITS.maxHeaderListPairs,
     maxSendHeaderBlockLength: H2_HEADER_LIMITS.maxSendHeaderBlockLength,
     settings: { maxHeaderListSize: H2_HEADER_LIMITS.maxHeaderListSize },
-    // An unknown name fails the handshake with an alert; the client sees a TLS error, we go on.
+    // An unknown name fails the handshake with an alert; the client sees a TLS error, we go on. A
+    // served name whose certificate another worker is issuing or just stored waits for it (bounded:
+    // tls/handshake-wait.ts) instead of failing until this process notices.
     SNICallback: (servername, cb) => {
-      const sc = ctx.certs.secureContext(servername.toLowerCase());
-      if (sc) cb(null, sc);
-      else cb(new Error(`no certificate for ${servername.slice(0, 253)}`));
+      const name = servername.toLowerCase();
+      const answer = (sc: tls.SecureContext | undefined) => (sc ? cb(null, sc) : cb(new Error(`no certificate for ${servername.slice(0, 253)}`)));
+      const sc = ctx.certs.secureContext(name);
+      const soon = sc ? undefined : ctx.certs.secureContextSoon?.(name);
+      if (soon) soon.then(answer, () => answer(undefined));
+      else answer(sc);
     },
   });
   // node's HTTP/2 server gives its HTTP/1.1 fallback no keep-alive timeout (undefined, unlike

@@ -10,6 +10,7 @@ import { readableReason, statusOf, throttledReason, type Entry } from './entry.j
 import type { Issuer } from './issuer.js';
 import { backoffMs, DEFAULT_BACKOFF, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
 import type { CertMeta, TlsStorage } from './storage.js';
+import { HandshakeWaits } from './handshake-wait.js';
 import { SiblingCerts } from './siblings.js';
 import { serialOf } from './stored.js';
 import { AccountThrottle } from './throttle.js';
@@ -35,6 +36,9 @@ export interface CertManagerOptions {
   onChange?: () => void;
 }
 
+/** The wildcard name that would cover `name` ('' when it has no parent). */
+const wildcardAbove = (name: string) => { const dot = name.indexOf('.'); return dot > 0 ? `*.${name.slice(dot + 1)}` : ''; };
+
 export class CertManager implements CertificateSource {
   private readonly entries = new Map<string, Entry>();
   private readonly throttles = new Map<string, AccountThrottle>();
@@ -43,6 +47,7 @@ export class CertManager implements CertificateSource {
   private readonly timer: NodeJS.Timeout;
   private readonly watch: NodeJS.Timeout;
   private readonly stored: SiblingCerts;
+  private readonly waits: HandshakeWaits;
   private closed = false;
   /** tick() is looking for stored certificates itself (pickUpStored need not start another). */
   private ticking = false;
@@ -53,6 +58,7 @@ export class CertManager implements CertificateSource {
     this.clock = o.clock ?? systemClock;
     this.backoffs = new BackoffStore(o.storage, o.log);
     this.stored = new SiblingCerts({ storage: o.storage, clock: this.clock, log: o.log, onChange: () => o.onChange?.() });
+    this.waits = new HandshakeWaits({ storage: o.storage, stored: this.stored, entryFor: (n) => this.entryFor(n), lockStaleMs: o.lockStaleMs ?? 120_000 });
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
     this.watch = setInterval(() => this.pickUpStored(), o.pickUpMs ?? 5000);
@@ -61,11 +67,15 @@ export class CertManager implements CertificateSource {
 
   secureContext(servername: string): tls.SecureContext | undefined {
     const name = servername.toLowerCase().replace(/\.$/, '');
-    const exact = this.entries.get(name)?.ctx;
-    if (exact) return exact;
-    const dot = name.indexOf('.');
-    return dot > 0 ? this.entries.get(`*.${name.slice(dot + 1)}`)?.ctx : undefined;
+    return this.entries.get(name)?.ctx ?? this.entries.get(wildcardAbove(name))?.ctx;
   }
+
+  /** A served name's certificate that another process is issuing or just stored, waited for (handshake-wait.ts); undefined = fail now. */
+  secureContextSoon(servername: string): Promise<tls.SecureContext | undefined> | undefined {
+    return this.waits.wait(servername.toLowerCase().replace(/\.$/, ''));
+  }
+
+  private entryFor(name: string): Entry | undefined { return this.entries.get(name) ?? this.entries.get(wildcardAbove(name)); }
 
   hasCertificate(host: string): boolean { return this.secureContext(host) !== undefined; }
 
@@ -123,6 +133,7 @@ export class CertManager implements CertificateSource {
    */
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
+    this.waits.close();
     clearInterval(this.timer);
     clearInterval(this.watch);
     let timer: NodeJS.Timeout | undefined;

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Entry } from './entry.js';
 import { renewAt, type Clock } from './renewal.js';
-import type { TlsStorage } from './storage.js';
+import type { StoredCert, TlsStorage } from './storage.js';
 import { usablePair } from './stored.js';
 
 export interface SiblingCertsOptions { storage: TlsStorage; clock: Clock; log?: Logger; onChange: () => void }
@@ -42,7 +42,21 @@ export class SiblingCerts {
     const stamp = this.o.storage.certStamp(e.issuer.id, e.host);
     if (stamp === e.stamp) return false;
     e.stamp = stamp;
-    const stored = this.o.storage.loadCert(e.issuer.id, e.host);
+    return this.serveNewer(e, this.o.storage.loadCert(e.issuer.id, e.host));
+  }
+
+  /** adoptNewer() with async reads, for a handshake waiting on the name (handshake-wait.ts). */
+  async adoptNewerAsync(e: Entry): Promise<boolean> {
+    const before = e.stamp;
+    const stamp = await this.o.storage.certStampAsync(e.issuer.id, e.host);
+    if (stamp === before) return false;
+    const stored = await this.o.storage.loadCertAsync(e.issuer.id, e.host);
+    if (e.stamp !== before) return false; // the synchronous path read it meanwhile
+    e.stamp = stamp;
+    return this.serveNewer(e, stored);
+  }
+
+  private serveNewer(e: Entry, stored: StoredCert | undefined): boolean {
     const pair = stored && usablePair(stored, e.host, this.o.clock.now());
     if (!pair || typeof pair === 'string') return false;
     if (e.meta && Date.parse(pair.meta.notAfter) <= Date.parse(e.meta.notAfter)) return false;

@@ -146,15 +146,30 @@ export class TlsStorage {
     try { const st = fs.statSync(this.file(rel)); return `${st.ino}:${st.mtimeMs}:${st.size}`; } catch { return ''; }
   }
 
+  /** certStamp() and loadCert() (pair.json, what every process stores) without blocking: a handshake waits on them. */
+  async certStampAsync(issuer: string, host: string): Promise<string> {
+    try { const st = await fs.promises.stat(this.file(this.certDir(issuer, host), PAIR)); return `${st.ino}:${st.mtimeMs}:${st.size}`; } catch { return ''; }
+  }
+
+  async loadCertAsync(issuer: string, host: string): Promise<StoredCert | undefined> {
+    try {
+      const c = JSON.parse(await fs.promises.readFile(this.file(this.certDir(issuer, host), PAIR), 'utf8')) as StoredCert;
+      return typeof c?.certPem === 'string' && typeof c.keyPem === 'string' && c.meta ? c : undefined;
+    } catch { return undefined; } // none yet, or damaged: the sync path logs and re-orders
+  }
+
 
   // HTTP-01 tokens on disk too, so another proxy on the same data dir answers the CA as well.
   putToken(token: string, keyAuth: string): void { if (SAFE_TOKEN.test(token)) this.write(path.join('http01', token), keyAuth); }
   getToken(token: string): string | undefined { return SAFE_TOKEN.test(token) ? this.read(path.join('http01', token)) : undefined; }
   dropToken(token: string): void { if (SAFE_TOKEN.test(token)) this.remove(path.join('http01', token)); }
 
+  /** The lock file of `name` (present while some process orders it). */
+  lockFile(name: string): string { return this.file('locks', `${name.replace(/[^a-z0-9.*-]/gi, '_')}.lock`); }
+
   /** An exclusive lock on `name` across processes (see lock.ts). Returns the release function, or null. */
   tryLock(name: string, staleMs: number): (() => void) | null {
-    const f = this.file('locks', `${name.replace(/[^a-z0-9.*-]/gi, '_')}.lock`);
+    const f = this.lockFile(name);
     fs.mkdirSync(path.dirname(f), { recursive: true, mode: 0o700 });
     return tryLockFile(f, staleMs);
   }

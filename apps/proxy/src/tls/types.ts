@@ -17,6 +17,11 @@ export interface CertStatus {
 export interface CertificateSource {
   /** Synchronous, for SNICallback: the context for a served name (exact or wildcard), or undefined. */
   secureContext(servername: string): tls.SecureContext | undefined;
+  /**
+   * For the SNI callback when secureContext() has nothing: a served name whose certificate another
+   * process is issuing or just stored resolves to it (bounded wait); undefined = fail the handshake now.
+   */
+  secureContextSoon?(servername: string): Promise<tls.SecureContext | undefined> | undefined;
   /** True once a valid certificate exists for the host (turns on the HTTP→HTTPS redirect). */
   hasCertificate(host: string): boolean;
   /** HTTP-01: the key authorization for a token under /.well-known/acme-challenge/, or undefined. */
