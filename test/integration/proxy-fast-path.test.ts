@@ -154,7 +154,7 @@ describe('proxy fast path', () => {
   it('answers 502 with a catalogued code when the app answers garbage', async () => {
     const out = await rawExchange('GET /garbage HTTP/1.1\r\nHost: odd.dream\r\nConnection: close\r\n\r\n');
     expect(out).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
-    expect(out).toMatch(/x-dream-error: UPSTREAM_UNAVAILABLE/);
+    expect(out).toMatch(/x-dream-error: UPSTREAM_INVALID_RESPONSE\r\n[^]*a malformed response head/);
   });
 
   it('cuts the client connection when the app dies mid-body (no short "complete" response)', async () => {

@@ -12,7 +12,7 @@ import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
-import { afterFailedAttempt, replayable } from './retry.js';
+import { afterFailedAttempt, isMalformedResponseHead, MALFORMED_RESPONSE_HEAD, replayable } from './retry.js';
 import { endpointKey } from './table.js';
 import { drainUpload, uploadBody } from './upload-body.js';
 
@@ -71,6 +71,9 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   let responded = false;
   // The proxy's own page went out instead of the app's response: nothing left to do on failure.
   let replaced = false;
+  // The last attempt's app answered a malformed head: what the 502 names when no replica is left.
+  let invalid: string | undefined;
+  const exhausted = (app: string) => (invalid ? pages.invalidResponse(app, invalid, requestId, req.headers) : pages.upstreamFailed(app, requestId, req.headers));
   // undici takes an EventEmitter as its signal: far cheaper per request than an AbortController.
   const hangUp = new HangUp();
   res.on('close', () => {
@@ -86,9 +89,9 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     // Re-read the table: a retry must not go to an endpoint a newer version removed.
     const table = ctx.table();
     const route = table.get(host);
-    if (!route || route.endpoints.length === 0) return send(res, tried ? pages.upstreamFailed(first.app, requestId, req.headers) : pages.noReplica(first.app, requestId, req.headers));
+    if (!route || route.endpoints.length === 0) return send(res, tried ? exhausted(first.app) : pages.noReplica(first.app, requestId, req.headers));
     const ep = table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight);
-    if (!ep) return send(res, pages.upstreamFailed(route.app, requestId, req.headers));
+    if (!ep) return send(res, exhausted(route.app));
     const key = endpointKey(ep);
     release = ctx.endpoints.acquire(key);
     if (upstreamKey) upstreamKey.value = key;
@@ -127,12 +130,14 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
         return send(res, pages.invalidResponse(route.app, RESPONSE_HEAD_TOO_LARGE, requestId, req.headers));
       }
       (tried ??= new Set()).add(key);
+      // A malformed head: replayed only as a reset is (retry.ts); else the 502 says what the app did.
+      invalid = isMalformedResponseHead(err) ? MALFORMED_RESPONSE_HEAD : undefined;
       const retry = afterFailedAttempt(ctx, {
         requestId, app: route.app, key, err, connectFailed: isConnectFailure(err) || isConnectFailure(err.cause), attempts,
         committed: withBody && (req.readableDidRead || req.readableEnded), replayable: replayable(method, withBody),
-      });
+      }, invalid ? 'upstream sent a malformed response' : undefined);
       if (retry) return attempt();
-      send(res, pages.upstreamFailed(route.app, requestId, req.headers));
+      send(res, exhausted(route.app));
     });
   };
   attempt();

@@ -3,6 +3,9 @@
 // A refused connect sent nothing: the endpoint is marked down for a moment and the request may go
 // to another one whatever its method. Any other failure is retried only for a request that can be
 // replayed (idempotent method, no body) and of which nothing went out or came back yet.
+// A malformed response head (nginx's proxy_next_upstream invalid_header) is such a failure — the
+// bytes that came back are dropped, the client sees none — but the app got the request: it goes to
+// another replica only when replayable, else 502 UPSTREAM_INVALID_RESPONSE.
 import type { ProxyContext } from './context.js';
 
 export const MAX_ATTEMPTS = 4;
@@ -23,6 +26,24 @@ export interface FailedAttempt {
   /** Request body bytes went out, or response bytes came back: too late to go elsewhere. */
   committed: boolean;
   replayable: boolean;
+}
+
+/** What the proxy's 502 UPSTREAM_INVALID_RESPONSE names for a response head that is not HTTP/1.x. */
+export const MALFORMED_RESPONSE_HEAD = 'a malformed response head';
+
+// How undici marks its HTTPParserError (its `instanceof` reads it, so it holds across copies);
+// undici 7 leaves that error's `code` undefined, so the code alone cannot tell.
+const UNDICI_PARSER_ERROR = Symbol.for('undici.error.UND_ERR_HTTP_PARSER');
+
+/**
+ * A parser's refusal of a response head before any of it was passed on (a bad status line, a field
+ * line without a colon, bare LFs…): undici's HTTPParserError, node's client's `HPE_*` errors. A
+ * head past the read bound is head-limits.ts's (isResponseHeadOverflow), checked before this.
+ */
+export function isMalformedResponseHead(err: unknown): boolean {
+  const e = err as (NodeJS.ErrnoException & { [UNDICI_PARSER_ERROR]?: boolean }) | undefined;
+  if (e?.[UNDICI_PARSER_ERROR] === true) return true;
+  return typeof e?.code === 'string' && e.code.startsWith('HPE_') && e.code !== 'HPE_HEADER_OVERFLOW';
 }
 
 export function shouldRetry(f: Pick<FailedAttempt, 'connectFailed' | 'attempts' | 'committed' | 'replayable'>): boolean {

@@ -10,7 +10,7 @@ import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPO
 import { hostOf } from './host.js';
 import { lingeringClose } from './fast/linger.js';
 import { errorPage, pages, rawPage, type Page } from './pages.js';
-import { afterFailedAttempt } from './retry.js';
+import { afterFailedAttempt, isMalformedResponseHead, MALFORMED_RESPONSE_HEAD } from './retry.js';
 import { endpointKey } from './table.js';
 import { tunnel } from './tunnel.js';
 import { goingAway } from './ws-going-away.js';
@@ -68,9 +68,9 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
     // head-limits.ts; the proxy's limit is checked below, as on the other paths.
     const up = http.request({ host: ep.host, port: ep.port, method: req.method, path, headers, agent: false, allowHalfOpen: true, maxHeaderSize: RESPONSE_HEAD_READ_BOUND } as http.RequestOptions);
     up.maxHeadersCount = 0;
-    const refuseHead = (): void => {
-      ctx.log.warn({ requestId, app: route.app, endpoint: key, err: 'response head too large' }, 'upstream sent a malformed response');
-      writePage(socket, pages.invalidResponse(route.app, RESPONSE_HEAD_TOO_LARGE, requestId, req.headers));
+    const refuseHead = (what = RESPONSE_HEAD_TOO_LARGE): void => {
+      ctx.log.warn({ requestId, app: route.app, endpoint: key, err: what }, 'upstream sent a malformed response');
+      writePage(socket, pages.invalidResponse(route.app, what, requestId, req.headers));
     };
     let settled = false;
     const onClientGone = () => { if (!settled) { settled = true; up.destroy(); release(); } };
@@ -117,8 +117,10 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       socket.off('close', onClientGone);
       release();
       if (socket.destroyed) return;
-      // Past the read bound: over the limit too, and not retried (the app answered).
+      // Past the read bound: over the limit too, and not retried (the app answered). A malformed
+      // head is not retried either: the app got the handshake (below).
       if (isResponseHeadOverflow(err)) { refuseHead(); return; }
+      if (isMalformedResponseHead(err)) { refuseHead(MALFORMED_RESPONSE_HEAD); return; }
       tried.add(key);
       // An upgrade is replayed only when refused: after that the app may have seen the handshake.
       const retry = afterFailedAttempt(ctx, {

@@ -1,44 +1,23 @@
 // One request → response on the fast path: pick an endpoint, write the head (and Content-Length
 // body) to a pooled upstream connection, relay the response head rewritten and its body byte for
-// byte, knowing where it ends (length, chunked, or upstream close). Retry rules as in forward.ts:
-// a refused connect goes to another endpoint for any method (nothing was sent: we only write once
-// connected); a reset before any response byte is retried for idempotent methods without a body.
-import type { Socket } from 'node:net';
+// byte, knowing where it ends (length, chunked, or upstream close). Retry rules as in forward.ts
+// (retry.ts): a refused connect goes to another endpoint for any method (nothing was sent: we only
+// write once connected); a reset before any response byte, or a malformed response head, is
+// retried for idempotent methods without a body.
 import { isConnectFailure, type ProxyContext } from '../context.js';
 import { MAX_RESPONSE_FIELDS, RESPONSE_HEAD_READ_BOUND, RESPONSE_HEAD_TOO_LARGE } from '../head-limits.js';
 import { pages, type Page } from '../pages.js';
-import { afterFailedAttempt, replayable } from '../retry.js';
-import { endpointKey, type Route } from '../table.js';
+import { afterFailedAttempt, MALFORMED_RESPONSE_HEAD, replayable } from '../retry.js';
+import { endpointKey } from '../table.js';
 import { BodyEnd } from './body.js';
 import type { ClientWriter } from './client-writer.js';
-import type { Headers } from './head.js';
+import type { ExchangeOwner, ExchangeRequest } from './exchange-types.js';
 import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
 import { RequestWriter } from './request-writer.js';
 import { clientResponseHead, parseResponseHead, type ResponseHead } from './response-head.js';
+import { BARE_LF, MORE, responseHeadEnd } from './response-head-end.js';
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-
-export interface ExchangeOwner {
-  readonly socket: Socket;
-  /** Writes to `socket` for the response side (one per connection). */
-  readonly out: ClientWriter;
-  /** Exactly once: the response went out (keepAlive: may carry another request; unreadBody: the client still sends a body nobody reads). */
-  finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody?: boolean): void;
-  /** Exactly once instead of finished(): answer with the proxy's own page. */
-  answer(page: Page, unreadBody: boolean): void;
-}
-
-export interface ExchangeRequest {
-  method: string;
-  /** The serialized upstream request head. */
-  head: string;
-  contentLength: number;
-  clientClose: boolean;
-  requestId: string;
-  host: string;
-  route: Route;
-  headers: Headers;
-}
+export type { ExchangeOwner, ExchangeRequest } from './exchange-types.js';
 
 export class Exchange implements UpstreamUser {
   private conn: UpstreamConn | null = null;
@@ -52,6 +31,8 @@ export class Exchange implements UpstreamUser {
   private reusable = true;
   private closeClient = false;
   private done = false;
+  /** The last attempt's app answered a malformed head: what the 502 names when no replica is left. */
+  private invalid: string | undefined;
 
   constructor(private readonly ctx: ProxyContext, private readonly pool: UpstreamPool, private readonly owner: ExchangeOwner, private readonly req: ExchangeRequest) {
     this.out = owner.out;
@@ -71,9 +52,9 @@ export class Exchange implements UpstreamUser {
     // Re-read the table: a retry must not go to an endpoint a newer version removed.
     const table = this.ctx.table();
     const route = table.get(this.req.host);
-    if (!route || route.endpoints.length === 0) return this.fail(this.tried ? pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers) : pages.noReplica(this.req.route.app, this.req.requestId, this.req.headers));
+    if (!route || route.endpoints.length === 0) return this.fail(this.tried ? this.exhausted() : pages.noReplica(this.req.route.app, this.req.requestId, this.req.headers));
     const ep = table.pick(route, this.ctx.endpoints.isDown, this.tried, this.ctx.endpoints.inFlight);
-    if (!ep) return this.fail(pages.upstreamFailed(route.app, this.req.requestId, this.req.headers));
+    if (!ep) return this.fail(this.exhausted());
     this.key = endpointKey(ep);
     this.release = this.ctx.endpoints.acquire(this.key);
     this.conn = this.pool.get(this.key, ep, this);
@@ -91,8 +72,9 @@ export class Exchange implements UpstreamUser {
     if (this.res) return this.forward(b);
     // `b` is only valid during this call (pool.ts): a partial head is copied, a whole one is not.
     const buf = this.headBuf ? Buffer.concat([this.headBuf, b]) : b;
-    const end = buf.indexOf(CRLFCRLF);
-    if (end < 0) {
+    const end = responseHeadEnd(buf, buf.length - b.length);
+    if (end === BARE_LF) return this.malformed('bare LF in the response head');
+    if (end === MORE) {
       this.headBuf = buf === b ? Buffer.from(b) : buf;
       if (buf.length > RESPONSE_HEAD_READ_BOUND) this.broken('response head too large', RESPONSE_HEAD_TOO_LARGE);
       return;
@@ -100,7 +82,7 @@ export class Exchange implements UpstreamUser {
     const head = parseResponseHead(buf, end, this.req.method);
     const rest = buf.subarray(end + 4);
     this.headBuf = null;
-    if (!head || head.status === 101) return this.broken('invalid response head');
+    if (!head || head.status === 101) return this.malformed('invalid response head');
     // The same limit as forward.ts and upgrade.ts apply (head-limits.ts).
     if (head.fieldsSize > MAX_RESPONSE_FIELDS) return this.broken('response head too large', RESPONSE_HEAD_TOO_LARGE);
     if (head.status < 200) {
@@ -142,6 +124,16 @@ export class Exchange implements UpstreamUser {
 
   onError(err: NodeJS.ErrnoException): void {
     if (this.done) return;
+    this.failed(err, this.headBuf !== null || this.up.sent);
+  }
+
+  /** The app answered a head that is not HTTP/1.x: what it sent is dropped, so only the request body counts as committed. */
+  private malformed(reason: string): void {
+    this.failed(new Error(reason), this.up.sent, MALFORMED_RESPONSE_HEAD);
+  }
+
+  /** This attempt failed: another endpoint (retry.ts), or the 502 (`invalid`: UPSTREAM_INVALID_RESPONSE naming it). */
+  private failed(err: NodeJS.ErrnoException, committed: boolean, invalid?: string): void {
     const conn = this.conn;
     this.conn = null;
     if (conn) { conn.user = null; conn.socket.destroy(); }
@@ -149,15 +141,22 @@ export class Exchange implements UpstreamUser {
     if (this.res || this.out.bytes > 0) { this.finishBroken(); return; }
     this.release();
     (this.tried ??= new Set()).add(this.key);
+    this.invalid = invalid;
     const { requestId, route, method, contentLength } = this.req;
     const retry = afterFailedAttempt(this.ctx, {
       requestId, app: route.app, key: this.key, err, connectFailed: isConnectFailure(err), attempts: this.attempts,
-      committed: this.headBuf !== null || this.up.sent, replayable: replayable(method, contentLength > 0),
-    });
+      committed, replayable: replayable(method, contentLength > 0),
+    }, invalid ? 'upstream sent a malformed response' : undefined);
     this.headBuf = null;
     this.up.stop();
     if (retry) return this.start();
-    this.fail(pages.upstreamFailed(this.req.route.app, this.req.requestId, this.req.headers));
+    this.fail(this.exhausted());
+  }
+
+  /** The 502 once no replica is left: the last attempt's failure decides which. */
+  private exhausted(): Page {
+    const { route: { app }, requestId, headers } = this.req;
+    return this.invalid ? pages.invalidResponse(app, this.invalid, requestId, headers) : pages.upstreamFailed(app, requestId, headers);
   }
 
   /** The client went away: stop the upstream work. */
