@@ -46,8 +46,9 @@ function hasBody(req: http.IncomingMessage): boolean {
 /**
  * Handles one request from either listener: node:http's (HTTP/1.1, plain or TLS) or the HTTP/2
  * compat API's (whose :authority stands in for Host; pseudo-headers never go upstream).
+ * `expectsContinue`: it came with `Expect: 100-continue` (the listeners' 'checkContinue').
  */
-export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse, expectsContinue = false): void {
   const requestId = requestIdOf(req.headers);
   // HTTP/1.1 only: an HTTP/2 stream has no connection header (the session is ended by close()).
   if (ctx.draining && req.httpVersionMajor === 1) res.shouldKeepAlive = false;
@@ -58,10 +59,13 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   const d = decide(ctx, req.method ?? 'GET', req.url, h2 ? h2Authority(req.headers) : hostOf(req), protoOf(req), req.headers, requestId);
   if (d.page) return send(res, d.page);
   const { route: first, host, rawHost, path } = d;
+  // Only now, going to an app, is the body wanted: a 431 or the proxy's own page goes out without a
+  // 100 (node would send one before any handler ran), and the client need not send its body.
+  if (expectsContinue) res.writeContinue();
 
   const peer = clientIp(req);
   const headers = upstreamRequestHeaders(req.headers, { clientIp: peer, proto: protoOf(req), host: rawHost, port: listenPortOf(req), requestId, trusted: ctx.trusted(peer) });
-  // The client's Expect: 100-continue was answered by node's server already.
+  // The client's Expect: 100-continue was answered above.
   delete headers.expect;
   const withBody = hasBody(req);
   const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;

@@ -54,7 +54,8 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
   // HTTP/1.1 over TLS that the fast path hands off is parsed by node:http's machinery on this server.
   applyRequestParserLimits(server as unknown as http.Server);
 
-  server.on('request', (req: http2.Http2ServerRequest | http.IncomingMessage, res: http2.Http2ServerResponse | http.ServerResponse) => {
+  // 'checkContinue' (Expect: 100-continue), HTTP/1.1 and HTTP/2 alike: handleRequest sends the 100.
+  const onRequest = (expectsContinue: boolean) => (req: http2.Http2ServerRequest | http.IncomingMessage, res: http2.Http2ServerResponse | http.ServerResponse) => {
     if (req.httpVersionMajor === 1) {
       const s = req.socket as tls.TLSSocket;
       sockets.set(s, (sockets.get(s) ?? 0) + 1);
@@ -67,8 +68,10 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
       });
     }
     // The compat objects carry what the handler reads (headers, url, method, socket, stream API).
-    handleRequest(ctx, req as http.IncomingMessage, res as http.ServerResponse);
-  });
+    handleRequest(ctx, req as http.IncomingMessage, res as http.ServerResponse, expectsContinue);
+  };
+  server.on('request', onRequest(false));
+  server.on('checkContinue', onRequest(true));
   server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => handleUpgrade(ctx, req, socket, head));
   // HTTP/1.1 over TLS starts on the fast path; HTTP/2 sessions and whatever the fast path hands
   // off go to the http2 server's own handling (HTTP/1.1 fallback included).

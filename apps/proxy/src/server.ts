@@ -109,6 +109,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   });
 
   const server = http.createServer({ keepAlive: true }, (req, res) => handleRequest(ctx, req, res));
+  server.on('checkContinue', (req, res) => handleRequest(ctx, req, res, true)); // Expect: 100-continue: forward.ts sends the 100
   applyRequestParserLimits(server);
   // The fast path (src/fast) serves plain HTTP/1.1 requests on raw sockets; node:http and undici
   // above take connections it hands off (upgrades, chunked uploads, HTTP/1.0…) and HTTP/2.
