@@ -1,19 +1,19 @@
 // CertManager implements CertificateSource: the listeners ask it for contexts and challenge answers;
 // ensure(hosts) tells it what to serve. It loads certificates from storage (a restart never
-// re-orders a valid one), orders what is missing in the background, renews when due, and backs off
-// on failure (kept on disk, backoff.ts) — one order per name at a time across processes (storage lock) and per account (throttle).
+// re-orders a valid one), orders what is missing in the background (order.ts: one order per name at a
+// time across processes, per-account throttle, backoff on failure kept on disk) and renews when due.
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { BackoffStore } from './backoff.js';
 import type { Http01Solver } from './challenges/http01.js';
-import { readableReason, statusOf, throttledReason, type Entry } from './entry.js';
+import { statusOf, type Entry } from './entry.js';
 import type { Issuer } from './issuer.js';
-import { backoffMs, DEFAULT_BACKOFF, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
-import type { CertMeta, TlsStorage } from './storage.js';
+import { DEFAULT_BACKOFF, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
+import { CertOrders } from './order.js';
+import type { TlsStorage } from './storage.js';
 import { HandshakeWaits } from './handshake-wait.js';
 import { SiblingCerts } from './siblings.js';
 import { serialOf } from './stored.js';
-import { AccountThrottle } from './throttle.js';
 import type { CertificateSource, CertStatus } from './types.js';
 
 export interface CertManagerOptions {
@@ -41,7 +41,6 @@ const wildcardAbove = (name: string) => { const dot = name.indexOf('.'); return 
 
 export class CertManager implements CertificateSource {
   private readonly entries = new Map<string, Entry>();
-  private readonly throttles = new Map<string, AccountThrottle>();
   private readonly clock: Clock;
   private readonly backoffs: BackoffStore;
   private readonly timer: NodeJS.Timeout;
@@ -51,19 +50,25 @@ export class CertManager implements CertificateSource {
   private closed = false;
   /** tick() is looking for stored certificates itself (pickUpStored need not start another). */
   private ticking = false;
-  /** Orders started by this process (tests and metrics). */
-  orders = 0;
+  private readonly ordering: CertOrders;
 
   constructor(private readonly o: CertManagerOptions) {
     this.clock = o.clock ?? systemClock;
     this.backoffs = new BackoffStore(o.storage, o.log);
     this.stored = new SiblingCerts({ storage: o.storage, clock: this.clock, log: o.log, onChange: () => o.onChange?.() });
+    this.ordering = new CertOrders({
+      storage: o.storage, stored: this.stored, backoffs: this.backoffs, clock: this.clock, log: o.log, backoff: o.backoff,
+      throttle: o.throttle, lockStaleMs: o.lockStaleMs ?? 120_000, onChange: o.onChange, retry: () => void this.tick(),
+    });
     this.waits = new HandshakeWaits({ storage: o.storage, stored: this.stored, entryFor: (n) => this.entryFor(n), lockStaleMs: o.lockStaleMs ?? 120_000 });
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
     this.watch = setInterval(() => this.pickUpStored(), o.pickUpMs ?? 5000);
     this.watch.unref();
   }
+
+  /** Orders started by this process (tests and metrics). */
+  get orders(): number { return this.ordering.count; }
 
   secureContext(servername: string): tls.SecureContext | undefined {
     const name = servername.toLowerCase().replace(/\.$/, '');
@@ -118,7 +123,7 @@ export class CertManager implements CertificateSource {
       if (!ari && !this.due(e, now)) continue;
       e.running = (async () => {
         if (ari) await this.refreshAri(e); // its advice may make the certificate due right now
-        if (this.due(e, this.clock.now())) await this.attempt(e);
+        if (this.due(e, this.clock.now())) await this.ordering.attempt(e);
       })().finally(() => { e.running = undefined; });
       started.push(e.running);
     }
@@ -162,66 +167,5 @@ export class CertManager implements CertificateSource {
     if (this.clock.now() >= renewAt(e.meta) && e.state === 'issued') e.state = 'renewing';
     // Kept in memory regardless; a write failure must not reject tick() (nobody awaits the timer's).
     try { this.o.storage.saveMeta(e.issuer.id, e.meta); } catch (err) { this.o.log?.warn({ host: e.host, err: (err as Error).message }, 'renewal information not stored'); }
-  }
-
-  private async attempt(e: Entry): Promise<void> {
-    const now = this.clock.now();
-    const release = this.o.storage.tryLock(e.host, this.o.lockStaleMs ?? 120_000);
-    if (!release) {
-      // Another proxy (or worker) is ordering it: look again soon and adopt what it stores. The
-      // timer makes the entry due itself: a timer may fire a millisecond before Date.now() reaches
-      // nextAttemptAt, and tick() would then skip it until the next periodic pass (flaky test:
-      // "two proxies on one data dir", the second proxy served nothing for a minute).
-      e.nextAttemptAt = now + 2000;
-      setTimeout(() => { if (e.nextAttemptAt === now + 2000) e.nextAttemptAt = 0; void this.tick(); }, 2000).unref();
-      return;
-    }
-    try {
-      // It may have finished while we waited for the lock.
-      if (this.stored.adoptNewer(e) && this.clock.now() < renewAt(e.meta!)) return;
-      // Or failed while we waited: its backoff holds this process back too.
-      if (this.backoffs.restore(e, this.clock.now())) return;
-      // Taken only now that an order really starts: polling another process's lock is not an order.
-      const t = this.throttle(e.issuer);
-      const wait = (await t?.take()) ?? 0;
-      if (wait > 0) {
-        Object.assign(e, { nextAttemptAt: this.clock.now() + wait, waiting: throttledReason(t!.max, t!.windowMs) });
-        this.o.log?.warn({ host: e.host, retryAt: new Date(e.nextAttemptAt).toISOString() }, `certificate order held back: ${e.waiting}`);
-        return;
-      }
-      Object.assign(e, { state: e.meta ? 'renewing' : 'pending', waiting: undefined });
-      this.o.onChange?.();
-      this.orders++;
-      this.o.log?.info({ host: e.host, issuer: e.issuer.name, renewal: Boolean(e.meta) }, 'ordering certificate');
-      const pair = await e.issuer.issue([e.host], new Date(this.clock.now()), e.certPem);
-      const meta: CertMeta = { host: e.host, issuer: e.issuer.name, notBefore: pair.notBefore.toISOString(), notAfter: pair.notAfter.toISOString() };
-      const ari = await e.issuer.renewalInfo?.(pair.certPem).catch(() => undefined);
-      if (ari) Object.assign(meta, { ariRenewAt: ari.renewAt.toISOString(), ariSerial: serialOf(pair.certPem) });
-      const ctx = tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem });
-      this.o.storage.saveCert(e.issuer.id, { certPem: pair.certPem, keyPem: pair.keyPem, meta });
-      e.stamp = this.o.storage.certStamp(e.issuer.id, e.host);
-      const ariCheckAt = this.clock.now() + (ari?.retryAfterMs ?? 6 * 3600_000);
-      Object.assign(e, { ctx, meta, certPem: pair.certPem, ariCheckAt, state: 'issued', error: undefined, failures: 0, nextAttemptAt: 0 });
-      this.backoffs.clear(e);
-      this.o.log?.info({ host: e.host, notAfter: meta.notAfter }, 'certificate issued');
-    } catch (err) {
-      e.failures++;
-      e.error = readableReason(err);
-      e.state = 'failing';
-      e.nextAttemptAt = this.clock.now() + backoffMs(e.failures, this.o.backoff ?? DEFAULT_BACKOFF);
-      this.o.log?.warn({ host: e.host, failures: e.failures, retryAt: new Date(e.nextAttemptAt).toISOString(), err: e.error }, 'certificate order failed');
-      this.backoffs.save(e);
-    } finally {
-      release();
-      this.o.onChange?.();
-    }
-  }
-
-  /** The account's throttle; none for the built-in CA (no CA to be polite to). */
-  private throttle(issuer: Issuer): AccountThrottle | undefined {
-    if (issuer.id === 'builtin') return undefined;
-    let t = this.throttles.get(issuer.id);
-    if (!t) this.throttles.set(issuer.id, t = new AccountThrottle(this.o.storage, issuer.id, this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.clock, this.o.log));
-    return t;
   }
 }

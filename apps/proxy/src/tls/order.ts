@@ -1,0 +1,97 @@
+// One certificate order for one entry, as CertManager starts it when the entry is due: under the
+// name's order lock (one process orders a name at a time; the others adopt what it stores), after
+// the backoff another process may have recorded, within the account's order throttle; the result
+// stored, or the failure backed off (minutes → hours) with the CA's reason on the entry.
+import tls from 'node:tls';
+import type { Logger } from 'pino';
+import type { BackoffStore } from './backoff.js';
+import { readableReason, throttledReason, type Entry } from './entry.js';
+import type { Issuer } from './issuer.js';
+import { backoffMs, DEFAULT_BACKOFF, renewAt, type BackoffPolicy, type Clock } from './renewal.js';
+import type { CertMeta, TlsStorage } from './storage.js';
+import type { SiblingCerts } from './siblings.js';
+import { serialOf } from './stored.js';
+import { AccountThrottle } from './throttle.js';
+
+export interface OrderDeps {
+  storage: TlsStorage;
+  stored: SiblingCerts;
+  backoffs: BackoffStore;
+  clock: Clock;
+  log?: Logger;
+  backoff?: BackoffPolicy;
+  throttle?: { max: number; windowMs: number };
+  lockStaleMs: number;
+  onChange?: () => void;
+  /** Look for due work again (the entry was made due by a timer). */
+  retry(): void;
+}
+
+export class CertOrders {
+  private readonly throttles = new Map<string, AccountThrottle>();
+  /** Orders started by this process (tests and metrics). */
+  count = 0;
+
+  constructor(private readonly o: OrderDeps) {}
+
+  async attempt(e: Entry): Promise<void> {
+    const now = this.o.clock.now();
+    const release = this.o.storage.tryLock(e.host, this.o.lockStaleMs);
+    if (!release) {
+      // Another proxy (or worker) is ordering it: look again soon and adopt what it stores. The
+      // timer makes the entry due itself: a timer may fire a millisecond before Date.now() reaches
+      // nextAttemptAt, and tick() would then skip it until the next periodic pass (flaky test:
+      // "two proxies on one data dir", the second proxy served nothing for a minute).
+      e.nextAttemptAt = now + 2000;
+      setTimeout(() => { if (e.nextAttemptAt === now + 2000) e.nextAttemptAt = 0; this.o.retry(); }, 2000).unref();
+      return;
+    }
+    try {
+      // It may have finished while we waited for the lock.
+      if (this.o.stored.adoptNewer(e) && this.o.clock.now() < renewAt(e.meta!)) return;
+      // Or failed while we waited: its backoff holds this process back too.
+      if (this.o.backoffs.restore(e, this.o.clock.now())) return;
+      // Taken only now that an order really starts: polling another process's lock is not an order.
+      const t = this.throttle(e.issuer);
+      const wait = (await t?.take()) ?? 0;
+      if (wait > 0) {
+        Object.assign(e, { nextAttemptAt: this.o.clock.now() + wait, waiting: throttledReason(t!.max, t!.windowMs) });
+        this.o.log?.warn({ host: e.host, retryAt: new Date(e.nextAttemptAt).toISOString() }, `certificate order held back: ${e.waiting}`);
+        return;
+      }
+      Object.assign(e, { state: e.meta ? 'renewing' : 'pending', waiting: undefined });
+      this.o.onChange?.();
+      this.count++;
+      this.o.log?.info({ host: e.host, issuer: e.issuer.name, renewal: Boolean(e.meta) }, 'ordering certificate');
+      const pair = await e.issuer.issue([e.host], new Date(this.o.clock.now()), e.certPem);
+      const meta: CertMeta = { host: e.host, issuer: e.issuer.name, notBefore: pair.notBefore.toISOString(), notAfter: pair.notAfter.toISOString() };
+      const ari = await e.issuer.renewalInfo?.(pair.certPem).catch(() => undefined);
+      if (ari) Object.assign(meta, { ariRenewAt: ari.renewAt.toISOString(), ariSerial: serialOf(pair.certPem) });
+      const ctx = tls.createSecureContext({ cert: pair.certPem, key: pair.keyPem });
+      this.o.storage.saveCert(e.issuer.id, { certPem: pair.certPem, keyPem: pair.keyPem, meta });
+      e.stamp = this.o.storage.certStamp(e.issuer.id, e.host);
+      const ariCheckAt = this.o.clock.now() + (ari?.retryAfterMs ?? 6 * 3600_000);
+      Object.assign(e, { ctx, meta, certPem: pair.certPem, ariCheckAt, state: 'issued', error: undefined, failures: 0, nextAttemptAt: 0 });
+      this.o.backoffs.clear(e);
+      this.o.log?.info({ host: e.host, notAfter: meta.notAfter }, 'certificate issued');
+    } catch (err) {
+      e.failures++;
+      e.error = readableReason(err);
+      e.state = 'failing';
+      e.nextAttemptAt = this.o.clock.now() + backoffMs(e.failures, this.o.backoff ?? DEFAULT_BACKOFF);
+      this.o.log?.warn({ host: e.host, failures: e.failures, retryAt: new Date(e.nextAttemptAt).toISOString(), err: e.error }, 'certificate order failed');
+      this.o.backoffs.save(e);
+    } finally {
+      release();
+      this.o.onChange?.();
+    }
+  }
+
+  /** The account's throttle; none for the built-in CA (no CA to be polite to). */
+  private throttle(issuer: Issuer): AccountThrottle | undefined {
+    if (issuer.id === 'builtin') return undefined;
+    let t = this.throttles.get(issuer.id);
+    if (!t) this.throttles.set(issuer.id, t = new AccountThrottle(this.o.storage, issuer.id, this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.o.clock, this.o.log));
+    return t;
+  }
+}
