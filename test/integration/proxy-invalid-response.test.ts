@@ -1,28 +1,39 @@
-// An app replica that answers a malformed response head (not an oversized one: proxy-head-limits)
-// gets the same treatment on every request path, as nginx's proxy_next_upstream invalid_header:
-// an idempotent request without a body, of which the client has seen nothing yet, goes to another
-// replica; anything else is not sent again and gets 502 UPSTREAM_INVALID_RESPONSE. Two replicas on
-// real sockets — one writing the raw malformed bytes and keeping its connection open, as a broken
-// app does, one answering 200 — behind the fast path, node:http (an absolute-form target is handed
-// to it), HTTP/2 and WebSocket upgrades (never replayed once connected: upgrade.ts).
+// An app replica that answers a malformed response head (not an oversized one: proxy-head-limits),
+// a 101 to a request that asked for no upgrade, or part of a head and then closes (FIN or reset),
+// gets the same treatment on every request path, as nginx's proxy_next_upstream invalid_header /
+// error: an idempotent request without a body, of which the client has seen nothing yet, goes to
+// another replica; anything else is not sent again and gets a 502 — UPSTREAM_INVALID_RESPONSE when
+// the app answered wrongly, UPSTREAM_UNAVAILABLE when it closed before a whole head. Two replicas
+// on real sockets — one writing the raw bad bytes (and keeping its connection open, as a broken app
+// does, unless the variant closes it), one answering 200 — behind the fast path, node:http (an
+// absolute-form target is handed to it), HTTP/2 and WebSocket upgrades (never replayed once
+// connected: upgrade.ts).
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTlsProxy } from './proxy-helpers.js';
 
 const HOST = 'broken.dream';
-/** An app whose two replicas both answer malformed heads. */
+/** An app whose two replicas both answer badly. */
 const ALL_BAD = 'allbad.dream';
-const MALFORMED: Record<string, string> = {
-  'a status that is not three digits': 'HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok',
-  'bare LF line endings': 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok',
-  'a garbage status line': 'NOT HTTP AT ALL\r\n\r\n',
-  'a field line without a colon': 'HTTP/1.1 200 OK\r\nBad Field\r\nContent-Length: 2\r\n\r\nok',
+/** What a bad replica sends, how it then ends its connection (else kept open), and the 502 a request not sent again gets. */
+interface BadAnswer { bytes: string; then?: 'fin' | 'reset'; code: string; says: string }
+const malformed = (bytes: string): BadAnswer => ({ bytes, code: 'UPSTREAM_INVALID_RESPONSE', says: 'a malformed response head' });
+const cut = (then: 'fin' | 'reset'): BadAnswer => ({ bytes: 'HTTP/1.1 200 OK\r\nContent-Ty', then, code: 'UPSTREAM_UNAVAILABLE', says: 'did not answer' });
+const UNASKED_101 = 'a 101 to a request without Upgrade';
+const BAD: Record<string, BadAnswer> = {
+  'a status that is not three digits': malformed('HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok'),
+  'bare LF line endings': malformed('HTTP/1.1 200 OK\nContent-Length: 2\n\nok'),
+  'a garbage status line': malformed('NOT HTTP AT ALL\r\n\r\n'),
+  'a field line without a colon': malformed('HTTP/1.1 200 OK\r\nBad Field\r\nContent-Length: 2\r\n\r\nok'),
+  'part of a head, then FIN': cut('fin'),
+  'part of a head, then a reset': cut('reset'),
+  [UNASKED_101]: { bytes: 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', code: 'UPSTREAM_INVALID_RESPONSE', says: 'a 101 Switching Protocols to a request that asked for no upgrade' },
 };
-const VARIANTS = Object.keys(MALFORMED);
+const VARIANTS = Object.keys(BAD);
 
 /** A raw replica: every request it read (`METHOD path`), answered by `answer(path)`. */
-async function replica(answer: (path: string, method: string) => string) {
+async function replica(answer: (path: string, method: string) => BadAnswer) {
   const got: string[] = [];
   const server = net.createServer((s) => {
     let buf = Buffer.alloc(0);
@@ -38,7 +49,11 @@ async function replica(answer: (path: string, method: string) => string) {
         buf = buf.subarray(end + 4 + cl);
         const [method, target] = head.split(' ');
         got.push(`${method} ${target}`);
-        s.write(answer(target!, method!));
+        const a = answer(target!, method!);
+        s.write(a.bytes);
+        // The reset only once the proxy read those bytes: a reset drops what it has not read yet.
+        if (a.then === 'fin') return void s.end();
+        if (a.then === 'reset') return void setTimeout(() => s.resetAndDestroy(), 50);
       }
     });
   });
@@ -52,10 +67,10 @@ let bad2: Awaited<ReturnType<typeof replica>>;
 let good: Awaited<ReturnType<typeof replica>>;
 
 beforeAll(async () => {
-  const malformed = (path: string) => MALFORMED[new URL(path, 'http://x').searchParams.get('v') ?? '']!;
-  bad = await replica(malformed);
-  bad2 = await replica(malformed);
-  good = await replica((path, method) => { const body = `good ${method} ${path}`; return `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`; });
+  const answer = (path: string) => BAD[new URL(path, 'http://x').searchParams.get('v') ?? '']!;
+  bad = await replica(answer);
+  bad2 = await replica(answer);
+  good = await replica((path, method) => { const body = `good ${method} ${path}`; return { bytes: `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`, code: '', says: '' }; });
   env = await startTlsProxy('int_invalid-response', [
     { app: 'broken', hosts: [HOST], endpoints: [bad.endpoint, good.endpoint] },
     { app: 'allbad', hosts: [ALL_BAD], endpoints: [bad.endpoint, bad2.endpoint] },
@@ -116,11 +131,12 @@ const UPGRADE = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key:
 /** Requests never sent twice once an app got them: POSTs on every path, and WebSocket upgrades. */
 const NOT_REPLAYED = [
   ...PATHS.flatMap(([name, send]) => VARIANTS.map((v) => [`POST, ${name}`, v, 'POST', send] as const)),
-  ...VARIANTS.map((v) => ['WebSocket upgrade, node:http', v, 'GET', (method: string, path: string) => overHttp1(method, path, HOST, UPGRADE)] as const),
+  // A 101 is the answer an upgrade asks for.
+  ...VARIANTS.filter((v) => v !== UNASKED_101).map((v) => ['WebSocket upgrade, node:http', v, 'GET', (method: string, path: string) => overHttp1(method, path, HOST, UPGRADE)] as const),
 ];
 
 let ids = 0;
-/** A fresh path naming the malformed head `variant` (the bad replicas answer it). */
+/** A fresh path naming the bad answer `variant` (the bad replicas send it). */
 const pathFor = (variant: string) => `/r${++ids}?v=${encodeURIComponent(variant)}`;
 
 /** Two requests (round-robin puts at least one on the bad replica first) and where each went. */
@@ -132,29 +148,29 @@ async function twice(method: string, variant: string, send: Send) {
   return { sent, replies, bad: at(bad), good: at(good) };
 }
 
-describe('a malformed response head from an app replica', () => {
+describe('a bad answer from an app replica', () => {
   it.each(CASES)('%s, %s from one replica of two: a GET goes to the other', async (_path, variant, send) => {
     const r = await twice('GET', variant, send);
     expect(r.bad.some((n) => n > 0), 'the bad replica was tried').toBe(true);
     expect(r.replies.map((x) => [x.status, x.body])).toEqual(r.sent.map((p) => [200, `good GET ${p}`]));
   });
 
-  it.each(NOT_REPLAYED)('%s, %s from one replica of two: not sent again, and 502 UPSTREAM_INVALID_RESPONSE', async (_path, variant, method, send) => {
+  it.each(NOT_REPLAYED)('%s, %s from one replica of two: not sent again, and the 502 naming it', async (_path, variant, method, send) => {
     const r = await twice(method, variant, send);
     expect(r.bad.some((n) => n > 0), 'the bad replica was tried').toBe(true);
     r.sent.forEach((p, i) => {
       // Each request reached exactly one replica, once; the bad one's answer is the proxy's page.
-      expect([r.bad[i]! + r.good[i]!, r.replies[i]!.status, r.replies[i]!.code]).toEqual(r.bad[i] ? [1, 502, 'UPSTREAM_INVALID_RESPONSE'] : [1, 200, undefined]);
-      if (r.bad[i]) expect(r.replies[i]!.body).toContain('a malformed response head');
+      expect([r.bad[i]! + r.good[i]!, r.replies[i]!.status, r.replies[i]!.code]).toEqual(r.bad[i] ? [1, 502, BAD[variant]!.code] : [1, 200, undefined]);
+      if (r.bad[i]) expect(r.replies[i]!.body).toContain(BAD[variant]!.says);
       else expect(r.replies[i]!.body).toBe(`good ${method} ${p}`);
     });
   });
 
-  it.each(CASES)('%s, %s from both replicas: a GET tries each once, then 502 UPSTREAM_INVALID_RESPONSE', async (_path, variant, send) => {
+  it.each(CASES)('%s, %s from both replicas: a GET tries each once, then the 502 naming it', async (_path, variant, send) => {
     const path = pathFor(variant);
     const r = await send('GET', path, ALL_BAD);
     const tried = [bad, bad2].map((x) => x.got.filter((g) => g === `GET ${path}`).length);
-    expect([r.status, r.code, tried]).toEqual([502, 'UPSTREAM_INVALID_RESPONSE', [1, 1]]);
-    expect(r.body).toContain('a malformed response head');
+    expect([r.status, r.code, tried]).toEqual([502, BAD[variant]!.code, [1, 1]]);
+    expect(r.body).toContain(BAD[variant]!.says);
   });
 });

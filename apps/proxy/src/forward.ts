@@ -12,7 +12,7 @@ import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
-import { afterFailedAttempt, isMalformedResponseHead, MALFORMED_RESPONSE_HEAD, replayable } from './retry.js';
+import { afterFailedAttempt, invalidResponseHead, replayable } from './retry.js';
 import { endpointKey } from './table.js';
 import { drainUpload, uploadBody } from './upload-body.js';
 
@@ -75,9 +75,9 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   let responded = false;
   // The proxy's own page went out instead of the app's response: nothing left to do on failure.
   let replaced = false;
-  // The last attempt's app answered a malformed head: what the 502 names when no replica is left.
+  // The last attempt's app answered a wrong head: what the 502 names when no replica is left.
   let invalid: string | undefined;
-  const exhausted = (app: string) => (invalid ? pages.invalidResponse(app, invalid, requestId, req.headers) : pages.upstreamFailed(app, requestId, req.headers));
+  const exhausted = (app: string) => pages.upstreamFailure(app, invalid, requestId, req.headers);
   // undici takes an EventEmitter as its signal: far cheaper per request than an AbortController.
   const hangUp = new HangUp();
   res.on('close', () => {
@@ -134,8 +134,8 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
         return send(res, pages.invalidResponse(route.app, RESPONSE_HEAD_TOO_LARGE, requestId, req.headers));
       }
       (tried ??= new Set()).add(key);
-      // A malformed head: replayed only as a reset is (retry.ts); else the 502 says what the app did.
-      invalid = isMalformedResponseHead(err) ? MALFORMED_RESPONSE_HEAD : undefined;
+      // A malformed head, an unasked 101: replayed only as a reset is (retry.ts); else the 502 says what the app did.
+      invalid = invalidResponseHead(err);
       const retry = afterFailedAttempt(ctx, {
         requestId, app: route.app, key, err, connectFailed: isConnectFailure(err) || isConnectFailure(err.cause), attempts,
         committed: withBody && (req.readableDidRead || req.readableEnded), replayable: replayable(method, withBody),

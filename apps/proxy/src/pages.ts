@@ -54,6 +54,9 @@ export const pages = {
     errorPage('UPSTREAM_UNAVAILABLE', `${app} did not answer: its replicas refused or dropped the connection. Check \`dream logs ${app}\`.`, id, h),
   invalidResponse: (app: string, what: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('UPSTREAM_INVALID_RESPONSE', `${app} answered with a response this proxy cannot pass on (${what}). Check \`dream logs ${app}\`.`, id, h),
+  /** The 502 once no replica is left: `invalid` (what the last app answered wrongly) or a dropped connection. */
+  upstreamFailure: (app: string, invalid: string | undefined, id: string, h: IncomingHttpHeaders) =>
+    (invalid ? pages.invalidResponse(app, invalid, id, h) : pages.upstreamFailed(app, id, h)),
 };
 
 /** A page as raw HTTP/1.1 bytes, for the paths that write sockets directly (fast path, upgrades). */

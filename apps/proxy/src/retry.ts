@@ -3,9 +3,11 @@
 // A refused connect sent nothing: the endpoint is marked down for a moment and the request may go
 // to another one whatever its method. Any other failure is retried only for a request that can be
 // replayed (idempotent method, no body) and of which nothing went out or came back yet.
-// A malformed response head (nginx's proxy_next_upstream invalid_header) is such a failure — the
-// bytes that came back are dropped, the client sees none — but the app got the request: it goes to
-// another replica only when replayable, else 502 UPSTREAM_INVALID_RESPONSE.
+// A malformed response head (nginx's proxy_next_upstream invalid_header), a 101 to a request that
+// asked for no upgrade, and a connection closed or reset after part of a head are such failures —
+// the bytes that came back are dropped, the client sees none — but the app got the request: it goes
+// to another replica only when replayable, else 502: UPSTREAM_INVALID_RESPONSE for a head the app
+// answered wrongly, UPSTREAM_UNAVAILABLE for one cut short (as for a connection dropped before any byte).
 import type { ProxyContext } from './context.js';
 
 export const MAX_ATTEMPTS = 4;
@@ -30,6 +32,8 @@ export interface FailedAttempt {
 
 /** What the proxy's 502 UPSTREAM_INVALID_RESPONSE names for a response head that is not HTTP/1.x. */
 export const MALFORMED_RESPONSE_HEAD = 'a malformed response head';
+/** …and for a 101 Switching Protocols to a request without Upgrade (undici's 'bad upgrade'). */
+export const UNASKED_UPGRADE = 'a 101 Switching Protocols to a request that asked for no upgrade';
 
 // How undici marks its HTTPParserError (its `instanceof` reads it, so it holds across copies);
 // undici 7 leaves that error's `code` undefined, so the code alone cannot tell.
@@ -44,6 +48,17 @@ export function isMalformedResponseHead(err: unknown): boolean {
   const e = err as (NodeJS.ErrnoException & { [UNDICI_PARSER_ERROR]?: boolean }) | undefined;
   if (e?.[UNDICI_PARSER_ERROR] === true) return true;
   return typeof e?.code === 'string' && e.code.startsWith('HPE_') && e.code !== 'HPE_HEADER_OVERFLOW';
+}
+
+/**
+ * What a 502 UPSTREAM_INVALID_RESPONSE names for an error undici gave before any response byte
+ * passed on, when the app answered wrongly rather than dropped the connection; else undefined.
+ * undici's refusal of a 101 to a request without Upgrade is a SocketError told apart by its message.
+ */
+export function invalidResponseHead(err: NodeJS.ErrnoException): string | undefined {
+  if (isMalformedResponseHead(err)) return MALFORMED_RESPONSE_HEAD;
+  if (err.code === 'UND_ERR_SOCKET' && err.message === 'bad upgrade') return UNASKED_UPGRADE;
+  return undefined;
 }
 
 export function shouldRetry(f: Pick<FailedAttempt, 'connectFailed' | 'attempts' | 'committed' | 'replayable'>): boolean {

@@ -2,12 +2,12 @@
 // body) to a pooled upstream connection, relay the response head rewritten and its body byte for
 // byte, knowing where it ends (length, chunked, or upstream close). Retry rules as in forward.ts
 // (retry.ts): a refused connect goes to another endpoint for any method (nothing was sent: we only
-// write once connected); a reset before any response byte, or a malformed response head, is
-// retried for idempotent methods without a body.
+// write once connected); a reset or close before a whole response head (the part read is dropped),
+// a malformed head, or a 101 (no upgrade goes this way) is retried for idempotent methods without a body.
 import { isConnectFailure, type ProxyContext } from '../context.js';
 import { MAX_RESPONSE_FIELDS, RESPONSE_HEAD_READ_BOUND, RESPONSE_HEAD_TOO_LARGE } from '../head-limits.js';
 import { pages, type Page } from '../pages.js';
-import { afterFailedAttempt, MALFORMED_RESPONSE_HEAD, replayable } from '../retry.js';
+import { afterFailedAttempt, MALFORMED_RESPONSE_HEAD, replayable, UNASKED_UPGRADE } from '../retry.js';
 import { endpointKey } from '../table.js';
 import { BodyEnd } from './body.js';
 import type { ClientWriter } from './client-writer.js';
@@ -31,7 +31,7 @@ export class Exchange implements UpstreamUser {
   private reusable = true;
   private closeClient = false;
   private done = false;
-  /** The last attempt's app answered a malformed head: what the 502 names when no replica is left. */
+  /** The last attempt's app answered a wrong head: what the 502 names when no replica is left. */
   private invalid: string | undefined;
 
   constructor(private readonly ctx: ProxyContext, private readonly pool: UpstreamPool, private readonly owner: ExchangeOwner, private readonly req: ExchangeRequest) {
@@ -82,7 +82,9 @@ export class Exchange implements UpstreamUser {
     const head = parseResponseHead(buf, end, this.req.method);
     const rest = buf.subarray(end + 4);
     this.headBuf = null;
-    if (!head || head.status === 101) return this.malformed('invalid response head');
+    if (!head) return this.malformed('invalid response head');
+    // Upgrades never take the fast path: a 101 here answers a request that asked for none.
+    if (head.status === 101) return this.malformed('101 to a request without Upgrade', UNASKED_UPGRADE);
     // The same limit as forward.ts and upgrade.ts apply (head-limits.ts).
     if (head.fieldsSize > MAX_RESPONSE_FIELDS) return this.broken('response head too large', RESPONSE_HEAD_TOO_LARGE);
     if (head.status < 200) {
@@ -122,14 +124,16 @@ export class Exchange implements UpstreamUser {
     this.onError(Object.assign(new Error('upstream closed the connection mid-response'), { code: 'ECONNRESET' }));
   }
 
+  // Part of a head read before a close or reset is dropped, as a malformed one is: the client saw
+  // none of it, so only the request body counts as committed (undici retries it the same way).
   onError(err: NodeJS.ErrnoException): void {
     if (this.done) return;
-    this.failed(err, this.headBuf !== null || this.up.sent);
+    this.failed(err, this.up.sent);
   }
 
-  /** The app answered a head that is not HTTP/1.x: what it sent is dropped, so only the request body counts as committed. */
-  private malformed(reason: string): void {
-    this.failed(new Error(reason), this.up.sent, MALFORMED_RESPONSE_HEAD);
+  /** The app answered a head the client cannot get (`what` names it in the 502); as above for what counts as committed. */
+  private malformed(reason: string, what = MALFORMED_RESPONSE_HEAD): void {
+    this.failed(new Error(reason), this.up.sent, what);
   }
 
   /** This attempt failed: another endpoint (retry.ts), or the 502 (`invalid`: UPSTREAM_INVALID_RESPONSE naming it). */
@@ -154,10 +158,7 @@ export class Exchange implements UpstreamUser {
   }
 
   /** The 502 once no replica is left: the last attempt's failure decides which. */
-  private exhausted(): Page {
-    const { route: { app }, requestId, headers } = this.req;
-    return this.invalid ? pages.invalidResponse(app, this.invalid, requestId, headers) : pages.upstreamFailed(app, requestId, headers);
-  }
+  private exhausted(): Page { return pages.upstreamFailure(this.req.route.app, this.invalid, this.req.requestId, this.req.headers); }
 
   /** The client went away: stop the upstream work. */
   abort(): void {
@@ -173,8 +174,7 @@ export class Exchange implements UpstreamUser {
     if (this.conn) { this.conn.user = null; this.conn.socket.destroy(); this.conn = null; }
     if (this.res || this.out.bytes > 0) return this.finishBroken();
     this.release();
-    const { route, requestId, headers } = this.req;
-    this.fail(invalid ? pages.invalidResponse(route.app, invalid, requestId, headers) : pages.upstreamFailed(route.app, requestId, headers));
+    this.fail(pages.upstreamFailure(this.req.route.app, invalid, this.req.requestId, this.req.headers));
   }
 
   private finishBroken(): void {
