@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { pino } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy } from '../../apps/proxy/src/index.js';
 
@@ -249,4 +249,14 @@ export function mainProcessSuite(prefix: string, token: string, host: string) {
     fs.rmSync(suite.dir, { recursive: true, force: true });
   });
   return suite;
+}
+
+/** Opens a WebSocket, sends 'ping', returns the first message (startUpstream's echo: `<name>:ping:<peer>`) and closes. */
+export function wsPing(url: string, opts: WebSocket.ClientOptions): Promise<string> {
+  const ws = new WebSocket(url, opts);
+  return new Promise<string>((resolve, reject) => {
+    ws.on('open', () => ws.send('ping'));
+    ws.on('message', (m) => { resolve(String(m)); ws.close(); });
+    ws.on('error', reject);
+  });
 }

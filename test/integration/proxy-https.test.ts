@@ -14,7 +14,7 @@ import { loadConfig } from '@dreamnet/core';
 import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
 import type { AccessEntry } from '../../apps/proxy/src/access-log.js';
 import { NO_CERTIFICATES, type CertificateSource } from '../../apps/proxy/src/tls/types.js';
-import { makeTestCerts, request, startFakeApi, startUpstream } from './proxy-helpers.js';
+import { makeTestCerts, request, startFakeApi, startUpstream, wsPing } from './proxy-helpers.js';
 
 const TOKEN = 'int_test-token';
 let dir: string;
@@ -134,13 +134,7 @@ describe('proxy over HTTPS', () => {
   }, 20_000);
 
   it('passes WebSockets through over TLS', async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${proxy.httpsPort}/ws`, { headers: { host: 'secure.dream' }, servername: 'secure.dream', ca } as WebSocket.ClientOptions);
-    const got = await new Promise<string>((resolve, reject) => {
-      ws.on('open', () => ws.send('ping'));
-      ws.on('message', (m) => resolve(String(m)));
-      ws.on('error', reject);
-    });
-    ws.close();
+    const got = await wsPing(`wss://127.0.0.1:${proxy.httpsPort}/ws`, { headers: { host: 'secure.dream' }, servername: 'secure.dream', ca } as WebSocket.ClientOptions);
     expect(got).toBe('A:ping:127.0.0.1');
   });
 
@@ -166,13 +160,7 @@ describe('plain HTTP beside HTTPS', () => {
   });
 
   it('passes a plain-HTTP WebSocket through even when the host has a certificate (no redirect mid-handshake)', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws`, { headers: { host: 'secure.dream' } });
-    const got = await new Promise<string>((resolve, reject) => {
-      ws.on('open', () => ws.send('ping'));
-      ws.on('message', (m) => resolve(String(m)));
-      ws.on('error', reject);
-    });
-    ws.close();
+    const got = await wsPing(`ws://127.0.0.1:${proxy.port}/ws`, { headers: { host: 'secure.dream' } });
     expect(got).toBe('A:ping:127.0.0.1');
   });
 

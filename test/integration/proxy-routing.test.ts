@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { pino } from 'pino';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
-import { deadPort, request, startFakeApi, startUpstream, type TestRoute } from './proxy-helpers.js';
+import { deadPort, request, startFakeApi, startUpstream, wsPing, type TestRoute } from './proxy-helpers.js';
 
 const TOKEN = 'int_test-token';
 const log = pino({ level: 'silent' });
@@ -134,13 +134,7 @@ describe('proxy routing', () => {
   });
 
   it('passes WebSocket upgrades through', async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/ws`, { headers: { host: 'solo.dream' } });
-    const got = await new Promise<string>((resolve, reject) => {
-      ws.on('open', () => ws.send('ping'));
-      ws.on('message', (m) => resolve(String(m)));
-      ws.on('error', reject);
-    });
-    ws.close();
+    const got = await wsPing(`ws://127.0.0.1:${proxy.port}/ws`, { headers: { host: 'solo.dream' } });
     expect(got).toBe('B:ping:127.0.0.1');
   });
 
