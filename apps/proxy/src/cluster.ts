@@ -37,7 +37,10 @@ export interface SuperviseOptions {
 
 export interface Supervisor {
   stop(signal: NodeJS.Signals): Promise<void>;
-  /** Replaces every worker, one at a time, with no moment without a listener (SIGHUP). */
+  /**
+   * Replaces every serving worker, one at a time, with no moment without a listener (SIGHUP). Called
+   * during a reload: one more reload follows it; resolves once that one ended.
+   */
   reload(): Promise<void>;
   /**
    * Resolves with the exit code the proxy must stop with once a worker died of a start-up error
@@ -52,7 +55,8 @@ export function superviseWorkers(count: number, log: Logger, opts: SuperviseOpti
   // (round-robin) would cost a core's worth of CPU at high connection rates.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
-  let reloading = false;
+  let reloading: Promise<void> | null = null;
+  let again = false;
   let fail!: (code: number) => void;
   const failed = new Promise<number>((r) => { fail = r; });
   // Workers being replaced by reload(): their exit is expected, not a crash to re-fork.
@@ -111,44 +115,51 @@ export function superviseWorkers(count: number, log: Logger, opts: SuperviseOpti
       w.on('exit', onExit);
     });
 
+  /** One reload: every serving worker replaced, one at a time. */
+  async function reloadOnce(): Promise<void> {
+    // The primary holds the shared listening sockets; a new worker takes them before the old one
+    // lets go, so connections are never refused. The old worker drains like on SIGTERM. Workers
+    // an earlier reload retired may still be draining (up to DREAM_DRAIN_TIMEOUT_MS): they are
+    // on their way out, not replaced again (a replacement of theirs would be one worker too many).
+    const old = alive().filter((w) => !retiring.has(w));
+    for (const w of old) {
+      // One that died meanwhile was re-forked as a crash; a stop ends the reload.
+      if (stopping) return;
+      if (w.isDead()) continue;
+      const next = fork(slots.get(w) ?? 1, true);
+      const r = await started(next);
+      if (stopping) return;
+      const had = serving.get(w) ?? [];
+      if ('ports' in r && had.every((p) => r.ports.includes(p))) {
+        trial.delete(next);
+        retiring.add(w);
+        w.process.kill('SIGTERM');
+        continue;
+      }
+      // The old worker keeps serving; the new one goes (it is not re-forked).
+      const why = 'timeout' in r ? `did not report listening within ${startTimeoutMs} ms (DREAM_PROXY_WORKER_START_TIMEOUT_MS)`
+        : 'exit' in r ? `exited before listening (code ${r.exit}${r.signal ? `, signal ${r.signal}` : ''}${r.exit === STARTUP_EXIT_CODE ? '; see its fatal line' : ''})`
+          : `listens on ports ${r.ports.join(', ')} only, not ${had.join(', ')}`;
+      log.error({ pid: next.process.pid, keeping: w.process.pid }, `reload stopped: a new proxy worker ${why}; the old worker keeps serving`);
+      if (!next.isDead()) { retiring.add(next); next.process.kill('SIGTERM'); }
+      return;
+    }
+    log.info({ workers: old.length }, 'proxy workers reloaded');
+  }
+
   for (let i = 0; i < count; i++) fork(i);
   log.info({ workers: count }, 'proxy workers started');
 
   return {
     failed,
-    async reload() {
-      if (reloading) { log.warn('SIGHUP: a reload is already running; ignored'); return; }
-      reloading = true;
-      try {
-        // The primary holds the shared listening sockets; a new worker takes them before the old one
-        // lets go, so connections are never refused. The old worker drains like on SIGTERM.
-        const old = alive();
-        for (const w of old) {
-          // One that died meanwhile was re-forked as a crash; a stop ends the reload.
-          if (stopping) return;
-          if (w.isDead()) continue;
-          const next = fork(slots.get(w) ?? 1, true);
-          const r = await started(next);
-          if (stopping) return;
-          const had = serving.get(w) ?? [];
-          if ('ports' in r && had.every((p) => r.ports.includes(p))) {
-            trial.delete(next);
-            retiring.add(w);
-            w.process.kill('SIGTERM');
-            continue;
-          }
-          // The old worker keeps serving; the new one goes (it is not re-forked).
-          const why = 'timeout' in r ? `did not report listening within ${startTimeoutMs} ms (DREAM_PROXY_WORKER_START_TIMEOUT_MS)`
-            : 'exit' in r ? `exited before listening (code ${r.exit}${r.signal ? `, signal ${r.signal}` : ''}${r.exit === STARTUP_EXIT_CODE ? '; see its fatal line' : ''})`
-              : `listens on ports ${r.ports.join(', ')} only, not ${had.join(', ')}`;
-          log.error({ pid: next.process.pid, keeping: w.process.pid }, `reload stopped: a new proxy worker ${why}; the old worker keeps serving`);
-          if (!next.isDead()) { retiring.add(next); next.process.kill('SIGTERM'); }
-          return;
-        }
-        log.info({ workers: old.length }, 'proxy workers reloaded');
-      } finally {
-        reloading = false;
-      }
+    reload() {
+      // A SIGHUP during a reload may carry a change the workers already forked did not see: one more
+      // reload follows the running one (however many came meanwhile), none is dropped.
+      if (reloading) { log.info('SIGHUP during a reload: another reload follows it'); again = true; return reloading; }
+      reloading = (async () => {
+        do { again = false; await reloadOnce(); } while (again && !stopping);
+      })().finally(() => { reloading = null; });
+      return reloading;
     },
     stop: stopAll,
   };
