@@ -17,6 +17,7 @@ import { lazyAgent } from './lazy-agent.js';
 import { LearnedIdleTimeouts } from './learned-idle.js';
 import { H2_IDLE_MS } from './h2-idle.js';
 import { createTlsListener, type TlsListener } from './https.js';
+import { followRouteChanges } from './routes/effects.js';
 import { RoutesSource } from './routes/source.js';
 import type { RouteTable } from './table.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
@@ -92,21 +93,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, Upgraded>(),
     certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
   };
-  // Every host the table serves gets a certificate ordered (in the background; a no-op without TLS).
-  const ensureCerts = (t: RouteTable) => {
-    try { certs.ensure([...new Set(t.routes.flatMap((r) => r.hosts))]); } catch (e) { log.error({ err: (e as Error).message }, 'certificate ensure failed'); }
-  };
-  routes.on('applied', ensureCerts);
-  // A WebSocket stays with the app it was opened to, so one opened through a domain since removed or
-  // moved to another app would keep reaching the old app for as long as the client holds it. It
-  // gets a Close frame, 1001 going away (clients reconnect, and reach whatever serves the name now),
-  // as Caddy closes its WebSockets on a config change; those whose host still routes to their app
-  // are left alone (an endpoint leaving is a drain: the app closes them when its container stops).
-  routes.on('applied', (t: RouteTable) => {
-    let closed = 0;
-    for (const u of ctx.upgraded.values()) if (!u.ending && t.get(u.host)?.app !== u.app) { u.end(); closed++; }
-    if (closed) log.info({ version: t.version, closed }, 'closed WebSockets whose host no longer routes to their app (1001 going away)');
-  });
+  followRouteChanges(routes, ctx);
 
   const server = http.createServer({ keepAlive: true }, (req, res) => handleRequest(ctx, req, res));
   server.on('checkContinue', (req, res) => handleRequest(ctx, req, res, true)); // Expect: 100-continue: forward.ts sends the 100
