@@ -6,7 +6,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProxyHandle } from '../../apps/proxy/src/index.js';
-import { startPlainProxy } from './proxy-helpers.js';
+import { eachRequest, startPlainProxy } from './proxy-helpers.js';
 
 const TOKEN = 'int_fast-path';
 let edge: Awaited<ReturnType<typeof startPlainProxy>>;
@@ -18,21 +18,9 @@ async function rawUpstream(answer: (head: string, s: net.Socket, body: Buffer) =
   const seen = { connections: 0, heads: [] as string[] };
   const server = net.createServer((s) => {
     seen.connections++;
-    let buf = Buffer.alloc(0);
-    s.on('error', () => {});
-    s.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buf.toString('latin1', 0, end);
-        const cl = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + cl) return;
-        const body = buf.subarray(end + 4, end + 4 + cl);
-        buf = buf.subarray(end + 4 + cl);
-        seen.heads.push(head);
-        answer(head, s, body);
-      }
+    eachRequest(s, (head, body) => {
+      seen.heads.push(head);
+      answer(head, s, body);
     });
   });
   servers.push(server);

@@ -3,7 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -258,5 +258,27 @@ export function wsPing(url: string, opts: WebSocket.ClientOptions): Promise<stri
     ws.on('open', () => ws.send('ping'));
     ws.on('message', (m) => { resolve(String(m)); ws.close(); });
     ws.on('error', reject);
+  });
+}
+
+/**
+ * For a raw upstream written by a test: calls `onRequest(head, body)` for each request its socket
+ * reads (the head up to the blank line, a body by Content-Length only). Return false to stop.
+ */
+export function eachRequest(s: Socket, onRequest: (head: string, body: Buffer) => boolean | void): void {
+  let buf = Buffer.alloc(0);
+  s.on('error', () => {});
+  s.on('data', (d: Buffer) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = buf.toString('latin1', 0, end);
+      const cl = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      if (buf.length < end + 4 + cl) return;
+      const body = buf.subarray(end + 4, end + 4 + cl);
+      buf = buf.subarray(end + 4 + cl);
+      if (onRequest(head, body) === false) return;
+    }
   });
 }

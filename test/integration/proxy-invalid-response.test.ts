@@ -11,7 +11,7 @@
 import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTlsProxy } from './proxy-helpers.js';
+import { eachRequest, startTlsProxy } from './proxy-helpers.js';
 
 const HOST = 'broken.dream';
 /** An app whose two replicas both answer badly. */
@@ -36,25 +36,14 @@ const VARIANTS = Object.keys(BAD);
 async function replica(answer: (path: string, method: string) => BadAnswer) {
   const got: string[] = [];
   const server = net.createServer((s) => {
-    let buf = Buffer.alloc(0);
-    s.on('error', () => {});
-    s.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const head = buf.toString('latin1', 0, end);
-        const cl = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + cl) return;
-        buf = buf.subarray(end + 4 + cl);
-        const [method, target] = head.split(' ');
-        got.push(`${method} ${target}`);
-        const a = answer(target!, method!);
-        s.write(a.bytes);
-        // The reset only once the proxy read those bytes: a reset drops what it has not read yet.
-        if (a.then === 'fin') return void s.end();
-        if (a.then === 'reset') return void setTimeout(() => s.resetAndDestroy(), 50);
-      }
+    eachRequest(s, (head) => {
+      const [method, target] = head.split(' ');
+      got.push(`${method} ${target}`);
+      const a = answer(target!, method!);
+      s.write(a.bytes);
+      // The reset only once the proxy read those bytes: a reset drops what it has not read yet.
+      if (a.then === 'fin') { s.end(); return false; }
+      if (a.then === 'reset') { setTimeout(() => s.resetAndDestroy(), 50); return false; }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
