@@ -32,6 +32,16 @@ const SAFE_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 /** write()'s temp file beside its target: `<name>.<pid>.<8 hex>.tmp`. */
 export const TEMP = /\.\d+\.[0-9a-f]{8}\.tmp$/;
 
+/** A pair.json's content; throws when it is not one. */
+function parsePair(text: string): StoredCert {
+  const c = JSON.parse(text) as StoredCert;
+  if (typeof c?.certPem === 'string' && typeof c.keyPem === 'string' && c.meta) return c;
+  throw new Error('no certPem, keyPem and meta in it');
+}
+
+// Every write is a rename of a new file: a new inode, so the stamp changes even within one mtime tick.
+const stampOf = (st: fs.Stats) => `${st.ino}:${st.mtimeMs}:${st.size}`;
+
 export class TlsStorage {
   readonly dir: string;
   constructor(dataDir: string) {
@@ -88,9 +98,7 @@ export class TlsStorage {
     try {
       const one = this.read(at);
       if (one !== undefined) {
-        const c = JSON.parse(one) as StoredCert;
-        if (typeof c?.certPem === 'string' && typeof c.keyPem === 'string' && c.meta) return c;
-        throw new Error('no certPem, keyPem and meta in it');
+        return parsePair(one);
       }
       // Written by older versions as three files (a crash between them could split a pair).
       const certPem = this.read(path.join(d, 'cert.pem'));
@@ -141,20 +149,18 @@ export class TlsStorage {
   /** Changes whenever the stored pair of `host` is rewritten ('' while there is none). */
   certStamp(issuer: string, host: string): string { return this.stamp(path.join(this.certDir(issuer, host), PAIR)); }
 
-  // Every write is a rename of a new file: a new inode, so the stamp changes even within one mtime tick.
   private stamp(rel: string): string {
-    try { const st = fs.statSync(this.file(rel)); return `${st.ino}:${st.mtimeMs}:${st.size}`; } catch { return ''; }
+    try { return stampOf(fs.statSync(this.file(rel))); } catch { return ''; }
   }
 
   /** certStamp() and loadCert() (pair.json, what every process stores) without blocking: a handshake waits on them. */
   async certStampAsync(issuer: string, host: string): Promise<string> {
-    try { const st = await fs.promises.stat(this.file(this.certDir(issuer, host), PAIR)); return `${st.ino}:${st.mtimeMs}:${st.size}`; } catch { return ''; }
+    try { return stampOf(await fs.promises.stat(this.file(this.certDir(issuer, host), PAIR))); } catch { return ''; }
   }
 
   async loadCertAsync(issuer: string, host: string): Promise<StoredCert | undefined> {
     try {
-      const c = JSON.parse(await fs.promises.readFile(this.file(this.certDir(issuer, host), PAIR), 'utf8')) as StoredCert;
-      return typeof c?.certPem === 'string' && typeof c.keyPem === 'string' && c.meta ? c : undefined;
+      return parsePair(await fs.promises.readFile(this.file(this.certDir(issuer, host), PAIR), 'utf8'));
     } catch { return undefined; } // none yet, or damaged: the sync path logs and re-orders
   }
 
