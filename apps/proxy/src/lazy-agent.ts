@@ -5,7 +5,7 @@
 // one of this agent's connections that arrived while nothing was asked of it.
 import type net from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
-import { KEEP_ALIVE_MARGIN_MS, type LearnedIdleTimeouts } from './learned-idle.js';
+import type { LearnedIdleTimeouts } from './learned-idle.js';
 
 export interface LazyDispatcher {
   get(): Promise<Dispatcher>;
@@ -29,10 +29,9 @@ export function lazyAgent(options: UpstreamAgentOptions, learned?: LearnedIdleTi
       // an app closing idle connections closes them all — so a learned timeout takes effect there.
       factory: (origin, opts) => {
         const key = String(origin).replace(/^http:\/\//, '');
-        const keep = learned?.get(key, Date.now());
-        const limits = keep === undefined ? {} : keep - KEEP_ALIVE_MARGIN_MS <= 0
-          ? { pipelining: 0 } // no reuse at all (undici: pipelining 0 = no keep-alive)
-          : { keepAliveTimeout: Math.min(options.keepAliveTimeout, keep - KEEP_ALIVE_MARGIN_MS), keepAliveMaxTimeout: Math.min(options.keepAliveTimeout, keep - KEEP_ALIVE_MARGIN_MS) };
+        const keep = learned ? learned.keepMs(key, Date.now(), options.keepAliveTimeout) : options.keepAliveTimeout;
+        // No reuse at all: undici's pipelining 0 means no keep-alive.
+        const limits = keep <= 0 ? { pipelining: 0 } : { keepAliveTimeout: keep, keepAliveMaxTimeout: keep };
         return new Pool(origin, {
           ...opts, ...limits,
           connect: (o, cb) => connect(o, (err, socket) => { if (socket && learned) watchIdleClose(socket, key, learned); (cb as (e: Error | null, s: net.Socket | null) => void)(err, socket); }),

@@ -41,6 +41,15 @@ export class LearnedIdleTimeouts {
     return undefined;
   }
 
+  /**
+   * How long an idle connection to `key` may be reused: `ceilingMs` (the pool's own limit, or what
+   * the app announced less the margin), or less once its idle timeout was learned. 0 or less: never.
+   */
+  keepMs(key: string, now: number, ceilingMs: number): number {
+    const learned = this.get(key, now);
+    return learned === undefined ? ceilingMs : Math.min(ceilingMs, learned - KEEP_ALIVE_MARGIN_MS);
+  }
+
   /** Forgets stale observations (endpoints long gone). */
   sweep(now: number): void {
     for (const [k, e] of this.byKey) if (now - e.at >= LEARNED_FOR_MS) this.byKey.delete(k);

@@ -93,9 +93,7 @@ export class UpstreamPool {
   put(c: UpstreamConn, keepAliveMs = -1): void {
     c.user = null;
     const now = Date.now();
-    let keepMs = keepAliveMs < 0 ? this.o.idleMs : Math.min(this.o.idleMs, keepAliveMs - KEEP_ALIVE_MARGIN_MS);
-    const learned = this.learned.get(c.key, now);
-    if (learned !== undefined) keepMs = Math.min(keepMs, learned - KEEP_ALIVE_MARGIN_MS);
+    const keepMs = this.learned.keepMs(c.key, now, keepAliveMs < 0 ? this.o.idleMs : Math.min(this.o.idleMs, keepAliveMs - KEEP_ALIVE_MARGIN_MS));
     let list = this.idle.get(c.key);
     if (!list) this.idle.set(c.key, list = []);
     if (keepMs <= 0 || list.length >= this.o.maxIdlePerEndpoint) { c.socket.destroy(); return; }
