@@ -7,9 +7,9 @@
 // never blocked) and, while an order for the name is in flight in any process (its lock file, or
 // this process's own attempt), looks again every POLL_MS, up to WAIT_MS. Names not served fail at
 // once, and at most MAX_WAITING handshakes wait per process: random names cannot pile them up.
-import fs from 'node:fs';
 import type tls from 'node:tls';
 import type { Entry } from './entry.js';
+import { lockHeld } from './lock.js';
 import type { SiblingCerts } from './siblings.js';
 import type { TlsStorage } from './storage.js';
 
@@ -90,11 +90,7 @@ export class HandshakeWaits {
 
   private async inFlight(e: Entry): Promise<boolean> {
     if (e.running) return true;
-    try {
-      const st = await fs.promises.stat(this.o.storage.lockFile(e.host));
-      return Date.now() - st.mtimeMs < this.o.lockStaleMs;
-    } catch {
-      return false; // no lock: nobody orders it
-    }
+    // The order lock's own rule, a killed holder included (it would hold handshakes the whole wait).
+    return lockHeld(this.o.storage.lockFile(e.host), this.o.lockStaleMs);
   }
 }

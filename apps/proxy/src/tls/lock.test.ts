@@ -46,6 +46,20 @@ describe('order lock across processes', () => {
     expect((await handshake(mgr, 'hello.dream', ca.rootPem)).authorized).toBe(true);
   }, 30_000);
 
+  it('a handshake does not wait for an order whose lock a killed process left behind', async () => {
+    const dir = tmp();
+    const mgr = new CertManager({ storage: new TlsStorage(dir), issuerFor: () => ({ id: 'https://ca.test/directory', name: 'ca.test', issue: () => Promise.reject(new Error('CA is down')) }) });
+    onCleanup(() => mgr.close());
+    mgr.ensure(['down.dream']);
+    await mgr.tick();
+    expect(mgr.status()).toMatchObject([{ host: 'down.dream', state: 'failing' }]);
+    const other = await holder(dir, 'down.dream');
+    await other.crash(); // a fresh lock file whose holder is gone: no order is in flight
+    const t0 = Date.now();
+    expect(await mgr.secureContextSoon('down.dream')).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(1000); // not the whole 5 s wait
+  }, 30_000);
+
   it('waiting for another process\'s lock does not count against the account\'s order throttle', async () => {
     const dir = tmp();
     const storage = new TlsStorage(dir);

@@ -28,14 +28,29 @@ function pidGone(pid: number): boolean {
   try { process.kill(pid, 0); return false; } catch (e) { return (e as NodeJS.ErrnoException).code === 'ESRCH'; }
 }
 
+/** The one rule for "this lock's holder is gone": not refreshed within staleMs, or a pid here that no longer runs. */
+function abandoned(mtimeMs: number, h: Holder | undefined, staleMs: number): boolean {
+  if (Date.now() - mtimeMs >= staleMs) return true;
+  // A holder still writing its file (h undefined) is alive: it just created it.
+  return Boolean(h && h.machine === MACHINE && (h.pid === process.pid ? !held.has(h.nonce) : pidGone(h.pid)));
+}
+
 function isStale(f: string, staleMs: number): { stale: boolean; nonce?: string } {
   let mtime: number;
   try { mtime = fs.statSync(f).mtimeMs; } catch { return { stale: false }; } // gone: just retry the create
   const h = readHolder(f);
-  if (Date.now() - mtime >= staleMs) return { stale: true, nonce: h?.nonce };
-  // A holder still writing its file (h undefined) is alive: it just created it.
-  const gone = h && h.machine === MACHINE && (h.pid === process.pid ? !held.has(h.nonce) : pidGone(h.pid));
-  return { stale: Boolean(gone), nonce: h?.nonce };
+  return { stale: abandoned(mtime, h, staleMs), nonce: h?.nonce };
+}
+
+/**
+ * Whether a live holder has `f` (async: asked from TLS handshakes, which must not block the event
+ * loop). A lock a killed process left behind is not held: nothing is being ordered under it.
+ */
+export async function lockHeld(f: string, staleMs: number): Promise<boolean> {
+  let mtime: number;
+  try { mtime = (await fs.promises.stat(f)).mtimeMs; } catch { return false; } // no lock: nobody orders it
+  const h = await fs.promises.readFile(f, 'utf8').then((t) => JSON.parse(t) as Holder, () => undefined);
+  return !abandoned(mtime, h, staleMs);
 }
 
 /**
