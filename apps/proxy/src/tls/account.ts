@@ -124,7 +124,7 @@ export class AcmeAccount {
       this.storage.remove(`${this.dir}/account.json`); // its URL belongs to the old key
     }
     const json = this.usable(`${this.dir}/account.json`, (t) => { if (typeof (JSON.parse(t) as { url?: unknown }).url !== 'string') throw new Error('no account URL in it'); });
-    const saved = JSON.parse(json ?? '{}') as { url?: string };
+    const saved = JSON.parse(json ?? '{}') as { url?: string; email?: string | null };
     const client = new acme.Client({
       directoryUrl: this.opts.directoryUrl,
       accountKey: keyPem,
@@ -133,15 +133,41 @@ export class AcmeAccount {
       // Status polling during an order: quick at first (Pebble and LE validate in seconds).
       backoffAttempts: 12, backoffMin: 250, backoffMax: 5000,
     });
+    const email = this.opts.email ?? null;
     if (!saved.url) {
       // A kept key may have an account already (its URL lost with account.json): asked for as new,
       // acme-client then "updates" it with a body CAs refuse as empty when there is no e-mail.
-      const found = keptKey && !this.unknownAtCa && await client.createAccount({ onlyReturnExisting: true }).then(() => true, () => false);
+      const found = keptKey && !this.unknownAtCa ? await client.createAccount({ onlyReturnExisting: true }).catch(() => undefined) : undefined;
       this.unknownAtCa = false;
-      if (!found) await client.createAccount({ termsOfServiceAgreed: true, contact: this.opts.email ? [`mailto:${this.opts.email}`] : undefined });
-      this.storage.write(`${this.dir}/account.json`, JSON.stringify({ url: client.getAccountUrl(), directoryUrl: this.opts.directoryUrl, email: this.opts.email ?? null }, null, 2));
+      if (!found) await client.createAccount({ termsOfServiceAgreed: true, contact: email ? [`mailto:${email}`] : undefined });
+      const told = !found || sameContact(found.contact, email) || await this.updateContact(client, email);
+      this.saveAccount(client, told ? email : undefined);
+    } else if ((!('email' in saved) || saved.email !== email) && await this.updateContact(client, email)) {
+      this.saveAccount(client, email);
     }
     return client;
+  }
+
+  /**
+   * DREAM_ACME_EMAIL changed since the account was registered: tell the CA (RFC 8555 §7.3.2), which
+   * otherwise sends its expiry and policy notices to the old address for ever. A CA that refuses
+   * the address does not stop orders (a renewal matters more); it is logged, and tried again at the
+   * next start.
+   */
+  private async updateContact(client: acme.Client, email: string | null): Promise<boolean> {
+    try {
+      await client.updateAccount({ contact: email ? [`mailto:${email}`] : [] });
+      this.log?.info({ directory: this.opts.directoryUrl }, `the ACME account's contact at ${this.opts.directoryUrl} is now ${email ?? 'none'}`);
+      return true;
+    } catch (e) {
+      this.log?.warn({ directory: this.opts.directoryUrl, err: (e as Error).message }, `the ACME account's contact at ${this.opts.directoryUrl} could not be changed to ${email ?? 'none'} (orders go on; tried again at the next start): ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  /** `email`: the contact the CA has; undefined = not known to be the setting's (asked again next time). */
+  private saveAccount(client: acme.Client, email: string | null | undefined): void {
+    this.storage.write(`${this.dir}/account.json`, JSON.stringify({ url: client.getAccountUrl(), directoryUrl: this.opts.directoryUrl, email }, null, 2));
   }
 
   /**
@@ -158,4 +184,10 @@ export class AcmeAccount {
       return undefined;
     }
   }
+}
+
+/** Whether an account's contact list is just the e-mail (or empty when there is none). */
+function sameContact(contact: string[] | undefined, email: string | null): boolean {
+  const want = email ? [`mailto:${email}`] : [];
+  return (contact ?? []).length === want.length && want.every((c, i) => contact![i] === c);
 }
