@@ -70,9 +70,17 @@ export function watchConnect(req: http.ClientRequest, ms: number, onConnect: () 
   });
 }
 
+/**
+ * The client's address as apps get it (X-Forwarded-For) and trust is checked: an IPv4 client of a
+ * dual-stack listener (::ffff:192.0.2.1) as plain IPv4, and a link-local IPv6 client without the
+ * zone node appends (fe80::1%eth0 names the proxy's own interface: nothing an app can use, and Go's
+ * net.ParseIP, RFC 7239's grammar and nginx's and Caddy's X-Forwarded-For have none).
+ */
 export function clientIp(req: Pick<http.IncomingMessage, 'socket'>): string {
   const a = req.socket.remoteAddress ?? '';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
+  if (a.startsWith('::ffff:')) return a.slice(7);
+  const zone = a.indexOf('%');
+  return zone < 0 ? a : a.slice(0, zone);
 }
 
 export function protoOf(req: Pick<http.IncomingMessage, 'socket'>): 'http' | 'https' {

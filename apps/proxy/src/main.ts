@@ -3,7 +3,7 @@
 // the whole proxy (cluster.ts); with one it is the proxy itself.
 import cluster from 'node:cluster';
 import os from 'node:os';
-import { internalToken, loadConfig } from '@dreamnet/core';
+import { ConfigError, internalToken, loadConfig, type Config } from '@dreamnet/core';
 import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
 import { reportListening, STARTUP_EXIT_CODE, superviseWorkers } from './cluster.js';
@@ -12,13 +12,22 @@ import { answerPrimary, listenersOf, forwardToWorkers, gateWorkers, handoverPath
 import { newProxyId } from './routes/source.js';
 import { startProxy } from './server.js';
 import { checkSettingFiles, readDefaultCertificate } from './setting-files.js';
-import { ProxyStartupError } from './startup-errors.js';
+import { ProxyStartupError, type ProxyStartupErrorCode } from './startup-errors.js';
 import { BuiltinCa } from './tls/ca.js';
 import { startCertificates } from './tls/start.js';
 import { TlsStorage } from './tls/storage.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 
-const config = loadConfig();
+/** A setting it cannot use (ConfigError names it and why) ends it like any start-up error: one fatal line, exit 2. */
+function settings(): Config {
+  try { return loadConfig(); } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    pino({ name: 'proxy' }).fatal({ code: 'SETTING_INVALID' satisfies ProxyStartupErrorCode }, e.message);
+    process.exit(STARTUP_EXIT_CODE);
+  }
+}
+
+const config = settings();
 const log = pino({ level: config.logLevel, name: 'proxy' });
 const workers = config.proxyWorkers || os.availableParallelism();
 // A new proxy takes the ports over from one still serving them (another container in the same

@@ -4,6 +4,7 @@
 export const PROXY_STARTUP_ERRORS = {
   ROOT_CA_UNUSABLE: 'The built-in .dream root CA on disk cannot be used.',
   SETTING_FILE_UNREADABLE: 'A file a setting names cannot be read or is not what the setting expects.',
+  SETTING_INVALID: 'A setting has a value that cannot be used.',
 } as const;
 export type ProxyStartupErrorCode = keyof typeof PROXY_STARTUP_ERRORS;
 

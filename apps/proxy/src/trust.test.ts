@@ -15,8 +15,21 @@ describe('trustedProxies', () => {
     expect(t('::1')).toBe(false);
     expect(t('garbage')).toBe(false);
   });
+  it('matches an IPv4 client of a dual-stack listener against an IPv4-mapped range, and nothing else', () => {
+    const t = trustedProxies('::ffff:10.0.0.0/104');
+    expect(t('::ffff:10.9.9.9')).toBe(true);
+    expect(t('10.9.9.9')).toBe(true);
+    expect(t('::ffff:11.0.0.1')).toBe(false);
+    expect(t('::a00:1')).toBe(false);
+  });
   it('refuses an entry it cannot read', () => {
-    expect(() => trustedProxies('10.0.0.0/33')).toThrow(/not an IP address or CIDR/);
-    expect(() => trustedProxies('example.com')).toThrow(/not an IP address or CIDR/);
+    expect(() => trustedProxies('10.0.0.0/33')).toThrow(/DREAM_TRUSTED_PROXIES: "10.0.0.0\/33": the prefix length/);
+    expect(() => trustedProxies('example.com')).toThrow(/not an IPv4 or IPv6 address/);
+  });
+  it('refuses what it used to read as something else: an empty or non-decimal prefix, a zone, brackets', () => {
+    // "10.0.0.0/" was /0 (every IPv4 client trusted); "0x8" and "1e1" were Number()s.
+    for (const e of ['10.0.0.0/', '10.0.0.0/0x8', '10.0.0.0/1e1', '10.0.0.0/ 8', 'fd00::/']) expect(() => trustedProxies(e), e).toThrow(/prefix length/);
+    expect(() => trustedProxies('fe80::1%eth0')).toThrow(/zone id/);
+    expect(() => trustedProxies('[::1]')).toThrow(/without brackets/);
   });
 });

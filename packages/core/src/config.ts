@@ -1,8 +1,9 @@
 // Configuration is parsed and validated once per process, from DREAM_* variables, with defaults
 // that work on a laptop. Nothing else in the platform reads process.env.
 import path from 'node:path';
+import { parseAddressList, parseCidrList } from './addresses.js';
 
-type Kind = 'string' | 'port' | 'int' | 'number' | 'url' | 'enum' | 'path' | 'bool';
+type Kind = 'string' | 'port' | 'int' | 'number' | 'url' | 'enum' | 'path' | 'bool' | 'addresses' | 'cidrs';
 interface Setting { env: string; kind: Kind; default: string; doc: string; values?: string[]; min?: number }
 
 export const SETTINGS = {
@@ -39,7 +40,7 @@ export const SETTINGS = {
   reconcileIntervalMs: { env: 'DREAM_RECONCILE_INTERVAL_MS', kind: 'int', min: 500, default: '15000', doc: 'How often the reconciler re-checks every app.' },
   maxUploadBytes: { env: 'DREAM_MAX_UPLOAD_BYTES', kind: 'int', min: 1024, default: '524288000', doc: 'Largest uploaded source archive (compressed and uncompressed, and any one claimed size).' },
   maxUploadFiles: { env: 'DREAM_MAX_UPLOAD_FILES', kind: 'int', min: 1, default: '20000', doc: 'Most entries an uploaded source archive may have.' },
-  trustedProxies: { env: 'DREAM_TRUSTED_PROXIES', kind: 'string', default: '', doc: 'Comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is believed (default: none; the socket address counts).' },
+  trustedProxies: { env: 'DREAM_TRUSTED_PROXIES', kind: 'cidrs', default: '', doc: 'Comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is believed (default: none; the socket address counts).' },
   authFailuresPerMinute: { env: 'DREAM_AUTH_FAILURES_PER_MINUTE', kind: 'int', min: 1, default: '20', doc: 'Invalid tokens one client address may send per minute before getting 429.' },
   webhookGitSchemes: { env: 'DREAM_WEBHOOK_GIT_SCHEMES', kind: 'string', default: 'https', doc: 'URL schemes a git webhook may fetch from (comma-separated; e.g. https,ssh; file only for tests).' },
   version: { env: 'DREAM_VERSION', kind: 'string', default: '', doc: 'Version string of this platform build (the image sets it); recorded in backups.' },
@@ -60,7 +61,7 @@ export const SETTINGS = {
   dreamAcmeDirectory: { env: 'DREAM_DREAM_ACME_DIRECTORY', kind: 'url', default: '', doc: 'ACME directory for .dream names; empty = the platform\'s own CA issues them (see dream trust).' },
   dnsHost: { env: 'DREAM_DNS_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the authoritative .dream DNS server listens on.' },
   dnsPort: { env: 'DREAM_DNS_PORT', kind: 'port', default: '0', doc: 'UDP/TCP port of the authoritative .dream DNS server (0 = off; 53 to answer resolvers directly).' },
-  edgeAddress: { env: 'DREAM_EDGE_ADDRESS', kind: 'string', default: '127.0.0.1', doc: 'Addresses .dream names resolve to (comma-separated IPv4/IPv6; A and AAAA records).' },
+  edgeAddress: { env: 'DREAM_EDGE_ADDRESS', kind: 'addresses', default: '127.0.0.1', doc: 'Addresses .dream names resolve to (comma-separated IPv4/IPv6; A and AAAA records).' },
   accessLog: { env: 'DREAM_ACCESS_LOG', kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'Proxy access log on stdout: one line per request (method, host, path, status, bytes, duration, upstream, request id).' },
   proxyWorkers: { env: 'DREAM_PROXY_WORKERS', kind: 'int', min: 0, default: '1', doc: 'Proxy worker processes (1 = a single process, no cluster; 0 = one per CPU core, worth it when the proxy has cores to itself).' },
   proxyWorkerStartTimeoutMs: { env: 'DREAM_PROXY_WORKER_START_TIMEOUT_MS', kind: 'int', min: 1000, default: '60000', doc: 'How long a new proxy worker may take until all its listeners listen: in a SIGHUP reload, one that takes longer is stopped and the old worker keeps serving.' },
@@ -101,6 +102,9 @@ function parseOne(key: string, s: Setting, raw: string | undefined): unknown {
     case 'bool':
       if (!['true', 'false', '1', '0'].includes(v)) throw bad('expected true or false');
       return v === 'true' || v === '1';
+    case 'addresses': case 'cidrs':
+      try { (s.kind === 'cidrs' ? parseCidrList : parseAddressList)(v); } catch (e) { throw bad((e as Error).message); }
+      return v;
     default:
       void key;
       return v;

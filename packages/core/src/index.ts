@@ -6,3 +6,4 @@ export * from './config.js';
 export * from './crypto.js';
 export * from './labels.js';
 export * from './app-lock.js';
+export * from './addresses.js';

@@ -1,0 +1,154 @@
+// Client addresses and IPv6 at the edge, with real sockets: what apps get as X-Forwarded-For from a
+// dual-stack listener (DREAM_HTTP_HOST=::) on every request path, and main.ts refusing address
+// settings it cannot use (DREAM_TRUSTED_PROXIES, DREAM_EDGE_ADDRESS) with one catalogued fatal line.
+import fs from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@dreamnet/core';
+import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
+import { NO_CERTIFICATES } from '../../apps/proxy/src/tls/types.js';
+import { makeTestCerts, spawnMain, startFakeApi, startUpstream, wsPing } from './proxy-helpers.js';
+import { freePort } from './tls-pebble.js';
+
+const TOKEN = 'int_ipv6_test';
+const HOST = 'v6.dream';
+
+/** A link-local address of this machine that accepts connections, with its zone (fe80::…%eth0), or null. */
+async function linkLocal(): Promise<string | null> {
+  for (const [name, addrs] of Object.entries(os.networkInterfaces())) {
+    for (const a of addrs ?? []) {
+      if (a.family !== 'IPv6' || a.internal || !a.address.startsWith('fe80:')) continue;
+      const zoned = `${a.address}%${name}`;
+      const s = net.createServer((c) => c.destroy());
+      const ok = await new Promise<boolean>((r) => {
+        s.once('error', () => r(false));
+        s.listen(0, zoned, () => {
+          const c = net.connect((s.address() as net.AddressInfo).port, zoned, () => { c.destroy(); r(true); });
+          c.once('error', () => r(false));
+        });
+      });
+      s.close();
+      if (ok) return zoned;
+    }
+  }
+  return null;
+}
+
+describe('X-Forwarded-For from a dual-stack listener (DREAM_HTTP_HOST=::)', () => {
+  let dir: string;
+  let api: Awaited<ReturnType<typeof startFakeApi>>;
+  let app: Awaited<ReturnType<typeof startUpstream>>;
+  let proxy: ProxyHandle;
+  let ca: Buffer;
+  let zoned: string | null;
+
+  beforeAll(async () => {
+    zoned = await linkLocal();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-ipv6-'));
+    const m = await makeTestCerts(dir, [HOST]);
+    ca = m.ca;
+    const sc = tls.createSecureContext({ key: m.key, cert: m.cert });
+    const certs = { ...NO_CERTIFICATES, secureContext: (n: string) => (n === HOST ? sc : undefined), hasCertificate: () => false, ensure: () => {} };
+    app = await startUpstream('a');
+    api = await startFakeApi(TOKEN, [{ app: 'v6', hosts: [HOST], endpoints: [app.endpoint] }]);
+    const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
+    proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '::', certs, httpsPort: 0, pollWaitSeconds: 1 });
+    await proxy.routes.synced;
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await app?.close();
+    await api?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** What the app got as X-Forwarded-For for a request from `from` over each path the proxy has. */
+  async function xffOnEveryPath(from: string): Promise<Record<string, string | undefined>> {
+    // URLs cannot hold a zone (fe80::1%eth0): the clients dial `from` themselves.
+    const dial = (secure: boolean, port: number, ALPNProtocols?: string[]) =>
+      secure ? tls.connect({ host: from, port, servername: HOST, ca, ALPNProtocols }) : net.connect({ host: from, port });
+    const viaHttp1 = (secure: boolean, chunked: boolean) => new Promise<string | undefined>((resolve, reject) => {
+      const r = (secure ? https : http).request({
+        host: from, port: secure ? proxy.httpsPort! : proxy.port, method: chunked ? 'POST' : 'GET', path: '/',
+        headers: { host: HOST }, servername: HOST, ca, agent: false,
+      }, (res) => {
+        let b = '';
+        res.on('data', (c) => (b += c));
+        res.on('end', () => resolve((JSON.parse(b) as { headers: Record<string, string> }).headers['x-forwarded-for']));
+      });
+      r.on('error', reject);
+      // A chunked upload is outside the fast path's subset: node:http serves it.
+      if (chunked) { r.write('x'); r.end('y'); } else r.end();
+    });
+    const viaH2 = () => new Promise<string | undefined>((resolve, reject) => {
+      const s = http2.connect(`https://${HOST}:${proxy.httpsPort}`, { createConnection: () => dial(true, proxy.httpsPort!, ['h2']) });
+      s.on('error', reject);
+      const st = s.request({ ':authority': HOST, ':path': '/' });
+      let b = '';
+      st.on('data', (c) => (b += c));
+      st.on('end', () => { s.close(); resolve((JSON.parse(b) as { headers: Record<string, string> }).headers['x-forwarded-for']); });
+      st.on('error', reject);
+    });
+    // startUpstream's WebSocket echo ends with the X-Forwarded-For its upgrade request carried.
+    const viaWs = async (secure: boolean) => {
+      const port = secure ? proxy.httpsPort! : proxy.port;
+      return (await wsPing(`${secure ? 'wss' : 'ws'}://${HOST}:${port}/ws`, { createConnection: () => dial(secure, port) })).split(':ping:')[1];
+    };
+    return {
+      fast: await viaHttp1(false, false), 'node:http': await viaHttp1(false, true), 'https/1.1': await viaHttp1(true, false),
+      h2: await viaH2(), ws: await viaWs(false), wss: await viaWs(true),
+    };
+  }
+  const everywhere = (v: string) => ({ fast: v, 'node:http': v, 'https/1.1': v, h2: v, ws: v, wss: v });
+
+  it('an IPv4 client (node: ::ffff:127.0.0.1) is 127.0.0.1 and an IPv6 one ::1, on every path', async () => {
+    expect(await xffOnEveryPath('127.0.0.1')).toEqual(everywhere('127.0.0.1'));
+    expect(await xffOnEveryPath('::1')).toEqual(everywhere('::1'));
+  });
+
+  it('a link-local client is its address without the zone node adds (fe80::…%eth0 names the proxy\'s interface)', async (t) => {
+    if (!zoned) t.skip();
+    expect(await xffOnEveryPath(zoned!)).toEqual(everywhere(zoned!.split('%')[0]!));
+  });
+});
+
+/** main.ts with `env`: its exit code and output, or null once it is serving (it took the setting). */
+async function startWith(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const p = spawnMain({
+    DREAM_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-ipv6-main-')), DREAM_API_URL: `http://127.0.0.1:${await freePort()}`,
+    DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(await freePort()), DREAM_HTTPS_PORT: '0', DREAM_DNS_PORT: '0', ...env,
+  });
+  const serving = await p.seen(/proxy listening/, 20_000).then(() => true, () => false);
+  if (serving) { p.child.kill('SIGKILL'); await p.exited; return { code: null, out: p.out() }; }
+  return { code: await p.exited, out: p.out() };
+}
+
+describe('main.ts with an address setting it cannot use', () => {
+  it.each([
+    // Read as /0 before: every IPv4 client could set X-Forwarded-For.
+    ['DREAM_TRUSTED_PROXIES', '10.0.0.0/', '1', 'the prefix length after "/" must be a number 0-32'],
+    ['DREAM_TRUSTED_PROXIES', '10.0.0.0/', '2', 'the prefix length after "/" must be a number 0-32'],
+    // A stack trace before, and with 2 workers re-forked forever.
+    ['DREAM_TRUSTED_PROXIES', '10.0.0.0/8x', '2', 'the prefix length after "/" must be a number 0-32'],
+    ['DREAM_TRUSTED_PROXIES', 'fe80::1%eth0', '1', 'a zone id'],
+    // Published as AAAA fe80::fe10 before.
+    ['DREAM_EDGE_ADDRESS', 'fe80::1%eth0', '1', 'a zone id'],
+    // No A or AAAA record at all before.
+    ['DREAM_EDGE_ADDRESS', '[2001:db8::1]', '1', 'without brackets'],
+  ])('%s=%s stops start-up with SETTING_INVALID, exit 2 (%s worker(s))', async (name, value, workers, why) => {
+    const { code, out } = await startWith({ DREAM_PROXY_WORKERS: workers, [name]: value });
+    expect(code, out).toBe(2);
+    const line = JSON.parse(out.trim().split('\n').find((l) => l.includes('SETTING_INVALID'))!) as { level: number; code: string; msg: string };
+    expect(line).toMatchObject({ level: 60, code: 'SETTING_INVALID' });
+    expect(line.msg).toContain(`${name}=${JSON.stringify(value)} is not valid`);
+    expect(line.msg).toContain(why);
+    expect(out).not.toMatch(/\n\s+at /);
+  }, 30_000);
+});
