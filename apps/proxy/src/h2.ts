@@ -39,6 +39,14 @@ export const H2_HEADER_LIMITS = {
 } as const;
 
 /**
+ * Requests one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS), as
+ * nginx's http2_max_concurrent_streams. node's default is 2^32-1: one client connection became as
+ * many app connections as it liked (2 000 streams → 2 000 requests in the app at once), where an
+ * HTTP/1.1 connection is one at a time. A client queues the rest; nghttp2 refuses streams past it.
+ */
+export const H2_MAX_CONCURRENT_STREAMS = 128;
+
+/**
  * Whether node's HTTP/2 API takes this final status (it throws ERR_HTTP2_STATUS_INVALID outside
  * 200-599; 1xx never gets here). An HTTP/1.1 app may answer 600-999, which llhttp and undici accept.
  */

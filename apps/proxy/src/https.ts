@@ -11,7 +11,7 @@ import { defaultPemOf } from './default-cert.js';
 import type { FastListener } from './fast/listen.js';
 import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
-import { H2_HEADER_LIMITS } from './h2.js';
+import { H2_HEADER_LIMITS, H2_MAX_CONCURRENT_STREAMS } from './h2.js';
 import { closeWhenIdle } from './h2-idle.js';
 import { applyRequestParserLimits } from './head-limits.js';
 import { handleUpgrade } from './upgrade.js';
@@ -33,7 +33,7 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     allowHTTP1: true,
     maxHeaderListPairs: H2_HEADER_LIMITS.maxHeaderListPairs,
     maxSendHeaderBlockLength: H2_HEADER_LIMITS.maxSendHeaderBlockLength,
-    settings: { maxHeaderListSize: H2_HEADER_LIMITS.maxHeaderListSize },
+    settings: { maxHeaderListSize: H2_HEADER_LIMITS.maxHeaderListSize, maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
     // An unknown name fails the handshake with an alert; the client sees a TLS error, we go on. A
     // served name whose certificate another worker is issuing or just stored waits for it (bounded:
     // tls/handshake-wait.ts) instead of failing until this process notices.
