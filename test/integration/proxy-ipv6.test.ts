@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@dreamnet/core';
-import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
+import { startProxy, type AccessEntry, type ProxyHandle } from '../../apps/proxy/src/index.js';
 import { NO_CERTIFICATES } from '../../apps/proxy/src/tls/types.js';
 import { makeTestCerts, spawnMain, startFakeApi, startUpstream, wsPing } from './proxy-helpers.js';
 import { freePort } from './tls-pebble.js';
@@ -48,6 +48,7 @@ describe('X-Forwarded-For from a dual-stack listener (DREAM_HTTP_HOST=::)', () =
   let proxy: ProxyHandle;
   let ca: Buffer;
   let zoned: string | null;
+  const access: AccessEntry[] = [];
 
   beforeAll(async () => {
     zoned = await linkLocal();
@@ -58,8 +59,9 @@ describe('X-Forwarded-For from a dual-stack listener (DREAM_HTTP_HOST=::)', () =
     const certs = { ...NO_CERTIFICATES, secureContext: (n: string) => (n === HOST ? sc : undefined), hasCertificate: () => false, ensure: () => {} };
     app = await startUpstream('a');
     api = await startFakeApi(TOKEN, [{ app: 'v6', hosts: [HOST], endpoints: [app.endpoint] }]);
-    const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
-    proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '::', certs, httpsPort: 0, pollWaitSeconds: 1 });
+    // ::1 stands for a load balancer in front of the edge (its X-Forwarded-For is believed).
+    const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent', DREAM_TRUSTED_PROXIES: '::1' });
+    proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '::', certs, httpsPort: 0, pollWaitSeconds: 1, accessLog: (e) => access.push(e) });
     await proxy.routes.synced;
   });
   afterAll(async () => {
@@ -70,14 +72,14 @@ describe('X-Forwarded-For from a dual-stack listener (DREAM_HTTP_HOST=::)', () =
   });
 
   /** What the app got as X-Forwarded-For for a request from `from` over each path the proxy has. */
-  async function xffOnEveryPath(from: string): Promise<Record<string, string | undefined>> {
+  async function xffOnEveryPath(from: string, headers: Record<string, string> = {}): Promise<Record<string, string | undefined>> {
     // URLs cannot hold a zone (fe80::1%eth0): the clients dial `from` themselves.
     const dial = (secure: boolean, port: number, ALPNProtocols?: string[]) =>
       secure ? tls.connect({ host: from, port, servername: HOST, ca, ALPNProtocols }) : net.connect({ host: from, port });
     const viaHttp1 = (secure: boolean, chunked: boolean) => new Promise<string | undefined>((resolve, reject) => {
       const r = (secure ? https : http).request({
         host: from, port: secure ? proxy.httpsPort! : proxy.port, method: chunked ? 'POST' : 'GET', path: '/',
-        headers: { host: HOST }, servername: HOST, ca, agent: false,
+        headers: { host: HOST, ...headers }, servername: HOST, ca, agent: false,
       }, (res) => {
         let b = '';
         res.on('data', (c) => (b += c));
@@ -90,7 +92,7 @@ describe('X-Forwarded-For from a dual-stack listener (DREAM_HTTP_HOST=::)', () =
     const viaH2 = () => new Promise<string | undefined>((resolve, reject) => {
       const s = http2.connect(`https://${HOST}:${proxy.httpsPort}`, { createConnection: () => dial(true, proxy.httpsPort!, ['h2']) });
       s.on('error', reject);
-      const st = s.request({ ':authority': HOST, ':path': '/' });
+      const st = s.request({ ':authority': HOST, ':path': '/', ...headers });
       let b = '';
       st.on('data', (c) => (b += c));
       st.on('end', () => { s.close(); resolve((JSON.parse(b) as { headers: Record<string, string> }).headers['x-forwarded-for']); });
@@ -111,6 +113,28 @@ describe('X-Forwarded-For from a dual-stack listener (DREAM_HTTP_HOST=::)', () =
   it('an IPv4 client (node: ::ffff:127.0.0.1) is 127.0.0.1 and an IPv6 one ::1, on every path', async () => {
     expect(await xffOnEveryPath('127.0.0.1')).toEqual(everywhere('127.0.0.1'));
     expect(await xffOnEveryPath('::1')).toEqual(everywhere('::1'));
+  });
+
+  /** The access log's `client` of the requests logged since `from` (index into `access`), once `n` are in. */
+  async function loggedClients(since: number, n: number): Promise<string[]> {
+    for (let i = 0; i < 100 && access.length < since + n; i++) await new Promise((r) => setTimeout(r, 20));
+    return access.slice(since).map((e) => e.client);
+  }
+
+  it('the access log names the client as apps get it: ::ffff:127.0.0.1 as 127.0.0.1, ::1 as ::1', async () => {
+    const since = access.length;
+    await xffOnEveryPath('127.0.0.1');
+    await xffOnEveryPath('::1');
+    // The fast path, node:http, HTTPS/1.1 and HTTP/2 requests are logged (upgrades are not).
+    expect(await loggedClients(since, 8)).toEqual([...Array(4).fill('127.0.0.1'), ...Array(4).fill('::1')]);
+  });
+
+  it('behind a trusted proxy the access log names the right-most address it did not add itself, not what a client prepended', async () => {
+    // The client sent "X-Forwarded-For: 6.6.6.6" (a spoof) to the load balancer (::1), which appended
+    // the client's real address, 203.0.113.7; a second trusted hop (::1 again) comes after it.
+    const since = access.length;
+    await xffOnEveryPath('::1', { 'x-forwarded-for': '6.6.6.6, 203.0.113.7, ::1' });
+    expect(await loggedClients(since, 4)).toEqual(Array(4).fill('203.0.113.7'));
   });
 
   it('a link-local client is its address without the zone node adds (fe80::…%eth0 names the proxy\'s interface)', async (t) => {

@@ -14,6 +14,9 @@ export interface AccessEntry {
   /** "host:port" of the replica that answered, or "-" when the proxy answered itself. */
   upstream: string;
   requestId: string;
+  /** The client's address as apps get it (IPv4 of a dual-stack listener plain, no IPv6 zone); behind a
+   * trusted proxy the right-most X-Forwarded-For address it did not vouch for itself (trust.ts clientOf). */
+  client: string;
   /** "1.1" or "2.0". */
   proto: string;
 }

@@ -14,6 +14,7 @@ import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { afterFailedAttempt, invalidResponseHead, replayable } from './retry.js';
 import { endpointKey } from './table.js';
+import { clientOf } from './trust.js';
 import { drainUpload, uploadBody } from './upload-body.js';
 
 class HangUp extends EventEmitter {
@@ -156,12 +157,14 @@ function logWhenDone(ctx: ProxyContext, req: http.IncomingMessage, res: http.Ser
   // from this listener — the process died, and the in-flight release after it never ran.
   const socket = h1 ? req.socket : null;
   const written0 = socket?.bytesWritten ?? 0;
+  const peer = clientIp(req);
   const upstream = { value: '-' };
   res.once('close', () => {
     const bytes = socket ? socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
     ctx.access!({
       method: req.method ?? '', host: String(req.headers.host ?? req.headers[':authority'] ?? ''), path: req.url ?? '',
       status: res.statusCode, bytes, ms: Math.round((performance.now() - t0) * 1000) / 1000, upstream: upstream.value, requestId, proto: req.httpVersion,
+      client: clientOf(peer, req.headers['x-forwarded-for'], ctx.trusted),
     });
   });
   return upstream;

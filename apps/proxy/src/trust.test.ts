@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trustedProxies } from './trust.js';
+import { clientOf, trustedProxies } from './trust.js';
 
 describe('trustedProxies', () => {
   it('trusts nobody by default', () => {
@@ -31,5 +31,20 @@ describe('trustedProxies', () => {
     for (const e of ['10.0.0.0/', '10.0.0.0/0x8', '10.0.0.0/1e1', '10.0.0.0/ 8', 'fd00::/']) expect(() => trustedProxies(e), e).toThrow(/prefix length/);
     expect(() => trustedProxies('fe80::1%eth0')).toThrow(/zone id/);
     expect(() => trustedProxies('[::1]')).toThrow(/without brackets/);
+  });
+});
+
+describe('clientOf (the access log\'s client)', () => {
+  const t = trustedProxies('10.0.0.0/8, ::1');
+  it('is the peer unless the peer is trusted, whatever X-Forwarded-For says', () => {
+    expect(clientOf('203.0.113.9', '6.6.6.6', t)).toBe('203.0.113.9');
+    expect(clientOf('10.0.0.2', undefined, t)).toBe('10.0.0.2');
+  });
+  it('walks from the right past trusted hops; all trusted: the left-most; no address: stops at the hop to its right', () => {
+    expect(clientOf('10.0.0.2', '6.6.6.6, 203.0.113.7, 10.0.0.1', t)).toBe('203.0.113.7');
+    expect(clientOf('10.0.0.2', ['6.6.6.6', '203.0.113.7'], t)).toBe('203.0.113.7');
+    expect(clientOf('10.0.0.2', '10.0.0.5, ::1', t)).toBe('10.0.0.5');
+    expect(clientOf('10.0.0.2', 'unknown, 10.0.0.5', t)).toBe('10.0.0.5');
+    expect(clientOf('10.0.0.2', '', t)).toBe('10.0.0.2');
   });
 });

@@ -24,3 +24,22 @@ export function trustedProxies(list: string): TrustCheck {
     return type !== null && bl.check(ip, type);
   };
 }
+
+/**
+ * Who the client is, for the access log: the peer, or, when the peer is a trusted proxy, the
+ * right-most X-Forwarded-For entry that is not trusted itself, so what a client prepends is never
+ * taken (nginx's real_ip_recursive, Caddy's client_ip with trusted_proxies_strict). All trusted: the
+ * left-most; an entry that is no address ends the walk at the trusted hop to its right.
+ */
+export function clientOf(peer: string, xff: string | string[] | undefined, trusted: TrustCheck): string {
+  if (xff === undefined || !trusted(peer)) return peer;
+  const hops = (Array.isArray(xff) ? xff.join(',') : xff).split(',');
+  let client = peer;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i]!.trim();
+    if (!net.isIP(hop)) break;
+    client = hop;
+    if (!trusted(hop)) break;
+  }
+  return client;
+}

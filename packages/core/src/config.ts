@@ -62,7 +62,7 @@ export const SETTINGS = {
   dnsHost: { env: 'DREAM_DNS_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the authoritative .dream DNS server listens on.' },
   dnsPort: { env: 'DREAM_DNS_PORT', kind: 'port', default: '0', doc: 'UDP/TCP port of the authoritative .dream DNS server (0 = off; 53 to answer resolvers directly).' },
   edgeAddress: { env: 'DREAM_EDGE_ADDRESS', kind: 'addresses', default: '127.0.0.1', doc: 'Addresses .dream names resolve to (comma-separated IPv4/IPv6; A and AAAA records).' },
-  accessLog: { env: 'DREAM_ACCESS_LOG', kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'Proxy access log on stdout: one line per request (method, host, path, status, bytes, duration, upstream, request id).' },
+  accessLog: { env: 'DREAM_ACCESS_LOG', kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'Proxy access log on stdout: one line per request (method, host, path, status, bytes, duration, upstream, request id, client address).' },
   proxyWorkers: { env: 'DREAM_PROXY_WORKERS', kind: 'int', min: 0, default: '1', doc: 'Proxy worker processes (1 = a single process, no cluster; 0 = one per CPU core, worth it when the proxy has cores to itself).' },
   proxyWorkerStartTimeoutMs: { env: 'DREAM_PROXY_WORKER_START_TIMEOUT_MS', kind: 'int', min: 1000, default: '60000', doc: 'How long a new proxy worker may take until all its listeners listen: in a SIGHUP reload, one that takes longer is stopped and the old worker keeps serving.' },
   tlsCertFile: { env: 'DREAM_TLS_CERT_FILE', kind: 'string', default: '', doc: 'PEM certificate (chain) the proxy serves over HTTPS for names it has no certificate of its own for, and to clients sending no SNI (optional; with DREAM_TLS_KEY_FILE).' },

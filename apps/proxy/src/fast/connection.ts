@@ -7,6 +7,7 @@ import { clientIp, type ProxyContext } from '../context.js';
 import { decide } from '../decide.js';
 import { requestIdOf, upstreamRequestHead } from '../headers.js';
 import { rawPage, type Page } from '../pages.js';
+import { clientOf } from '../trust.js';
 import { ClientWriter } from './client-writer.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { headEnd, MORE, NOT_FAST, parseRequestHead, type RequestHead } from './head.js';
@@ -130,7 +131,7 @@ export class ClientConnection implements ExchangeOwner {
     const req = this.req!;
     const { ctx } = this.l;
     if (ctx.access) {
-      ctx.access({ method: req.method, host: String(req.headers.host), path: req.target, status, bytes, ms: Math.round((performance.now() - this.t0) * 1000) / 1000, upstream, requestId: this.requestId, proto: '1.1' });
+      ctx.access({ method: req.method, host: String(req.headers.host), path: req.target, status, bytes, ms: Math.round((performance.now() - this.t0) * 1000) / 1000, upstream, requestId: this.requestId, proto: '1.1', client: clientOf(this.peer, req.headers['x-forwarded-for'], ctx.trusted) });
     }
     // Else an idle keep-alive connection holds its last request (head, headers, id) until the next
     // one or the keep-alive timeout: on a busy proxy long enough to outlive two scavenges, be
