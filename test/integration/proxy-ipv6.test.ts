@@ -1,6 +1,7 @@
 // Client addresses and IPv6 at the edge, with real sockets: what apps get as X-Forwarded-For from a
 // dual-stack listener (DREAM_HTTP_HOST=::) on every request path, and main.ts refusing address
 // settings it cannot use (DREAM_TRUSTED_PROXIES, DREAM_EDGE_ADDRESS) with one catalogued fatal line.
+import { Resolver } from 'node:dns/promises';
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -174,5 +175,81 @@ describe('main.ts with an address setting it cannot use', () => {
     expect(line.msg).toContain(`${name}=${JSON.stringify(value)} is not valid`);
     expect(line.msg).toContain(why);
     expect(out).not.toMatch(/\n\s+at /);
+  }, 30_000);
+});
+
+describe('main.ts with IPv6 host settings', () => {
+  let app: Awaited<ReturnType<typeof startUpstream>>;
+  let api: http.Server;
+  let apiPort: number;
+  const procs: ReturnType<typeof spawnMain>[] = [];
+
+  beforeAll(async () => {
+    app = await startUpstream('a');
+    // The routes part of the api contract, listening on :: as DREAM_API_HOST=:: makes the api do.
+    api = http.createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (req.method === 'GET' && u.pathname === '/v1/internal/routes') {
+        const answer = () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ version: 1, routes: [{ app: 'v6', hosts: [HOST], endpoints: [app.endpoint] }] }));
+        if (u.searchParams.get('since') !== '1') return answer();
+        const t = setTimeout(answer, Number(u.searchParams.get('wait') ?? '1') * 1000);
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((r) => api.listen(0, '::', () => r()));
+    apiPort = (api.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const p of procs) { p.child.kill('SIGKILL'); await p.exited; }
+    api.closeAllConnections();
+    await new Promise((r) => api.close(r));
+    await app.close();
+  });
+
+  const main = async (env: Record<string, string>) => {
+    const p = spawnMain({
+      DREAM_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-ipv6-main-')), DREAM_INTERNAL_TOKEN: TOKEN,
+      DREAM_HTTP_PORT: String(await freePort()), DREAM_HTTPS_PORT: '0', DREAM_DNS_PORT: '0', DREAM_PROXY_WORKERS: '1', ...env,
+    });
+    procs.push(p);
+    return p;
+  };
+  /** Status of GET / for HOST from `from` to `port`, asked until 200 or `ms` pass (the table arrives by poll). */
+  const routed = async (from: string, port: number, ms = 5000): Promise<number | string> => {
+    const until = Date.now() + ms;
+    for (;;) {
+      const status = await new Promise<number | string>((resolve) => {
+        http.get({ host: from, port, path: '/', headers: { host: HOST }, agent: false }, (res) => { res.resume(); resolve(res.statusCode ?? 0); })
+          .on('error', (e) => resolve((e as NodeJS.ErrnoException).code ?? e.message));
+      });
+      if (status === 200 || Date.now() > until) return status;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  it('DREAM_API_HOST=:: without DREAM_API_URL: the proxy reaches the api (the default URL was http://:::<port>)', async () => {
+    const port = await freePort();
+    const p = await main({ DREAM_API_HOST: '::', DREAM_API_PORT: String(apiPort), DREAM_API_URL: '', DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(port) });
+    await p.seen(/proxy listening/);
+    expect(await routed('127.0.0.1', port), p.out().slice(-2000)).toBe(200);
+  }, 30_000);
+
+  it('DREAM_HTTP_HOST=[::] and DREAM_DNS_HOST=[::] (nginx\'s spelling) listen on :: for IPv4 and IPv6 clients', async () => {
+    const [port, dnsPort] = [await freePort(), await freePort()];
+    const p = await main({
+      DREAM_API_URL: `http://[::1]:${apiPort}`, DREAM_HTTP_HOST: '[::]', DREAM_HTTP_PORT: String(port), DREAM_HTTPS_PORT: String(await freePort()),
+      DREAM_DNS_HOST: '[::]', DREAM_DNS_PORT: String(dnsPort), DREAM_EDGE_ADDRESS: '127.0.0.1, ::1',
+    });
+    await p.seen(/proxy listening/);
+    expect([await routed('127.0.0.1', port), await routed('::1', port)]).toEqual([200, 200]);
+    const ask = (from: string, type: 'A' | 'AAAA') => {
+      const r = new Resolver({ timeout: 2000, tries: 2 });
+      r.setServers([from.includes(':') ? `[${from}]:${dnsPort}` : `${from}:${dnsPort}`]);
+      return type === 'A' ? r.resolve4(HOST) : r.resolve6(HOST);
+    };
+    expect([await ask('127.0.0.1', 'A'), await ask('::1', 'AAAA')]).toEqual([['127.0.0.1'], ['::1']]);
   }, 30_000);
 });

@@ -1,21 +1,22 @@
 // Configuration is parsed and validated once per process, from DREAM_* variables, with defaults
 // that work on a laptop. Nothing else in the platform reads process.env.
+import net from 'node:net';
 import path from 'node:path';
 import { parseAddressList, parseCidrList } from './addresses.js';
 
-type Kind = 'string' | 'port' | 'int' | 'number' | 'url' | 'enum' | 'path' | 'bool' | 'addresses' | 'cidrs';
+type Kind = 'string' | 'port' | 'int' | 'number' | 'url' | 'enum' | 'path' | 'bool' | 'addresses' | 'cidrs' | 'host';
 interface Setting { env: string; kind: Kind; default: string; doc: string; values?: string[]; min?: number }
 
 export const SETTINGS = {
   dataDir: { env: 'DREAM_DATA_DIR', kind: 'path', default: './data', doc: 'Where the database, keys, git repositories and caches live.' },
-  apiHost: { env: 'DREAM_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the api (REST + git) listens on.' },
+  apiHost: { env: 'DREAM_API_HOST', kind: 'host', default: '127.0.0.1', doc: 'Address the api (REST + git) listens on.' },
   apiPort: { env: 'DREAM_API_PORT', kind: 'port', default: '7070', doc: 'Port of the api (REST + git).' },
   apiUrl: { env: 'DREAM_API_URL', kind: 'url', default: '', doc: 'How the proxy and the git hooks reach the api (default http://127.0.0.1:<api port>).' },
   publicApiUrl: { env: 'DREAM_PUBLIC_API_URL', kind: 'url', default: '', doc: 'The api URL users are shown (git remotes, webhook endpoints, login hints); default DREAM_API_URL.' },
-  builderHost: { env: 'DREAM_BUILDER_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the builder listens on.' },
+  builderHost: { env: 'DREAM_BUILDER_HOST', kind: 'host', default: '127.0.0.1', doc: 'Address the builder listens on.' },
   builderPort: { env: 'DREAM_BUILDER_PORT', kind: 'port', default: '7071', doc: 'Port of the builder.' },
   builderUrl: { env: 'DREAM_BUILDER_URL', kind: 'url', default: '', doc: 'How the api reaches the builder (default http://127.0.0.1:<builder port>).' },
-  httpHost: { env: 'DREAM_HTTP_HOST', kind: 'string', default: '0.0.0.0', doc: 'Address the proxy listens on for HTTP.' },
+  httpHost: { env: 'DREAM_HTTP_HOST', kind: 'host', default: '0.0.0.0', doc: 'Address the proxy listens on for HTTP.' },
   httpPort: { env: 'DREAM_HTTP_PORT', kind: 'port', default: '80', doc: 'Port the proxy serves apps on.' },
   domain: { env: 'DREAM_DOMAIN', kind: 'string', default: '', doc: 'Extra base domain: apps are also served at <app>.<domain>.' },
   publicUrl: { env: 'DREAM_PUBLIC_URL', kind: 'url', default: '', doc: 'Base URL printed for apps (default http://<app>.dream[:<http port>]).' },
@@ -59,7 +60,7 @@ export const SETTINGS = {
   acmeEabHmac: { env: 'DREAM_ACME_EAB_HMAC', kind: 'string', default: '', doc: 'External account binding HMAC key (base64url), with DREAM_ACME_EAB_KID.' },
   acmeCaBundle: { env: 'DREAM_ACME_CA_BUNDLE', kind: 'string', default: '', doc: 'Extra PEM file of CA certificates trusted for the ACME directory\'s own HTTPS (e.g. a test CA).' },
   dreamAcmeDirectory: { env: 'DREAM_DREAM_ACME_DIRECTORY', kind: 'url', default: '', doc: 'ACME directory for .dream names; empty = the platform\'s own CA issues them (see dream trust).' },
-  dnsHost: { env: 'DREAM_DNS_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address the authoritative .dream DNS server listens on.' },
+  dnsHost: { env: 'DREAM_DNS_HOST', kind: 'host', default: '127.0.0.1', doc: 'Address the authoritative .dream DNS server listens on.' },
   dnsPort: { env: 'DREAM_DNS_PORT', kind: 'port', default: '0', doc: 'UDP/TCP port of the authoritative .dream DNS server (0 = off; 53 to answer resolvers directly).' },
   edgeAddress: { env: 'DREAM_EDGE_ADDRESS', kind: 'addresses', default: '127.0.0.1', doc: 'Addresses .dream names resolve to (comma-separated IPv4/IPv6; A and AAAA records).' },
   accessLog: { env: 'DREAM_ACCESS_LOG', kind: 'enum', values: ['on', 'off'], default: 'on', doc: 'Proxy access log on stdout: one line per request (method, host, path, status, bytes, duration, upstream, request id, client address).' },
@@ -102,6 +103,13 @@ function parseOne(key: string, s: Setting, raw: string | undefined): unknown {
     case 'bool':
       if (!['true', 'false', '1', '0'].includes(v)) throw bad('expected true or false');
       return v === 'true' || v === '1';
+    case 'host': {
+      // nginx's and URL spelling of an IPv6 address ([::]): node would look it up as a name (ENOTFOUND).
+      const inner = /^\[(.*)\]$/.exec(v)?.[1];
+      if (inner === undefined) return v;
+      if (!net.isIPv6(inner)) throw bad('brackets may only hold an IPv6 address');
+      return inner;
+    }
     case 'addresses': case 'cidrs':
       try { (s.kind === 'cidrs' ? parseCidrList : parseAddressList)(v); } catch (e) { throw bad((e as Error).message); }
       return v;
@@ -111,14 +119,25 @@ function parseOne(key: string, s: Setting, raw: string | undefined): unknown {
   }
 }
 
+/**
+ * How a process on this machine reaches a listener on `host`, as a URL's host: a wildcard as
+ * loopback of its family (:: as [::1], which also works where IPv6 sockets are IPv6-only), an IPv6
+ * address in brackets (it was http://:::7070, which no client can parse).
+ */
+function localUrlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return net.isIPv6(host) ? `[${host}]` : host;
+}
+
 /** Parses every DREAM_* setting; throws ConfigError naming the first bad one. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(SETTINGS) as [string, Setting][]) out[key] = parseOne(key, s, env[s.env]);
   const c = out as Config;
-  if (!c.apiUrl) c.apiUrl = `http://${c.apiHost === '0.0.0.0' ? '127.0.0.1' : c.apiHost}:${c.apiPort}`;
+  if (!c.apiUrl) c.apiUrl = `http://${localUrlHost(c.apiHost)}:${c.apiPort}`;
   if (!c.publicApiUrl) c.publicApiUrl = c.apiUrl;
-  if (!c.builderUrl) c.builderUrl = `http://${c.builderHost === '0.0.0.0' ? '127.0.0.1' : c.builderHost}:${c.builderPort}`;
+  if (!c.builderUrl) c.builderUrl = `http://${localUrlHost(c.builderHost)}:${c.builderPort}`;
   return c;
 }
 
