@@ -44,7 +44,13 @@ export interface Pebble { directory: string; port: number; caFile: string; keyFi
  * `port`: a restart on the same directory URL (Pebble forgets every account and certificate, as a
  * reset private CA would); its HTTPS certificate is kept, so the CA bundle stays valid.
  */
-export async function startPebble(dir: string, o: { httpPort: number; dnsPort: number; port?: number }): Promise<Pebble> {
+export async function startPebble(dir: string, o: {
+  httpPort: number; dnsPort: number; port?: number;
+  /** Pebble's environment over the tests' defaults (e.g. `PEBBLE_WFE_NONCEREJECT`, `PEBBLE_CHAIN_LENGTH`). */
+  env?: Record<string, string>;
+  /** Fields of Pebble's config over the defaults (e.g. `externalAccountMACKeys`, `domainBlocklist`). */
+  config?: Record<string, unknown>;
+}): Promise<Pebble> {
   await ensureTestDeps();
   fs.mkdirSync(dir, { recursive: true });
   const kept = { cert: path.join(dir, 'pebble-cert.pem'), key: path.join(dir, 'pebble-key.pem') };
@@ -53,11 +59,11 @@ export async function startPebble(dir: string, o: { httpPort: number; dnsPort: n
   const config = path.join(dir, 'pebble.json');
   fs.writeFileSync(config, JSON.stringify({ pebble: {
     listenAddress: `127.0.0.1:${port}`, managementListenAddress: `127.0.0.1:${mgmt}`, certificate: cert, privateKey: key,
-    httpPort: o.httpPort, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false,
+    httpPort: o.httpPort, tlsPort: await freePort(), ocspResponderURL: '', externalAccountBindingRequired: false, ...o.config,
   } }));
   let out = '';
   const child: ChildProcess = spawn(PEBBLE, ['-config', config, '-dnsserver', `127.0.0.1:${o.dnsPort}`], {
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });

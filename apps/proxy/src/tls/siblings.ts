@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Entry } from './entry.js';
 import { renewAt, type Clock } from './renewal.js';
 import type { StoredCert, TlsStorage } from './storage.js';
-import { usablePair } from './stored.js';
+import { usablePair, type UsablePair } from './stored.js';
 
 export interface SiblingCertsOptions { storage: TlsStorage; clock: Clock; log?: Logger; onChange: () => void }
 
@@ -28,10 +28,27 @@ export class SiblingCerts {
     const stored = this.o.storage.loadCert(e.issuer.id, e.host, unusable);
     const pair = stored && usablePair(stored, e.host, this.o.clock.now());
     if (typeof pair === 'string') unusable(pair);
-    if (!pair || typeof pair === 'string') return false;
+    if (!pair || typeof pair === 'string') return this.servePrevious(e);
     Object.assign(e, { ctx: pair.ctx, meta: pair.meta, certPem: pair.certPem });
     e.state = this.o.clock.now() >= renewAt(pair.meta) ? 'renewing' : 'issued';
     return true;
+  }
+
+  /**
+   * The name's issuer changed (DREAM_ACME_DIRECTORY switched to another CA or from staging to
+   * production, `.dream` moved to or from the built-in CA): a still-valid certificate another issuer
+   * stored is served until this one issues — without it every handshake failed for as long as the new
+   * CA did not issue (a wrong EAB key: for ever). Only its context: the name is still ordered at once
+   * as a new one (no meta), and nothing about it (ARI `replaces`) goes to the new CA. False: none.
+   */
+  private servePrevious(e: Entry): false {
+    const now = this.o.clock.now();
+    const pairs = this.o.storage.loadOtherCerts(e.issuer.id, e.host).map((c) => usablePair(c, e.host, now))
+      .filter((p): p is UsablePair => typeof p !== 'string').sort((a, b) => Date.parse(b.meta.notAfter) - Date.parse(a.meta.notAfter));
+    if (!pairs[0]) return false;
+    e.ctx = pairs[0].ctx;
+    this.o.log?.info({ host: e.host, issuer: pairs[0].meta.issuer, notAfter: pairs[0].meta.notAfter }, `serving the certificate ${pairs[0].meta.issuer} issued until ${e.issuer.name} issues one`);
+    return false;
   }
 
   /**

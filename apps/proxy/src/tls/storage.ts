@@ -82,9 +82,19 @@ export class TlsStorage {
     try { return fs.readdirSync(this.file(relDir)).filter((f) => !TEMP.test(f)); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return []; throw e; }
   }
 
-  private certDir(issuer: string, host: string): string {
+  private certDir(issuer: string, host: string, id = TlsStorage.issuerId(issuer)): string {
     // '*' is fine in a file name but awkward in a shell; wildcards live as _wildcard_.<parent>.
-    return path.join('certs', TlsStorage.issuerId(issuer), host.replace(/^\*\./, '_wildcard_.'));
+    return path.join('certs', id, host.replace(/^\*\./, '_wildcard_.'));
+  }
+
+  /** The pairs other issuers stored for `host` (a directory used before, the built-in CA); damaged ones left out. */
+  loadOtherCerts(issuer: string, host: string): StoredCert[] {
+    const own = TlsStorage.issuerId(issuer);
+    return this.list('certs').filter((id) => id !== own)
+      .map((id) => {
+        try { const text = this.read(path.join(this.certDir('', host, id), PAIR)); return text === undefined ? undefined : parsePair(text); } catch { return undefined; }
+      })
+      .filter((c): c is StoredCert => c !== undefined);
   }
 
   /**
