@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkSettingFiles, readCaBundle, readDefaultCertificate } from './setting-files.js';
+import { acmeEab, checkSettingFiles, readCaBundle, readDefaultCertificate } from './setting-files.js';
 import { ProxyStartupError } from './startup-errors.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'setting-files-'));
@@ -54,9 +54,34 @@ describe('readCaBundle', () => {
   });
 });
 
+describe('acmeEab', () => {
+  const HMAC = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W'; // base64url, as CAs hand it out
+
+  it('is the binding when both settings are set, undefined when neither is', () => {
+    expect(acmeEab({ acmeEabKid: 'kid-1', acmeEabHmac: HMAC })).toEqual({ kid: 'kid-1', hmacKey: HMAC });
+    expect(acmeEab({ acmeEabKid: '', acmeEabHmac: '' })).toBeUndefined();
+  });
+
+  it('refuses one of the pair without the other, and an HMAC key that is not base64url, naming the settings', () => {
+    // Before, either one alone was dropped without a word and the account registered without EAB.
+    const lone = failure(() => acmeEab({ acmeEabKid: 'kid-1', acmeEabHmac: '' }));
+    expect(lone.code).toBe('SETTING_INVALID');
+    expect(lone.message).toContain('DREAM_ACME_EAB_KID (set) and DREAM_ACME_EAB_HMAC (unset): only one of the two is set');
+    expect(failure(() => acmeEab({ acmeEabKid: '', acmeEabHmac: HMAC })).message).toContain('DREAM_ACME_EAB_KID (unset) and DREAM_ACME_EAB_HMAC (set)');
+    const garbled = failure(() => acmeEab({ acmeEabKid: 'kid-1', acmeEabHmac: 'not a key!' }));
+    expect(garbled.code).toBe('SETTING_INVALID');
+    expect(garbled.message).toContain('DREAM_ACME_EAB_HMAC is not a base64url key');
+    expect(garbled.message).not.toContain('not a key!'); // a secret: never echoed
+  });
+
+  it('is checked with the files when HTTPS is on', () => {
+    expect(failure(() => checkSettingFiles({ tlsCertFile: '', tlsKeyFile: '', acmeCaBundle: '', acmeEabKid: 'kid-1', acmeEabHmac: '', httpsPort: 443 })).code).toBe('SETTING_INVALID');
+  });
+});
+
 describe('checkSettingFiles', () => {
   it('checks both kinds when HTTPS is on, nothing when it is off', () => {
-    const bad = { tlsCertFile: '', tlsKeyFile: '', acmeCaBundle: path.join(dir, 'nope.pem') };
+    const bad = { tlsCertFile: '', tlsKeyFile: '', acmeCaBundle: path.join(dir, 'nope.pem'), acmeEabKid: '', acmeEabHmac: '' };
     expect(failure(() => checkSettingFiles({ ...bad, httpsPort: 443 })).code).toBe('SETTING_FILE_UNREADABLE');
     expect(() => checkSettingFiles({ ...bad, httpsPort: 0 })).not.toThrow();
   });

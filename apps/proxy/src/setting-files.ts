@@ -1,5 +1,5 @@
-// Files that settings name (the default certificate pair, the extra ACME CA bundle) are read once
-// at start. A wrong path or a file of the wrong kind stops start-up with a sentence naming the
+// Files that settings name (the default certificate pair, the extra ACME CA bundle), and the ACME
+// EAB pair, are read once at start. A wrong path or a file of the wrong kind stops start-up with a sentence naming the
 // setting (SETTING_FILE_UNREADABLE), not a raw ENOENT stack — and in the cluster primary, before
 // any worker is forked, so workers are not re-forked forever over a typo.
 import crypto from 'node:crypto';
@@ -39,9 +39,31 @@ export function readCaBundle(file: string): string | undefined {
   return pem;
 }
 
+// A CA's EAB HMAC key: base64url (RFC 8555 §7.3.4), some hand it out in plain base64.
+const HMAC_KEY = /^[A-Za-z0-9_+/-]+={0,2}$/;
+
+/**
+ * The ACME external account binding, or undefined when neither setting is set. One of the pair
+ * alone was dropped without a word: the account registered without EAB and every order failed
+ * with the CA's "must include externalAccountBinding" on each domain. The key is a secret: a
+ * refused one is described, never echoed.
+ */
+export function acmeEab(c: Pick<Config, 'acmeEabKid' | 'acmeEabHmac'>): { kid: string; hmacKey: string } | undefined {
+  if (!c.acmeEabKid && !c.acmeEabHmac) return undefined;
+  const set = (v: string) => (v ? 'set' : 'unset');
+  if (!c.acmeEabKid || !c.acmeEabHmac) {
+    throw new ProxyStartupError('SETTING_INVALID', `DREAM_ACME_EAB_KID (${set(c.acmeEabKid)}) and DREAM_ACME_EAB_HMAC (${set(c.acmeEabHmac)}): only one of the two is set. Set both to the key id and HMAC key your CA gave you for external account binding, or unset both.`);
+  }
+  if (!HMAC_KEY.test(c.acmeEabHmac)) {
+    throw new ProxyStartupError('SETTING_INVALID', `DREAM_ACME_EAB_HMAC is not a base64url key (${c.acmeEabHmac.length} characters, not all of A-Z a-z 0-9 - _). Copy the HMAC key exactly as your CA shows it.`);
+  }
+  return { kid: c.acmeEabKid, hmacKey: c.acmeEabHmac };
+}
+
 /** Everything above, for the cluster primary to check before forking workers. */
-export function checkSettingFiles(c: Pick<Config, 'tlsCertFile' | 'tlsKeyFile' | 'acmeCaBundle' | 'httpsPort'>): void {
+export function checkSettingFiles(c: Pick<Config, 'tlsCertFile' | 'tlsKeyFile' | 'acmeCaBundle' | 'acmeEabKid' | 'acmeEabHmac' | 'httpsPort'>): void {
   if (c.httpsPort === 0) return;
   readDefaultCertificate(c);
   readCaBundle(c.acmeCaBundle);
+  acmeEab(c);
 }

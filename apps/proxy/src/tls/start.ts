@@ -5,7 +5,7 @@ import type { Config } from '@dreamnet/core';
 import type { Logger } from 'pino';
 import type { Zone } from '../dns/answer.js';
 import { DreamDns } from '../dns/server.js';
-import { readCaBundle } from '../setting-files.js';
+import { acmeEab, readCaBundle } from '../setting-files.js';
 import { AcmeAccount, configureAcmeHttp } from './account.js';
 import { BuiltinCa } from './ca.js';
 import { Dns01Solver } from './challenges/dns01.js';
@@ -58,7 +58,7 @@ export async function startCertificates(o: StartCertificatesOptions): Promise<Ce
   configureAcmeHttp(readCaBundle(c.acmeCaBundle));
   const http01 = new Http01Solver(storage);
   const dns01 = new Dns01Solver(storage);
-  const eab = c.acmeEabKid && c.acmeEabHmac ? { kid: c.acmeEabKid, hmacKey: c.acmeEabHmac } : undefined;
+  const eab = acmeEab(c);
   const publicAccount = c.acmeDirectory ? new AcmeAccount(storage, { directoryUrl: c.acmeDirectory, email: c.acmeEmail || undefined, eab }, o.log) : undefined;
   const publicIssuer: Issuer | undefined = publicAccount ? new AcmeIssuer(publicAccount, [http01]) : undefined;
   let ca: BuiltinCa | undefined;
