@@ -1,6 +1,9 @@
 // The built-in .dream CA end to end, with no .dream ACME directory: a real api (listening), the
 // certificate stack reporting status to it, `dream domains` and `dream trust` through the real CLI,
 // and a real TLS handshake verified against the root the api hands out.
+import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -8,6 +11,8 @@ import { loadConfig } from '@dreamnet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testApi } from '../../apps/api/src/test-support.js';
 import { run } from '../../apps/cli/src/run.js';
+import { SYSTEM_CA_FILE } from '../../apps/cli/src/commands/trust.js';
+import { NSS_NICKNAME } from '../../apps/cli/src/commands/trust-stores.js';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
 import { freePort } from './tls-pebble.js';
 
@@ -18,8 +23,12 @@ let server: tls.Server;
 let deadPort: number;
 
 async function dream(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  return dreamIn(path.join(t.dataDir, 'home'), ...argv);
+}
+
+async function dreamIn(home: string, ...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = ''; let err = '';
-  const io = { stdout: (s: string) => { out += s; }, stderr: (s: string) => { err += s; }, env: { DREAM_URL: apiUrl, DREAM_TOKEN: t.admin, HOME: path.join(t.dataDir, 'home') }, stdin: process.stdin, now: () => new Date() };
+  const io = { stdout: (s: string) => { out += s; }, stderr: (s: string) => { err += s; }, env: { DREAM_URL: apiUrl, DREAM_TOKEN: t.admin, HOME: home }, stdin: process.stdin, now: () => new Date() };
   const code = await run(['--url', apiUrl, '--token', t.admin, ...argv], io);
   return { code, out, err };
 }
@@ -77,4 +86,56 @@ describe('built-in .dream CA (no ACME directory for .dream)', () => {
     });
     expect(r).toEqual({ ok: true, cn: 'hello.dream' });
   });
+
+  // Writes the machine's trust store: root only (CI runs as root); what it found there is put back.
+  it.skipIf(process.getuid?.() !== 0)('dream trust install: the system store and the browsers\' own NSS databases (Chrome, each Firefox profile) verify hello.dream', async () => {
+    const home = path.join(t.dataDir, 'trust-home');
+    const chrome = path.join(home, '.pki/nssdb');
+    const firefox = path.join(home, '.mozilla/firefox/abc123.default-release');
+    for (const db of [chrome, firefox]) {
+      fs.mkdirSync(db, { recursive: true });
+      execFileSync('certutil', ['-N', '-d', `sql:${db}`, '--empty-password']);
+    }
+    const port = (server.address() as net.AddressInfo).port;
+    const leaf = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port, servername: 'hello.dream', rejectUnauthorized: false }, () => { resolve(new crypto.X509Certificate(s.getPeerCertificate().raw).toString()); s.end(); });
+      s.on('error', reject);
+    });
+    const leafFile = path.join(home, 'leaf.pem');
+    fs.writeFileSync(leafFile, leaf);
+    // What NSS (Firefox; Chrome on Linux takes its roots from the same database) says of the chain.
+    const nssVerifies = (db: string) => {
+      const r = spawnSync('vfychain', ['-d', `sql:${db}`, '-u', '1', '-a', leafFile], { encoding: 'utf8' });
+      return { status: r.status, out: `${r.stdout}${r.stderr}` };
+    };
+    expect(nssVerifies(chrome)).toMatchObject({ status: 1, out: expect.stringContaining('Chain is bad') });
+
+    const before = fs.existsSync(SYSTEM_CA_FILE) ? fs.readFileSync(SYSTEM_CA_FILE) : undefined;
+    try {
+      const first = await dreamIn(home, 'trust', 'install');
+      expect(first.err).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.out).toContain(`Installed ${SYSTEM_CA_FILE}`);
+      expect(first.out).toContain(`Chrome/Chromium: added (${chrome}).`);
+      expect(first.out).toContain(`Firefox (profile abc123.default-release): added (${firefox}).`);
+      for (const db of [chrome, firefox]) {
+        expect(nssVerifies(db)).toMatchObject({ status: 0, out: expect.stringContaining('Chain is good') });
+      }
+      // The system store (curl, openssl): the bundle update-ca-certificates made verifies the handshake.
+      const bundle = fs.readFileSync('/etc/ssl/certs/ca-certificates.crt', 'utf8');
+      const authorized = await new Promise<boolean>((resolve) => {
+        const s = tls.connect({ host: '127.0.0.1', port, servername: 'hello.dream', ca: bundle }, () => { resolve(s.authorized); s.end(); });
+        s.on('error', () => resolve(false));
+      });
+      expect(authorized).toBe(true);
+
+      // Again: replaced, not added twice.
+      expect((await dreamIn(home, 'trust', 'install')).code).toBe(0);
+      const listed = execFileSync('certutil', ['-L', '-d', `sql:${chrome}`], { encoding: 'utf8' });
+      expect(listed.split('\n').filter((l) => l.startsWith(NSS_NICKNAME))).toHaveLength(1);
+    } finally {
+      if (before) fs.writeFileSync(SYSTEM_CA_FILE, before); else fs.rmSync(SYSTEM_CA_FILE, { force: true });
+      execFileSync('update-ca-certificates', [], { stdio: 'ignore' });
+    }
+  }, 60_000);
 });

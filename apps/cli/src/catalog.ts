@@ -58,7 +58,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'domains add', args: ['APP', 'HOST'], flags: ['move'], summary: 'Serve an app at your own domain too; its certificate is ordered automatically (--move: take it from the app that has it, with no moment where neither serves it).' },
   { name: 'domains remove', args: ['APP', 'HOST'], flags: [], summary: 'Stop serving an app at a custom domain.' },
   { name: 'trust', args: [], flags: [], summary: 'Print the .dream root certificate (import it once and every app is trusted).' },
-  { name: 'trust install', args: [], flags: [], summary: 'As root on Debian/Ubuntu: add the .dream root to the system store (update-ca-certificates).' },
+  { name: 'trust install', args: [], flags: [], summary: 'As root on Debian/Ubuntu: add the .dream root to the system store (update-ca-certificates) and to Chrome\'s and Firefox\'s own stores (NSS, with certutil) of the user running sudo.' },
   { name: 'help', args: [], optional: ['COMMAND…'], flags: [], summary: 'Show help for all commands or one.' },
 ];
 
