@@ -1,7 +1,8 @@
 // Test-only tools the e2e suite needs besides Docker: Pebble (Let's Encrypt's test ACME server, the
 // Debian package `pebble`, which also ships pebble-challtestsrv) and docker-compose (v1, Debian's
 // package: the self-hosting tests run compose/docker-compose.yml with it; the compose plugin is not
-// packaged). Idempotent; installs with apt-get as root on Debian/Ubuntu, otherwise says what to install.
+// packaged); NSS's certutil and vfychain (`libnss3-tools`) and update-ca-certificates for `dream
+// trust install`. Idempotent; installs with apt-get as root on Debian/Ubuntu, otherwise says what to install.
 import fs from 'node:fs';
 import { must, run } from './lib/run.js';
 
@@ -9,6 +10,8 @@ export const PEBBLE = '/usr/bin/pebble';
 const NEEDED: Array<{ file: string; pkg: string; why: string }> = [
   { file: PEBBLE, pkg: 'pebble', why: 'The TLS tests need Pebble' },
   { file: '/usr/bin/docker-compose', pkg: 'docker-compose', why: 'The self-hosting tests need docker-compose' },
+  { file: '/usr/bin/vfychain', pkg: 'libnss3-tools', why: 'The `dream trust install` test needs certutil and vfychain (NSS, as browsers verify)' },
+  { file: '/usr/sbin/update-ca-certificates', pkg: 'ca-certificates', why: 'The `dream trust install` test needs update-ca-certificates' },
 ];
 
 export async function ensureTestDeps(): Promise<void> {
