@@ -41,18 +41,22 @@ export function answer(zone: Zone, query: Packet): Packet | undefined {
   const qflags = query.flags ?? 0;
   const opts = optOf(query);
   // RFC 6891: a query with OPT gets OPT back; an EDNS version above 0 gets BADVERS (extended rcode 16).
+  // Its DO bit is copied back (RFC 3225 3: `dig +dnssec` shows `flags: do`).
   const badvers = opts.length === 1 && (opts[0].ednsVersion ?? 0) !== 0;
-  const additionals: Answer[] = opts.length ? [{ name: '.', type: 'OPT', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: badvers ? 1 : 0, flags: 0 } as Opt] : [];
+  const doBit = (opts[0]?.flags ?? 0) & dnsPacket.DNSSEC_OK;
+  const additionals: Answer[] = opts.length ? [{ name: '.', type: 'OPT', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: badvers ? 1 : 0, flags: doBit } as Opt] : [];
   const base = { type: 'response' as const, id: query.id, questions: query.questions ?? [], additionals };
-  // The response carries the query's opcode and RD bit; AA only where we answer for our data.
-  const flags = (rcode: number, aa = true) => (aa ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | (qflags & (dnsPacket.RECURSION_DESIRED | OPCODE_MASK)) | rcode;
+  // The response carries the query's opcode, RD and CD bits (CD: RFC 4035 3.1.6; a validating
+  // resolver such as unbound sets it on every query it sends here); AA only where we answer for our data.
+  const flags = (rcode: number, aa = true) => (aa ? dnsPacket.AUTHORITATIVE_ANSWER : 0) | (qflags & (dnsPacket.RECURSION_DESIRED | dnsPacket.CHECKING_DISABLED | OPCODE_MASK)) | rcode;
   if ((qflags & OPCODE_MASK) !== 0) return { ...base, flags: flags(RCODE.NOTIMP, false) };
   // Zero or several questions, or several OPT records, are malformed (RFC 9619, RFC 6891 6.1.1).
   if ((query.questions?.length ?? 0) !== 1 || opts.length > 1) return { ...base, flags: flags(RCODE.FORMERR, false) };
   if (badvers) return { ...base, flags: flags(RCODE.NOERROR, false) };
   const q = query.questions![0];
-  // Only class IN (or ANY) has data here; CHAOS etc. are not ours to answer.
-  if (q.class !== undefined && q.class !== 'IN' && q.class !== 'ANY') return { ...base, flags: flags(RCODE.REFUSED, false) };
+  // Only class IN (or ANY) has data here; CHAOS etc. are not ours to answer. Zone transfers are
+  // refused (RFC 5936 2.2.1): answered as a lookup they were an empty NOERROR, a broken transfer.
+  if ((q.class !== undefined && q.class !== 'IN' && q.class !== 'ANY') || q.type === 'AXFR' || q.type === 'IXFR') return { ...base, flags: flags(RCODE.REFUSED, false) };
   return { ...base, ...resolve(q.name.toLowerCase().replace(/\.$/, ''), q.type, flags) };
 
   function resolve(name: string, type: string, fl: (rcode: number, aa?: boolean) => number): Packet {
