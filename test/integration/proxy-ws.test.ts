@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
+import type { AccessEntry } from '../../apps/proxy/src/access-log.js';
 import { deadPort, startTlsProxy } from './proxy-helpers.js';
 
 const TOKEN = 'int_test-token';
@@ -19,6 +20,7 @@ const BURST = 8 * 1024 * 1024;
 /** /deny-stream sockets still open. */
 const denyStreams = new Set<net.Socket>();
 const denyChunked = new Set<net.Socket>();
+const access: AccessEntry[] = [];
 
 beforeAll(async () => {
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (set) => (set.has('chat.v2') ? 'chat.v2' : false) });
@@ -64,7 +66,7 @@ beforeAll(async () => {
   env = await startTlsProxy(TOKEN, [
     { app: 'wsapp', hosts: ['ws.dream'], endpoints: [{ host: '127.0.0.1', port: appPort }] },
     { app: 'down', hosts: ['down.dream'], endpoints: [{ host: '127.0.0.1', port: await deadPort() }] },
-  ], ['ws.dream', 'down.dream']);
+  ], ['ws.dream', 'down.dream'], { accessLog: (e) => access.push(e) });
 });
 
 afterAll(async () => {
@@ -135,6 +137,33 @@ describe.each<Proto>(['plain', 'tls'])('WebSocket over %s HTTP/1.1', (proto) => 
     // Neither the client's connection nor the app's (kept alive by /deny-chunked) stays open.
     const server = env.proxy.servers[proto === 'plain' ? 0 : 1]!;
     await until(async () => (await connections(server)) === 0 && denyChunked.size === 0, 'the connections to close');
+  });
+
+  it('writes each upgrade to the access log once it ends: 101 with the tunnel\'s bytes and time, a refusal and the proxy\'s own page with their status', async () => {
+    const entries = (id: string) => access.filter((e) => e.requestId === id);
+    const ws = new WebSocket(url('/ws'), { ...wsOpts, ca: env.ca, headers: { host: 'ws.dream', 'x-request-id': `ws-log-${proto}-101` } });
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    ws.send('x'.repeat(1000));
+    await new Promise((r) => ws.once('message', r));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(entries(`ws-log-${proto}-101`)).toEqual([]); // still open: logged when it ends, as nginx does
+    ws.close();
+    await until(async () => entries(`ws-log-${proto}-101`).length > 0, 'the 101 entry');
+    expect(entries(`ws-log-${proto}-101`)).toEqual([expect.objectContaining({
+      method: 'GET', host: 'ws.dream', path: '/ws', status: 101, upstream: expect.stringMatching(/^127\.0\.0\.1:\d+$/), proto: '1.1', client: '127.0.0.1',
+    })]);
+    const [open] = entries(`ws-log-${proto}-101`);
+    expect(open!.bytes).toBeGreaterThan(1000); // the 101 head and the echoed message
+    expect(open!.ms).toBeGreaterThanOrEqual(150);
+
+    for (const [path, host, status, upstream] of [['/deny', 'ws.dream', 403, /^127\.0\.0\.1:\d+$/], ['/ws', 'nobody.dream', 404, /^-$/]] as const) {
+      const s = await dial(proto);
+      s.write(upgradeHead(path, host, `X-Request-Id: ws-log-${proto}-${status}\r\n`));
+      expect(statusOf(await readAll(s))).toBe(status);
+      s.destroy();
+      await until(async () => entries(`ws-log-${proto}-${status}`).length > 0, `the ${status} entry`);
+      expect(entries(`ws-log-${proto}-${status}`)).toEqual([expect.objectContaining({ path, host, status, upstream: expect.stringMatching(upstream) })]);
+    }
   });
 
   it('answers 502 with the proxy\'s page when the app is down', async () => {

@@ -12,15 +12,39 @@ import { lingeringClose } from './fast/linger.js';
 import { errorPage, pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt, isMalformedResponseHead, MALFORMED_RESPONSE_HEAD } from './retry.js';
 import { endpointKey } from './table.js';
+import { clientOf } from './trust.js';
 import { tunnel } from './tunnel.js';
 import { goingAway } from './ws-going-away.js';
 
 // Upgrade requests are GETs (RFC 6455): the page always carries its body, and the socket closes.
 // Nothing read the client after its head, and it may still be sending (a body, early frames): left
 // unread, its FIN would go unseen and the socket stay open, then be reset once cut.
-function writePage(socket: Duplex, p: Page): void {
+function pageAndClose(socket: Duplex, p: Page): void {
   socket.write(rawPage(p, 'GET', true));
   lingeringClose(socket as Socket);
+}
+
+/** What the access-log entry of an upgrade says; written when the client's socket closes. */
+interface Outcome { status: number; upstream: string }
+
+/**
+ * The upgrade's access-log entry, written once the client's connection closes — for a WebSocket
+ * that is when it ends, with its whole time and bytes, as nginx logs one. Null when the log is off.
+ * Before any answer the status is nginx's 499 (the client closed the request).
+ */
+function logWhenClosed(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, requestId: string): Outcome | null {
+  if (!ctx.access) return null;
+  const t0 = performance.now();
+  const sock = socket as Socket;
+  const written0 = sock.bytesWritten ?? 0;
+  const peer = clientIp(req);
+  const outcome: Outcome = { status: 499, upstream: '-' };
+  socket.once('close', () => ctx.access!({
+    method: req.method ?? '', host: String(req.headers.host ?? ''), path: req.url ?? '', status: outcome.status,
+    bytes: (sock.bytesWritten ?? 0) - written0, ms: Math.round((performance.now() - t0) * 1000) / 1000, upstream: outcome.upstream,
+    requestId, proto: req.httpVersion, client: clientOf(peer, req.headers['x-forwarded-for'], ctx.trusted),
+  }));
+  return outcome;
 }
 
 function statusBlock(res: http.IncomingMessage): string {
@@ -32,18 +56,21 @@ function statusBlock(res: http.IncomingMessage): string {
 export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   const requestId = requestIdOf(req.headers);
+  const logged = logWhenClosed(ctx, req, socket, requestId);
+  const answered = (status: number, upstream = '-') => { if (logged) { logged.status = status; logged.upstream = upstream; } };
+  const answerPage = (p: Page) => { answered(p.status); pageAndClose(socket, p); };
   // node's parser takes more than the proxy's limit (head-limits.ts), as for any other request.
-  if (requestHeadTooLarge(req)) return writePage(socket, pages.headersTooLarge(requestId));
+  if (requestHeadTooLarge(req)) return answerPage(pages.headersTooLarge(requestId));
   // node's parser hands an upgrade with a body over as one (the body arrives as `head`): forwarded,
   // the app and the proxy could disagree on where the tunnel starts, so none is forwarded.
   const cl = req.headers['content-length'];
   if (req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) {
-    return writePage(socket, errorPage('BAD_REQUEST', 'An upgrade (WebSocket) request cannot carry a body.', requestId, req.headers));
+    return answerPage(errorPage('BAD_REQUEST', 'An upgrade (WebSocket) request cannot carry a body.', requestId, req.headers));
   }
   // The same policy as every other request (health, Host checks, ACME answers, route lookup), but
   // no redirect to HTTPS: see decide.ts.
   const d = decide(ctx, req.method ?? 'GET', req.url, hostOf(req), protoOf(req), req.headers, requestId, { redirect: false });
-  if (d.page) return writePage(socket, d.page);
+  if (d.page) return answerPage(d.page);
   const { route: first, host, rawHost, path } = d;
 
   const peer = clientIp(req);
@@ -59,7 +86,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
     const table = ctx.table();
     const route = table.get(host);
     const ep = route ? table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight) : null;
-    if (!route || !ep) return writePage(socket, pages.upstreamFailed(first.app, requestId, req.headers));
+    if (!route || !ep) return answerPage(pages.upstreamFailed(first.app, requestId, req.headers));
     const key = endpointKey(ep);
     const release = ctx.endpoints.acquire(key);
     // A fresh connection per upgrade: the socket leaves HTTP and must not return to a pool.
@@ -70,7 +97,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
     up.maxHeadersCount = 0;
     const refuseHead = (what = RESPONSE_HEAD_TOO_LARGE): void => {
       ctx.log.warn({ requestId, app: route.app, endpoint: key, err: what }, 'upstream sent a malformed response');
-      writePage(socket, pages.invalidResponse(route.app, what, requestId, req.headers));
+      answerPage(pages.invalidResponse(route.app, what, requestId, req.headers));
     };
     let settled = false;
     const onClientGone = () => { if (!settled) { settled = true; up.destroy(); release(); } };
@@ -91,6 +118,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       ctx.upgraded.set(client, entry);
       client.setNoDelay?.(true);
       upSocket.setNoDelay(true);
+      answered(101, key);
       socket.write(statusBlock(upRes));
       if (upHead.length) socket.write(upHead);
       if (head.length) upSocket.write(head);
@@ -102,6 +130,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       const client = socket as Socket;
       socket.off('close', onClientGone);
       if (responseFieldsSize(upRes.rawHeaders) > MAX_RESPONSE_FIELDS) { upRes.destroy(); release(); refuseHead(); return; }
+      answered(upRes.statusCode ?? 502, key);
       // De-chunked by node, so re-framed as "read until close".
       const h = { ...clientResponseHeaders(upRes.headers, requestId), connection: 'close' };
       socket.write(`HTTP/1.1 ${upRes.statusCode} ${upRes.statusMessage ?? ''}\r\n${rawHeaderLines(h)}\r\n`);
@@ -127,7 +156,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
         requestId, app: route.app, key, err, connectFailed: isConnectFailure(err), attempts, committed: false, replayable: false,
       }, 'upstream upgrade failed');
       if (retry) return attempt();
-      writePage(socket, pages.upstreamFailed(route.app, requestId, req.headers));
+      answerPage(pages.upstreamFailed(route.app, requestId, req.headers));
     });
   };
   attempt();
