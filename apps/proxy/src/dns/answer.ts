@@ -27,9 +27,15 @@ export const NS_NAME = 'ns.dream';
 /** What we offer over UDP with EDNS0: the DNS Flag Day 2020 size, which avoids IP fragmentation. */
 export const EDNS_UDP_SIZE = 1232;
 const OPCODE_MASK = 0x7800;
-const soa = (): Answer => ({
-  name: 'dream', type: 'SOA', ttl: TTL,
-  data: { mname: NS_NAME, rname: 'hostmaster.dream', serial: Math.floor(Date.now() / 1000) >>> 0, refresh: 3600, retry: 600, expire: 86400, minimum: TTL },
+/**
+ * How long a resolver keeps "no such name" (RFC 2308: the smaller of the SOA's TTL and MINIMUM).
+ * Apps come and go here: at 60 s, a name looked up just before its app was created stayed NXDOMAIN
+ * in the user's resolver (unbound measured) for up to a minute.
+ */
+export const NEGATIVE_TTL = 5;
+const soa = (ttl = TTL): Answer => ({
+  name: 'dream', type: 'SOA', ttl,
+  data: { mname: NS_NAME, rname: 'hostmaster.dream', serial: Math.floor(Date.now() / 1000) >>> 0, refresh: 3600, retry: 600, expire: 86400, minimum: NEGATIVE_TTL },
 });
 
 type Opt = Extract<Answer, { type: 'OPT' }>;
@@ -75,7 +81,7 @@ export function answer(zone: Zone, query: Packet): Packet | undefined {
     // NXDOMAIN there would tell a resolver (RFC 8020, QNAME minimisation) that nothing below exists.
     const exists = served || txt.length > 0 || name === 'dream' || zone.txt(`_acme-challenge.${name}`).length > 0 || zone.servesBelow(name);
     // NOERROR with no answers ("no data") for an existing name and another type; SOA for negative caching.
-    return { flags: fl(exists ? RCODE.NOERROR : RCODE.NXDOMAIN), answers, authorities: answers.length || !inZone ? [] : [soa()] };
+    return { flags: fl(exists ? RCODE.NOERROR : RCODE.NXDOMAIN), answers, authorities: answers.length || !inZone ? [] : [soa(NEGATIVE_TTL)] };
   }
 }
 

@@ -83,8 +83,16 @@ describe('.dream DNS on the wire', () => {
     }
   });
 
+  it('a resolver keeps "no such name" for 5 s (RFC 2308: the SOA\'s TTL and MINIMUM), so an app created just after a look-up is reachable at once', async () => {
+    // It was 60 s: unbound in front answered NXDOMAIN for a new app for up to a minute.
+    for (const [name, type] of [['nope.dream', 'A'], ['hello.dream', 'AAAA']]) {
+      expect((await udp(query(name!, type)))!.authorities).toMatchObject([{ type: 'SOA', ttl: 5, data: { minimum: 5 } }]);
+    }
+    expect((await udp(query('hello.dream')))!.answers).toMatchObject([{ type: 'A', ttl: 60 }]);
+  });
+
   it('SOA and NS at the apex; REFUSED (no AA, no data) outside the zone; custom domains served', async () => {
-    expect((await udp(query('dream', 'SOA')))!.answers).toMatchObject([{ type: 'SOA', data: { mname: 'ns.dream', minimum: 60 } }]);
+    expect((await udp(query('dream', 'SOA')))!.answers).toMatchObject([{ type: 'SOA', data: { mname: 'ns.dream', minimum: 5 } }]);
     expect((await udp(query('dream', 'NS')))!.answers).toMatchObject([{ type: 'NS', data: 'ns.dream' }]);
     expect(await udp(query('example.org'))).toMatchObject({ rcode: 'REFUSED', flag_aa: false, answers: [], authorities: [] });
     expect((await udp(query('www.example.test')))!.answers).toMatchObject([{ type: 'A', data: '127.0.0.1' }]);
