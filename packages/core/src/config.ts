@@ -42,7 +42,7 @@ export const SETTINGS = {
   maxUploadBytes: { env: 'DREAM_MAX_UPLOAD_BYTES', kind: 'int', min: 1024, default: '524288000', doc: 'Largest uploaded source archive (compressed and uncompressed, and any one claimed size).' },
   maxUploadFiles: { env: 'DREAM_MAX_UPLOAD_FILES', kind: 'int', min: 1, default: '20000', doc: 'Most entries an uploaded source archive may have.' },
   trustedProxies: { env: 'DREAM_TRUSTED_PROXIES', kind: 'cidrs', default: '', doc: 'Comma-separated addresses/CIDRs of proxies whose X-Forwarded-For is believed (default: none; the socket address counts).' },
-  authFailuresPerMinute: { env: 'DREAM_AUTH_FAILURES_PER_MINUTE', kind: 'int', min: 1, default: '20', doc: 'Invalid tokens one client address may send per minute before getting 429.' },
+  authFailuresPerMinute: { env: 'DREAM_AUTH_FAILURES_PER_MINUTE', kind: 'int', min: 1, default: '20', doc: 'Invalid tokens one client may send per minute before getting 429; a client is an IPv4 address or an IPv6 /64 (::ffff:a.b.c.d counts as a.b.c.d).' },
   webhookGitSchemes: { env: 'DREAM_WEBHOOK_GIT_SCHEMES', kind: 'string', default: 'https', doc: 'URL schemes a git webhook may fetch from (comma-separated; e.g. https,ssh; file only for tests).' },
   version: { env: 'DREAM_VERSION', kind: 'string', default: '', doc: 'Version string of this platform build (the image sets it); recorded in backups.' },
   logMaxBytes: { env: 'DREAM_LOG_MAX_BYTES', kind: 'int', min: 65536, default: '67108864', doc: 'Stored log history per app (bytes, on disk); the oldest segments go first.' },

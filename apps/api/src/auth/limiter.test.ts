@@ -15,4 +15,14 @@ describe('FailureLimiter', () => {
     expect(l.blocked('a', 1)).toBe(false);
     expect(l.blocked('c', 1)).toBe(true);
   });
+  it('100 000 addresses of one /64 are one client; 150 000 IPv4 addresses keep 100 000 windows', () => {
+    const l = new FailureLimiter(20);
+    for (let i = 0; i < 100_000; i++) l.fail(`2001:db8:1:2:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::1`, 1000);
+    expect(l.size).toBe(1);
+    expect(l.blocked('2001:db8:1:2:ffff::1', 1001)).toBe(true);
+    const v4 = new FailureLimiter(1);
+    for (let i = 0; i < 150_000; i++) v4.fail(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 1000);
+    expect(v4.size).toBe(100_000);
+    expect(v4.blocked('10.2.73.239', 1001)).toBe(true); // the last one (149 999)
+  });
 });
