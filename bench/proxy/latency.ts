@@ -14,19 +14,22 @@ type Measure = (name: string, url: string, pids: () => number[], rate: number) =
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`;
 
-/** Runs `rounds` interleaved rounds; the first target is the baseline (direct). */
-export async function p99AtRate(targets: RateTarget[], rate: number, rounds: number, measure: Measure): Promise<{ rows: Figures[]; lines: string[] }> {
+/** Runs `rounds` interleaved rounds; the first `baselines` targets are baselines (direct), each target after them judged against each. */
+export async function p99AtRate(targets: RateTarget[], rate: number, rounds: number, measure: Measure, baselines = 1): Promise<{ rows: Figures[]; lines: string[] }> {
   const runs = targets.map(() => [] as Figures[]);
   for (let r = 0; r < rounds; r++) {
     for (const [i, t] of targets.entries()) runs[i]!.push(await measure(`${t.name} @${rate}/s`, t.url, t.pids, rate));
   }
   const rows = runs.map((fs) => [...fs].sort((a, b) => a.p99ms - b.p99ms)[Math.floor(fs.length / 2)]!);
   const lines = [`p99 per round at ${rate}/s: ${targets.map((t, i) => `${t.name} ${runs[i]!.map((f) => f.p99).join(' / ')}`).join('; ')}`];
-  for (let i = 1; i < targets.length; i++) {
-    const deltas = runs[i]!.map((f, r) => f.p99ms - runs[0]![r]!.p99ms);
-    // p90 too: below the box's stalls (stalls.mjs), it shows what the hop itself adds.
-    const p90 = med(runs[i]!.map((f, r) => f.p90ms - runs[0]![r]!.p90ms));
-    lines.push(`${targets[i]!.name} p99 above direct at ~${rate} req/s (achieved ${rows[i]!.rps.toFixed(0)}): per round ${deltas.map(signed).join(', ')} → median ${signed(med(deltas))} (difference of median p99s ${signed(rows[i]!.p99ms - rows[0]!.p99ms)}; p90 above direct, median ${signed(p90)})`);
+  for (let b = 0; b < baselines; b++) {
+    const base = targets[b]!.name;
+    for (let i = baselines; i < targets.length; i++) {
+      const deltas = runs[i]!.map((f, r) => f.p99ms - runs[b]![r]!.p99ms);
+      // p90 too: below the box's stalls (stalls.mjs), it shows what the hop itself adds.
+      const p90 = med(runs[i]!.map((f, r) => f.p90ms - runs[b]![r]!.p90ms));
+      lines.push(`${targets[i]!.name} p99 above ${base} at ~${rate} req/s (achieved ${rows[i]!.rps.toFixed(0)}): per round ${deltas.map(signed).join(', ')} → median ${signed(med(deltas))} (difference of median p99s ${signed(rows[i]!.p99ms - rows[b]!.p99ms)}; p90 above ${base}, median ${signed(p90)})`);
+    }
   }
   return { rows, lines };
 }

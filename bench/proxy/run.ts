@@ -5,8 +5,9 @@
 // connections per second (Connection: close; a bare Node TLS server, tls-hello.mjs, as the floor);
 // p99 at half of our saturation rate — direct, ours, nginx and a bare Node TCP relay (relay.mjs) in
 // --latency-rounds interleaved rounds (latency.ts) — and again over HTTPS at half our HTTPS
-// saturation (with a TLS-terminating relay); the box's own timer wake-up latency and the time it
-// takes from a running process (stalls.mjs).
+// saturation (with a TLS-terminating relay), judged against plain direct and against the app
+// serving HTTPS itself; the box's own timer wake-up latency and the time it takes from a running
+// process (stalls.mjs).
 //   npx tsx bench/proxy/run.ts [--duration 5] [--rounds 5] [--latency-rounds 5] [--handshake-rounds 3] [--connections 50] [--workers N]
 // Needs wrk, nginx, caddy, openssl, cyclictest (apt-get install -y wrk nginx caddy rt-tests); a missing one is skipped.
 import fs from 'node:fs';
@@ -117,19 +118,28 @@ async function main(): Promise<void> {
   await waitReady(relayPort);
   await waitReady(tlsRelayPort, true);
   const direct: RateTarget = { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] };
-  // The same targets per scheme, each with its own relay; direct stays plain HTTP (the app has no TLS).
+  // A second baseline over HTTPS: the same app terminating its own TLS (upstream.mjs with the
+  // certificate). Against plain direct a proxy's p99 carries the whole cost of TLS on this box
+  // (wrk's side included); against this one, what the hop adds to an app that has TLS anyway.
+  const tlsUpPort = await freePort();
+  const tlsUpstream = start(process.execPath, [path.join(here, 'upstream.mjs'), String(tlsUpPort), cert, key]);
+  await waitReady(tlsUpPort, true);
+  const directTls: RateTarget = { name: 'direct (https)', url: `https://127.0.0.1:${tlsUpPort}/`, pids: () => [tlsUpstream.pid!] };
+  // The same targets per scheme, each with its own relay; direct stays plain HTTP (the app has no
+  // TLS) and, over HTTPS, the app serving TLS itself is the second baseline.
   const rateTargets = (https: boolean, relayAt: number, relayPid: number): RateTarget[] => {
     const url = (l: { http: number; https: number } | number) => `${https ? 'https' : 'http'}://127.0.0.1:${typeof l === 'number' ? l : https ? l.https : l.http}/`;
     const suffix = https ? ' (https)' : '';
     return [
       direct,
+      ...(https ? [directTls] : []),
       { name: `dream proxy${suffix}`, url: url(ours), pids: targets[0]!.pids },
       ...(nginxTarget ? [{ name: `nginx${suffix}`, url: url(nginxTarget.listen), pids: nginxTarget.pids }] : []),
       { name: https ? 'node tls relay' : 'node tcp relay', url: url(relayAt), pids: () => [relayPid] },
     ];
   };
   const latency = await p99AtRate(rateTargets(false, relayPort, relay.pid!), Math.round(plain[1]!.rps / 2), latencyRounds, w);
-  const latencyTls = await p99AtRate(rateTargets(true, tlsRelayPort, tlsRelay.pid!), Math.round(tls[0]!.rps / 2), latencyRounds, w);
+  const latencyTls = await p99AtRate(rateTargets(true, tlsRelayPort, tlsRelay.pid!), Math.round(tls[0]!.rps / 2), latencyRounds, w, 2);
   const jitter = await wakeupLatency();
   const stalls = await runningStalls();
   const spread = (name: string) => runs.get(name)!.map((f) => f.rps.toFixed(0)).join(' / ');
