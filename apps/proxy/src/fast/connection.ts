@@ -192,9 +192,13 @@ export class ClientConnection implements ExchangeOwner {
   private onError = (): void => { this.destroy(); };
 
   // The client sent FIN (the server allows half-open sockets): answer what it asked, then close.
+  // A request whose body was still arriving can never be answered: its upstream connection is cut
+  // (as node:http's parser does), or the app waited for the rest for as long as it allowed, and
+  // the proxy held both connections and the in-flight count forever.
   private ended = false;
   private onEnd = (): void => {
     this.ended = true;
+    if (this.ex?.wantsBody) { this.destroy(); return; }
     if (this.idle || (!this.ex && this.buf)) this.end();
   };
 
