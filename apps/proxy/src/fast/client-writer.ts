@@ -17,8 +17,23 @@ export class ClientWriter {
   constructor(private readonly client: Socket) {}
 
   reset(): void {
+    this.release();
     this.bytes = 0;
-    this.stalled = false;
+  }
+
+  /**
+   * The exchange is over: its upstream, unpaused, goes back to the pool, so a later drain of this
+   * client must not touch it. Before, that drain resumed it under whichever client had it next,
+   * paused for its own slow reader: the app then sent that whole response into the proxy's
+   * memory (measured: 57 of 64 MB a client was not reading;
+   * test/integration/proxy-backpressure.test.ts).
+   */
+  release(): void {
+    if (this.stalled) {
+      this.client.off('drain', this.onDrain);
+      this.stalled = false;
+      this.upstream?.resume();
+    }
     this.upstream = null;
   }
 
@@ -65,6 +80,11 @@ export class ClientWriter {
     // Slow client: stop reading the upstream until the client catches up.
     this.stalled = true;
     up.pause();
-    this.client.once('drain', () => { this.stalled = false; up.resume(); });
+    this.client.once('drain', this.onDrain);
   }
+
+  private onDrain = (): void => {
+    this.stalled = false;
+    this.upstream?.resume();
+  };
 }

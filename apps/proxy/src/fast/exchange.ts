@@ -195,8 +195,8 @@ export class Exchange implements UpstreamUser {
     this.done = true;
     const conn = this.conn!;
     this.conn = null;
-    // Paused for a slow client: the next exchange on this connection must not inherit that.
-    if (this.out.stalled) conn.socket.resume();
+    // Paused for a slow client: unpaused, and no longer this client's to resume (client-writer.ts).
+    this.out.release();
     if (this.reusable && this.up.left === 0) this.pool.put(conn, this.res!.keepAliveMs);
     else { conn.user = null; conn.socket.destroy(); }
     this.release();
