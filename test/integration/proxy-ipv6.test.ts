@@ -116,18 +116,22 @@ describe('X-Forwarded-For from a dual-stack listener (DREAM_HTTP_HOST=::)', () =
     expect(await xffOnEveryPath('::1')).toEqual(everywhere('::1'));
   });
 
-  /** The access log's `client` of the requests logged since `from` (index into `access`), once `n` are in. */
-  async function loggedClients(since: number, n: number): Promise<string[]> {
+  /**
+   * The access log's `client` of the requests logged since `from` (index into `access`), once `n`
+   * are in: the plain requests in order, and the upgrades (logged when their connection closes) apart.
+   */
+  async function loggedClients(since: number, n: number): Promise<{ requests: string[]; upgrades: string[] }> {
     for (let i = 0; i < 100 && access.length < since + n; i++) await new Promise((r) => setTimeout(r, 20));
-    return access.slice(since).map((e) => e.client);
+    const logged = access.slice(since);
+    return { requests: logged.filter((e) => e.status !== 101).map((e) => e.client), upgrades: logged.filter((e) => e.status === 101).map((e) => e.client).sort() };
   }
 
   it('the access log names the client as apps get it: ::ffff:127.0.0.1 as 127.0.0.1, ::1 as ::1', async () => {
     const since = access.length;
     await xffOnEveryPath('127.0.0.1');
     await xffOnEveryPath('::1');
-    // The fast path, node:http, HTTPS/1.1 and HTTP/2 requests are logged (upgrades are not).
-    expect(await loggedClients(since, 8)).toEqual([...Array(4).fill('127.0.0.1'), ...Array(4).fill('::1')]);
+    // The fast path, node:http, HTTPS/1.1 and HTTP/2 requests, and the ws and wss upgrades.
+    expect(await loggedClients(since, 12)).toEqual({ requests: [...Array(4).fill('127.0.0.1'), ...Array(4).fill('::1')], upgrades: ['127.0.0.1', '127.0.0.1', '::1', '::1'] });
   });
 
   it('behind a trusted proxy the access log names the right-most address it did not add itself, not what a client prepended', async () => {
@@ -135,7 +139,7 @@ describe('X-Forwarded-For from a dual-stack listener (DREAM_HTTP_HOST=::)', () =
     // the client's real address, 203.0.113.7; a second trusted hop (::1 again) comes after it.
     const since = access.length;
     await xffOnEveryPath('::1', { 'x-forwarded-for': '6.6.6.6, 203.0.113.7, ::1' });
-    expect(await loggedClients(since, 4)).toEqual(Array(4).fill('203.0.113.7'));
+    expect((await loggedClients(since, 6)).requests).toEqual(Array(4).fill('203.0.113.7'));
   });
 
   it('a link-local client is its address without the zone node adds (fe80::…%eth0 names the proxy\'s interface)', async (t) => {
