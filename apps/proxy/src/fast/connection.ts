@@ -4,17 +4,18 @@
 // request outside the plain subset (fast/head.ts). Node's HTTP server then owns it for good.
 import type { Socket } from 'node:net';
 import { clientIp, type ProxyContext } from '../context.js';
-import { decide } from '../decide.js';
-import { requestIdOf, upstreamRequestHead } from '../headers.js';
+import { requestIdOf } from '../headers.js';
 import { rawPage, type Page } from '../pages.js';
 import { clientOf } from '../trust.js';
+import { AnswerPace } from './answer-pace.js';
 import { ClientWriter } from './client-writer.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
-import { headEnd, MORE, NOT_FAST, parseRequestHead, type RequestHead } from './head.js';
+import { MORE, takeRequest, type RequestHead } from './head.js';
 import { lingeringClose } from './linger.js';
-import type { FastListener } from './listen.js';
+import { planRequest } from './request-plan.js';
+import { handOffToNode, type FastListener } from './listen.js';
 
-/** Pipelined bytes held while a response is in flight before we stop reading the client. */
+/** Pipelined bytes held while a response is in flight (or unread) before we stop reading the client. */
 const MAX_BUFFERED = 256 * 1024;
 
 export class ClientConnection implements ExchangeOwner {
@@ -28,6 +29,7 @@ export class ClientConnection implements ExchangeOwner {
   private gone = false;
   private readonly timer: NodeJS.Timeout;
   readonly out: ClientWriter;
+  private readonly pace: AnswerPace;
   private readonly peer: string;
   /** Our port the client connected to (X-Forwarded-Port), read once: getsockname is a syscall. */
   private readonly port: number;
@@ -42,6 +44,7 @@ export class ClientConnection implements ExchangeOwner {
     this.peer = clientIp({ socket });
     this.port = socket.localPort ?? 0;
     this.out = new ClientWriter(socket);
+    this.pace = new AnswerPace(socket, this.readOn);
     socket.setNoDelay(true);
     if (!shared) socket.on('data', this.onData);
     socket.on('error', this.onError);
@@ -70,28 +73,23 @@ export class ClientConnection implements ExchangeOwner {
   }
 
   private onData = (chunk: Buffer): void => {
-    if (this.ex) {
-      if (this.ex.wantsBody) { const rest = this.ex.body(chunk); if (!rest) return; chunk = rest; }
-      this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
-      if (this.buf.length > MAX_BUFFERED) this.socket.pause();
-      return;
-    }
+    if (this.ex?.wantsBody) { const rest = this.ex.body(chunk); if (!rest) return; chunk = rest; }
     this.buf = this.buf ? Buffer.concat([this.buf, chunk]) : chunk;
+    // A response in flight, or answers the client has not read: what it pipelines waits, up to a bound.
+    if (this.ex || this.pace.waiting) { if (this.buf.length > MAX_BUFFERED) this.socket.pause(); return; }
     this.next();
   };
 
   private next(): void {
-    if (this.busy) return;
+    if (this.busy || this.pace.waiting) return;
     this.busy = true;
     while (!this.ex && this.buf && !this.gone) {
-      const end = headEnd(this.buf);
-      if (end === MORE) { this.headSince ||= Date.now(); break; }
-      const head = end === NOT_FAST ? null : parseRequestHead(this.buf.toString('latin1', 0, end));
-      if (!head) { this.handOff(); break; }
-      const rest = this.buf.length > end + 4 ? this.buf.subarray(end + 4) : null;
+      const r = takeRequest(this.buf);
+      if (r === MORE) { this.headSince ||= Date.now(); break; }
+      if (!r) { this.handOff(); break; }
       this.buf = null;
       this.headSince = 0;
-      this.begin(head, rest);
+      this.begin(r.head, r.rest);
     }
     this.busy = false;
   }
@@ -100,19 +98,14 @@ export class ClientConnection implements ExchangeOwner {
     const { ctx, proto } = this.l;
     this.req = head;
     this.t0 = ctx.access ? performance.now() : 0;
-    const requestId = this.requestId = requestIdOf(head.headers);
-    const d = decide(ctx, head.method, head.target, head.headers.host as string, proto, head.headers, requestId);
-    if (d.page) {
+    const plan = planRequest({ ctx, proto, peer: this.peer, port: this.port }, head, this.requestId = requestIdOf(head.headers));
+    if ('page' in plan) {
       // Our own answer never reads a request body: close rather than skip it.
       this.buf = rest;
-      this.answer(d.page, head.contentLength > 0);
+      this.answer(plan.page, head.contentLength > 0);
       return;
     }
-    const upHead = upstreamRequestHead(head.method, d.path, head.headers, { clientIp: this.peer, proto, host: d.rawHost, port: this.port, requestId, trusted: ctx.trusted(this.peer) });
-    this.ex = new Exchange(ctx, this.l.pool, this, {
-      method: head.method, head: upHead, contentLength: head.contentLength, clientClose: head.close,
-      requestId, host: d.host, route: d.route, headers: head.headers,
-    });
+    this.ex = new Exchange(ctx, this.l.pool, this, plan.request);
     this.ex.start();
     this.buf = rest && this.ex?.wantsBody ? this.ex.body(this.own(rest)) : rest;
   }
@@ -142,25 +135,30 @@ export class ClientConnection implements ExchangeOwner {
     if (!keepAlive) { if (unreadBody) { this.detach(); lingeringClose(this.socket); } else this.end(); return; }
     if (this.ended && !this.buf) { this.end(); return; }
     this.timer.refresh();
+    if (!this.pace.hold()) this.readOn(); // else once the client has read its answers (answer-pace.ts)
+  }
+
+  /** Reads on and starts the next pipelined request. */
+  private readOn = (): void => {
+    if (this.gone) return;
     if (this.socket.isPaused()) this.socket.resume();
     this.next();
-  }
+    // It sent FIN meanwhile and nothing it asked is left to answer.
+    if (this.ended && !this.ex && !this.gone) this.end();
+  };
 
   /** Stops reading and gives the socket, with what was read, to node:http. */
   private handOff(): void {
     this.detach();
-    this.socket.pause();
-    if (this.buf) this.socket.unshift(this.own(this.buf));
+    const read = this.buf && this.own(this.buf);
     this.buf = null;
-    this.l.handOff(this.socket);
-    // Node's handler attaches its 'data' listener to a paused stream, which does not resume it:
-    // the bytes put back would sit there unread.
-    this.socket.resume();
+    handOffToNode(this.l, this.socket, read);
   }
 
   private detach(): void {
     this.gone = true;
     clearTimeout(this.timer);
+    this.pace.stop();
     this.l.conns.delete(this);
     if (!this.shared) this.socket.off('data', this.onData);
     this.socket.off('error', this.onError);
@@ -182,7 +180,7 @@ export class ClientConnection implements ExchangeOwner {
   }
 
   private onTimer = (): void => {
-    if (this.ex) { this.timer.refresh(); return; }
+    if (this.ex || this.pace.waiting) { this.timer.refresh(); return; }
     // A head that has not finished arriving within headTimeoutMs (slowloris) is cut; an idle
     // keep-alive connection is closed after keepAliveMs.
     if (this.buf && this.headSince && Date.now() - this.headSince < this.l.headTimeoutMs) { this.timer.refresh(); return; }
@@ -199,6 +197,7 @@ export class ClientConnection implements ExchangeOwner {
   private onEnd = (): void => {
     this.ended = true;
     if (this.ex?.wantsBody) { this.destroy(); return; }
+    if (this.pace.waiting) return; // readOn answers what it asked, then ends
     if (this.idle || (!this.ex && this.buf)) this.end();
   };
 

@@ -115,6 +115,17 @@ export function headEnd(buf: Buffer): number {
   return MORE;
 }
 
+/**
+ * The request at the start of `buf`: its parsed head and the bytes after it (body, pipelined
+ * requests); MORE when the head has not all arrived; null when node:http must take the connection.
+ */
+export function takeRequest(buf: Buffer): { head: RequestHead; rest: Buffer | null } | typeof MORE | null {
+  const end = headEnd(buf);
+  if (end === MORE) return MORE;
+  const head = end === NOT_FAST ? null : parseRequestHead(buf.toString('latin1', 0, end));
+  return head && { head, rest: buf.length > end + 4 ? buf.subarray(end + 4) : null };
+}
+
 export type Framing = { kind: 'none' } | { kind: 'length'; length: number } | { kind: 'chunked' } | { kind: 'close' };
 const NONE: Framing = { kind: 'none' };
 const CHUNKED: Framing = { kind: 'chunked' };

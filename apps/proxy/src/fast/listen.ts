@@ -52,6 +52,16 @@ export function takeOverConnections(
   });
 }
 
+/** Gives a socket the fast path stops reading to node's handler, with the bytes it read put back first. */
+export function handOffToNode(l: FastListener, socket: Socket, read: Buffer | null): void {
+  socket.pause();
+  if (read) socket.unshift(read);
+  l.handOff(socket);
+  // Node's handler attaches its 'data' listener to a paused stream, which does not resume it:
+  // the bytes put back would sit there unread.
+  socket.resume();
+}
+
 type Internal = Socket & { _handle: unknown; _server: net.Server | null; server: net.Server | null };
 
 /**
