@@ -2,12 +2,12 @@
 // (the proxy closes the upstream connection), on the fast path as on node:http, instead of waiting
 // for a body that can never arrive while the proxy holds both connections and the in-flight count.
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPlainProxy } from './proxy-helpers.js';
+import { startPlainProxyFor } from './proxy-helpers.js';
 
 const TOKEN = 'int_client-gone';
-let edge: Awaited<ReturnType<typeof startPlainProxy>>;
+let edge: Awaited<ReturnType<typeof startPlainProxyFor>>;
 let app: http.Server;
 /** What the app saw of each request, by path: 'aborted' once its connection closed before the body ended. */
 const seen = new Map<string, string>();
@@ -21,15 +21,11 @@ beforeAll(async () => {
     req.on('end', () => res.end('ok'));
     req.on('close', () => { if (!req.complete) { seen.set(req.url ?? '', 'aborted'); for (const w of [...waiters]) w(); } });
   });
-  await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
-  const port = (app.address() as AddressInfo).port;
-  edge = await startPlainProxy(TOKEN, [{ app: 'up', hosts: ['up.dream'], endpoints: [{ host: '127.0.0.1', port }] }]);
+  edge = await startPlainProxyFor(TOKEN, app);
 });
 
 afterAll(async () => {
   await edge?.close();
-  app.closeAllConnections();
-  await new Promise((r) => app.close(r));
 });
 
 /** Resolves once the app saw `path` reach `state`, or with what it saw after `ms`. */

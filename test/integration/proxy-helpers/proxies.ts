@@ -2,6 +2,7 @@
 // openssl-made test certificates.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +10,7 @@ import { pino } from 'pino';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy } from '../../../apps/proxy/src/index.js';
 import { startFakeApi, type TestRoute } from './fake-api.js';
+import { closeServer, listen } from './servers.js';
 
 /** A fake api serving `routes` and a plain-HTTP proxy polling it, on 127.0.0.1; close() removes both and the data dir. */
 export async function startPlainProxy(token: string, routes: TestRoute[]) {
@@ -18,6 +20,13 @@ export async function startPlainProxy(token: string, routes: TestRoute[]) {
   const proxy = await startProxy({ config, token, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', pollWaitSeconds: 1 });
   await proxy.ready;
   return { api, proxy, close: async () => { await proxy.close(); await api.close(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
+}
+
+/** `app` listening on 127.0.0.1 as the one replica of `up.dream`, behind startPlainProxy(); close() stops both. */
+export async function startPlainProxyFor(token: string, app: http.Server) {
+  const port = await listen(app);
+  const edge = await startPlainProxy(token, [{ app: 'up', hosts: ['up.dream'], endpoints: [{ host: '127.0.0.1', port }] }]);
+  return { ...edge, close: async () => { await edge.close(); await closeServer(app); } };
 }
 
 /** A CA and one leaf for `names` made with openssl (argv only, no shell), in `dir`. */
