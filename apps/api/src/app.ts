@@ -3,6 +3,7 @@
 import crypto from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import { parseCidrList } from '@dreamnet/core';
 import { installAuth } from './auth/plugin.js';
 import { gitRoutes } from './git/http.js';
 import { hookRoutes } from './git/hook-routes.js';
@@ -34,7 +35,7 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     // Client-sent X-Forwarded-* are trusted only from the proxies DREAM_TRUSTED_PROXIES names.
-    trustProxy: s.config.trustedProxies ? s.config.trustedProxies.split(',').map((x) => x.trim()).filter(Boolean) : false,
+    trustProxy: s.config.trustedProxies ? parseCidrList(s.config.trustedProxies).map((r) => `${r.address}/${r.prefix}`) : false,
     // closing.ts answers requests that arrive while closing (catalogued), not fastify's own 503.
     return503OnClosing: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },

@@ -3,6 +3,7 @@
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { clientAddress } from '@dreamnet/core';
 import type { AccessLog } from './access-log.js';
 import type { EndpointState } from './endpoints.js';
 import type { LazyDispatcher } from './lazy-agent.js';
@@ -77,10 +78,7 @@ export function watchConnect(req: http.ClientRequest, ms: number, onConnect: () 
  * net.ParseIP, RFC 7239's grammar and nginx's and Caddy's X-Forwarded-For have none).
  */
 export function clientIp(req: Pick<http.IncomingMessage, 'socket'>): string {
-  const a = req.socket.remoteAddress ?? '';
-  if (a.startsWith('::ffff:')) return a.slice(7);
-  const zone = a.indexOf('%');
-  return zone < 0 ? a : a.slice(0, zone);
+  return clientAddress(req.socket.remoteAddress ?? '');
 }
 
 export function protoOf(req: Pick<http.IncomingMessage, 'socket'>): 'http' | 'https' {

@@ -9,6 +9,9 @@ describe('trustedProxies', () => {
     const t = trustedProxies('10.0.0.0/8, 192.168.1.7, fd00::/8');
     expect(t('10.1.2.3')).toBe(true);
     expect(t('::ffff:10.1.2.3')).toBe(true);
+    // The same, as a forwarded X-Forwarded-For hop may spell it.
+    expect(t('0:0:0:0:0:ffff:a01:203')).toBe(true);
+    expect(t('::FFFF:10.1.2.3')).toBe(true);
     expect(t('192.168.1.7')).toBe(true);
     expect(t('192.168.1.8')).toBe(false);
     expect(t('fd12::1')).toBe(true);

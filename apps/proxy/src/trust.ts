@@ -9,8 +9,8 @@ export const TRUST_NOBODY: TrustCheck = () => false;
 
 /**
  * Parses "10.0.0.0/8, 192.168.1.7, ::1" into a check; throws on an entry it cannot read (the
- * grammar of loadConfig, which refuses such a setting at start). An IPv4 range also matches the
- * IPv4-mapped form (::ffff:10.0.0.1) a dual-stack listener reports.
+ * grammar of loadConfig, which refuses such a setting at start). An IPv4 range also matches an
+ * IPv4-mapped address (::ffff:10.0.0.1, as a dual-stack listener reports it, in any spelling).
  */
 export function trustedProxies(list: string): TrustCheck {
   let ranges;
@@ -18,10 +18,11 @@ export function trustedProxies(list: string): TrustCheck {
   if (ranges.length === 0) return TRUST_NOBODY;
   const bl = new net.BlockList();
   for (const r of ranges) bl.addSubnet(r.address, r.prefix, r.family);
+  // BlockList itself matches an IPv4-mapped address, in any spelling, against IPv4 ranges (and an
+  // IPv4 address against ::ffff: ranges): nothing to unmap here.
   return (peer) => {
-    const ip = peer.startsWith('::ffff:') ? peer.slice(7) : peer;
-    const type = net.isIPv4(ip) ? 'ipv4' : net.isIPv6(ip) ? 'ipv6' : null;
-    return type !== null && bl.check(ip, type);
+    const type = net.isIPv4(peer) ? 'ipv4' : net.isIPv6(peer) ? 'ipv6' : null;
+    return type !== null && bl.check(peer, type);
   };
 }
 
