@@ -1,6 +1,9 @@
 // The access log: one line per finished request on stdout (JSON, like every other proxy log line),
 // switched off with DREAM_ACCESS_LOG=off — then nothing per request is measured or written.
+import type http from 'node:http';
 import { pino } from 'pino';
+import { clientIp } from './context.js';
+import { clientOf, type TrustCheck } from './trust.js';
 
 export interface AccessEntry {
   method: string;
@@ -22,6 +25,36 @@ export interface AccessEntry {
 }
 
 export type AccessLog = (e: AccessEntry) => void;
+
+/** What a request asked, kept from its arrival until its entry is written. */
+export interface Asked {
+  method: string; host: string; path: string; proto: string;
+  xff: string | string[] | undefined;
+  /** The TCP peer as clientIp() reads it. */
+  peer: string;
+  requestId: string;
+  /** performance.now() at arrival. */
+  t0: number;
+}
+
+/** A request node:http (or its HTTP/2 compat API) parsed, as it arrives. */
+export function askedOf(req: http.IncomingMessage, requestId: string): Asked {
+  return {
+    method: req.method ?? '', host: String(req.headers.host ?? req.headers[':authority'] ?? ''), path: req.url ?? '',
+    proto: req.httpVersion, xff: req.headers['x-forwarded-for'], peer: clientIp(req), requestId, t0: performance.now(),
+  };
+}
+
+/**
+ * The entry of a finished request: the one place every path (fast path, node:http, upgrades) makes
+ * one, so they log the same fields the same way.
+ */
+export function accessEntry(a: Asked, trusted: TrustCheck, status: number, bytes: number, upstream: string): AccessEntry {
+  return {
+    method: a.method, host: a.host, path: a.path, status, bytes, ms: Math.round((performance.now() - a.t0) * 1000) / 1000,
+    upstream, requestId: a.requestId, proto: a.proto, client: clientOf(a.peer, a.xff, trusted),
+  };
+}
 
 /**
  * A buffered, asynchronous writer to fd 1 (a line costs a few µs, never a syscall per request);

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { accessEntry, askedOf } from './access-log.js';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
@@ -14,7 +15,6 @@ import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { afterFailedAttempt, invalidResponseHead, replayable } from './retry.js';
 import { endpointKey } from './table.js';
-import { clientOf } from './trust.js';
 import { drainUpload, uploadBody } from './upload-body.js';
 
 class HangUp extends EventEmitter {
@@ -150,22 +150,16 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
 
 /** Writes the access-log entry when the response ends; the returned box gets the upstream's key. */
 function logWhenDone(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse, requestId: string): { value: string } {
-  const t0 = performance.now();
-  const h1 = req.httpVersionMajor === 1;
+  const asked = askedOf(req, requestId);
   // The socket now, not req.socket at 'close': undici, done with `req` as the upload body, sets
   // req.socket = null (so that destroying the body spares the connection). Reading it there threw
   // from this listener — the process died, and the in-flight release after it never ran.
-  const socket = h1 ? req.socket : null;
+  const socket = req.httpVersionMajor === 1 ? req.socket : null;
   const written0 = socket?.bytesWritten ?? 0;
-  const peer = clientIp(req);
   const upstream = { value: '-' };
   res.once('close', () => {
     const bytes = socket ? socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
-    ctx.access!({
-      method: req.method ?? '', host: String(req.headers.host ?? req.headers[':authority'] ?? ''), path: req.url ?? '',
-      status: res.statusCode, bytes, ms: Math.round((performance.now() - t0) * 1000) / 1000, upstream: upstream.value, requestId, proto: req.httpVersion,
-      client: clientOf(peer, req.headers['x-forwarded-for'], ctx.trusted),
-    });
+    ctx.access!(accessEntry(asked, ctx.trusted, res.statusCode, bytes, upstream.value));
   });
   return upstream;
 }

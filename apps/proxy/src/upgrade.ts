@@ -3,6 +3,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { accessEntry, askedOf } from './access-log.js';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext, type Upgraded } from './context.js';
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide } from './decide.js';
@@ -12,7 +13,6 @@ import { lingeringClose } from './fast/linger.js';
 import { errorPage, pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt, isMalformedResponseHead, MALFORMED_RESPONSE_HEAD } from './retry.js';
 import { endpointKey } from './table.js';
-import { clientOf } from './trust.js';
 import { tunnel } from './tunnel.js';
 import { goingAway } from './ws-going-away.js';
 
@@ -34,16 +34,11 @@ interface Outcome { status: number; upstream: string }
  */
 function logWhenClosed(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, requestId: string): Outcome | null {
   if (!ctx.access) return null;
-  const t0 = performance.now();
+  const asked = askedOf(req, requestId);
   const sock = socket as Socket;
   const written0 = sock.bytesWritten ?? 0;
-  const peer = clientIp(req);
   const outcome: Outcome = { status: 499, upstream: '-' };
-  socket.once('close', () => ctx.access!({
-    method: req.method ?? '', host: String(req.headers.host ?? ''), path: req.url ?? '', status: outcome.status,
-    bytes: (sock.bytesWritten ?? 0) - written0, ms: Math.round((performance.now() - t0) * 1000) / 1000, upstream: outcome.upstream,
-    requestId, proto: req.httpVersion, client: clientOf(peer, req.headers['x-forwarded-for'], ctx.trusted),
-  }));
+  socket.once('close', () => ctx.access!(accessEntry(asked, ctx.trusted, outcome.status, (sock.bytesWritten ?? 0) - written0, outcome.upstream)));
   return outcome;
 }
 

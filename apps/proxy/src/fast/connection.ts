@@ -3,16 +3,16 @@
 // and hands the connection to node:http — with every byte read so far put back — at the first
 // request outside the plain subset (fast/head.ts). Node's HTTP server then owns it for good.
 import type { Socket } from 'node:net';
-import { clientIp, type ProxyContext } from '../context.js';
+import { accessEntry } from '../access-log.js';
+import { clientIp } from '../context.js';
 import { requestIdOf } from '../headers.js';
 import { rawPage, type Page } from '../pages.js';
-import { clientOf } from '../trust.js';
 import { AnswerPace } from './answer-pace.js';
 import { ClientWriter } from './client-writer.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { MORE, takeRequest, type RequestHead } from './head.js';
 import { lingeringClose } from './linger.js';
-import { planRequest } from './request-plan.js';
+import { planRequest, type ClientSide } from './request-plan.js';
 import { handOffToNode, type FastListener } from './listen.js';
 
 /** Pipelined bytes held while a response is in flight (or unread) before we stop reading the client. */
@@ -30,9 +30,8 @@ export class ClientConnection implements ExchangeOwner {
   private readonly timer: NodeJS.Timeout;
   readonly out: ClientWriter;
   private readonly pace: AnswerPace;
-  private readonly peer: string;
-  /** Our port the client connected to (X-Forwarded-Port), read once: getsockname is a syscall. */
-  private readonly port: number;
+  /** Who is asking, made once: its address and our port (getsockname is a syscall) never change. */
+  private readonly side: ClientSide;
 
   /**
    * `shared`: the socket reads into this buffer through onRead() (plain listener, fast/listen.ts),
@@ -41,8 +40,7 @@ export class ClientConnection implements ExchangeOwner {
    */
   constructor(readonly socket: Socket, private readonly l: FastListener, private readonly shared: Buffer | null = null) {
     l.conns.add(this);
-    this.peer = clientIp({ socket });
-    this.port = socket.localPort ?? 0;
+    this.side = { ctx: l.ctx, proto: l.proto, peer: clientIp({ socket }), port: socket.localPort ?? 0 };
     this.out = new ClientWriter(socket);
     this.pace = new AnswerPace(socket, this.readOn);
     socket.setNoDelay(true);
@@ -95,10 +93,10 @@ export class ClientConnection implements ExchangeOwner {
   }
 
   private begin(head: RequestHead, rest: Buffer | null): void {
-    const { ctx, proto } = this.l;
+    const { ctx } = this.l;
     this.req = head;
     this.t0 = ctx.access ? performance.now() : 0;
-    const plan = planRequest({ ctx, proto, peer: this.peer, port: this.port }, head, this.requestId = requestIdOf(head.headers));
+    const plan = planRequest(this.side, head, this.requestId = requestIdOf(head.headers));
     if ('page' in plan) {
       // Our own answer never reads a request body: close rather than skip it.
       this.buf = rest;
@@ -124,7 +122,8 @@ export class ClientConnection implements ExchangeOwner {
     const req = this.req!;
     const { ctx } = this.l;
     if (ctx.access) {
-      ctx.access({ method: req.method, host: String(req.headers.host), path: req.target, status, bytes, ms: Math.round((performance.now() - this.t0) * 1000) / 1000, upstream, requestId: this.requestId, proto: '1.1', client: clientOf(this.peer, req.headers['x-forwarded-for'], ctx.trusted) });
+      const asked = { method: req.method, host: String(req.headers.host), path: req.target, proto: '1.1', xff: req.headers['x-forwarded-for'], peer: this.side.peer, requestId: this.requestId, t0: this.t0 };
+      ctx.access(accessEntry(asked, ctx.trusted, status, bytes, upstream));
     }
     // Else an idle keep-alive connection holds its last request (head, headers, id) until the next
     // one or the keep-alive timeout: on a busy proxy long enough to outlive two scavenges, be

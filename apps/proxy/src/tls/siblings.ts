@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Entry } from './entry.js';
 import { renewAt, type Clock } from './renewal.js';
 import type { StoredCert, TlsStorage } from './storage.js';
-import { usablePair, type UsablePair } from './stored.js';
+import { longestUsable, usablePair } from './stored.js';
 
 export interface SiblingCertsOptions { storage: TlsStorage; clock: Clock; log?: Logger; onChange: () => void }
 
@@ -42,12 +42,10 @@ export class SiblingCerts {
    * as a new one (no meta), and nothing about it (ARI `replaces`) goes to the new CA. False: none.
    */
   private servePrevious(e: Entry): false {
-    const now = this.o.clock.now();
-    const pairs = this.o.storage.loadOtherCerts(e.issuer.id, e.host).map((c) => usablePair(c, e.host, now))
-      .filter((p): p is UsablePair => typeof p !== 'string').sort((a, b) => Date.parse(b.meta.notAfter) - Date.parse(a.meta.notAfter));
-    if (!pairs[0]) return false;
-    e.ctx = pairs[0].ctx;
-    this.o.log?.info({ host: e.host, issuer: pairs[0].meta.issuer, notAfter: pairs[0].meta.notAfter }, `serving the certificate ${pairs[0].meta.issuer} issued until ${e.issuer.name} issues one`);
+    const prev = longestUsable(this.o.storage.loadOtherCerts(e.issuer.id, e.host), e.host, this.o.clock.now());
+    if (!prev) return false;
+    e.ctx = prev.ctx;
+    this.o.log?.info({ host: e.host, issuer: prev.meta.issuer, notAfter: prev.meta.notAfter }, `serving the certificate ${prev.meta.issuer} issued until ${e.issuer.name} issues one`);
     return false;
   }
 

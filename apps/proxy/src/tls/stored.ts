@@ -26,4 +26,14 @@ export function usablePair(stored: StoredCert, host: string, now: number): Usabl
   }
 }
 
+/** Of several stored pairs (other issuers' for one name), the usable one valid longest; undefined: none. */
+export function longestUsable(stored: StoredCert[], host: string, now: number): UsablePair | undefined {
+  let best: UsablePair | undefined;
+  for (const c of stored) {
+    const p = usablePair(c, host, now);
+    if (typeof p !== 'string' && (!best || Date.parse(p.meta.notAfter) > Date.parse(best.meta.notAfter))) best = p;
+  }
+  return best;
+}
+
 export const serialOf = (certPem: string) => new crypto.X509Certificate(certPem).serialNumber;
