@@ -68,6 +68,8 @@ export function answer(zone: Zone, query: Packet): Packet | undefined {
   function resolve(name: string, type: string, fl: (rcode: number, aa?: boolean) => number): Packet {
     const inZone = name === 'dream' || name.endsWith('.dream');
     const txt = zone.txt(name);
+    // Exact names only, no RFC 4592 wildcard synthesis: HTTP routing matches exact hosts (table.ts)
+    // and drops a route with a `*.` host, so an address for a name under a wildcard would lead to a 404.
     const served = name === NS_NAME || zone.serves(name);
     if (!inZone && !served && !txt.length) return { flags: fl(RCODE.REFUSED, false) };
     const answers: Answer[] = [];

@@ -2,9 +2,10 @@
 // dns-packet; what to answer is decided by answer.ts.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import dnsPacket from 'dns-packet';
+import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import type { Logger } from 'pino';
 import { answer, encodeUdp, udpLimit, type Zone } from './answer.js';
+import { formerrFor } from './undecodable.js';
 
 /** Resolvers keep a few connections each; 100 serves many of them while a flood of held-open
  * connections stays far from the worker's file-descriptor limit (which the HTTP listeners share). */
@@ -35,16 +36,21 @@ export class DreamDns {
 
   private static async startOnce(o: DnsServerOptions): Promise<DreamDns> {
     const udp = dgram.createSocket(net.isIPv6(o.host) ? 'udp6' : 'udp4');
-    // undefined: stay silent (undecodable, or not a query). Over UDP a response that does not fit
-    // the client's size goes out truncated (TC) so it retries over TCP.
+    // undefined: stay silent (not a query, not even a header, or a failure of ours). An undecodable
+    // query gets FORMERR (undecodable.ts). Over UDP a response that does not fit the client's size
+    // goes out truncated (TC) so it retries over TCP.
     const reply = (msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined => {
+      let query: DecodedPacket;
+      try { query = dnsPacket.decode(msg); } catch (e) {
+        o.log?.debug({ err: (e as Error).message }, 'dns: undecodable query');
+        return formerrFor(msg);
+      }
       try {
-        const query = dnsPacket.decode(msg);
         const res = answer(o.zone, query);
         if (!res) return undefined;
         return transport === 'udp' ? encodeUdp(res, udpLimit(query)) : dnsPacket.encode(res);
       } catch (e) {
-        o.log?.debug({ err: (e as Error).message }, 'dns: undecodable query');
+        o.log?.debug({ err: (e as Error).message }, 'dns: cannot answer');
         return undefined;
       }
     };
@@ -80,6 +86,8 @@ export class DreamDns {
           const len = buf.readUInt16BE(0);
           const out = reply(buf.subarray(2, 2 + len), 'tcp');
           buf = buf.subarray(2 + len);
+          // Silence over TCP (a response, or less than a header) ends the connection: what follows
+          // on it is not a resolver's query stream.
           if (!out) { sock.destroy(); return; }
           idle.refresh();
           const framed = Buffer.alloc(2 + out.length);
