@@ -16,6 +16,15 @@ import { closeWhenIdle } from './h2-idle.js';
 import { applyRequestParserLimits } from './head-limits.js';
 import { handleUpgrade } from './upgrade.js';
 
+/**
+ * How long a connection may take to finish its TLS handshake. Node's default is 120 s: a client
+ * opening connections and sending nothing (or half a ClientHello) held each for two minutes (2 000
+ * of them: 43 MB, all open after 10 s), where a plain connection that sends nothing is closed
+ * after the 5 s keep-alive timeout. A TLS 1.3 handshake is one round trip, so 10 s leaves a slow
+ * mobile link room; nginx allows 60 s (client_header_timeout).
+ */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 export interface TlsListener {
   server: http2.Http2SecureServer;
   /** Stop accepting, let in-flight requests finish, cut whatever is left after `drainMs`. */
@@ -31,6 +40,7 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
   const server = http2.createSecureServer({
     ...defaultPemOf(ctx.certs),
     allowHTTP1: true,
+    handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
     maxHeaderListPairs: H2_HEADER_LIMITS.maxHeaderListPairs,
     maxSendHeaderBlockLength: H2_HEADER_LIMITS.maxSendHeaderBlockLength,
     settings: { maxHeaderListSize: H2_HEADER_LIMITS.maxHeaderListSize, maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
