@@ -1,11 +1,13 @@
-// The ACME account for one directory: its key is generated once and kept (0600) under
-// tls/accounts/<directory id>/, registration (contact e-mail, external account binding) happens on
-// the first order, and the account URL is remembered so later runs skip it.
+// The ACME account for one directory and EAB key id: its key is generated once and kept (0600) under
+// tls/accounts/<directory id>/ (eab-<key id>/ below it with EAB: account-files.ts), registration
+// (contact e-mail, external account binding) happens on the first order, and the account URL is
+// remembered so later runs skip it.
 import crypto from 'node:crypto';
 import https from 'node:https';
 import tls from 'node:tls';
 import type * as acme from 'acme-client';
 import type { Logger } from 'pino';
+import { accountDir, claimEarlierAccount } from './account-files.js';
 import { TlsStorage } from './storage.js';
 
 type Acme = typeof acme;
@@ -70,7 +72,7 @@ export class AcmeAccount {
   private unknownAtCa = false;
   private readonly dir: string;
   constructor(private readonly storage: TlsStorage, readonly opts: AccountOptions, private readonly log?: Logger) {
-    this.dir = `accounts/${TlsStorage.issuerId(opts.directoryUrl)}`;
+    this.dir = accountDir(opts.directoryUrl, opts.eab?.kid);
   }
 
   /**
@@ -116,6 +118,7 @@ export class AcmeAccount {
 
   private async openLocked(): Promise<acme.Client> {
     const acme = await acmeLib();
+    if (this.opts.eab) claimEarlierAccount(this.storage, this.opts.directoryUrl, this.opts.eab.kid, this.log);
     let keyPem = this.usable(`${this.dir}/account.key`, (t) => { crypto.createPrivateKey(t); });
     const keptKey = keyPem !== undefined;
     if (!keyPem) {
@@ -124,7 +127,7 @@ export class AcmeAccount {
       this.storage.remove(`${this.dir}/account.json`); // its URL belongs to the old key
     }
     const json = this.usable(`${this.dir}/account.json`, (t) => { if (typeof (JSON.parse(t) as { url?: unknown }).url !== 'string') throw new Error('no account URL in it'); });
-    const saved = JSON.parse(json ?? '{}') as { url?: string; email?: string | null };
+    const saved = JSON.parse(json ?? '{}') as { url?: string; email?: string | null; eabKid?: string | null };
     const client = new acme.Client({
       directoryUrl: this.opts.directoryUrl,
       accountKey: keyPem,
@@ -141,9 +144,9 @@ export class AcmeAccount {
       this.unknownAtCa = false;
       if (!found) await client.createAccount({ termsOfServiceAgreed: true, contact: email ? [`mailto:${email}`] : undefined });
       const told = !found || sameContact(found.contact, email) || await this.updateContact(client, email);
-      this.saveAccount(client, told ? email : undefined);
+      this.saveAccount(client, told ? email : undefined, this.opts.eab?.kid ?? null);
     } else if ((!('email' in saved) || saved.email !== email) && await this.updateContact(client, email)) {
-      this.saveAccount(client, email);
+      this.saveAccount(client, email, saved.eabKid);
     }
     return client;
   }
@@ -165,9 +168,13 @@ export class AcmeAccount {
     }
   }
 
-  /** `email`: the contact the CA has; undefined = not known to be the setting's (asked again next time). */
-  private saveAccount(client: acme.Client, email: string | null | undefined): void {
-    this.storage.write(`${this.dir}/account.json`, JSON.stringify({ url: client.getAccountUrl(), directoryUrl: this.opts.directoryUrl, email }, null, 2));
+  /**
+   * `email`: the contact the CA has; undefined = not known to be the setting's (asked again next time).
+   * `eabKid`: the key id the account was registered with (null: none; undefined: an earlier version
+   * registered it and did not say, see claimEarlierAccount()).
+   */
+  private saveAccount(client: acme.Client, email: string | null | undefined, eabKid: string | null | undefined): void {
+    this.storage.write(`${this.dir}/account.json`, JSON.stringify({ url: client.getAccountUrl(), directoryUrl: this.opts.directoryUrl, email, eabKid }, null, 2));
   }
 
   /**
