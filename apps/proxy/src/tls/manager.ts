@@ -5,6 +5,7 @@
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import { BackoffStore } from './backoff.js';
+import { CertSweep } from './cert-sweep.js';
 import type { Http01Solver } from './challenges/http01.js';
 import { statusOf, type Entry } from './entry.js';
 import type { Issuer } from './issuer.js';
@@ -43,6 +44,7 @@ export class CertManager implements CertificateSource {
   private readonly entries = new Map<string, Entry>();
   private readonly clock: Clock;
   private readonly backoffs: BackoffStore;
+  private readonly sweeper: CertSweep;
   private readonly timer: NodeJS.Timeout;
   private readonly watch: NodeJS.Timeout;
   private readonly stored: SiblingCerts;
@@ -55,6 +57,7 @@ export class CertManager implements CertificateSource {
   constructor(private readonly o: CertManagerOptions) {
     this.clock = o.clock ?? systemClock;
     this.backoffs = new BackoffStore(o.storage, o.log);
+    this.sweeper = new CertSweep(o.storage, o.log);
     this.stored = new SiblingCerts({ storage: o.storage, clock: this.clock, log: o.log, onChange: () => o.onChange?.() });
     this.ordering = new CertOrders({
       storage: o.storage, stored: this.stored, backoffs: this.backoffs, clock: this.clock, log: o.log, backoff: o.backoff,
@@ -114,6 +117,8 @@ export class CertManager implements CertificateSource {
     const now = this.clock.now();
     // Backoff files of names no longer served go once no process can be relying on them (at most hourly).
     this.backoffs.sweep(this.entries.values(), now, (this.o.backoff ?? DEFAULT_BACKOFF).maxMs, this.o.lockStaleMs ?? 120_000);
+    // So do stored certificates of names no longer served, a day after they expired (cert-sweep.ts).
+    this.sweeper.sweep(this.entries.keys(), now, this.o.lockStaleMs ?? 120_000);
     this.ticking = true;
     try { this.pickUpStored(); } finally { this.ticking = false; }
     const started: Promise<void>[] = [];
