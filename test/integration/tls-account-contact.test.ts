@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acmeLib } from '../../apps/proxy/src/tls/account.js';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
 import { TlsStorage } from '../../apps/proxy/src/tls/storage.js';
-import { freePort, startPebble, type Pebble } from './tls-pebble.js';
+import { freePort, http01Responder, type Pebble, startPebble } from './tls-pebble.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-contact-'));
 let pebble: Pebble;
@@ -51,12 +51,7 @@ beforeAll(async () => {
   const httpPort = await freePort();
   dnsPort = await freePort();
   pebble = await startPebble(path.join(dir, 'pebble'), { httpPort, dnsPort });
-  httpServer = http.createServer((req, res) => {
-    const m = /^\/\.well-known\/acme-challenge\/([^/?]+)$/.exec(req.url ?? '');
-    const body = m ? current?.certs.httpChallenge(m[1]!) : undefined;
-    res.writeHead(body ? 200 : 404, { 'content-type': 'text/plain' }).end(body ?? 'not found');
-  });
-  await new Promise<void>((r) => httpServer.listen(httpPort, '127.0.0.1', r));
+  httpServer = await http01Responder(httpPort, (token) => current?.certs.httpChallenge(token));
 }, 60_000);
 
 afterAll(async () => {

@@ -10,7 +10,7 @@ import { loadConfig } from '@dreamnet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
 import { ManualClock } from '../../apps/proxy/src/tls/renewal.js';
-import { freePort, startPebble, type Pebble } from './tls-pebble.js';
+import { freePort, http01Responder, type Pebble, startPebble } from './tls-pebble.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-acme-'));
 let pebble: Pebble;
@@ -50,12 +50,7 @@ beforeAll(async () => {
   [httpPort, dnsPort] = [await freePort(), await freePort()];
   pebble = await startPebble(path.join(dir, 'pebble'), { httpPort, dnsPort });
   root = await pebble.root();
-  httpServer = http.createServer((req, res) => {
-    const m = /^\/\.well-known\/acme-challenge\/([^/?]+)$/.exec(req.url ?? '');
-    const body = m ? current?.certs.httpChallenge(m[1]!) : undefined;
-    res.writeHead(body ? 200 : 404, { 'content-type': 'text/plain' }).end(body ?? 'not found');
-  });
-  await new Promise<void>((r) => httpServer.listen(httpPort, '127.0.0.1', r));
+  httpServer = await http01Responder(httpPort, (token) => current?.certs.httpChallenge(token));
   tlsServer = tls.createServer({ SNICallback: (name, cb) => cb(null, current?.certs.secureContext(name)) }, (s) => s.end('hi'));
   tlsServer.on('tlsClientError', () => {});
   await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));

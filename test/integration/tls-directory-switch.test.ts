@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { loadConfig } from '@dreamnet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
-import { freePort, startPebble, type Pebble } from './tls-pebble.js';
+import { freePort, http01Responder, type Pebble, startPebble } from './tls-pebble.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-switch-'));
 const hmacKey = crypto.randomBytes(32).toString('base64url');
@@ -54,12 +54,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(dir, 'after'));
   for (const f of ['pebble-cert.pem', 'pebble-key.pem']) fs.copyFileSync(path.join(dir, 'before', f), path.join(dir, 'after', f));
   after = await startPebble(path.join(dir, 'after'), { httpPort, dnsPort, config: { externalAccountBindingRequired: true, externalAccountMACKeys: { 'kid-1': hmacKey } } });
-  httpServer = http.createServer((req, res) => {
-    const m = /^\/\.well-known\/acme-challenge\/([^/?]+)$/.exec(req.url ?? '');
-    const body = m ? current?.certs.httpChallenge(m[1]!) : undefined;
-    res.writeHead(body ? 200 : 404, { 'content-type': 'text/plain' }).end(body ?? 'not found');
-  });
-  await new Promise<void>((r) => httpServer.listen(httpPort, '127.0.0.1', r));
+  httpServer = await http01Responder(httpPort, (token) => current?.certs.httpChallenge(token));
   tlsServer = tls.createServer({ SNICallback: (name, cb) => cb(null, current?.certs.secureContext(name)) }, (s) => s.end());
   tlsServer.on('tlsClientError', () => {});
   await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));

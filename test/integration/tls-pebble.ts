@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
@@ -86,4 +87,18 @@ export async function startPebble(dir: string, o: {
     root: () => get(`https://127.0.0.1:${mgmt}/roots/0`),
     stop: () => new Promise<void>((resolve) => { if (child.exitCode !== null || child.signalCode !== null) return resolve(); child.once('exit', () => resolve()); child.kill('SIGTERM'); }),
   };
+}
+
+/**
+ * What Pebble validates HTTP-01 against (its `httpPort`): the proxy's port 80 without the proxy,
+ * answering `/.well-known/acme-challenge/<token>` with what `answer` gives, 404 otherwise.
+ */
+export async function http01Responder(port: number, answer: (token: string) => string | undefined): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const m = /^\/\.well-known\/acme-challenge\/([^/?]+)$/.exec(req.url ?? '');
+    const body = m ? answer(m[1]!) : undefined;
+    res.writeHead(body ? 200 : 404, { 'content-type': 'text/plain' }).end(body ?? 'not found');
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return server;
 }

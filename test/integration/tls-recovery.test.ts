@@ -15,7 +15,7 @@ import { run } from '../../apps/cli/src/run.js';
 import { ManualClock } from '../../apps/proxy/src/tls/renewal.js';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
 import { TlsStorage } from '../../apps/proxy/src/tls/storage.js';
-import { freePort, startPebble, type Pebble } from './tls-pebble.js';
+import { freePort, http01Responder, type Pebble, startPebble } from './tls-pebble.js';
 
 let t: Awaited<ReturnType<typeof testApi>>;
 let apiUrl: string;
@@ -63,12 +63,7 @@ beforeAll(async () => {
   apiUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
   [httpPort, dnsPort] = [await freePort(), await freePort()];
   pebble = await startPebble(path.join(t.dataDir, 'pebble'), { httpPort, dnsPort });
-  httpServer = http.createServer((req, res) => {
-    const m = /^\/\.well-known\/acme-challenge\/([^/?]+)$/.exec(req.url ?? '');
-    const body = m && !sabotage ? current?.certs.httpChallenge(m[1]!) : undefined;
-    res.writeHead(body ? 200 : 404, { 'content-type': 'text/plain' }).end(body ?? 'not found');
-  });
-  await new Promise<void>((r) => httpServer.listen(httpPort, '127.0.0.1', r));
+  httpServer = await http01Responder(httpPort, (token) => (sabotage ? undefined : current?.certs.httpChallenge(token)));
   await dream('apps', 'create', 'hello');
   for (const h of ['www.example.test', 'two.example.test', 'three.example.test']) await dream('domains', 'add', 'hello', h);
 }, 120_000);

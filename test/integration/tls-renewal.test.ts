@@ -15,7 +15,7 @@ import { acmeLib } from '../../apps/proxy/src/tls/account.js';
 import { ariCertId } from '../../apps/proxy/src/tls/ari.js';
 import { ManualClock } from '../../apps/proxy/src/tls/renewal.js';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
-import { freePort, startPebble, type Pebble } from './tls-pebble.js';
+import { freePort, startPebble, type Pebble, http01Responder } from './tls-pebble.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-renewal-'));
 let pebble: Pebble;
@@ -59,11 +59,7 @@ beforeAll(async () => {
   [httpPort, dnsPort] = [await freePort(), await freePort()];
   pebble = await startPebble(path.join(dir, 'pebble'), { httpPort, dnsPort });
   root = await pebble.root();
-  await listen(http.createServer((req, res) => {
-    const m = /^\/\.well-known\/acme-challenge\/([^/?]+)$/.exec(req.url ?? '');
-    const body = m ? current?.certs.httpChallenge(m[1]!) : undefined;
-    res.writeHead(body ? 200 : 404).end(body ?? 'not found');
-  }), httpPort);
+  servers.push(await http01Responder(httpPort, (token) => current?.certs.httpChallenge(token)));
   const front = https.createServer({ cert: fs.readFileSync(pebble.caFile), key: fs.readFileSync(pebble.keyFile) }, (req, res) => {
     if (req.url === '/dir') {
       https.get(pebble.directory, { ca: fs.readFileSync(pebble.caFile) }, (up) => {
