@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { clientAddress } from '@dreamnet/core';
 import type { AccessLog } from './access-log.js';
 import type { EndpointState } from './endpoints.js';
+import type { FdLimit } from './fd-limit.js';
 import type { LazyDispatcher } from './lazy-agent.js';
 import type { CertificateSource } from './tls/types.js';
 import type { RouteTable } from './table.js';
@@ -45,6 +46,8 @@ export interface ProxyContext {
   trusted: TrustCheck;
   /** One entry per finished request, or null when the access log is off (nothing is measured). */
   access: AccessLog | null;
+  /** This process at its open-files limit: told of upstream connects failing for lack of descriptors. */
+  fdLimit: FdLimit;
   /** Set while closing: responses say `Connection: close`, so keep-alive clients leave cleanly. */
   draining?: boolean;
 }

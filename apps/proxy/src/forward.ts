@@ -134,6 +134,8 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
         ctx.log.warn({ requestId, app: route.app, endpoint: key, err: err.code }, 'upstream sent a malformed response');
         return send(res, pages.invalidResponse(route.app, RESPONSE_HEAD_TOO_LARGE, requestId, req.headers));
       }
+      // No descriptor for the connection (fd-limit.ts): the proxy's own 503, no retry.
+      if (ctx.fdLimit.connectFailed(err)) return send(res, pages.overloaded(route.app, requestId, req.headers));
       (tried ??= new Set()).add(key);
       // A malformed head, an unasked 101: replayed only as a reset is (retry.ts); else the 502 says what the app did.
       invalid = invalidResponseHead(err);

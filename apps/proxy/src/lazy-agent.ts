@@ -3,6 +3,13 @@
 // Each origin's pool reuses idle connections for the agent's keepAliveTimeout, or less once the app's
 // unannounced idle timeout is learned (learned-idle.ts): from the fast path's pool, or from a FIN on
 // one of this agent's connections that arrived while nothing was asked of it.
+// Loaded with require(), not import(): node keeps a failed import() of a module rejected for the
+// life of the process, while require() forgets a module that threw. The first request for this
+// agent may well come while the proxy is out of file descriptors (EMFILE reading undici's files):
+// with import(), HTTP/2 and every request handed to node:http then failed until a restart (measured:
+// 503/502 on HTTP/2 with 33 of 256 descriptors in use, after the flood that caused it had ended).
+// A load that failed is tried again by the next request.
+import { createRequire } from 'node:module';
 import type net from 'node:net';
 import type { Agent, Dispatcher } from 'undici';
 import type { LearnedIdleTimeouts } from './learned-idle.js';
@@ -20,7 +27,7 @@ export interface UpstreamAgentOptions extends Omit<Agent.Options, 'connect' | 'f
 export function lazyAgent(options: UpstreamAgentOptions, learned?: LearnedIdleTimeouts): LazyDispatcher {
   let agent: Promise<Agent> | null = null;
   const make = async () => {
-    const { Agent, Pool, buildConnector } = await import('undici');
+    const { Agent, Pool, buildConnector } = createRequire(import.meta.url)('undici') as typeof import('undici');
     const { connectTimeoutMs, ...rest } = options;
     const connect = buildConnector({ timeout: connectTimeoutMs });
     return new Agent({
@@ -40,7 +47,7 @@ export function lazyAgent(options: UpstreamAgentOptions, learned?: LearnedIdleTi
     });
   };
   return {
-    get: () => (agent ??= make()),
+    get: () => (agent ??= make().catch((e: unknown) => { agent = null; throw e; })),
     close: async () => { if (agent) await (await agent).close(); },
   };
 }

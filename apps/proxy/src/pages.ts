@@ -6,6 +6,7 @@ import { rawHeaderLines } from './headers.js';
 export const PROXY_ERRORS = {
   BAD_REQUEST: 400, REQUEST_TIMEOUT: 408, HEADERS_TOO_LARGE: 431,
   NO_ROUTE: 404, NO_HEALTHY_REPLICA: 503, UPSTREAM_UNAVAILABLE: 502, UPSTREAM_INVALID_RESPONSE: 502,
+  PROXY_OVERLOADED: 503,
 } as const;
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
@@ -52,6 +53,10 @@ export const pages = {
     errorPage('BAD_REQUEST', 'The request is not valid HTTP/1.1: lines must end in CRLF, the target must be printable ASCII (percent-encode anything else), and headers may not hold control bytes.', id, {}),
   upstreamFailed: (app: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('UPSTREAM_UNAVAILABLE', `${app} did not answer: its replicas refused or dropped the connection. Check \`dream logs ${app}\`.`, id, h),
+  // The proxy could not open a connection to the app for lack of file descriptors (fd-limit.ts):
+  // the app was not asked and is not to blame; trying again shortly may work.
+  overloaded: (app: string, id: string, h: IncomingHttpHeaders) =>
+    errorPage('PROXY_OVERLOADED', `This proxy is at its open-files limit and could not open a connection to ${app}. Try again in a few seconds.`, id, h, { 'retry-after': '5' }),
   invalidResponse: (app: string, what: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('UPSTREAM_INVALID_RESPONSE', `${app} answered with a response this proxy cannot pass on (${what}). Check \`dream logs ${app}\`.`, id, h),
   /** The 502 once no replica is left: `invalid` (what the last app answered wrongly) or a dropped connection. */

@@ -10,6 +10,7 @@ import { clientErrorHandler } from './client-error.js';
 import { EndpointState } from './endpoints.js';
 import type { ClientConnection } from './fast/connection.js';
 import { takeOverConnections } from './fast/listen.js';
+import { FdLimit } from './fd-limit.js';
 import { UpstreamPool } from './fast/pool.js';
 import { handleRequest } from './forward.js';
 import { applyRequestParserLimits, RESPONSE_HEAD_READ_BOUND } from './head-limits.js';
@@ -92,6 +93,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const ctx: ProxyContext = {
     table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, Upgraded>(),
     certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
+    fdLimit: new FdLimit(log),
   };
   followRouteChanges(routes, ctx);
 
@@ -171,6 +173,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     await routes.close();
     await upstream.close();
     pool.close();
+    ctx.fdLimit.close();
     log.info('proxy closed');
   })());
 

@@ -145,6 +145,8 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
       // head is not retried either: the app got the handshake (below).
       if (isResponseHeadOverflow(err)) { refuseHead(); return; }
       if (isMalformedResponseHead(err)) { refuseHead(MALFORMED_RESPONSE_HEAD); return; }
+      // No descriptor for the connection (fd-limit.ts): the proxy's own 503, no retry.
+      if (ctx.fdLimit.connectFailed(err)) return answerPage(pages.overloaded(route.app, requestId, req.headers));
       tried.add(key);
       // An upgrade is replayed only when refused: after that the app may have seen the handshake.
       const retry = afterFailedAttempt(ctx, {

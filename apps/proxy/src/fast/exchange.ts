@@ -144,9 +144,16 @@ export class Exchange implements UpstreamUser {
     // Part of the response is out: the client must see a broken response, not a short "complete" one.
     if (this.res || this.out.bytes > 0) { this.finishBroken(); return; }
     this.release();
+    const { requestId, route, method, contentLength } = this.req;
+    // No descriptor for the connection (fd-limit.ts): nothing was sent, and another replica would
+    // need one too. The proxy's own 503, not a 502 blaming the app.
+    if (this.ctx.fdLimit.connectFailed(err)) {
+      this.headBuf = null;
+      this.up.stop();
+      return this.fail(pages.overloaded(route.app, requestId, this.req.headers));
+    }
     (this.tried ??= new Set()).add(this.key);
     this.invalid = invalid;
-    const { requestId, route, method, contentLength } = this.req;
     const retry = afterFailedAttempt(this.ctx, {
       requestId, app: route.app, key: this.key, err, connectFailed: isConnectFailure(err), attempts: this.attempts,
       committed, replayable: replayable(method, contentLength > 0),

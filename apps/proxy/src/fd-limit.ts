@@ -1,0 +1,101 @@
+// This process at its open-files limit (RLIMIT_NOFILE): every socket is a file descriptor, so a
+// flood of idle or slow clients can use them all. Node does not busy-loop then — libuv accepts each
+// new connection and closes it at once with a descriptor it keeps in reserve, so new clients get a
+// reset — but it tells nothing of it: not an event, not an error. Before this file (measured with a
+// limit of 256 and 400 idle connections) the log stayed silent while new clients were reset, and each
+// request that needed a new connection to an app (EMFILE) got a 502 blaming the app ("its replicas
+// refused or dropped the connection") and a warning line of its own (300 requests, 300 lines).
+// Now: a probe once a second opens a file (it fails exactly when an accept would) and failed
+// upstream connects report here; one warning (FD_LIMIT_REACHED, operator-warnings.ts) names the
+// limit and what to raise, repeated at most once a minute while it lasts, and one line says when
+// descriptors are free again. Requests that need a new upstream connection get 503 PROXY_OVERLOADED.
+// nginx logs "accept4() failed (24: Too many open files)" at each failed accept instead.
+import fs from 'node:fs';
+import type { Logger } from 'pino';
+import type { ProxyWarningCode } from './operator-warnings.js';
+
+/** How often the probe looks. */
+export const FD_PROBE_MS = 1000;
+/** While the limit is hit, the warning again at most this often. */
+export const FD_WARNING_EVERY_MS = 60_000;
+
+const CODE: ProxyWarningCode = 'FD_LIMIT_REACHED';
+
+/** EMFILE (this process's limit) or ENFILE (the system's table), on an error or its cause (undici's). */
+export function fdErrorCode(err: unknown): 'EMFILE' | 'ENFILE' | undefined {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  for (const code of [e?.code, e?.cause?.code]) if (code === 'EMFILE' || code === 'ENFILE') return code;
+  return undefined;
+}
+
+/** The soft RLIMIT_NOFILE in /proc/self/limits (Linux), or null when it says none. */
+function parseLimit(text: string): number | 'unlimited' | null {
+  const m = /^Max open files\s+(\S+)/m.exec(text);
+  return !m ? null : m[1] === 'unlimited' ? 'unlimited' : Number(m[1]);
+}
+
+export class FdLimit {
+  private readonly timer: NodeJS.Timeout;
+  /** Since the limit was first hit and not yet seen free again, with upstream connects refused meanwhile. */
+  private hit: { since: number; lastAt: number; connectsFailed: number; warnedAt: number } | null = null;
+  private lastWarnedAt = -Infinity;
+  /** As last read by the probe: at the limit it cannot be read (that takes a descriptor too). */
+  private limit: number | 'unlimited' | null = null;
+
+  constructor(private readonly log: Logger, private readonly probeMs = FD_PROBE_MS) {
+    this.probe();
+    this.timer = setInterval(() => this.probe(), probeMs).unref();
+  }
+
+  /**
+   * A connection to an app failed: true when for lack of descriptors (noted; the caller answers
+   * PROXY_OVERLOADED, retries nothing — another replica needs a descriptor too — and marks no
+   * endpoint down: the app is fine).
+   */
+  connectFailed(err: unknown): boolean {
+    const code = fdErrorCode(err);
+    if (!code) return false;
+    this.reached(code, 1);
+    return true;
+  }
+
+  close(): void { clearInterval(this.timer); }
+
+  /**
+   * Opens a file, as an accept would take a descriptor: on Linux /proc/self/limits, which also keeps
+   * the limit it names current (prlimit may change it while the proxy runs), elsewhere /dev/null.
+   */
+  private probe(): void {
+    try {
+      this.limit = parseLimit(fs.readFileSync('/proc/self/limits', 'utf8'));
+    } catch (e) {
+      const code = fdErrorCode(e);
+      if (code) return this.reached(code, 0);
+      try { fs.closeSync(fs.openSync('/dev/null', 'r')); } catch (e2) {
+        const code2 = fdErrorCode(e2);
+        if (code2) return this.reached(code2, 0);
+      }
+    }
+    // Free now, and no connect refused since the last look: over.
+    const h = this.hit;
+    if (!h || Date.now() - h.lastAt < this.probeMs) return;
+    this.hit = null;
+    if (h.warnedAt) this.log.info({ code: CODE, ms: h.lastAt - h.since, connectsFailed: h.connectsFailed }, 'file descriptors free again: new connections are accepted');
+  }
+
+  private reached(code: string, connectsFailed: number): void {
+    const now = Date.now();
+    const h = (this.hit ??= { since: now, lastAt: now, connectsFailed: 0, warnedAt: 0 });
+    h.lastAt = now;
+    h.connectsFailed += connectsFailed;
+    // Once a minute at most, across short bouts too: a limit hit again and again is one problem.
+    if (now - this.lastWarnedAt < FD_WARNING_EVERY_MS) return;
+    this.lastWarnedAt = h.warnedAt = now;
+    const limit = this.limit;
+    const msg = code === 'ENFILE'
+      ? 'the system has no file descriptor left (ENFILE): new connections are closed as soon as they are accepted and requests that need a new connection to an app get 503 PROXY_OVERLOADED. Raise fs.file-max (sysctl) or find what holds them'
+      : `this process has all ${limit ?? 'its'} file descriptors its limit allows open (RLIMIT_NOFILE, EMFILE): new connections are closed as soon as they are accepted and requests that need a new connection to an app get 503 PROXY_OVERLOADED. ` +
+        'Each client connection holds one, each request being forwarded one more. Raise the limit: LimitNOFILE= in a systemd unit, ulimit -n in a shell, docker run --ulimit nofile=N:N or compose `ulimits: nofile:`';
+    this.log.warn({ code: CODE, errno: code, limit, since: new Date(h.since).toISOString(), connectsFailed: h.connectsFailed }, msg);
+  }
+}

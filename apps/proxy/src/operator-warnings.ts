@@ -1,0 +1,7 @@
+// What the proxy warns its operator about while it keeps serving, by code (docs/errors.md § The
+// proxy while running; a test holds them equal): conditions only the operator can fix, logged as a
+// `warn` line with the code in `code`, once and then rarely, never once per request.
+export const PROXY_WARNINGS = {
+  FD_LIMIT_REACHED: 'This process has no file descriptor left: new connections are closed at once (fd-limit.ts).',
+} as const;
+export type ProxyWarningCode = keyof typeof PROXY_WARNINGS;
