@@ -13,6 +13,7 @@ import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
 import { H2_HEADER_LIMITS, H2_MAX_CONCURRENT_STREAMS } from './h2.js';
 import { closeWhenIdle } from './h2-idle.js';
+import { closeOnRapidResets } from './h2-resets.js';
 import { applyRequestParserLimits } from './head-limits.js';
 import { handleUpgrade } from './upgrade.js';
 
@@ -95,6 +96,9 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', () => session.destroy());
+    // Rapid reset (CVE-2023-44487): node alone lets one connection start ~1 100 forwards, then
+    // stalls it without ever closing it (h2-resets.ts).
+    closeOnRapidResets(session as http2.ServerHttp2Session, (resets) => ctx.log.warn({ peer: session.socket?.remoteAddress, resets }, 'HTTP/2 connection closed: too many streams reset by the client (rapid reset)'));
     if (closing) session.close();
     else closeWhenIdle(session as http2.ServerHttp2Session, h2IdleMs);
   });
