@@ -58,6 +58,10 @@ describe('self-hosting with compose', () => {
     const proxy = await inspect('proxy');
     expect(proxy.HostConfig.NetworkMode).toBe(`container:${edge.Id}`);
     expect(proxy.HostConfig.PortBindings ?? {}).toEqual({});
+    // Each client and app connection is a file descriptor: the proxy's process may open 16384,
+    // not the container default (1024 soft on recent Docker).
+    const limits = (await run('docker', ['exec', await a!.containerId('proxy'), 'cat', '/proc/1/limits'])).stdout;
+    expect(limits).toMatch(/Max open files\s+16384\s+16384/);
   });
 
   it('creates an app, git-pushes it through the containerised platform and serves it through the containerised proxy', async () => {
