@@ -11,6 +11,7 @@ import { statusOf, type Entry } from './entry.js';
 import type { Issuer } from './issuer.js';
 import { DEFAULT_BACKOFF, renewAt, systemClock, type BackoffPolicy, type Clock } from './renewal.js';
 import { CertOrders } from './order.js';
+import { OrderSlots } from './order-slots.js';
 import type { TlsStorage } from './storage.js';
 import { HandshakeWaits } from './handshake-wait.js';
 import { SiblingCerts } from './siblings.js';
@@ -53,6 +54,8 @@ export class CertManager implements CertificateSource {
   /** tick() is looking for stored certificates itself (pickUpStored need not start another). */
   private ticking = false;
   private readonly ordering: CertOrders;
+  /** A few built-in CA orders at a time (order-slots.ts: all at once they held requests for seconds). */
+  private readonly slots = new OrderSlots();
 
   constructor(private readonly o: CertManagerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -126,10 +129,10 @@ export class CertManager implements CertificateSource {
       if (e.running) { started.push(e.running); continue; }
       const ari = Boolean(e.certPem && e.issuer.renewalInfo && now >= e.ariCheckAt);
       if (!ari && !this.due(e, now)) continue;
-      e.running = (async () => {
+      e.running = this.slots.run(e.issuer, async () => {
         if (ari) await this.refreshAri(e); // its advice may make the certificate due right now
         if (this.due(e, this.clock.now())) await this.ordering.attempt(e);
-      })().finally(() => { e.running = undefined; });
+      }).finally(() => { e.running = undefined; });
       started.push(e.running);
     }
     await Promise.all(started);
@@ -143,6 +146,7 @@ export class CertManager implements CertificateSource {
    */
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
+    this.slots.close();
     this.waits.close();
     clearInterval(this.timer);
     clearInterval(this.watch);
