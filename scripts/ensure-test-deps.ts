@@ -2,7 +2,8 @@
 // Debian package `pebble`, which also ships pebble-challtestsrv) and docker-compose (v1, Debian's
 // package: the self-hosting tests run compose/docker-compose.yml with it; the compose plugin is not
 // packaged); NSS's certutil and vfychain (`libnss3-tools`) and update-ca-certificates for `dream
-// trust install`. Idempotent; installs with apt-get as root on Debian/Ubuntu, otherwise says what to install.
+// trust install`; Chromium (`chromium`) for the tests that drive a real browser over the DevTools
+// protocol (test/integration/browser/cdp.ts). Idempotent; installs with apt-get as root on Debian/Ubuntu, otherwise says what to install.
 import fs from 'node:fs';
 import { must, run } from './lib/run.js';
 
@@ -12,6 +13,7 @@ const NEEDED: Array<{ file: string; pkg: string; why: string }> = [
   { file: '/usr/bin/docker-compose', pkg: 'docker-compose', why: 'The self-hosting tests need docker-compose' },
   { file: '/usr/bin/vfychain', pkg: 'libnss3-tools', why: 'The `dream trust install` test needs certutil and vfychain (NSS, as browsers verify)' },
   { file: '/usr/sbin/update-ca-certificates', pkg: 'ca-certificates', why: 'The `dream trust install` test needs update-ca-certificates' },
+  { file: '/usr/bin/chromium', pkg: 'chromium', why: 'The browser test (proxy-browser.test.ts) needs Chromium' },
 ];
 
 export async function ensureTestDeps(): Promise<void> {
