@@ -45,12 +45,16 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     maxHeaderListPairs: H2_HEADER_LIMITS.maxHeaderListPairs,
     maxSendHeaderBlockLength: H2_HEADER_LIMITS.maxSendHeaderBlockLength,
     settings: { maxHeaderListSize: H2_HEADER_LIMITS.maxHeaderListSize, maxConcurrentStreams: H2_MAX_CONCURRENT_STREAMS },
-    // An unknown name fails the handshake with an alert; the client sees a TLS error, we go on. A
+    // An unknown name fails the handshake with a TLS alert (handshake_failure); we go on. Not
+    // cb(err): node then closes the socket mid-handshake with no alert, which clients report as a
+    // network fault (curl SSL_ERROR_SYSCALL, Chromium ERR_CONNECTION_CLOSED). No context instead:
+    // OpenSSL goes on with the listener's own, which has no certificate (with the operator's default
+    // certificate, secureContext() returned that one already), and refuses with the alert. A
     // served name whose certificate another worker is issuing or just stored waits for it (bounded:
     // tls/handshake-wait.ts) instead of failing until this process notices.
     SNICallback: (servername, cb) => {
       const name = servername.toLowerCase();
-      const answer = (sc: tls.SecureContext | undefined) => (sc ? cb(null, sc) : cb(new Error(`no certificate for ${servername.slice(0, 253)}`)));
+      const answer = (sc: tls.SecureContext | undefined) => cb(null, sc);
       const sc = ctx.certs.secureContext(name);
       const soon = sc ? undefined : ctx.certs.secureContextSoon?.(name);
       if (soon) soon.then(answer, () => answer(undefined));
