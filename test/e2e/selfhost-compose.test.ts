@@ -5,6 +5,8 @@
 // handover inside the edge service's network namespace) under load with 0 failures, and the figure
 // of a plain `restart` (which has a gap).
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,7 +56,8 @@ describe('self-hosting with compose', () => {
     const edge = await inspect('edge');
     expect(edge.Config.User).toBe('65534:65534');
     expect((edge.Mounts as unknown[]).length).toBe(0);
-    expect(Object.keys(edge.HostConfig.PortBindings)).toEqual(expect.arrayContaining(['80/tcp', '443/tcp']));
+    // The same port inside as outside (the proxy's redirects name the port it listens on).
+    expect(Object.keys(edge.HostConfig.PortBindings).sort()).toEqual([`${a!.proxyPort}/tcp`, `${a!.httpsPort}/tcp`].sort());
     const proxy = await inspect('proxy');
     expect(proxy.HostConfig.NetworkMode).toBe(`container:${edge.Id}`);
     expect(proxy.HostConfig.PortBindings ?? {}).toEqual({});
@@ -174,5 +177,27 @@ describe('self-hosting with compose', () => {
     expect(logs).toMatch(/proxy workers reloaded/);
     expect(result.ok).toBeGreaterThan(300);
     expect(result.failed).toBe(0);
+  });
+
+  it('redirects plain HTTP to the published HTTPS port, where the app answers with a certificate from the platform root', async () => {
+    // Published on a random port: before, the proxy listened on 443 inside and sent browsers to
+    // https://host/ (443), where nothing answers.
+    a!.setEnv('DREAM_HTTPS_REDIRECT', 'on');
+    expect(await a!.replaceProxy()).toMatch(/new proxy took the ports over/);
+    await expect.poll(async () => (await getVia(a!.proxyPort, `${APP}.dream`, '/x?y=1')).status, { timeout: 30_000, interval: 500 }).toBe(308);
+    const redirect = await new Promise<string | undefined>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port: a!.proxyPort, path: '/x?y=1', headers: { host: `${APP}.dream` } }, (res) => { res.resume(); resolve(res.headers.location); }).on('error', reject);
+    });
+    expect(redirect).toBe(`https://${APP}.dream:${a!.httpsPort}/x?y=1`);
+    const root = (await run('docker', ['exec', await a!.containerId('proxy'), 'cat', '/var/lib/dream/tls/ca/root.pem'])).stdout;
+    const body = await new Promise<string>((resolve, reject) => {
+      https.get({ host: '127.0.0.1', port: a!.httpsPort, path: '/', servername: `${APP}.dream`, headers: { host: `${APP}.dream` }, ca: root }, (res) => {
+        let b = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => { b += c; });
+        res.on('end', () => resolve(b));
+      }).on('error', reject);
+    });
+    expect(body).toBe('selfhost v3');
   });
 });

@@ -18,7 +18,7 @@ export async function platformImage(version: string): Promise<string> {
 }
 
 export interface Project {
-  name: string; envFile: string; network: string; apiUrl: string; proxyPort: number; dir: string;
+  name: string; envFile: string; network: string; apiUrl: string; proxyPort: number; httpsPort: number; dir: string;
   compose(...args: string[]): Promise<string>;
   token(): Promise<string>;
   setEnv(key: string, value: string): void;
@@ -42,14 +42,14 @@ export async function project(image: string): Promise<Project> {
     `DREAM_INTERNAL_TOKEN=${crypto.randomBytes(24).toString('hex')}`, `DOCKER_GID=${fs.statSync('/var/run/docker.sock').gid}`,
     `DREAM_DOCKER_NETWORK=${network}`, `DREAM_PUBLISH_API=${api}`, `DREAM_PUBLISH_HTTP=${httpPort}`, `DREAM_PUBLISH_HTTPS=${httpsPort}`,
     `DREAM_PUBLISH_REGISTRY=${reg}`, 'DREAM_API_BIND=127.0.0.1', 'DREAM_HTTP_BIND=127.0.0.1',
-    // Published on random ports, so a redirect to HTTPS (port 443) would lead nowhere; plain HTTP only.
+    // Plain HTTP for the load tests; the last test turns the redirect on.
     'DREAM_HTTPS_REDIRECT=off', 'DREAM_BASE_IMAGE_NODE=dreamnet/node:20', '',
   ].join('\n'), { mode: 0o600 });
   await run('docker', ['network', 'create', network]);
   const compose = async (...args: string[]) => (await run('docker-compose', ['-f', COMPOSE_FILE, '--env-file', envFile, '-p', name, ...args], { maxBuffer: 32 * 1024 * 1024 })).stdout;
   const containerId = async (service: string) => (await compose('ps', '-q', service)).trim();
   const p: Project = {
-    name, envFile, network, dir, apiUrl: `http://127.0.0.1:${api}`, proxyPort: httpPort, compose, containerId,
+    name, envFile, network, dir, apiUrl: `http://127.0.0.1:${api}`, proxyPort: httpPort, httpsPort, compose, containerId,
     async replaceProxy() {
       const r = await run('bash', [path.join(ROOT, 'scripts/selfhost-proxy-replace.sh')], { env: { ...process.env, DREAM_ENV_FILE: envFile, COMPOSE_PROJECT_NAME: name } });
       return r.stdout + r.stderr;
