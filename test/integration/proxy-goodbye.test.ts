@@ -72,7 +72,7 @@ describe('a proxy that stops says goodbye', () => {
     await p.seen(/routes acked[\s\S]*routes acked/, 30_000); // both workers polled and acked
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
-    expect(count(p.out(), /said goodbye to the api/g)).toBe(2);
+    expect(count(p.out(), /said goodbye to the api/g), p.out()).toBe(2); // the log, should it fail again
     const { ms, log } = await redeploy(f);
     console.log(`deploy after a 2-worker proxy stopped: ${ms} ms`);
     expect(log).not.toMatch(/did not confirm the switch/);

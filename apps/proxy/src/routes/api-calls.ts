@@ -62,8 +62,14 @@ export class ApiCalls {
   async leave(): Promise<void> {
     if (this.left) return;
     this.left = true;
+    const signal = AbortSignal.timeout(LEAVE_TIMEOUT_MS);
+    const leave = () => this.post('/v1/internal/routes/leave', { proxy: this.proxyId }, signal);
     try {
-      const res = await this.post('/v1/internal/routes/leave', { proxy: this.proxyId }, AbortSignal.timeout(LEAVE_TIMEOUT_MS));
+      // Once more, within the same 2 s, when the connection failed before any answer: node's agent
+      // keeps connections alive, and one the api closed just then fails at once (ECONNRESET, socket
+      // hang up) — lost, every deploy of the next 60 s waited for this gone proxy. A goodbye said
+      // twice is harmless.
+      const res = await leave().catch((e: unknown) => { if (signal.aborted) throw e; return leave(); });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       this.o.log.info({ proxyId: this.proxyId }, 'said goodbye to the api: route switches no longer wait for this proxy');
     } catch (e) {
