@@ -1,7 +1,7 @@
 // Runs the real `apps/cli/bin/dream.js` as a child process against an in-memory fake of the REST API
 // and checks what a user sees: stdout, stderr, exit codes and the credentials file.
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -222,7 +222,12 @@ describe('dream CLI against a fake api', () => {
     expect(o.code).toBe(0);
     expect(o.stdout).toBe('http://hello.dream:8080\n');
     await expect.poll(() => readFile(log, 'utf8').catch(() => ''), { timeout: 5000 }).toBe('arg:http://hello.dream:8080\n');
-    const noOpener = await dream(['open', 'hello'], { env: { PATH: path.dirname(process.execPath) } });
+    // A PATH with node alone: node's own directory may be /usr/bin, which has xdg-open wherever
+    // xdg-utils is installed (Chromium for the browser test pulls it in).
+    const nodeOnly = path.join(home, 'node-only');
+    await mkdir(nodeOnly, { recursive: true });
+    await symlink(process.execPath, path.join(nodeOnly, 'node')).catch(() => {});
+    const noOpener = await dream(['open', 'hello'], { env: { PATH: nodeOnly } });
     expect(noOpener.stdout).toContain('No xdg-open found');
   });
 
