@@ -95,6 +95,16 @@ export class CertManager implements CertificateSource {
   /** The hosts ensure() was last given that this manager will serve (the DNS answers for these). */
   hosts(): string[] { return [...this.entries.keys()]; }
 
+  /** Whether ensure() was last given `host` (the DNS answers it): a look-up, no copy of every name. */
+  serves(host: string): boolean { return this.entries.has(host); }
+
+  /** Whether a served name lies below `name` (an empty non-terminal in DNS), without copying them. */
+  servesBelow(name: string): boolean {
+    const suffix = `.${name}`;
+    for (const h of this.entries.keys()) if (h.endsWith(suffix)) return true;
+    return false;
+  }
+
   ensure(hosts: string[]): void {
     const want = new Set(hosts.map((h) => h.toLowerCase().replace(/\.$/, '')));
     for (const h of this.entries.keys()) if (!want.has(h)) this.entries.delete(h);

@@ -40,14 +40,14 @@ export const isDreamName = (h: string) => h === 'dream' || h.endsWith('.dream');
 const unorderable = (h: string) => net.isIP(h) !== 0 || !h.includes('.') || h.endsWith('.localhost') || h.endsWith('.local');
 
 /** What the `.dream` DNS answers from: the names this process serves and the DNS-01 records. */
-export function dreamZone(edge: string[], certs: Pick<CertManager, 'hosts'>, dns01: Pick<Dns01Solver, 'txt' | 'hasBelow'>): Zone {
+export function dreamZone(edge: string[], certs: Pick<CertManager, 'serves' | 'servesBelow'>, dns01: Pick<Dns01Solver, 'txt' | 'hasBelow'>): Zone {
   return {
     edge,
-    serves: (h) => certs.hosts().includes(h),
+    serves: (h) => certs.serves(h),
     // Anything below makes the name an empty non-terminal: a served host (a wildcard one included:
     // '*.b.dream' ends with '.b.dream') or a DNS-01 record at any depth, also one another process on
     // this data dir presented for a name this process does not serve.
-    servesBelow: (n) => certs.hosts().some((h) => h.endsWith(`.${n}`)) || dns01.hasBelow(n),
+    servesBelow: (n) => certs.servesBelow(n) || dns01.hasBelow(n),
     txt: (n) => dns01.txt(n),
   };
 }
