@@ -7,6 +7,8 @@
 // never blocked) and, while an order for the name is in flight in any process (its lock file, or
 // this process's own attempt), looks again every POLL_MS, up to WAIT_MS. Names not served fail at
 // once, and at most MAX_WAITING handshakes wait per process: random names cannot pile them up.
+// This process's own order for the name, still queued behind others (order-slots.ts: a first start
+// with thousands of new `.dream` names), is hurried: it runs next, within the wait.
 import type tls from 'node:tls';
 import type { Entry } from './entry.js';
 import { lockHeld } from './lock.js';
@@ -31,6 +33,8 @@ export interface HandshakeWaitsOptions {
   entryFor(name: string): Entry | undefined;
   /** An order lock not refreshed for this long belongs to a process that is gone: no order in flight. */
   lockStaleMs: number;
+  /** This process's order for the name, if waiting for a slot, runs next (OrderSlots.hurry()). */
+  hurry?(host: string): void;
   waitMs?: number;
   maxWaiting?: number;
 }
@@ -76,6 +80,8 @@ export class HandshakeWaits {
       const e = this.o.entryFor(host);
       if (!e || this.closed) return undefined;
       if (e.ctx) return e.ctx;
+      // A client wants this name now: its order must not wait behind names nobody asked for yet.
+      if (e.running) this.o.hurry?.(host);
       // During this process's own attempt the attempt itself adopts or stores the pair.
       if (!e.running && await this.o.stored.adoptNewerAsync(e)) return e.ctx;
       if (!(await this.inFlight(e))) {

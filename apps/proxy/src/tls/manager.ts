@@ -66,7 +66,7 @@ export class CertManager implements CertificateSource {
       storage: o.storage, stored: this.stored, backoffs: this.backoffs, clock: this.clock, log: o.log, backoff: o.backoff,
       throttle: o.throttle, lockStaleMs: o.lockStaleMs ?? 120_000, onChange: o.onChange, retry: () => void this.tick(),
     });
-    this.waits = new HandshakeWaits({ storage: o.storage, stored: this.stored, entryFor: (n) => this.entryFor(n), lockStaleMs: o.lockStaleMs ?? 120_000 });
+    this.waits = new HandshakeWaits({ storage: o.storage, stored: this.stored, entryFor: (n) => this.entryFor(n), lockStaleMs: o.lockStaleMs ?? 120_000, hurry: (h) => this.slots.hurry(h) });
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
     this.watch = setInterval(() => this.pickUpStored(), o.pickUpMs ?? 5000);
@@ -142,7 +142,7 @@ export class CertManager implements CertificateSource {
       e.running = this.slots.run(e.issuer, async () => {
         if (ari) await this.refreshAri(e); // its advice may make the certificate due right now
         if (this.due(e, this.clock.now())) await this.ordering.attempt(e);
-      }).finally(() => { e.running = undefined; });
+      }, e.host).finally(() => { e.running = undefined; });
       started.push(e.running);
     }
     await Promise.all(started);
