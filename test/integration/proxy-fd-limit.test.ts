@@ -96,7 +96,7 @@ describe('the proxy at its open-files limit', () => {
     await p.seen(/routes applied/);
     const pid = p.child.pid!;
     execFileSync('prlimit', ['--pid', String(pid), `--nofile=${LIMIT}:${LIMIT}`]);
-    // The proxy reads its limit once a second (fd-limit.ts): let it see this one.
+    // The proxy reads its limit when it warns (fd-limit.ts), not before: the warning must name this one.
     await sleep(1200);
 
     // Clients connected before the flood, none of which has reached the app yet (so the proxy
