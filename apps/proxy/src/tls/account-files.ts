@@ -13,15 +13,25 @@ const JSON_FILE = 'account.json';
 const EAB_PREFIX = 'eab-';
 
 /**
+ * Which account orders, as a relative path safe on disk: `<directory id>` without EAB,
+ * `<directory id>/eab-<key id, made safe>-<hash>` with it. Its files live under `accounts/<this>`
+ * (accountDir()), its order throttle in `throttle/<this>.json` (throttle.ts): the CA limits orders per
+ * account, so two key ids on one directory are two limits.
+ */
+export function accountId(directoryUrl: string, eabKid?: string): string {
+  const base = TlsStorage.issuerId(directoryUrl);
+  if (eabKid === undefined) return base;
+  const safe = eabKid.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  return path.posix.join(base, `${EAB_PREFIX}${safe}-${crypto.createHash('sha256').update(eabKid).digest('hex').slice(0, 10)}`);
+}
+
+/**
  * `accounts/<directory id>` without EAB (what every earlier version used, so a data dir's account
  * stays), `accounts/<directory id>/eab-<key id, made safe>-<hash>` per key id (the hash keeps two
  * ids that differ only in unsafe characters apart).
  */
 export function accountDir(directoryUrl: string, eabKid?: string): string {
-  const base = path.posix.join('accounts', TlsStorage.issuerId(directoryUrl));
-  if (eabKid === undefined) return base;
-  const safe = eabKid.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
-  return path.posix.join(base, `${EAB_PREFIX}${safe}-${crypto.createHash('sha256').update(eabKid).digest('hex').slice(0, 10)}`);
+  return path.posix.join('accounts', accountId(directoryUrl, eabKid));
 }
 
 /**

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { BuiltinCa } from './ca.js';
-import { BuiltinIssuer, type Issuer } from './issuer.js';
+import { AcmeAccount } from './account.js';
+import { AcmeIssuer, BuiltinIssuer, type Issuer } from './issuer.js';
 import { CertManager, type CertManagerOptions } from './manager.js';
 import { ManualClock } from './renewal.js';
 import { TlsStorage } from './storage.js';
@@ -33,7 +34,7 @@ async function setup() {
     return mgr;
   };
   const file = path.join(dir, 'tls/backoff', TlsStorage.issuerId(DIRECTORY), `${HOST}.json`);
-  return { ca$, clock, start, file, log: () => out };
+  return { dir, ca$, clock, real, start, file, log: () => out };
 }
 
 describe('order backoff survives a restart', () => {
@@ -135,5 +136,36 @@ describe('a name held back by the per-account throttle', () => {
     await c.tick();
     expect(ca$.calls).toBe(4);
     expect(c.status().map((s) => s.state)).toEqual(['issued', 'issued']);
+  });
+
+  it('is per account: the same directory with another EAB key id is another account, with its own limit at the CA', async () => {
+    const { dir, ca$, clock, real } = await setup();
+    ca$.down = false;
+    // The issuers the proxy makes for DREAM_ACME_EAB_KID=kid-a and kid-b (account.ts, account-files.ts),
+    // signing with the built-in CA instead of asking a CA.
+    const viaKid = (kid: string): Issuer => {
+      const acme = new AcmeIssuer(new AcmeAccount(new TlsStorage(dir), { directoryUrl: DIRECTORY, eab: { kid, hmacKey: 'c2VjcmV0' } }), []);
+      return { id: acme.id, name: acme.name, accountId: acme.accountId, issue: (h, now) => { ca$.calls++; return real.issue(h, now); } };
+    };
+    const start = (issuer: Issuer) => {
+      const mgr = new CertManager({ storage: new TlsStorage(dir), clock, issuerFor: () => issuer, tickMs: 3_600_000, throttle: { max: 2, windowMs: 3600_000 } });
+      onCleanup(() => mgr.close());
+      return mgr;
+    };
+    const a = start(viaKid('kid-a'));
+    a.ensure(['a.example.dream', 'b.example.dream']);
+    await a.tick();
+    expect(a.status().map((s) => s.state)).toEqual(['issued', 'issued']);
+    // A sibling proxy on the data dir (or the next start) with another key id: its account placed no order yet.
+    const b = start(viaKid('kid-b'));
+    b.ensure(['c.example.dream', 'd.example.dream']);
+    await b.tick();
+    expect(b.status().map((s) => [s.state, s.error])).toEqual([['issued', undefined], ['issued', undefined]]);
+    // kid-a's account is still at its limit.
+    const c = start(viaKid('kid-a'));
+    c.ensure(['e.example.dream']);
+    await c.tick();
+    expect(c.status()[0]).toMatchObject({ state: 'pending', error: expect.stringMatching(/^throttled: this ACME account already placed 2 orders/) });
+    expect(ca$.calls).toBe(4);
   });
 });

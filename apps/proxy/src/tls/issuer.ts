@@ -4,6 +4,7 @@
 import https from 'node:https';
 import type * as acme from 'acme-client';
 import { acmeLib, type AcmeAccount } from './account.js';
+import { accountId } from './account-files.js';
 import { ariCertId, fetchRenewalInfo, renewalInfoUrl, type RenewalAdvice } from './ari.js';
 import { BUILTIN, type BuiltinCa, type IssuedPair } from './ca.js';
 import type { ChallengeSolver } from './challenges/types.js';
@@ -13,6 +14,11 @@ export { ariCertId } from './ari.js';
 export interface Issuer {
   /** Storage key: the directory URL, or 'builtin'. */
   readonly id: string;
+  /**
+   * The ACME account that orders (accountId(): directory + EAB key id), what the order throttle
+   * counts per; undefined = one account per id (the built-in CA has none).
+   */
+  readonly accountId?: string;
   /** Shown in status (`dream domains`). */
   readonly name: string;
   /** `replacing`: the certificate this one renews (ACME sends its ARI id as `replaces`). */
@@ -40,8 +46,10 @@ async function reachability(url: string): Promise<string> {
 
 export class AcmeIssuer implements Issuer {
   readonly id: string;
+  readonly accountId: string;
   constructor(private readonly account: AcmeAccount, private readonly solvers: ChallengeSolver[], readonly name = new URL(account.opts.directoryUrl).host) {
     this.id = account.opts.directoryUrl;
+    this.accountId = accountId(account.opts.directoryUrl, account.opts.eab?.kid);
   }
 
   async issue(hosts: string[], _now?: Date, replacing?: string): Promise<IssuedPair> {

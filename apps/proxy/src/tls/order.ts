@@ -8,7 +8,7 @@ import type { BackoffStore } from './backoff.js';
 import { readableReason, throttledReason, type Entry } from './entry.js';
 import type { Issuer } from './issuer.js';
 import { backoffMs, DEFAULT_BACKOFF, renewAt, type BackoffPolicy, type Clock } from './renewal.js';
-import type { CertMeta, TlsStorage } from './storage.js';
+import { TlsStorage, type CertMeta } from './storage.js';
 import type { SiblingCerts } from './siblings.js';
 import { serialOf } from './stored.js';
 import { AccountThrottle } from './throttle.js';
@@ -87,11 +87,15 @@ export class CertOrders {
     }
   }
 
-  /** The account's throttle; none for the built-in CA (no CA to be polite to). */
+  /**
+   * The account's throttle; none for the built-in CA (no CA to be polite to). Per account, not per
+   * directory: another EAB key id on the same directory is another account with its own limit.
+   */
   private throttle(issuer: Issuer): AccountThrottle | undefined {
     if (issuer.id === 'builtin') return undefined;
-    let t = this.throttles.get(issuer.id);
-    if (!t) this.throttles.set(issuer.id, t = new AccountThrottle(this.o.storage, issuer.id, this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.o.clock, this.o.log));
+    const account = issuer.accountId ?? TlsStorage.issuerId(issuer.id);
+    let t = this.throttles.get(account);
+    if (!t) this.throttles.set(account, t = new AccountThrottle(this.o.storage, account, this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.o.clock, this.o.log));
     return t;
   }
 }

@@ -1,12 +1,14 @@
 // The per-account order throttle, kept on disk. Every process on one data dir orders with the same
 // ACME account (the workers of a proxy, a sibling proxy, the next run after a restart): kept in
 // memory, each counted only its own orders, so a proxy with N workers placed N times the limit
-// (45 orders in a minute from 2 workers with a limit of 30 an hour). One file per account,
-// throttle/<issuer>.json (0600, atomic), read and written under a short storage lock.
+// (45 orders in a minute from 2 workers with a limit of 30 an hour). One file per account (directory
+// + EAB key id, account-files.ts), throttle/<account>.json (0600, atomic), read and written under a
+// short storage lock. Per directory only, a second key id's account was held back by the first's
+// orders, though the CA counts them apart.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { takeOrderSlot, type Clock } from './renewal.js';
-import { TlsStorage } from './storage.js';
+import type { TlsStorage } from './storage.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,10 +18,10 @@ export class AccountThrottle {
   /** This process's takes, one at a time (the lock is per process too: it would only spin). */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly storage: TlsStorage, issuer: string, readonly max: number, readonly windowMs: number, private readonly clock: Clock, private readonly log?: Logger) {
-    const id = TlsStorage.issuerId(issuer);
-    this.rel = path.join('throttle', `${id}.json`);
-    this.lockName = `throttle-${id}`;
+  /** `account`: accountId() (`<directory id>`, `<directory id>/eab-…` with EAB), safe as a path. */
+  constructor(private readonly storage: TlsStorage, account: string, readonly max: number, readonly windowMs: number, private readonly clock: Clock, private readonly log?: Logger) {
+    this.rel = path.join('throttle', `${account}.json`);
+    this.lockName = `throttle-${account}`;
   }
 
   /** 0 when an order may start now (and counts it for the account), or how many ms until one may. */
