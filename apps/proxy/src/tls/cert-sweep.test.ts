@@ -99,3 +99,48 @@ describe('stored certificates of names no longer served', () => {
     expect(stored('locked.example.dream')).toBe(false);
   });
 });
+
+describe('stored certificates of a served name from a CA that no longer serves it', () => {
+  it('go a day after they expired (a name moved to the built-in CA); the pair being served, and the serving CA\'s, stay', async () => {
+    const dir = tmp();
+    const real = new BuiltinIssuer(await BuiltinCa.open(new TlsStorage(dir)), 1); // leaves valid 1 day
+    // The CA the names had before (Let's Encrypt, Pebble), signing with the built-in CA's key here.
+    const OLD = 'https://old-ca.example.test/directory';
+    const before: Issuer = { id: OLD, name: 'old-ca.example.test', issue: (h, now) => real.issue(h, now) };
+    // Now: the built-in CA, which cannot issue stuck.example.dream (as a CA refusing a name).
+    const after: Issuer = { id: real.id, name: real.name, issue: (h, now) => (h[0] === 'stuck.example.dream' ? Promise.reject(new Error('refused')) : real.issue(h, now)) };
+    const clock = new ManualClock(Date.now());
+    let logged = '';
+    const log = pino({ level: 'info' }, { write: (s: string) => { logged += s; } });
+    const start = (issuer: Issuer) => {
+      const mgr = new CertManager({ storage: new TlsStorage(dir), clock, log, issuerFor: () => issuer, tickMs: 3_600_000 });
+      onCleanup(() => mgr.close());
+      return mgr;
+    };
+    const stored = (issuer: string, host: string) => fs.existsSync(path.join(dir, 'tls/certs', TlsStorage.issuerId(issuer), host));
+    const t0 = clock.now();
+    const old = start(before);
+    old.ensure(['moved.example.dream', 'stuck.example.dream']);
+    await old.tick();
+    await old.close();
+
+    const m = start(after);
+    m.ensure(['moved.example.dream', 'stuck.example.dream']);
+    await m.tick();
+    expect(m.status().map((s) => [s.host, s.state])).toEqual([['moved.example.dream', 'issued'], ['stuck.example.dream', 'failing']]);
+    expect(m.hasCertificate('stuck.example.dream')).toBe(true); // the old CA's pair, until the new one issues
+
+    clock.set(t0 + 2 * DAY - HOUR); // the old pairs expired 23 h ago
+    await m.tick();
+    expect([stored(OLD, 'moved.example.dream'), stored(OLD, 'stuck.example.dream')]).toEqual([true, true]);
+
+    clock.set(t0 + 2 * DAY + HOUR);
+    await m.tick();
+    expect(stored(OLD, 'moved.example.dream')).toBe(false); // before: kept for ever
+    expect(stored('builtin', 'moved.example.dream')).toBe(true); // its own CA's: served
+    expect(stored(OLD, 'stuck.example.dream')).toBe(true); // being served (expired) until the new CA issues
+    expect(m.hasCertificate('stuck.example.dream')).toBe(true);
+    const line = logged.split('\n').find((l) => l.includes('"host":"moved.example.dream"') && l.includes('removed'));
+    expect(JSON.parse(line!)).toMatchObject({ level: 30, host: 'moved.example.dream', msg: expect.stringContaining('old-ca.example.test') });
+  });
+});
