@@ -15,7 +15,6 @@ import { OrderSlots } from './order-slots.js';
 import type { TlsStorage } from './storage.js';
 import { HandshakeWaits } from './handshake-wait.js';
 import { SiblingCerts } from './siblings.js';
-import { StoredLoader } from './stored-loader.js';
 import { serialOf } from './stored.js';
 import type { CertificateSource, CertStatus } from './types.js';
 
@@ -57,8 +56,6 @@ export class CertManager implements CertificateSource {
   private readonly ordering: CertOrders;
   /** A few built-in CA orders at a time (order-slots.ts: all at once they held requests for seconds). */
   private readonly slots = new OrderSlots();
-  /** Names ensure() added whose stored pair and backoff are not read yet (stored-loader.ts). */
-  private readonly loader: StoredLoader<Entry>;
 
   constructor(private readonly o: CertManagerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -70,7 +67,6 @@ export class CertManager implements CertificateSource {
       throttle: o.throttle, lockStaleMs: o.lockStaleMs ?? 120_000, onChange: o.onChange, retry: () => void this.tick(),
     });
     this.waits = new HandshakeWaits({ storage: o.storage, stored: this.stored, entryFor: (n) => this.entryFor(n), lockStaleMs: o.lockStaleMs ?? 120_000, hurry: (h) => this.slots.hurry(h) });
-    this.loader = new StoredLoader<Entry>({ load: (e) => this.load(e), read: (es, done) => this.afterRead(es, done) });
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
     this.watch = setInterval(() => this.pickUpStored(), o.pickUpMs ?? 5000);
@@ -82,13 +78,7 @@ export class CertManager implements CertificateSource {
 
   secureContext(servername: string): tls.SecureContext | undefined {
     const name = servername.toLowerCase().replace(/\.$/, '');
-    return this.readNow(this.entries.get(name))?.ctx ?? this.readNow(this.entries.get(wildcardAbove(name)))?.ctx;
-  }
-
-  /** The entry, its stored pair read first if the background has not come to it yet. */
-  private readNow(e: Entry | undefined): Entry | undefined {
-    if (e) this.loader.now(e);
-    return e;
+    return this.entries.get(name)?.ctx ?? this.entries.get(wildcardAbove(name))?.ctx;
   }
 
   /** A served name's certificate that another process is issuing or just stored, waited for (handshake-wait.ts); undefined = fail now. */
@@ -96,7 +86,7 @@ export class CertManager implements CertificateSource {
     return this.waits.wait(servername.toLowerCase().replace(/\.$/, ''));
   }
 
-  private entryFor(name: string): Entry | undefined { return this.readNow(this.entries.get(name) ?? this.entries.get(wildcardAbove(name))); }
+  private entryFor(name: string): Entry | undefined { return this.entries.get(name) ?? this.entries.get(wildcardAbove(name)); }
 
   hasCertificate(host: string): boolean { return this.secureContext(host) !== undefined; }
 
@@ -115,14 +105,9 @@ export class CertManager implements CertificateSource {
     return false;
   }
 
-  /**
-   * Serves exactly `hosts` from now on. New names are read from storage in the background (stored-
-   * loader.ts) and ordered once read if nothing usable is stored; names already served cost nothing.
-   */
   ensure(hosts: string[]): void {
     const want = new Set(hosts.map((h) => h.toLowerCase().replace(/\.$/, '')));
-    let removed = false;
-    for (const [h, e] of this.entries) if (!want.has(h)) { this.entries.delete(h); this.loader.forget(e); removed = true; }
+    for (const h of this.entries.keys()) if (!want.has(h)) this.entries.delete(h);
     for (const host of want) {
       if (this.entries.has(host)) continue;
       const issuer = this.o.issuerFor(host);
@@ -130,36 +115,17 @@ export class CertManager implements CertificateSource {
       const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0, ariCheckAt: 0 };
       this.entries.set(host, e);
       this.stored.watch(issuer.id); // before reading: a later store is seen
-      this.loader.add(e);
-    }
-    // New names are reported once read (afterRead): 'pending' now would be wrong for stored ones.
-    if (removed) this.o.onChange?.();
-  }
-
-  /** One name's stored pair and backoff (a restart must not ask the CA again too soon). */
-  private load(e: Entry): void {
-    try {
       this.stored.adopt(e);
-      this.backoffs.restore(e, this.clock.now());
-    } catch (err) {
-      this.o.log?.warn({ host: e.host, err: (err as Error).message }, 'stored certificate could not be read; ordering a new one');
+      this.backoffs.restore(e, this.clock.now()); // a restart must not ask the CA again too soon
     }
-  }
-
-  /** Names just read: those still served start their order when due (tick() does the same for all). */
-  private afterRead(read: Entry[], done: boolean): void {
-    if (this.closed) return;
-    const now = this.clock.now();
-    for (const e of read) if (this.entries.get(e.host) === e) this.start(e, now);
-    if (done) this.o.onChange?.();
+    this.o.onChange?.();
+    void this.tick();
   }
 
   status(): CertStatus[] { return [...this.entries.values()].map(statusOf); }
 
   /** Starts whatever is due now; resolves when those attempts finish (tests await it). */
   async tick(): Promise<void> {
-    if (this.closed) return;
-    await this.loader.drain(); // what is not read yet may be stored: never ordered before that
     if (this.closed) return;
     const now = this.clock.now();
     // Backoff files of names no longer served go once no process can be relying on them (at most hourly).
@@ -170,22 +136,16 @@ export class CertManager implements CertificateSource {
     try { this.pickUpStored(); } finally { this.ticking = false; }
     const started: Promise<void>[] = [];
     for (const e of this.entries.values()) {
-      const running = this.start(e, now);
-      if (running) started.push(running);
+      if (e.running) { started.push(e.running); continue; }
+      const ari = Boolean(e.certPem && e.issuer.renewalInfo && now >= e.ariCheckAt);
+      if (!ari && !this.due(e, now)) continue;
+      e.running = this.slots.run(e.issuer, async () => {
+        if (ari) await this.refreshAri(e); // its advice may make the certificate due right now
+        if (this.due(e, this.clock.now())) await this.ordering.attempt(e);
+      }, e.host).finally(() => { e.running = undefined; });
+      started.push(e.running);
     }
     await Promise.all(started);
-  }
-
-  /** Starts the entry's ARI look-up and/or order when due; its attempt in flight, undefined when none. */
-  private start(e: Entry, now: number): Promise<void> | undefined {
-    if (e.running || this.loader.pending(e)) return e.running;
-    const ari = Boolean(e.certPem && e.issuer.renewalInfo && now >= e.ariCheckAt);
-    if (!ari && !this.due(e, now)) return undefined;
-    e.running = this.slots.run(e.issuer, async () => {
-      if (ari) await this.refreshAri(e); // its advice may make the certificate due right now
-      if (this.due(e, this.clock.now())) await this.ordering.attempt(e);
-    }, e.host).finally(() => { e.running = undefined; });
-    return e.running;
   }
 
   /**
@@ -197,7 +157,6 @@ export class CertManager implements CertificateSource {
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
     this.slots.close();
-    this.loader.close();
     this.waits.close();
     clearInterval(this.timer);
     clearInterval(this.watch);
@@ -214,11 +173,8 @@ export class CertManager implements CertificateSource {
   /** Looks for certificates siblings stored (siblings.ts); the CA's advice about adopted ones now, not at the next tick. */
   private pickUpStored(): void {
     if (this.closed) return;
-    if (this.stored.pickUp(this.readEntries()) && !this.ticking) void this.tick();
+    if (this.stored.pickUp(this.entries.values()) && !this.ticking) void this.tick();
   }
-
-  /** The entries whose stored pair was read (the others read whatever is stored when their turn comes). */
-  private *readEntries(): Iterable<Entry> { for (const e of this.entries.values()) if (!this.loader.pending(e)) yield e; }
 
   /** Asks the CA when to renew (ARI); a failure keeps the last advice and asks again in an hour. */
   private async refreshAri(e: Entry): Promise<void> {
