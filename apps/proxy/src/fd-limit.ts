@@ -89,6 +89,9 @@ export class FdLimit {
     return true;
   }
 
+  /** An accept failed for lack of descriptors (accept-errors.ts: libuv's spare one was gone). */
+  acceptFailed(code: 'EMFILE' | 'ENFILE'): void { this.reached(code, 0); }
+
   close(): void {
     clearInterval(this.timer);
     this.limitsFile.close();

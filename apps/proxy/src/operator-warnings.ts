@@ -2,6 +2,7 @@
 // proxy while running; a test holds them equal): conditions only the operator can fix, logged as a
 // `warn` line with the code in `code`, once and then rarely, never once per request.
 export const PROXY_WARNINGS = {
+  ACCEPT_FAILED: 'The kernel refused to accept a new connection (ENOBUFS, ENOMEM, EPERM…): that client got no answer; the proxy keeps listening (accept-errors.ts).',
   FD_LIMIT_REACHED: 'This process has no file descriptor left: new connections are closed at once (fd-limit.ts).',
 } as const;
 export type ProxyWarningCode = keyof typeof PROXY_WARNINGS;

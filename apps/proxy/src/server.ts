@@ -6,6 +6,7 @@ import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
 import type { AccessLog } from './access-log.js';
 import type { ProxyContext, Upgraded } from './context.js';
+import { watchAcceptErrors } from './accept-errors.js';
 import { clientErrorHandler } from './client-error.js';
 import { EndpointState } from './endpoints.js';
 import type { ClientConnection } from './fast/connection.js';
@@ -108,6 +109,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   takeOverConnections(server, 'connection', { ...fast, proto: 'http' });
   server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head));
   server.on('clientError', clientErrorHandler(log));
+  watchAcceptErrors(server, 'plain HTTP', log, ctx.fdLimit);
 
   const host = opts.host ?? config.httpHost;
   // Read the cached routes before accepting connections: a restarted proxy answers its first
@@ -125,6 +127,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   if (opts.certs && opts.certs !== NO_CERTIFICATES && wantHttps !== null) {
     tlsListener = createTlsListener(ctx, { ...fast, proto: 'https' }, opts.h2IdleMs ?? H2_IDLE_MS);
     const l = tlsListener;
+    watchAcceptErrors(l.server, 'HTTPS', log, ctx.fdLimit);
     try {
       await new Promise<void>((resolve, reject) => {
         l.server.once('error', reject);

@@ -84,6 +84,21 @@ describe('handover', () => {
     expect(await get(old.port)).toBe('new');
   });
 
+  it('keeps answering after its socket fails to accept a connection (before, the error stopped the process)', async () => {
+    const file = tmpFile();
+    const old = await oldProxy('old');
+    const h = await serveHandover(file, log, old.target);
+    cleanup.push(() => h.close());
+    // What node emits when accept() fails (ENOBUFS: the kernel is short of memory); nothing here can make the kernel do it.
+    const err = Object.assign(new Error('accept ENOBUFS'), { errno: -os.constants.errno.ENOBUFS, code: 'ENOBUFS', syscall: 'accept' });
+    expect(() => h.server!.emit('error', err)).not.toThrow();
+    const pred = await requestRelease(file, log);
+    expect(pred).not.toBeNull();
+    expect(old.server.listening).toBe(false);
+    pred!.confirm();
+    await expect.poll(() => old.drained()).toBe(1);
+  });
+
   it('listens again when the successor goes away without saying it listens', async () => {
     const file = tmpFile();
     const old = await oldProxy('old');

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { watchAcceptErrors } from '../accept-errors.js';
 import { encode, readMessages } from './protocol.js';
 
 export { parseMessage, type HandoverOp } from './protocol.js';
@@ -89,7 +90,7 @@ export interface Releasable {
 }
 
 /** The old side: answers one successor's release request. close() stops answering. */
-export async function serveHandover(file: string, log: Logger, target: Releasable, confirmTimeoutMs = 30_000): Promise<{ close(): void }> {
+export async function serveHandover(file: string, log: Logger, target: Releasable, confirmTimeoutMs = 30_000): Promise<{ close(): void; readonly server: net.Server | null }> {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.chmodSync(path.dirname(file), 0o700);
   let server: net.Server | null = null;
@@ -129,9 +130,11 @@ export async function serveHandover(file: string, log: Logger, target: Releasabl
       });
     });
     await new Promise<void>((resolve, reject) => { s.once('error', reject); s.listen(file, () => { s.off('error', reject); resolve(); }); });
+    watchAcceptErrors(s, 'handover', log);
     fs.chmodSync(file, 0o600);
     server = s;
   };
   await listen();
-  return { close() { server?.close(); server = null; } };
+  // `server`: the unix socket listening now (none while a successor is being answered).
+  return { close() { server?.close(); server = null; }, get server() { return server; } };
 }
