@@ -21,8 +21,15 @@ type Listening = { [MSG]: 'listening'; ports: number[] };
 
 /** Worker: every listener listens (the ports it serves: plain HTTP, then HTTPS when it runs). */
 export function reportListening(ports: number[]): void {
-  process.send?.({ [MSG]: 'listening', ports } satisfies Listening);
+  process.send?.({ [MSG]: 'listening', ports } satisfies Listening, ignoreGonePrimary);
 }
+
+/**
+ * Worker: the callback for messages to the primary. One sent once the primary is gone (killed)
+ * fails; without a callback node emits that as the process's 'error', which nothing handles, and
+ * the worker crashed, dropping its connections, instead of draining (main.ts stops it on 'disconnect').
+ */
+export const ignoreGonePrimary = (): void => {};
 
 /** Primary: the ports in a worker's "every listener listens" message, or null for any other message. */
 export function listeningReport(m: unknown): number[] | null {

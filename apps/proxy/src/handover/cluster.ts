@@ -4,7 +4,7 @@
 // and config loaded), so the gap is not a worker's start-up time, and tells it that it listens only
 // once a worker reported every one of its listeners listening (cluster.ts reportListening).
 import cluster, { type Worker } from 'node:cluster';
-import { listeningReport } from '../cluster.js';
+import { ignoreGonePrimary, listeningReport } from '../cluster.js';
 import type { Listeners } from './listeners.js';
 
 const REQ = 'dream:handover';
@@ -22,7 +22,10 @@ export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 50
       clearTimeout(timer); w.off('message', on); resolve(m.ok);
     };
     w.on('message', on);
-    w.send({ [REQ]: op } satisfies Req);
+    // A worker whose channel closed is exiting (as it dies, before its 'exit' is seen; main.ts stops
+    // a worker whose primary is gone): it takes its listeners with it. Without the callback node
+    // emits the failed send as the worker's 'error', which nothing handles: the primary went down.
+    w.send({ [REQ]: op } satisfies Req, (err: Error | null) => { if (err) { clearTimeout(timer); w.off('message', on); resolve(true); } });
   })));
   if (results.some((ok) => !ok)) throw new Error(`a proxy worker did not ${op} its listeners`);
 }
@@ -32,7 +35,7 @@ export function answerPrimary(listeners: Listeners): void {
   process.on('message', (m: Req) => {
     const op = m?.[REQ];
     if (op !== 'release' && op !== 'restore') return;
-    listeners[op]().then(() => true, () => false).then((ok) => process.send?.({ [REQ]: 'done', ok } satisfies Ack));
+    listeners[op]().then(() => true, () => false).then((ok) => process.send?.({ [REQ]: 'done', ok } satisfies Ack, ignoreGonePrimary));
   });
 }
 
@@ -65,7 +68,8 @@ export function gateWorkers(takeOver: () => Promise<unknown>): void {
   cluster.on('message', (w: Worker, m: Ack) => {
     if (m?.[REQ] !== 'ready') return;
     taken ??= takeOver().catch(() => undefined);
-    void taken.then(() => { if (!w.isDead()) w.send({ [REQ]: 'go' } satisfies Req); });
+    // A worker gone meanwhile needs no answer (see forwardToWorkers for why the callback).
+    void taken.then(() => { if (!w.isDead()) w.send({ [REQ]: 'go' } satisfies Req, () => {}); });
   });
 }
 
@@ -74,6 +78,6 @@ export function readyToListen(): Promise<void> {
   return new Promise((resolve) => {
     const on = (m: Req) => { if (m?.[REQ] === 'go') { process.off('message', on); resolve(); } };
     process.on('message', on);
-    process.send?.({ [REQ]: 'ready' } satisfies Ack);
+    process.send?.({ [REQ]: 'ready' } satisfies Ack, ignoreGonePrimary);
   });
 }
