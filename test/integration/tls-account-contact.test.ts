@@ -2,29 +2,26 @@
 // for the directory is reused (no second registration), and the CA is told the new contact — the
 // address it sends expiry and policy notices to. It used to keep the first address for ever.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@dreamnet/core';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acmeLib } from '../../apps/proxy/src/tls/account.js';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
 import { TlsStorage } from '../../apps/proxy/src/tls/storage.js';
-import { freePort, http01Responder, type Pebble, startPebble } from './tls-pebble.js';
+import { withPebble } from './tls-pebble.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-contact-'));
-let pebble: Pebble;
-let httpServer: http.Server;
 let current: Certificates | undefined;
-let dnsPort: number;
+const suite = withPebble(dir, () => current);
 let logged = '';
 
 async function start(email: string): Promise<Certificates> {
   await current?.close();
   const config = loadConfig({
-    DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_ACME_DIRECTORY: pebble.directory, DREAM_DREAM_ACME_DIRECTORY: '',
-    DREAM_ACME_CA_BUNDLE: pebble.caFile, DREAM_ACME_EMAIL: email, DREAM_DNS_PORT: String(dnsPort), DREAM_EDGE_ADDRESS: '127.0.0.1',
+    DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_ACME_DIRECTORY: suite.pebble.directory, DREAM_DREAM_ACME_DIRECTORY: '',
+    DREAM_ACME_CA_BUNDLE: suite.pebble.caFile, DREAM_ACME_EMAIL: email, DREAM_DNS_PORT: String(suite.dnsPort), DREAM_EDGE_ADDRESS: '127.0.0.1',
   });
   const log = pino({ level: 'info' }, { write: (s: string) => { logged += s; } });
   current = await startCertificates({ config, log, manager: { tickMs: 3_600_000 } });
@@ -41,25 +38,11 @@ async function orderWith(email: string, host: string): Promise<void> {
 
 /** The account's URL and contact as the CA has them (looked up with the stored key, as any ACME client can). */
 async function atCa(): Promise<{ url: string; contact: string[] }> {
-  const accountKey = fs.readFileSync(path.join(dir, 'data/tls/accounts', TlsStorage.issuerId(pebble.directory), 'account.key'), 'utf8');
-  const client = new (await acmeLib()).Client({ directoryUrl: pebble.directory, accountKey });
+  const accountKey = fs.readFileSync(path.join(dir, 'data/tls/accounts', TlsStorage.issuerId(suite.pebble.directory), 'account.key'), 'utf8');
+  const client = new (await acmeLib()).Client({ directoryUrl: suite.pebble.directory, accountKey });
   const account = await client.createAccount({ onlyReturnExisting: true });
   return { url: client.getAccountUrl(), contact: account.contact ?? [] };
 }
-
-beforeAll(async () => {
-  const httpPort = await freePort();
-  dnsPort = await freePort();
-  pebble = await startPebble(path.join(dir, 'pebble'), { httpPort, dnsPort });
-  httpServer = await http01Responder(httpPort, (token) => current?.certs.httpChallenge(token));
-}, 60_000);
-
-afterAll(async () => {
-  await current?.close();
-  await pebble?.stop();
-  await new Promise((r) => httpServer?.close(r));
-  fs.rmSync(dir, { recursive: true, force: true });
-});
 
 describe('DREAM_ACME_EMAIL changed between restarts', () => {
   it('the same account gets the new address, and none once the setting is emptied', async () => {
@@ -69,14 +52,14 @@ describe('DREAM_ACME_EMAIL changed between restarts', () => {
 
     await orderWith('second@example.test', 'two.example.test');
     expect(await atCa()).toEqual({ url, contact: ['mailto:second@example.test'] }); // updated, not registered again
-    expect(logged).toContain(`the ACME account's contact at ${pebble.directory} is now second@example.test`);
+    expect(logged).toContain(`the ACME account's contact at ${suite.pebble.directory} is now second@example.test`);
 
     await orderWith('', 'three.example.test');
     expect(await atCa()).toEqual({ url, contact: [] });
   }, 30_000);
 
   it('account.json lost (the key kept): the account found by its key gets the current address', async () => {
-    fs.rmSync(path.join(dir, 'data/tls/accounts', TlsStorage.issuerId(pebble.directory), 'account.json'));
+    fs.rmSync(path.join(dir, 'data/tls/accounts', TlsStorage.issuerId(suite.pebble.directory), 'account.json'));
     await orderWith('third@example.test', 'four.example.test');
     expect((await atCa()).contact).toEqual(['mailto:third@example.test']);
   }, 30_000);
@@ -84,6 +67,6 @@ describe('DREAM_ACME_EMAIL changed between restarts', () => {
   it('an address the CA refuses: logged with its reason, orders go on, the old contact stays', async () => {
     await orderWith('not an address', 'five.example.test');
     expect((await atCa()).contact).toEqual(['mailto:third@example.test']);
-    expect(logged).toContain(`the ACME account's contact at ${pebble.directory} could not be changed to not an address (orders go on; tried again at the next start): contact email \\"not an address\\" is invalid`);
+    expect(logged).toContain(`the ACME account's contact at ${suite.pebble.directory} could not be changed to not an address (orders go on; tried again at the next start): contact email \\"not an address\\" is invalid`);
   }, 30_000);
 });

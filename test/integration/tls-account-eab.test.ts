@@ -5,23 +5,20 @@
 // the first account; an account a data dir from before key ids were told apart holds is reused too.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@dreamnet/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { acmeLib } from '../../apps/proxy/src/tls/account.js';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
 import { TlsStorage } from '../../apps/proxy/src/tls/storage.js';
-import { freePort, http01Responder, type Pebble, startPebble } from './tls-pebble.js';
+import { withPebble } from './tls-pebble.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-eab-'));
 const keys = { 'kid-a': crypto.randomBytes(32).toString('base64url'), 'kid-b': crypto.randomBytes(32).toString('base64url') };
 type Kid = keyof typeof keys;
-let pebble: Pebble;
-let httpServer: http.Server;
 let current: Certificates | undefined;
-let dnsPort: number;
+const suite = withPebble(dir, () => current, { config: { externalAccountBindingRequired: true, externalAccountMACKeys: keys } });
 /** What acme-client sent: the EAB key id of each newAccount, the account (JWS kid) of each newOrder. */
 const sent = { registrations: [] as Array<string | undefined>, orderAccounts: [] as string[] };
 
@@ -29,9 +26,9 @@ const sent = { registrations: [] as Array<string | undefined>, orderAccounts: []
 async function orderWith(kid: Kid, host: string, data = 'data'): Promise<string> {
   await current?.close();
   const config = loadConfig({
-    DREAM_DATA_DIR: path.join(dir, data), DREAM_ACME_DIRECTORY: pebble.directory, DREAM_DREAM_ACME_DIRECTORY: '',
-    DREAM_ACME_CA_BUNDLE: pebble.caFile, DREAM_ACME_EAB_KID: kid, DREAM_ACME_EAB_HMAC: keys[kid],
-    DREAM_DNS_PORT: String(dnsPort), DREAM_EDGE_ADDRESS: '127.0.0.1',
+    DREAM_DATA_DIR: path.join(dir, data), DREAM_ACME_DIRECTORY: suite.pebble.directory, DREAM_DREAM_ACME_DIRECTORY: '',
+    DREAM_ACME_CA_BUNDLE: suite.pebble.caFile, DREAM_ACME_EAB_KID: kid, DREAM_ACME_EAB_HMAC: keys[kid],
+    DREAM_DNS_PORT: String(suite.dnsPort), DREAM_EDGE_ADDRESS: '127.0.0.1',
   });
   current = await startCertificates({ config, manager: { tickMs: 3_600_000 } });
   current.certs.ensure([host]);
@@ -43,10 +40,6 @@ async function orderWith(kid: Kid, host: string, data = 'data'): Promise<string>
 const decode = (b64: string) => JSON.parse(Buffer.from(b64, 'base64url').toString()) as Record<string, unknown>;
 
 beforeAll(async () => {
-  const httpPort = await freePort();
-  dnsPort = await freePort();
-  pebble = await startPebble(path.join(dir, 'pebble'), { httpPort, dnsPort, config: { externalAccountBindingRequired: true, externalAccountMACKeys: keys } });
-  httpServer = await http01Responder(httpPort, (token) => current?.certs.httpChallenge(token));
   (await acmeLib()).axios.interceptors.request.use((cfg) => {
     const jws = cfg.method === 'post' ? (typeof cfg.data === 'string' ? JSON.parse(cfg.data) : cfg.data) as { protected: string; payload: string } : undefined;
     if (jws && /\/sign-me-up$/.test(cfg.url ?? '')) {
@@ -56,24 +49,17 @@ beforeAll(async () => {
     if (jws && /\/order-plz$/.test(cfg.url ?? '')) sent.orderAccounts.push(String(decode(jws.protected).kid));
     return cfg;
   });
-}, 60_000);
-
-afterAll(async () => {
-  await current?.close();
-  await pebble?.stop();
-  await new Promise((r) => httpServer?.close(r));
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('DREAM_ACME_EAB_KID changed between restarts', () => {
   it('a new key id registers an account bound to it; switching back reuses the first account', async () => {
     const a = await orderWith('kid-a', 'one.example.test');
     expect(sent.registrations).toEqual(['kid-a']);
-    const accountsA = pebble.accounts();
+    const accountsA = suite.pebble.accounts();
 
     const b = await orderWith('kid-b', 'two.example.test');
     expect(sent.registrations).toEqual(['kid-a', 'kid-b']); // Pebble accepted a newAccount bound to kid-b
-    expect(pebble.accounts()).toBe(accountsA + 1);
+    expect(suite.pebble.accounts()).toBe(accountsA + 1);
     expect(b).not.toBe(a); // and the order went to that account, not kid-a's
 
     expect(await orderWith('kid-a', 'three.example.test')).toBe(a); // kid-a's files were kept
@@ -87,12 +73,12 @@ describe('DREAM_ACME_EAB_KID changed between restarts', () => {
     // with it would fail).
     const acme = await acmeLib();
     const accountKey = (await acme.crypto.createPrivateEcdsaKey('P-256')).toString();
-    const client = new acme.Client({ directoryUrl: pebble.directory, accountKey, externalAccountBinding: { kid: 'kid-a', hmacKey: keys['kid-a'] } });
+    const client = new acme.Client({ directoryUrl: suite.pebble.directory, accountKey, externalAccountBinding: { kid: 'kid-a', hmacKey: keys['kid-a'] } });
     await client.createAccount({ termsOfServiceAgreed: true });
-    const old = path.join(dir, 'old/tls/accounts', TlsStorage.issuerId(pebble.directory));
+    const old = path.join(dir, 'old/tls/accounts', TlsStorage.issuerId(suite.pebble.directory));
     fs.mkdirSync(old, { recursive: true });
     fs.writeFileSync(path.join(old, 'account.key'), accountKey, { mode: 0o600 });
-    fs.writeFileSync(path.join(old, 'account.json'), JSON.stringify({ url: client.getAccountUrl(), directoryUrl: pebble.directory, email: null }));
+    fs.writeFileSync(path.join(old, 'account.json'), JSON.stringify({ url: client.getAccountUrl(), directoryUrl: suite.pebble.directory, email: null }));
     const registered = sent.registrations.length;
 
     expect(await orderWith('kid-a', 'five.example.test', 'old')).toBe(client.getAccountUrl());

@@ -2,7 +2,6 @@
 // Pebble's lookups, HTTP-01 is answered on our HTTP port, DNS-01 through the DNS for a wildcard.
 // Until the proxy's HTTPS listener lands, a minimal tls.createServer with the manager's SNICallback.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -10,23 +9,20 @@ import { loadConfig } from '@dreamnet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
 import { ManualClock } from '../../apps/proxy/src/tls/renewal.js';
-import { freePort, http01Responder, type Pebble, startPebble } from './tls-pebble.js';
+import { withPebble } from './tls-pebble.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-tls-acme-'));
-let pebble: Pebble;
 let root: string;
-let httpPort: number;
-let dnsPort: number;
-let httpServer: http.Server;
 let tlsServer: tls.Server;
 let tlsPort: number;
 let current: Certificates | undefined;
+const suite = withPebble(dir, () => current);
 const clock = new ManualClock(Date.now());
 
 function config() {
   return loadConfig({
-    DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_ACME_DIRECTORY: pebble.directory, DREAM_DREAM_ACME_DIRECTORY: pebble.directory,
-    DREAM_ACME_CA_BUNDLE: pebble.caFile, DREAM_ACME_EMAIL: 'ops@example.test', DREAM_DNS_PORT: String(dnsPort), DREAM_EDGE_ADDRESS: '127.0.0.1',
+    DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_ACME_DIRECTORY: suite.pebble.directory, DREAM_DREAM_ACME_DIRECTORY: suite.pebble.directory,
+    DREAM_ACME_CA_BUNDLE: suite.pebble.caFile, DREAM_ACME_EMAIL: 'ops@example.test', DREAM_DNS_PORT: String(suite.dnsPort), DREAM_EDGE_ADDRESS: '127.0.0.1',
   });
 }
 
@@ -47,10 +43,7 @@ function handshake(servername: string): Promise<{ authorized: boolean; error?: s
 }
 
 beforeAll(async () => {
-  [httpPort, dnsPort] = [await freePort(), await freePort()];
-  pebble = await startPebble(path.join(dir, 'pebble'), { httpPort, dnsPort });
-  root = await pebble.root();
-  httpServer = await http01Responder(httpPort, (token) => current?.certs.httpChallenge(token));
+  root = await suite.pebble.root();
   tlsServer = tls.createServer({ SNICallback: (name, cb) => cb(null, current?.certs.secureContext(name)) }, (s) => s.end('hi'));
   tlsServer.on('tlsClientError', () => {});
   await new Promise<void>((r) => tlsServer.listen(0, '127.0.0.1', r));
@@ -58,11 +51,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await current?.close();
-  await pebble?.stop();
-  await new Promise((r) => httpServer?.close(r));
   await new Promise((r) => tlsServer?.close(r));
-  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('certificates from an ACME server (Pebble)', () => {
@@ -95,13 +84,13 @@ describe('certificates from an ACME server (Pebble)', () => {
 
   it('restart: same certificates, no new order', async () => {
     const before = await handshake('hello.dream');
-    const ordersBefore = pebble.orders();
+    const ordersBefore = suite.pebble.orders();
     await current!.close();
     const c = await start();
     c.certs.ensure(['hello.dream', 'www.example.test', '*.hello.dream']);
     await c.certs.tick();
     expect(c.certs.orders).toBe(0);
-    expect(pebble.orders()).toBe(ordersBefore);
+    expect(suite.pebble.orders()).toBe(ordersBefore);
     expect((await handshake('hello.dream')).fingerprint).toBe(before.fingerprint);
   }, 60_000);
 
@@ -118,7 +107,7 @@ describe('certificates from an ACME server (Pebble)', () => {
     const handshakes = await loop;
     clock.set(Date.now());
     const after = await handshake('hello.dream');
-    const why = JSON.stringify({ status: c.certs.status(), after, failures, pebble: pebble.log().slice(-1500) });
+    const why = JSON.stringify({ status: c.certs.status(), after, failures, pebble: suite.pebble.log().slice(-1500) });
     expect(after.authorized, why).toBe(true);
     expect(after.fingerprint, why).not.toBe(before.fingerprint);
     expect(failures, why).toBe(0);
@@ -128,7 +117,7 @@ describe('certificates from an ACME server (Pebble)', () => {
 
   it('Pebble stopped: certificates keep serving, the order fails with a reason and is retried with backoff', async () => {
     const c = current!;
-    await pebble.stop();
+    await suite.pebble.stop();
     const notAfter = Date.parse(c.certs.status().find((s) => s.host === 'www.example.test')!.notAfter!);
     clock.set(notAfter - 86_400_000);
     const orders = c.certs.orders;

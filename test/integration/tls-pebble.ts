@@ -1,5 +1,6 @@
 // Pebble for the TLS tests: installed if missing, its own HTTPS certificate generated here, pointed
-// at our .dream DNS (-dnsserver) and our HTTP port (httpPort), no random validation sleeps.
+// at our .dream DNS (-dnsserver) and our HTTP port (httpPort), no random validation sleeps;
+// withPebble() the suite set-up (before all / after all) the Pebble tests share.
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
@@ -9,6 +10,7 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { afterAll, beforeAll } from 'vitest';
 import { ensureTestDeps, PEBBLE } from '../../scripts/ensure-test-deps.js';
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Crypto);
@@ -101,4 +103,35 @@ export async function http01Responder(port: number, answer: (token: string) => s
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   return server;
+}
+
+export interface PebbleSuite {
+  readonly pebble: Pebble;
+  /** The HTTP-01 port Pebble validates against (answered by http01Responder) and the DNS port it asks. */
+  readonly httpPort: number;
+  readonly dnsPort: number;
+}
+
+/**
+ * The suite set-up the Pebble tests share: before all, Pebble in `<dir>/pebble` with free HTTP-01
+ * and DNS ports and an HTTP-01 responder answering from `current()`'s certificates; after all,
+ * `current()` closed, both stopped and `dir` removed. `config`: Pebble's config over the defaults.
+ */
+export function withPebble(dir: string, current: () => { certs: { httpChallenge(token: string): string | undefined }; close(): Promise<void> } | undefined, o: { config?: Record<string, unknown> } = {}): PebbleSuite {
+  let suite: PebbleSuite | undefined;
+  let responder: http.Server | undefined;
+  beforeAll(async () => {
+    const [httpPort, dnsPort] = [await freePort(), await freePort()];
+    const pebble = await startPebble(path.join(dir, 'pebble'), { httpPort, dnsPort, config: o.config });
+    suite = { pebble, httpPort, dnsPort };
+    responder = await http01Responder(httpPort, (token) => current()?.certs.httpChallenge(token));
+  }, 120_000);
+  afterAll(async () => {
+    await current()?.close();
+    await suite?.pebble.stop();
+    await new Promise((r) => (responder ? responder.close(r) : r(undefined)));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const started = () => { if (!suite) throw new Error('withPebble: used before its beforeAll ran'); return suite; };
+  return { get pebble() { return started().pebble; }, get httpPort() { return started().httpPort; }, get dnsPort() { return started().dnsPort; } };
 }
