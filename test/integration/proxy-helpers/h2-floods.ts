@@ -17,7 +17,7 @@ export interface FloodResult {
   closedMs: number;
 }
 
-const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
+export const frame = (type: number, flags: number, stream: number, payload: Buffer): Buffer => {
   const h = Buffer.alloc(9);
   h.writeUIntBE(payload.length, 0, 3);
   h[3] = type;
@@ -27,12 +27,18 @@ const frame = (type: number, flags: number, stream: number, payload: Buffer): Bu
 };
 
 /** HPACK: a literal field without indexing whose name is a static-table index (1 :authority, 4 :path). */
-const literal = (nameIndex: number, value: string) => Buffer.concat([Buffer.from([nameIndex, value.length]), Buffer.from(value)]);
+export const literal = (nameIndex: number, value: string) => Buffer.concat([Buffer.from([nameIndex, value.length]), Buffer.from(value)]);
 
-interface FloodOptions { port: number; ca: Buffer; servername: string; authority: string; capMs: number; stopAtGoaway?: boolean }
+export interface FloodOptions { port: number; ca: Buffer; servername: string; authority: string; capMs: number; stopAtGoaway?: boolean }
 
-/** Connects, then writes `batch()`'s frames as fast as the socket takes them until the server closes (or the cap). */
-function flood(o: FloodOptions, start: Buffer, batch: () => { frames: Buffer; count: number }): Promise<FloodResult> {
+/** Sees each frame the server sends (after the SETTINGS ack and GOAWAY handling); may write. */
+export type OnFrame = (type: number, flags: number, stream: number, payload: Buffer, write: (b: Buffer) => void) => void;
+
+/**
+ * Connects, then writes `batch()`'s frames as fast as the socket takes them until the server closes
+ * (or the cap). A batch of 0 stops that loop: `onFrame` (answering the server's frames) writes the rest.
+ */
+export function flood(o: FloodOptions, start: Buffer, batch: () => { frames: Buffer; count: number }, onFrame?: OnFrame): Promise<FloodResult> {
   return new Promise((resolve) => {
     const sock = tls.connect({ host: '127.0.0.1', port: o.port, ca: o.ca, servername: o.servername, ALPNProtocols: ['h2'] });
     const r: FloodResult = { sent: 0, closedMs: -1 };
@@ -55,6 +61,7 @@ function flood(o: FloodOptions, start: Buffer, batch: () => { frames: Buffer; co
           r.goaway = { lastStreamId: payload.readUInt32BE(0) & 0x7fffffff, code: payload.readUInt32BE(4), ms: Date.now() - t0 };
           if (o.stopAtGoaway) return finish(); // as an attacker would: on to a new connection
         }
+        onFrame?.(type, flags, inbox.readUInt32BE(5) & 0x7fffffff, payload, (b) => { if (!sock.destroyed) sock.write(b); });
         inbox = inbox.subarray(9 + len);
       }
     });
@@ -64,6 +71,7 @@ function flood(o: FloodOptions, start: Buffer, batch: () => { frames: Buffer; co
       const burst = () => {
         if (done || sock.destroyed) return;
         const b = batch();
+        if (b.count === 0) return;
         r.sent += b.count;
         if (sock.write(b.frames)) setImmediate(burst);
         else sock.once('drain', burst);
