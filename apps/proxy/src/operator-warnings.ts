@@ -4,5 +4,6 @@
 export const PROXY_WARNINGS = {
   ACCEPT_FAILED: 'The kernel refused to accept a new connection (ENOBUFS, ENOMEM, EPERM…): that client got no answer; the proxy keeps listening (accept-errors.ts).',
   FD_LIMIT_REACHED: 'This process has no file descriptor left: new connections are closed at once (fd-limit.ts).',
+  DNS_UDP_FAILED: 'The kernel refused to receive or send a .dream DNS packet over UDP (ENOBUFS, ENOMEM, EPERM…): that query got no answer; the DNS server keeps serving (dns/server.ts).',
 } as const;
 export type ProxyWarningCode = keyof typeof PROXY_WARNINGS;

@@ -1,9 +1,12 @@
 // The authoritative `.dream` DNS server: UDP and TCP on one port, packets encoded and decoded by
-// dns-packet; what to answer is decided by answer.ts.
+// dns-packet; what to answer is decided by answer.ts. What the kernel refuses on either socket is
+// an operator warning with a code, at most one a minute (ACCEPT_FAILED, DNS_UDP_FAILED).
 import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
+import { watchAcceptErrors } from '../accept-errors.js';
+import { rareWarning } from '../rare-warning.js';
 import { answer, encodeUdp, udpLimit, type Zone } from './answer.js';
 import { formerrFor } from './undecodable.js';
 
@@ -22,7 +25,8 @@ export interface DnsServerOptions {
 }
 
 export class DreamDns {
-  private constructor(private readonly udp: dgram.Socket, private readonly tcp: net.Server, private readonly conns: Set<net.Socket>, readonly port: number) {}
+  /** `udp` and `tcp` are the listening sockets: tests emit on them what node emits for a kernel failure. */
+  private constructor(readonly udp: dgram.Socket, readonly tcp: net.Server, private readonly conns: Set<net.Socket>, readonly port: number) {}
 
   static async start(o: DnsServerOptions): Promise<DreamDns> {
     // Port 0 (tests, ephemeral set-ups) lets the kernel pick a free UDP port, and the same number
@@ -35,6 +39,7 @@ export class DreamDns {
   }
 
   private static async startOnce(o: DnsServerOptions): Promise<DreamDns> {
+    const log = o.log ?? pino({ level: 'silent' });
     const udp = dgram.createSocket(net.isIPv6(o.host) ? 'udp6' : 'udp4');
     // undefined: stay silent (not a query, not even a header, or a failure of ours). An undecodable
     // query gets FORMERR (undecodable.ts). Over UDP a response that does not fit the client's size
@@ -42,7 +47,7 @@ export class DreamDns {
     const reply = (msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined => {
       let query: DecodedPacket;
       try { query = dnsPacket.decode(msg); } catch (e) {
-        o.log?.debug({ err: (e as Error).message }, 'dns: undecodable query');
+        log.debug({ err: (e as Error).message }, 'dns: undecodable query');
         return formerrFor(msg);
       }
       try {
@@ -50,18 +55,27 @@ export class DreamDns {
         if (!res) return undefined;
         return transport === 'udp' ? encodeUdp(res, udpLimit(query)) : dnsPacket.encode(res);
       } catch (e) {
-        o.log?.debug({ err: (e as Error).message }, 'dns: cannot answer');
+        log.debug({ err: (e as Error).message }, 'dns: cannot answer');
         return undefined;
       }
+    };
+    // A receive the kernel fails arrives as 'error' (recvmsg), a send it fails only in send()'s
+    // callback (without one node drops it unseen): ENOBUFS/ENOMEM, EPERM from a firewall. Either
+    // may repeat for every packet of a flood, so one warning a minute, not a line each.
+    const udpFailed = rareWarning(log, 'DNS_UDP_FAILED', { socket: 'DNS UDP' }, 'dns: udp packets pass again');
+    const onUdpError = (e: NodeJS.ErrnoException) => {
+      const what = e.syscall === 'send' ? 'send a .dream DNS answer' : 'receive a .dream DNS query';
+      udpFailed({ errno: e.code, syscall: e.syscall },
+        `the kernel refused to ${what} over UDP (${e.code}): that query got no answer (resolvers ask again); the DNS server keeps serving. ENOBUFS/ENOMEM: the system is short of memory; EPERM: a firewall or security module refuses it`);
     };
     udp.on('message', (msg, rinfo) => {
       const out = reply(msg, 'udp');
       // send() throws synchronously for a source port 0 (a spoofed packet); thrown here it would
       // be an uncaught exception and take the proxy worker down.
-      if (out) try { udp.send(out, rinfo.port, rinfo.address); } catch (e) { o.log?.debug({ err: (e as Error).message }, 'dns: cannot reply'); }
+      if (out) try { udp.send(out, rinfo.port, rinfo.address, (e) => { if (e) onUdpError(e); }); } catch (e) { log.debug({ err: (e as Error).message }, 'dns: cannot reply'); }
     });
-    udp.on('error', (e) => o.log?.warn({ err: e.message }, 'dns: udp error'));
     await new Promise<void>((resolve, reject) => { udp.once('error', reject); udp.bind(o.port, o.host, () => { udp.off('error', reject); resolve(); }); });
+    udp.on('error', onUdpError);
     const port = udp.address().port;
     // TCP: two-byte length prefix per message (RFC 1035 4.2.2), several per connection.
     const conns = new Set<net.Socket>();
@@ -111,12 +125,13 @@ export class DreamDns {
     // The TCP half may find the port taken: give the UDP half back rather than leak it bound.
     // Over the cap node closes the new connection at once ('drop'); those already open keep going.
     tcp.maxConnections = o.maxTcpConnections ?? MAX_TCP_CONNECTIONS;
-    tcp.on('drop', (d) => o.log?.debug({ remote: d?.remoteAddress }, 'dns: tcp connection over the cap closed'));
+    tcp.on('drop', (d) => log.debug({ remote: d?.remoteAddress }, 'dns: tcp connection over the cap closed'));
     await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, o.host, () => { tcp.off('error', reject); resolve(); }); })
       .catch((e: unknown) => { udp.close(); throw e; });
-    // accept() failures (EMFILE under a connection flood) arrive as 'error': unhandled, they would crash.
-    tcp.on('error', (e) => o.log?.warn({ err: e.message }, 'dns: tcp error'));
-    o.log?.info({ host: o.host, port }, 'dns: serving .dream');
+    // accept() failures (ENOBUFS, EMFILE under a connection flood) arrive as 'error': unhandled, they
+    // would crash; logged as the HTTP listeners' are (ACCEPT_FAILED, at most one a minute).
+    watchAcceptErrors(tcp, 'DNS TCP', log);
+    log.info({ host: o.host, port }, 'dns: serving .dream');
     return new DreamDns(udp, tcp, conns, port);
   }
 
