@@ -12,6 +12,7 @@ export function withDefaultCertificate(source: CertificateSource, pem: DefaultPe
     hasCertificate: (h) => source.hasCertificate(h),
     httpChallenge: (t) => source.httpChallenge(t),
     ensure: (hosts) => source.ensure(hosts),
+    change: source.change ? (added, removed) => source.change!(added, removed) : undefined,
     status: () => source.status(),
     close: () => source.close(),
     defaultPem: pem,

@@ -50,7 +50,8 @@ async function siblings(issue: (real: Issuer) => Issuer['issue']) {
 describe('handshakes waiting for a certificate another process is issuing', () => {
   it('a worker without the certificate serves the one its sibling issues (in 400 ms) instead of failing; an unknown name fails at once', async () => {
     const { a, b, root } = await siblings((real) => (h, now) => new Promise((r) => setTimeout(r, 400)).then(() => real.issue(h, now)));
-    a.ensure(['app.dream']); // takes the order lock, issues in 400 ms
+    a.ensure(['app.dream']);
+    await new Promise((r) => setImmediate(r)); // a reads the name's (empty) storage, takes the order lock, issues in 400 ms
     b.ensure(['app.dream']); // sees the lock: would look again in 2 s
     expect(b.hasCertificate('app.dream')).toBe(false);
     const shakes = await Promise.all(Array.from({ length: 5 }, () => shake(b, 'app.dream', root)));

@@ -4,6 +4,7 @@
 // time across processes, per-account throttle, backoff on failure kept on disk) and renews when due.
 import tls from 'node:tls';
 import type { Logger } from 'pino';
+import { refreshAri } from './ari-refresh.js';
 import { BackoffStore } from './backoff.js';
 import { CertSweep } from './cert-sweep.js';
 import type { Http01Solver } from './challenges/http01.js';
@@ -15,7 +16,7 @@ import { OrderSlots } from './order-slots.js';
 import type { TlsStorage } from './storage.js';
 import { HandshakeWaits } from './handshake-wait.js';
 import { SiblingCerts } from './siblings.js';
-import { serialOf } from './stored.js';
+import { readStored, StoredLoader } from './stored-loader.js';
 import type { CertificateSource, CertStatus } from './types.js';
 
 export interface CertManagerOptions {
@@ -38,6 +39,7 @@ export interface CertManagerOptions {
   onChange?: () => void;
 }
 
+const normal = (host: string) => host.toLowerCase().replace(/\.$/, '');
 /** The wildcard name that would cover `name` ('' when it has no parent). */
 const wildcardAbove = (name: string) => { const dot = name.indexOf('.'); return dot > 0 ? `*.${name.slice(dot + 1)}` : ''; };
 
@@ -56,6 +58,8 @@ export class CertManager implements CertificateSource {
   private readonly ordering: CertOrders;
   /** A few built-in CA orders at a time (order-slots.ts: all at once they held requests for seconds). */
   private readonly slots = new OrderSlots();
+  /** Names ensure() added whose stored pair and backoff are not read yet (stored-loader.ts). */
+  private readonly loader: StoredLoader<Entry>;
 
   constructor(private readonly o: CertManagerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -67,6 +71,7 @@ export class CertManager implements CertificateSource {
       throttle: o.throttle, lockStaleMs: o.lockStaleMs ?? 120_000, onChange: o.onChange, retry: () => void this.tick(),
     });
     this.waits = new HandshakeWaits({ storage: o.storage, stored: this.stored, entryFor: (n) => this.entryFor(n), lockStaleMs: o.lockStaleMs ?? 120_000, hurry: (h) => this.slots.hurry(h) });
+    this.loader = new StoredLoader<Entry>({ load: (e) => readStored(e, this.stored, this.backoffs, this.clock.now(), o.log), read: (es, done) => this.afterRead(es, done) });
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
     this.watch = setInterval(() => this.pickUpStored(), o.pickUpMs ?? 5000);
@@ -78,15 +83,18 @@ export class CertManager implements CertificateSource {
 
   secureContext(servername: string): tls.SecureContext | undefined {
     const name = servername.toLowerCase().replace(/\.$/, '');
-    return this.entries.get(name)?.ctx ?? this.entries.get(wildcardAbove(name))?.ctx;
+    return this.readNow(this.entries.get(name))?.ctx ?? this.readNow(this.entries.get(wildcardAbove(name)))?.ctx;
   }
+
+  /** The entry, its stored pair read first if the background has not come to it yet. */
+  private readNow(e: Entry | undefined): Entry | undefined { if (e) this.loader.now(e); return e; }
 
   /** A served name's certificate that another process is issuing or just stored, waited for (handshake-wait.ts); undefined = fail now. */
   secureContextSoon(servername: string): Promise<tls.SecureContext | undefined> | undefined {
     return this.waits.wait(servername.toLowerCase().replace(/\.$/, ''));
   }
 
-  private entryFor(name: string): Entry | undefined { return this.entries.get(name) ?? this.entries.get(wildcardAbove(name)); }
+  private entryFor(name: string): Entry | undefined { return this.readNow(this.entries.get(name) ?? this.entries.get(wildcardAbove(name))); }
 
   hasCertificate(host: string): boolean { return this.secureContext(host) !== undefined; }
 
@@ -105,27 +113,53 @@ export class CertManager implements CertificateSource {
     return false;
   }
 
+  /**
+   * Serves exactly `hosts` from now on. New names are read from storage in the background (stored-
+   * loader.ts) and ordered once read if nothing usable is stored; names already served cost nothing.
+   */
   ensure(hosts: string[]): void {
-    const want = new Set(hosts.map((h) => h.toLowerCase().replace(/\.$/, '')));
-    for (const h of this.entries.keys()) if (!want.has(h)) this.entries.delete(h);
-    for (const host of want) {
+    const want = new Set(hosts.map(normal));
+    this.change(want, [...this.entries.keys()].filter((h) => !want.has(h)));
+  }
+
+  /** ensure() given only the names that came and went since the last call: work in proportion to them. */
+  change(added: Iterable<string>, removed: Iterable<string>): void {
+    let gone = false;
+    for (const h of removed) {
+      const e = this.entries.get(normal(h));
+      if (e) { this.entries.delete(e.host); this.loader.forget(e); gone = true; }
+    }
+    for (const h of added) {
+      const host = normal(h);
       if (this.entries.has(host)) continue;
       const issuer = this.o.issuerFor(host);
       if (!issuer) continue;
       const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0, ariCheckAt: 0 };
       this.entries.set(host, e);
       this.stored.watch(issuer.id); // before reading: a later store is seen
-      this.stored.adopt(e);
-      this.backoffs.restore(e, this.clock.now()); // a restart must not ask the CA again too soon
+      this.loader.add(e);
     }
-    this.o.onChange?.();
-    void this.tick();
+    // New names are reported once read (afterRead): 'pending' now would be wrong for stored ones.
+    if (gone) this.o.onChange?.();
   }
+
+  /** Names just read: those still served start their order when due (tick() does the same for all). */
+  private afterRead(read: Entry[], done: boolean): void {
+    if (this.closed) return;
+    const now = this.clock.now();
+    for (const e of read) if (this.entries.get(e.host) === e) this.start(e, now);
+    if (done) this.o.onChange?.();
+  }
+
+  /** Resolves once every name ensure() was given has had its storage read (tests, the scale bench). */
+  whenRead(): Promise<void> { return this.loader.drain(); }
 
   status(): CertStatus[] { return [...this.entries.values()].map(statusOf); }
 
   /** Starts whatever is due now; resolves when those attempts finish (tests await it). */
   async tick(): Promise<void> {
+    if (this.closed) return;
+    await this.loader.drain(); // what is not read yet may be stored: never ordered before that
     if (this.closed) return;
     const now = this.clock.now();
     // Backoff files of names no longer served go once no process can be relying on them (at most hourly).
@@ -136,16 +170,22 @@ export class CertManager implements CertificateSource {
     try { this.pickUpStored(); } finally { this.ticking = false; }
     const started: Promise<void>[] = [];
     for (const e of this.entries.values()) {
-      if (e.running) { started.push(e.running); continue; }
-      const ari = Boolean(e.certPem && e.issuer.renewalInfo && now >= e.ariCheckAt);
-      if (!ari && !this.due(e, now)) continue;
-      e.running = this.slots.run(e.issuer, async () => {
-        if (ari) await this.refreshAri(e); // its advice may make the certificate due right now
-        if (this.due(e, this.clock.now())) await this.ordering.attempt(e);
-      }, e.host).finally(() => { e.running = undefined; });
-      started.push(e.running);
+      const running = this.start(e, now);
+      if (running) started.push(running);
     }
     await Promise.all(started);
+  }
+
+  /** Starts the entry's ARI look-up and/or order when due; its attempt in flight, undefined when none. */
+  private start(e: Entry, now: number): Promise<void> | undefined {
+    if (e.running || this.loader.pending(e)) return e.running;
+    const ari = Boolean(e.certPem && e.issuer.renewalInfo && now >= e.ariCheckAt);
+    if (!ari && !this.due(e, now)) return undefined;
+    e.running = this.slots.run(e.issuer, async () => {
+      if (ari) await refreshAri(e, this.clock, this.o.storage, this.o.log); // its advice may make the certificate due right now
+      if (this.due(e, this.clock.now())) await this.ordering.attempt(e);
+    }, e.host).finally(() => { e.running = undefined; });
+    return e.running;
   }
 
   /**
@@ -157,6 +197,7 @@ export class CertManager implements CertificateSource {
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
     this.slots.close();
+    this.loader.close();
     this.waits.close();
     clearInterval(this.timer);
     clearInterval(this.watch);
@@ -173,18 +214,9 @@ export class CertManager implements CertificateSource {
   /** Looks for certificates siblings stored (siblings.ts); the CA's advice about adopted ones now, not at the next tick. */
   private pickUpStored(): void {
     if (this.closed) return;
-    if (this.stored.pickUp(this.entries.values()) && !this.ticking) void this.tick();
+    if (this.stored.pickUp(this.readEntries()) && !this.ticking) void this.tick();
   }
 
-  /** Asks the CA when to renew (ARI); a failure keeps the last advice and asks again in an hour. */
-  private async refreshAri(e: Entry): Promise<void> {
-    const advice = await e.issuer.renewalInfo!(e.certPem!).catch(() => null);
-    // No ARI at this CA: look again in 6 h (it may start offering it); unreachable: in 1 h.
-    e.ariCheckAt = this.clock.now() + (advice ? advice.retryAfterMs : advice === null ? 3600_000 : 6 * 3600_000);
-    if (!advice || !e.meta) return;
-    e.meta = { ...e.meta, ariRenewAt: advice.renewAt.toISOString(), ariSerial: serialOf(e.certPem!) };
-    if (this.clock.now() >= renewAt(e.meta) && e.state === 'issued') e.state = 'renewing';
-    // Kept in memory regardless; a write failure must not reject tick() (nobody awaits the timer's).
-    try { this.o.storage.saveMeta(e.issuer.id, e.meta); } catch (err) { this.o.log?.warn({ host: e.host, err: (err as Error).message }, 'renewal information not stored'); }
-  }
+  /** The entries whose stored pair was read (the others read whatever is stored when their turn comes). */
+  private *readEntries(): Iterable<Entry> { for (const e of this.entries.values()) if (!this.loader.pending(e)) yield e; }
 }

@@ -28,6 +28,11 @@ export interface CertificateSource {
   httpChallenge(token: string): string | undefined;
   /** Called with every host the route table serves; orders what is missing, in the background. */
   ensure(hosts: string[]): void;
+  /**
+   * ensure() told only what changed since the last call (hosts that came, hosts that went): the same
+   * result, in time proportional to the change. Optional: without it the caller uses ensure().
+   */
+  change?(added: string[], removed: string[]): void;
   status(): CertStatus[];
   close(): Promise<void>;
 }
