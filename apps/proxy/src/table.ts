@@ -1,5 +1,7 @@
 // The route table: the api's snapshot {version, routes} → Host lookup and endpoint picking. Pure.
 import { normalizeHost } from './host.js';
+import { RouteIndex } from './route-index.js';
+import type { RouteChanges } from './table-diff.js';
 
 export interface RouteEndpoint { host: string; port: number }
 export interface Route { app: string; hosts: string[]; endpoints: RouteEndpoint[] }
@@ -67,19 +69,35 @@ export function parseSnapshot(raw: unknown): RouteSnapshot | null {
   return c.ok ? c.snapshot : null;
 }
 
+let serial = 0;
+
 export class RouteTable {
   readonly version: number;
   readonly routes: readonly Route[];
-  private readonly byHost = new Map<string, Route>();
+  private readonly index: RouteIndex;
   // Round-robin cursor per app; carried over between versions so a new table does not reset
   // every app to its first endpoint.
   private readonly cursor: Map<string, number>;
   private readonly keys = new Map<Route, string[]>();
+  private readonly serial = ++serial;
+  /** Built from `previous` and its changes: the hosts that came and went (the certificates follow them). */
+  readonly hostChanges?: { added: string[]; removed: string[] };
+  /** Built from `previous`: the endpoint keys it no longer routes to (removedEndpoints()), and which table that was. */
+  private readonly removed?: { from: number; keys: string[] };
 
-  constructor(snapshot: RouteSnapshot, previous?: RouteTable) {
+  /**
+   * `changes`: how `snapshot` differs from `previous` (table-diff.ts, its unchanged routes being
+   * previous's objects); the look-ups are then made from previous's in proportion to them.
+   */
+  constructor(snapshot: RouteSnapshot, previous?: RouteTable, changes?: RouteChanges) {
     this.version = snapshot.version;
     this.routes = snapshot.routes;
-    for (const r of snapshot.routes) for (const h of r.hosts) if (!this.byHost.has(h)) this.byHost.set(h, r);
+    const step = previous && changes ? previous.index.step(changes) : null;
+    this.index = step?.index ?? RouteIndex.of(snapshot.routes);
+    if (step) {
+      this.hostChanges = { added: step.addedHosts, removed: step.removedHosts };
+      this.removed = { from: previous!.serial, keys: step.removedEndpoints };
+    }
     this.cursor = previous ? previous.cursor : new Map();
   }
 
@@ -94,12 +112,12 @@ export class RouteTable {
   /** Host header → route, or null when no app is served at that host. */
   lookup(hostHeader: string | undefined | null): Route | null {
     const h = normalizeHost(hostHeader);
-    return h === null ? null : this.byHost.get(h) ?? null;
+    return h === null ? null : this.index.byHost.get(h) ?? null;
   }
 
   /** An already normalised host (normalizeHost) → route; the per-request path skips normalising twice. */
   get(host: string): Route | null {
-    return this.byHost.get(host) ?? null;
+    return this.index.byHost.get(host) ?? null;
   }
 
   /** The "host:port" keys of a route's endpoints, computed once per table (not per request). */
@@ -138,6 +156,11 @@ export class RouteTable {
     return route.endpoints[i]!;
   }
 
+  /** The endpoint keys `prev` routed to and this table does not, when it was built from `prev`'s changes. */
+  removedSince(prev: RouteTable): string[] | undefined {
+    return this.removed?.from === prev.serial ? [...this.removed.keys] : undefined;
+  }
+
   /** Every endpoint key in this table. */
   endpointKeys(): Set<string> {
     const s = new Set<string>();
@@ -148,6 +171,8 @@ export class RouteTable {
 
 /** Endpoint keys that `prev` routed to and `next` no longer does (they need draining). */
 export function removedEndpoints(prev: RouteTable, next: RouteTable): string[] {
+  const known = next.removedSince(prev);
+  if (known) return known;
   const keep = next.endpointKeys();
   return [...prev.endpointKeys()].filter((k) => !keep.has(k));
 }

@@ -10,6 +10,7 @@ import { apiRequest } from '../api-request.js';
 import { cacheFile, readCachedRoutes, saveCachedRoutes } from '../cache.js';
 import type { EndpointState } from '../endpoints.js';
 import { checkSnapshot, removedEndpoints, RouteTable, type RouteSnapshot } from '../table.js';
+import { diffRoutes, unchanged, type RouteChanges } from '../table-diff.js';
 import { ApiCalls, sleep } from './api-calls.js';
 import { TableMender } from './mend.js';
 import { OutageLog } from './outage.js';
@@ -144,8 +145,9 @@ export class RoutesSource extends EventEmitter {
     if (!checked.ok) throw new Error(`api answered a route table that is not {version, routes}: ${checked.why}`);
     const snap = this.mender.mend(checked.snapshot, checked.broken, this.table.routes);
     // Same version but other routes happens when a restarted api's counter meets ours.
-    const changed = snap.version !== this.table.version || JSON.stringify(snap.routes) !== JSON.stringify(this.table.routes);
-    if (changed) this.apply(snap, true);
+    const { routes, changes } = diffRoutes(this.table.routes, snap.routes);
+    const changed = snap.version !== this.table.version || !unchanged(changes);
+    if (changed) this.apply({ version: snap.version, routes }, true, changes);
     else if (this.resync) this.queueAck(snap.version, []);
     const wasResync = this.resync;
     this.resync = false;
@@ -153,9 +155,10 @@ export class RoutesSource extends EventEmitter {
     return changed || wasResync;
   }
 
-  private apply(snap: RouteSnapshot, fromApi: boolean): void {
+  /** `changes`: how `snap` differs from the table served now (the new one is made from them). */
+  private apply(snap: RouteSnapshot, fromApi: boolean, changes?: RouteChanges): void {
     const prev = this.table;
-    const next = new RouteTable(snap, prev);
+    const next = new RouteTable(snap, prev, changes);
     const removed = removedEndpoints(prev, next);
     this.table = next;
     this.o.log.info({ version: next.version, apps: next.routes.length, removed }, 'routes applied');
