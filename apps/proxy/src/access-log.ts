@@ -1,8 +1,9 @@
 // The access log: one line per finished request on stdout (JSON, like every other proxy log line),
 // switched off with DREAM_ACCESS_LOG=off — then nothing per request is measured or written.
 import type http from 'node:http';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { clientIp } from './context.js';
+import { rareWarning } from './rare-warning.js';
 import { clientOf, type TrustCheck } from './trust.js';
 
 export interface AccessEntry {
@@ -56,15 +57,42 @@ export function accessEntry(a: Asked, trusted: TrustCheck, status: number, bytes
   };
 }
 
+/** What the writer holds while stdout's reader is behind, at most (~40 000 lines); lines beyond it are dropped. */
+export const ACCESS_LOG_MAX_BUFFER = 16 << 20;
+
+export interface AccessLogWriter { log: AccessLog; flush(): void; close(): void; buffered(): number }
+
 /**
- * A buffered, asynchronous writer to fd 1 (a line costs a few µs, never a syscall per request);
- * `flush()` before exit.
+ * A buffered, asynchronous writer to `fd` (a line costs a few µs, never a syscall per request);
+ * `flush()` before exit. A reader that stalls (keeps the pipe open, stops reading) would have every
+ * line kept in memory for as long as it lasts (~1 KB a request); past `maxBytes` lines are dropped
+ * and counted, with one ACCESS_LOG_DROPPED warning a minute on `warnLog` (rare-warning.ts). And
+ * flushing waits for the reader by retrying for ever (sonic-boom sleeps and writes again on EAGAIN),
+ * which held a stopping proxy until it was killed: flush() gives the reader `flushMs`, then the
+ * lines still held are given up.
  */
-export function stdoutAccessLog(): { log: AccessLog; flush(): void } {
-  const dest = pino.destination({ fd: 1, sync: false, minLength: 4096 });
+export function accessLogTo(fd: number, warnLog: Logger, maxBytes = ACCESS_LOG_MAX_BUFFER, flushMs = 2000): AccessLogWriter {
+  let giveUpAt = Infinity;
+  const dest = pino.destination({ fd, sync: false, minLength: 4096, maxLength: maxBytes, retryEAGAIN: () => Date.now() < giveUpAt });
+  const dropped = rareWarning(warnLog, 'ACCESS_LOG_DROPPED', {}, 'access log: stdout is read again; lines are written again');
+  dest.on('drop', () => dropped({ maxBytes }, `access log: the reader of stdout is not keeping up, ${maxBytes} bytes of lines are waiting: further lines are dropped (counted in \`failed\`) until it reads again`));
+  // An EAGAIN given up (only while flushing to stop) is an 'error' too: nothing more to do with it.
+  dest.on('error', () => {});
   const out = pino({ name: 'access', base: null, level: 'info' }, dest);
   return {
     log: (e) => out.info(e, 'access'),
-    flush: () => { try { dest.flushSync(); } catch { /* not open yet or closed */ } },
+    flush: () => {
+      giveUpAt = Date.now() + flushMs;
+      try { dest.flushSync(); } catch { /* not open yet, closed, or the reader still behind after flushMs */ }
+      giveUpAt = Infinity;
+    },
+    close: () => { try { dest.destroy(); } catch { /* closed */ } },
+    // SonicBoom keeps what it could not write yet in `_len` (bytes); not in its typings.
+    buffered: () => (dest as unknown as { _len: number })._len,
   };
+}
+
+/** The access log on stdout. */
+export function stdoutAccessLog(warnLog: Logger): AccessLogWriter {
+  return accessLogTo(1, warnLog);
 }

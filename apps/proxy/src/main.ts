@@ -69,7 +69,7 @@ function onStop(stop: (signal: NodeJS.Signals) => Promise<void>): void {
 }
 
 async function runProxy(): Promise<void> {
-  const access = config.accessLog === 'on' ? stdoutAccessLog() : null;
+  const access = config.accessLog === 'on' ? stdoutAccessLog(log) : null;
   const token = internalToken(config);
   const proxyId = newProxyId();
   // Certificates live in the data dir (tls/storage.ts): serving them never depends on the api.

@@ -5,5 +5,6 @@ export const PROXY_WARNINGS = {
   ACCEPT_FAILED: 'The kernel refused to accept a new connection (ENOBUFS, ENOMEM, EPERM…): that client got no answer; the proxy keeps listening (accept-errors.ts).',
   FD_LIMIT_REACHED: 'This process has no file descriptor left: new connections are closed at once (fd-limit.ts).',
   DNS_UDP_FAILED: 'The kernel refused to receive or send a .dream DNS packet over UDP (ENOBUFS, ENOMEM, EPERM…): that query got no answer; the DNS server keeps serving (dns/server.ts).',
+  ACCESS_LOG_DROPPED: 'The reader of stdout is not keeping up with the access log: lines beyond its 16 MB buffer are dropped until it reads again (access-log.ts).',
 } as const;
 export type ProxyWarningCode = keyof typeof PROXY_WARNINGS;
