@@ -9,8 +9,8 @@
 //   the app is asked: pinned;
 // - streams reset once their response started: as many at once as the concurrent-stream limit
 //   allows (nginx the same): pinned;
-// - cheap-frame floods (PING, SETTINGS, PRIORITY, empty DATA, WINDOW_UPDATE): pinned at what node's
-//   limits do to them;
+// - cheap-frame floods (PING, SETTINGS, PRIORITY, empty DATA, WINDOW_UPDATE): the app sees none of
+//   them (PRIORITY and WINDOW_UPDATE are cut by h2-frame-flood.ts: proxy-h2-frame-flood.test.ts);
 // - a connection nghttp2 ended with GOAWAY for a protocol error (DATA on an ended stream), which
 //   node neither reads nor closes: held for good; now a PING once it is quiet, closed unanswered.
 import http from 'node:http';

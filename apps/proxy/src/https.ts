@@ -12,6 +12,7 @@ import type { FastListener } from './fast/listen.js';
 import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
 import { H2_HEADER_LIMITS, H2_MAX_CONCURRENT_STREAMS } from './h2.js';
+import { closeOnFrameFlood } from './h2-frame-flood.js';
 import { closeWhenIdle } from './h2-idle.js';
 import { closeOnRapidResets } from './h2-resets.js';
 import { closeWhenUnresponsive, H2_PING_TIMEOUT_MS } from './h2-unresponsive.js';
@@ -104,6 +105,9 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     // Rapid reset (CVE-2023-44487): node alone lets one connection start ~1 100 forwards, then
     // stalls it without ever closing it (h2-resets.ts).
     closeOnRapidResets(session as http2.ServerHttp2Session, (resets) => ctx.log.warn({ peer: session.socket?.remoteAddress, resets }, 'HTTP/2 connection closed: too many streams reset by the client (rapid reset)'));
+    // PRIORITY / WINDOW_UPDATE floods: node reports neither frame, so a connection reading far more
+    // than it is useful for is cut, as nginx does (h2-frame-flood.ts).
+    closeOnFrameFlood(session as http2.ServerHttp2Session, (cut) => ctx.log.warn({ peer: session.socket?.remoteAddress, ...cut }, 'HTTP/2 connection closed: it read far more than it asked for (frame flood)'));
     // A connection nghttp2 gave up on (GOAWAY for a protocol error) is neither read nor closed by
     // node; quiet for as long as an idle one may be, it gets a PING and goes unless answered (h2-unresponsive.ts).
     closeWhenUnresponsive(session as http2.ServerHttp2Session, h2IdleMs, Math.min(H2_PING_TIMEOUT_MS, h2IdleMs), () => ctx.log.debug({ peer: session.socket?.remoteAddress }, 'HTTP/2 connection closed: quiet and no answer to a PING'));

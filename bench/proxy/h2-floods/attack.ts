@@ -3,7 +3,7 @@
 // GOAWAY or closes. `--kind`: rapid-reset (the default), continuation; MadeYouReset (the server made
 // to reset each request): myr-window-update, myr-data-closed, myr-content-length; reset-after-response
 // (128 streams in flight, each reset once its response head came); cheap frames: ping, settings,
-// priority, empty-data, window-update (test/integration/proxy-helpers/h2-abuse.ts). Prints one line
+// priority, empty-data, window-update, window-update-stream (test/integration/proxy-helpers/h2-abuse.ts). Prints one line
 // per connection (every 20th when reconnecting) and a last { sent, conns }.
 import fs from 'node:fs';
 import { cheapFlood, madeYouReset, resetAfterResponse, type CheapFloodKind, type MadeYouResetKind } from '../../../test/integration/proxy-helpers/h2-abuse.js';

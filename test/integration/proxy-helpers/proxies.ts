@@ -44,7 +44,7 @@ export async function makeTestCerts(dir: string, names: string[]): Promise<{ key
  * startPlainProxy() with an HTTPS listener too: one certificate (from a test CA, `ca`) for every
  * name in `names`, served by SNI. close() removes the proxy, the api and the data dir.
  */
-export async function startTlsProxy(token: string, routes: TestRoute[], names: string[], opts: { accessLog?: (e: import('../../../apps/proxy/src/access-log.js').AccessEntry) => void; h2IdleMs?: number } = {}) {
+export async function startTlsProxy(token: string, routes: TestRoute[], names: string[], opts: { accessLog?: (e: import('../../../apps/proxy/src/access-log.js').AccessEntry) => void; h2IdleMs?: number; log?: Parameters<typeof startProxy>[0]['log'] } = {}) {
   const tls = await import('node:tls');
   const { NO_CERTIFICATES } = await import('../../../apps/proxy/src/tls/types.js');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-tls-test-'));
@@ -53,7 +53,7 @@ export async function startTlsProxy(token: string, routes: TestRoute[], names: s
   const certs = { ...NO_CERTIFICATES, secureContext: (name: string) => (names.includes(name) ? sc : undefined), hasCertificate: () => false, ensure: () => {} };
   const api = await startFakeApi(token, routes);
   const config = loadConfig({ DREAM_DATA_DIR: path.join(dataDir, 'data'), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
-  const proxy = await startProxy({ config, token, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', certs, httpsPort: 0, pollWaitSeconds: 1, accessLog: opts.accessLog, h2IdleMs: opts.h2IdleMs });
+  const proxy = await startProxy({ config, token, log: opts.log ?? pino({ level: 'silent' }), port: 0, host: '127.0.0.1', certs, httpsPort: 0, pollWaitSeconds: 1, accessLog: opts.accessLog, h2IdleMs: opts.h2IdleMs });
   await proxy.routes.synced;
   return { api, proxy, ca: m.ca, close: async () => { await proxy.close(); await api.close(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
 }
