@@ -16,7 +16,8 @@ import { OrderSlots } from './order-slots.js';
 import type { TlsStorage } from './storage.js';
 import { HandshakeWaits } from './handshake-wait.js';
 import { SiblingCerts } from './siblings.js';
-import { readStored, StoredLoader } from './stored-loader.js';
+import { normal, ServedNames } from './served-names.js';
+import { readStored } from './stored-loader.js';
 import type { CertificateSource, CertStatus } from './types.js';
 
 export interface CertManagerOptions {
@@ -39,12 +40,9 @@ export interface CertManagerOptions {
   onChange?: () => void;
 }
 
-const normal = (host: string) => host.toLowerCase().replace(/\.$/, '');
-/** The wildcard name that would cover `name` ('' when it has no parent). */
-const wildcardAbove = (name: string) => { const dot = name.indexOf('.'); return dot > 0 ? `*.${name.slice(dot + 1)}` : ''; };
-
 export class CertManager implements CertificateSource {
-  private readonly entries = new Map<string, Entry>();
+  /** The names served, and which still wait for their stored pair to be read (served-names.ts). */
+  private readonly names: ServedNames;
   private readonly clock: Clock;
   private readonly backoffs: BackoffStore;
   private readonly sweeper: CertSweep;
@@ -58,8 +56,6 @@ export class CertManager implements CertificateSource {
   private readonly ordering: CertOrders;
   /** A few built-in CA orders at a time (order-slots.ts: all at once they held requests for seconds). */
   private readonly slots = new OrderSlots();
-  /** Names ensure() added whose stored pair and backoff are not read yet (stored-loader.ts). */
-  private readonly loader: StoredLoader<Entry>;
 
   constructor(private readonly o: CertManagerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -71,7 +67,10 @@ export class CertManager implements CertificateSource {
       throttle: o.throttle, lockStaleMs: o.lockStaleMs ?? 120_000, onChange: o.onChange, retry: () => void this.tick(),
     });
     this.waits = new HandshakeWaits({ storage: o.storage, stored: this.stored, entryFor: (n) => this.entryFor(n), lockStaleMs: o.lockStaleMs ?? 120_000, hurry: (h) => this.slots.hurry(h) });
-    this.loader = new StoredLoader<Entry>({ load: (e) => readStored(e, this.stored, this.backoffs, this.clock.now(), o.log), read: (es, done) => this.afterRead(es, done) });
+    this.names = new ServedNames({
+      issuerFor: o.issuerFor, watch: (id) => this.stored.watch(id),
+      load: (e) => readStored(e, this.stored, this.backoffs, this.clock.now(), o.log), read: (es, done) => this.afterRead(es, done),
+    });
     this.timer = setInterval(() => void this.tick(), o.tickMs ?? 60_000);
     this.timer.unref();
     this.watch = setInterval(() => this.pickUpStored(), o.pickUpMs ?? 5000);
@@ -83,35 +82,28 @@ export class CertManager implements CertificateSource {
 
   secureContext(servername: string): tls.SecureContext | undefined {
     const name = servername.toLowerCase().replace(/\.$/, '');
-    return this.readNow(this.entries.get(name))?.ctx ?? this.readNow(this.entries.get(wildcardAbove(name)))?.ctx;
+    return this.names.exact(name)?.ctx ?? this.names.wildcard(name)?.ctx;
   }
-
-  /** The entry, its stored pair read first if the background has not come to it yet. */
-  private readNow(e: Entry | undefined): Entry | undefined { if (e) this.loader.now(e); return e; }
 
   /** A served name's certificate that another process is issuing or just stored, waited for (handshake-wait.ts); undefined = fail now. */
   secureContextSoon(servername: string): Promise<tls.SecureContext | undefined> | undefined {
     return this.waits.wait(servername.toLowerCase().replace(/\.$/, ''));
   }
 
-  private entryFor(name: string): Entry | undefined { return this.readNow(this.entries.get(name) ?? this.entries.get(wildcardAbove(name))); }
+  private entryFor(name: string): Entry | undefined { return this.names.exact(name) ?? this.names.wildcard(name); }
 
   hasCertificate(host: string): boolean { return this.secureContext(host) !== undefined; }
 
   httpChallenge(token: string): string | undefined { return this.o.http01?.answer(token); }
 
   /** The hosts ensure() was last given that this manager will serve (the DNS answers for these). */
-  hosts(): string[] { return [...this.entries.keys()]; }
+  hosts(): string[] { return this.names.hosts(); }
 
   /** Whether ensure() was last given `host` (the DNS answers it): a look-up, no copy of every name. */
-  serves(host: string): boolean { return this.entries.has(host); }
+  serves(host: string): boolean { return this.names.serves(host); }
 
   /** Whether a served name lies below `name` (an empty non-terminal in DNS), without copying them. */
-  servesBelow(name: string): boolean {
-    const suffix = `.${name}`;
-    for (const h of this.entries.keys()) if (h.endsWith(suffix)) return true;
-    return false;
-  }
+  servesBelow(name: string): boolean { return this.names.servesBelow(name); }
 
   /**
    * Serves exactly `hosts` from now on. New names are read from storage in the background (stored-
@@ -119,57 +111,42 @@ export class CertManager implements CertificateSource {
    */
   ensure(hosts: string[]): void {
     const want = new Set(hosts.map(normal));
-    this.change(want, [...this.entries.keys()].filter((h) => !want.has(h)));
+    this.change(want, this.names.hosts().filter((h) => !want.has(h)));
   }
 
   /** ensure() given only the names that came and went since the last call: work in proportion to them. */
   change(added: Iterable<string>, removed: Iterable<string>): void {
-    let gone = false;
-    for (const h of removed) {
-      const e = this.entries.get(normal(h));
-      if (e) { this.entries.delete(e.host); this.loader.forget(e); gone = true; }
-    }
-    for (const h of added) {
-      const host = normal(h);
-      if (this.entries.has(host)) continue;
-      const issuer = this.o.issuerFor(host);
-      if (!issuer) continue;
-      const e: Entry = { host, issuer, state: 'pending', failures: 0, nextAttemptAt: 0, ariCheckAt: 0 };
-      this.entries.set(host, e);
-      this.stored.watch(issuer.id); // before reading: a later store is seen
-      this.loader.add(e);
-    }
     // New names are reported once read (afterRead): 'pending' now would be wrong for stored ones.
-    if (gone) this.o.onChange?.();
+    if (this.names.change(added, removed)) this.o.onChange?.();
   }
 
-  /** Names just read: those still served start their order when due (tick() does the same for all). */
+  /** Names just read that are still served: they start their order when due (tick() does the same for all). */
   private afterRead(read: Entry[], done: boolean): void {
     if (this.closed) return;
     const now = this.clock.now();
-    for (const e of read) if (this.entries.get(e.host) === e) this.start(e, now);
+    for (const e of read) this.start(e, now);
     if (done) this.o.onChange?.();
   }
 
   /** Resolves once every name ensure() was given has had its storage read (tests, the scale bench). */
-  whenRead(): Promise<void> { return this.loader.drain(); }
+  whenRead(): Promise<void> { return this.names.whenRead(); }
 
-  status(): CertStatus[] { return [...this.entries.values()].map(statusOf); }
+  status(): CertStatus[] { return [...this.names.values()].map(statusOf); }
 
   /** Starts whatever is due now; resolves when those attempts finish (tests await it). */
   async tick(): Promise<void> {
     if (this.closed) return;
-    await this.loader.drain(); // what is not read yet may be stored: never ordered before that
+    await this.names.whenRead(); // what is not read yet may be stored: never ordered before that
     if (this.closed) return;
     const now = this.clock.now();
     // Backoff files of names no longer served go once no process can be relying on them (at most hourly).
-    this.backoffs.sweep(this.entries.values(), now, (this.o.backoff ?? DEFAULT_BACKOFF).maxMs, this.o.lockStaleMs ?? 120_000);
+    this.backoffs.sweep(this.names.values(), now, (this.o.backoff ?? DEFAULT_BACKOFF).maxMs, this.o.lockStaleMs ?? 120_000);
     // So do stored certificates of names no longer served, and other CAs' of served ones, a day after they expired (cert-sweep.ts).
-    this.sweeper.sweep(this.entries.values(), now, this.o.lockStaleMs ?? 120_000);
+    this.sweeper.sweep(this.names.values(), now, this.o.lockStaleMs ?? 120_000);
     this.ticking = true;
     try { this.pickUpStored(); } finally { this.ticking = false; }
     const started: Promise<void>[] = [];
-    for (const e of this.entries.values()) {
+    for (const e of this.names.values()) {
       const running = this.start(e, now);
       if (running) started.push(running);
     }
@@ -178,7 +155,7 @@ export class CertManager implements CertificateSource {
 
   /** Starts the entry's ARI look-up and/or order when due; its attempt in flight, undefined when none. */
   private start(e: Entry, now: number): Promise<void> | undefined {
-    if (e.running || this.loader.pending(e)) return e.running;
+    if (e.running || this.names.pending(e)) return e.running;
     const ari = Boolean(e.certPem && e.issuer.renewalInfo && now >= e.ariCheckAt);
     if (!ari && !this.due(e, now)) return undefined;
     e.running = this.slots.run(e.issuer, async () => {
@@ -197,13 +174,13 @@ export class CertManager implements CertificateSource {
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
     this.slots.close();
-    this.loader.close();
+    this.names.close();
     this.waits.close();
     clearInterval(this.timer);
     clearInterval(this.watch);
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((r) => { timer = setTimeout(r, graceMs); });
-    await Promise.race([Promise.all([...this.entries.values()].map((e) => e.running).filter(Boolean)), grace]);
+    await Promise.race([Promise.all([...this.names.values()].map((e) => e.running).filter(Boolean)), grace]);
     clearTimeout(timer);
   }
 
@@ -214,9 +191,7 @@ export class CertManager implements CertificateSource {
   /** Looks for certificates siblings stored (siblings.ts); the CA's advice about adopted ones now, not at the next tick. */
   private pickUpStored(): void {
     if (this.closed) return;
-    if (this.stored.pickUp(this.readEntries()) && !this.ticking) void this.tick();
+    // Only names already read: the others read whatever is stored when their turn comes.
+    if (this.stored.pickUp(this.names.readEntries()) && !this.ticking) void this.tick();
   }
-
-  /** The entries whose stored pair was read (the others read whatever is stored when their turn comes). */
-  private *readEntries(): Iterable<Entry> { for (const e of this.entries.values()) if (!this.loader.pending(e)) yield e; }
 }
