@@ -49,6 +49,8 @@ describe('self-hosting with compose', () => {
       expect(c.HostConfig.RestartPolicy.Name).toBe('unless-stopped');
       const hasSocket = (c.Mounts as { Source: string }[]).some((m) => m.Source === '/var/run/docker.sock');
       expect(hasSocket, svc).toBe(svc !== 'proxy');
+      // A log driver that stops reading must not block the process's writes to stdout (compose file).
+      expect(c.HostConfig.LogConfig, svc).toEqual({ Type: 'json-file', Config: { mode: 'non-blocking', 'max-buffer-size': '4m', 'max-size': '20m', 'max-file': '5' } });
     }
     const proxyUid = (await run('docker', ['exec', await a!.containerId('proxy'), 'id', '-u'])).stdout.trim();
     expect(proxyUid).not.toBe('0');

@@ -67,9 +67,11 @@ export interface AccessLogWriter { log: AccessLog; flush(): void; close(): void;
  * `flush()` before exit. A reader that stalls (keeps the pipe open, stops reading) would have every
  * line kept in memory for as long as it lasts (~1 KB a request); past `maxBytes` lines are dropped
  * and counted, with one ACCESS_LOG_DROPPED warning a minute on `warnLog` (rare-warning.ts). And
- * flushing waits for the reader by retrying for ever (sonic-boom sleeps and writes again on EAGAIN),
- * which held a stopping proxy until it was killed: flush() gives the reader `flushMs`, then the
- * lines still held are given up.
+ * flushing waited for a non-blocking pipe's reader by retrying EAGAIN for ever (sonic-boom sleeps
+ * and writes again), holding a stopping proxy until it was killed: flush() gives it `flushMs`, then
+ * the lines still held are given up. A blocking pipe (how node leaves an inherited stdout pipe)
+ * answers no EAGAIN: its write waits in the thread pool, and so does the process's exit — compose
+ * runs docker's log driver non-blocking so the pipe is always read (compose/docker-compose.yml).
  */
 export function accessLogTo(fd: number, warnLog: Logger, maxBytes = ACCESS_LOG_MAX_BUFFER, flushMs = 2000): AccessLogWriter {
   let giveUpAt = Infinity;
