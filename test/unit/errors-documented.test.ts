@@ -11,7 +11,7 @@ const doc = fs.readFileSync(new URL('../../docs/errors.md', import.meta.url), 'u
 const [apiDoc, rest = ''] = doc.split(/^## The proxy$/m);
 const [proxyDoc, afterProxy = ''] = rest.split(/^## The proxy at start-up$/m);
 const [startupDoc, runningDoc = ''] = afterProxy.split(/^## The proxy while running$/m);
-const codesIn = (text: string) => [...text.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
+const codesIn = (text: string) => [...text.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]).sort();
 
 describe.each([
   ['api', apiDoc!, Object.fromEntries(Object.entries(ERRORS).map(([code, { status }]) => [code, status]))],

@@ -17,6 +17,7 @@ import { closeWhenIdle } from './h2-idle.js';
 import { closeOnRapidResets } from './h2-resets.js';
 import { closeWhenUnresponsive, H2_PING_TIMEOUT_MS } from './h2-unresponsive.js';
 import { applyRequestParserLimits } from './head-limits.js';
+import { rareWarning } from './rare-warning.js';
 import { handleUpgrade } from './upgrade.js';
 
 /**
@@ -98,16 +99,20 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
     sockets.set(t, 0);
     t.once('close', () => sockets.delete(t));
   });
+  // One line a minute per kind, with the count since the first (an attacker reconnecting after
+  // each cut would otherwise write a line per connection, ten a second).
+  const rapidResets = rareWarning(ctx.log, 'H2_RAPID_RESET', {}, 'HTTP/2: no connection cut for rapid resets for a minute');
+  const frameFloods = rareWarning(ctx.log, 'H2_FRAME_FLOOD', {}, 'HTTP/2: no connection cut for a frame flood for a minute');
   server.on('session', (session: http2.Http2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', () => session.destroy());
     // Rapid reset (CVE-2023-44487): node alone lets one connection start ~1 100 forwards, then
     // stalls it without ever closing it (h2-resets.ts).
-    closeOnRapidResets(session as http2.ServerHttp2Session, (resets) => ctx.log.warn({ peer: session.socket?.remoteAddress, resets }, 'HTTP/2 connection closed: too many streams reset by the client (rapid reset)'));
+    closeOnRapidResets(session as http2.ServerHttp2Session, (resets) => rapidResets({ peer: session.socket?.remoteAddress, resets }, 'HTTP/2 connection closed: too many streams reset by the client (rapid reset); `failed` counts the connections cut since the first'));
     // PRIORITY / WINDOW_UPDATE floods: node reports neither frame, so a connection reading far more
     // than it is useful for is cut, as nginx does (h2-frame-flood.ts).
-    closeOnFrameFlood(session as http2.ServerHttp2Session, (cut) => ctx.log.warn({ peer: session.socket?.remoteAddress, ...cut }, 'HTTP/2 connection closed: it read far more than it asked for (frame flood)'));
+    closeOnFrameFlood(session as http2.ServerHttp2Session, (cut) => frameFloods({ peer: session.socket?.remoteAddress, ...cut }, 'HTTP/2 connection closed: it read far more than it asked for (frame flood); `failed` counts the connections cut since the first'));
     // A connection nghttp2 gave up on (GOAWAY for a protocol error) is neither read nor closed by
     // node; quiet for as long as an idle one may be, it gets a PING and goes unless answered (h2-unresponsive.ts).
     closeWhenUnresponsive(session as http2.ServerHttp2Session, h2IdleMs, Math.min(H2_PING_TIMEOUT_MS, h2IdleMs), () => ctx.log.debug({ peer: session.socket?.remoteAddress }, 'HTTP/2 connection closed: quiet and no answer to a PING'));
