@@ -14,7 +14,6 @@ import { fdErrorCode, type FdLimit } from './fd-limit.js';
 import type { ProxyWarningCode } from './operator-warnings.js';
 import { rareWarning, WARNING_EVERY_MS } from './rare-warning.js';
 
-export const ACCEPT_WARNING_EVERY_MS = WARNING_EVERY_MS;
 /**
  * libuv calls accept again at once after a failure, without returning to the event loop: an error
  * that does not clear (nothing can free memory or descriptors meanwhile) repeats for good, with
@@ -25,7 +24,7 @@ export const ACCEPT_ERRORS_IN_A_ROW = 1000;
 
 const CODE: ProxyWarningCode = 'ACCEPT_FAILED';
 
-export function watchAcceptErrors(server: net.Server, listener: string, log: Logger, fdLimit?: FdLimit, quietMs = ACCEPT_WARNING_EVERY_MS): void {
+export function watchAcceptErrors(server: net.Server, listener: string, log: Logger, fdLimit?: FdLimit, quietMs = WARNING_EVERY_MS): void {
   const warn = rareWarning(log, CODE, { listener }, 'connections are accepted again', quietMs);
   let inARow = 0;
   server.on('error', (err: NodeJS.ErrnoException) => {

@@ -13,11 +13,10 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { ProxyWarningCode } from './operator-warnings.js';
+import { WarningBout } from './rare-warning.js';
 
 /** How often the probe looks. */
 export const FD_PROBE_MS = 1000;
-/** While the limit is hit, the warning again at most this often. */
-export const FD_WARNING_EVERY_MS = 60_000;
 
 const CODE: ProxyWarningCode = 'FD_LIMIT_REACHED';
 
@@ -64,9 +63,8 @@ class LimitsFile {
 
 export class FdLimit {
   private readonly timer: NodeJS.Timeout;
-  /** Since the limit was first hit and not yet seen free again, with upstream connects refused meanwhile. */
-  private hit: { since: number; lastAt: number; connectsFailed: number; warnedAt: number } | null = null;
-  private lastWarnedAt = -Infinity;
+  /** Since the limit was first hit and not yet seen free again; its count is upstream connects refused meanwhile. */
+  private readonly bout = new WarningBout();
   private readonly limitsFile = new LimitsFile();
   /** As last read (at start and when warning): the warning names the last known one if it cannot be read. */
   private limit: number | 'unlimited' | null = null;
@@ -108,20 +106,15 @@ export class FdLimit {
       if (code) return this.reached(code, 0);
     }
     // Free now, and no connect refused since the last look: over.
-    const h = this.hit;
+    const h = this.bout.current;
     if (!h || Date.now() - h.lastAt < this.probeMs) return;
-    this.hit = null;
-    if (h.warnedAt) this.log.info({ code: CODE, ms: h.lastAt - h.since, connectsFailed: h.connectsFailed }, 'file descriptors free again: new connections are accepted');
+    this.bout.end();
+    if (h.warned) this.log.info({ code: CODE, ms: h.lastAt - h.since, connectsFailed: h.count }, 'file descriptors free again: new connections are accepted');
   }
 
   private reached(code: string, connectsFailed: number): void {
-    const now = Date.now();
-    const h = (this.hit ??= { since: now, lastAt: now, connectsFailed: 0, warnedAt: 0 });
-    h.lastAt = now;
-    h.connectsFailed += connectsFailed;
-    // Once a minute at most, across short bouts too: a limit hit again and again is one problem.
-    if (now - this.lastWarnedAt < FD_WARNING_EVERY_MS) return;
-    this.lastWarnedAt = h.warnedAt = now;
+    if (!this.bout.hit(Date.now(), connectsFailed)) return;
+    const h = this.bout.current!;
     const read = this.limitsFile.read();
     if (read !== undefined) this.limit = read;
     const limit = this.limit;
@@ -129,6 +122,6 @@ export class FdLimit {
       ? 'the system has no file descriptor left (ENFILE): new connections are closed as soon as they are accepted and requests that need a new connection to an app get 503 PROXY_OVERLOADED. Raise fs.file-max (sysctl) or find what holds them'
       : `this process has all ${limit ?? 'its'} file descriptors its limit allows open (RLIMIT_NOFILE, EMFILE): new connections are closed as soon as they are accepted and requests that need a new connection to an app get 503 PROXY_OVERLOADED. ` +
         'Each client connection holds one, each request being forwarded one more. Raise the limit: LimitNOFILE= in a systemd unit, ulimit -n in a shell, docker run --ulimit nofile=N:N or compose `ulimits: nofile:`';
-    this.log.warn({ code: CODE, errno: code, limit, since: new Date(h.since).toISOString(), connectsFailed: h.connectsFailed }, msg);
+    this.log.warn({ code: CODE, errno: code, limit, since: new Date(h.since).toISOString(), connectsFailed: h.count }, msg);
   }
 }
