@@ -147,13 +147,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
       send(res, exhausted(route.app));
     });
   };
-  // HTTP/2: the app is asked one event-loop turn later. nghttp2 hands node a whole read's frames at
-  // once, and node closes a stream the client reset in that read only after its 'request' ran; asked
-  // at once, the app got a connection for each such stream all the same (undici connects before it
-  // looks at the abort; measured, rapid reset: 253 app connections for ~7 requests, nginx ≤ 5). A turn
-  // later the stream is closed (h2-resets.ts counted it) and nothing is asked.
-  if (h2) setImmediate(() => { if (!hangUp.aborted) attempt(); });
-  else attempt();
+  attempt();
 }
 
 /** Writes the access-log entry when the response ends; the returned box gets the upstream's key. */
