@@ -8,6 +8,7 @@ import { pino, type Logger } from 'pino';
 import { watchAcceptErrors } from '../accept-errors.js';
 import { rareWarning } from '../rare-warning.js';
 import { answer, encodeUdp, udpLimit, type Zone } from './answer.js';
+import { optProblem } from './edns-check.js';
 import { formerrFor } from './undecodable.js';
 
 /** Resolvers keep a few connections each; 100 serves many of them while a flood of held-open
@@ -42,12 +43,19 @@ export class DreamDns {
     const log = o.log ?? pino({ level: 'silent' });
     const udp = dgram.createSocket(net.isIPv6(o.host) ? 'udp6' : 'udp4');
     // undefined: stay silent (not a query, not even a header, or a failure of ours). An undecodable
-    // query gets FORMERR (undecodable.ts). Over UDP a response that does not fit the client's size
-    // goes out truncated (TC) so it retries over TCP.
+    // query, or one with a malformed OPT record, gets FORMERR (undecodable.ts). Over UDP a response
+    // that does not fit the client's size goes out truncated (TC) so it retries over TCP.
     const reply = (msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined => {
       let query: DecodedPacket;
       try { query = dnsPacket.decode(msg); } catch (e) {
         log.debug({ err: (e as Error).message }, 'dns: undecodable query');
+        return formerrFor(msg);
+      }
+      // What dns-packet decodes without complaint in an OPT record (edns-check.ts); only a query
+      // with additional records is walked, so the plain ones pay nothing.
+      const bad = query.additionals?.length ? optProblem(msg) : undefined;
+      if (bad) {
+        log.debug({ err: bad }, 'dns: malformed OPT record');
         return formerrFor(msg);
       }
       try {

@@ -1,0 +1,120 @@
+// Malformed OPT records (RFC 6891 6.1.1, 6.1.2, 7) over real UDP and TCP sockets. dns-packet decodes
+// some of them without an error (an option cut short, an OPT running past the packet, a non-root
+// owner), and they were answered NOERROR as if they were fine; RFC 6891 asks for FORMERR.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import dnsPacket, { type DecodedPacket } from 'dns-packet';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DreamDns } from './server.js';
+import type { Zone } from './answer.js';
+
+const zone: Zone = { edge: ['127.0.0.1'], serves: (h) => h === 'hello.dream', servesBelow: () => false, txt: () => [] };
+type Reply = DecodedPacket & { rcode: string; opcode: string; flag_cd: boolean };
+
+/** Header (RD set) with one question and `ar` additional records, then `hello.dream A IN`. */
+const head = (id: number, ar: number) => {
+  const h = Buffer.alloc(12);
+  h.writeUInt16BE(id, 0); h.writeUInt16BE(0x0100, 2); h.writeUInt16BE(1, 4); h.writeUInt16BE(ar, 10);
+  return Buffer.concat([h, Buffer.from('0568656c6c6f05647265616d0000010001', 'hex')]);
+};
+/** An OPT record: owner, type 41, UDP size 1232, version, RDLENGTH (default: the RDATA's), RDATA. */
+const opt = ({ owner = '00', version = 0, rdlength, rdata = '' }: { owner?: string; version?: number; rdlength?: number; rdata?: string }) => {
+  const f = Buffer.alloc(10);
+  f.writeUInt16BE(41, 0); f.writeUInt16BE(1232, 2); f[5] = version; f.writeUInt16BE(rdlength ?? rdata.length / 2, 8);
+  return Buffer.concat([Buffer.from(owner, 'hex'), f, Buffer.from(rdata, 'hex')]);
+};
+const COOKIE8 = '0102030405060708'; // an 8-byte client cookie (option 10)
+const A_RECORD = 'c00c000100010000003c00047f000001'; // hello.dream A 127.0.0.1, the name compressed
+
+/** The cases: [what, the query]. Ids are distinct so replies are told apart. */
+const malformed: [string, Buffer][] = [
+  ['an option (COOKIE) claiming 16 bytes with 8 left in the OPT, the last record', Buffer.concat([head(0x0101, 1), opt({ rdata: `000a0010${COOKIE8}` })])],
+  ['an option claiming more than the OPT RDATA, the rest lying in the next record', Buffer.concat([head(0x0102, 2), opt({ rdata: `000a000c${COOKIE8}` }), Buffer.from(A_RECORD, 'hex')])],
+  ['an option header cut by the end of the OPT RDATA', Buffer.concat([head(0x0103, 2), opt({ rdata: `000a0008${COOKIE8}000c` }), Buffer.from(A_RECORD, 'hex')])],
+  ['an OPT RDLENGTH past the packet, a PADDING option claiming the rest', Buffer.concat([head(0x0104, 1), opt({ rdlength: 8, rdata: '000c0004' })])],
+  ['an OPT owned by hello.dream (a pointer to the question name)', Buffer.concat([head(0x0105, 1), opt({ owner: 'c00c' })])],
+  ['an OPT owned by "a."', Buffer.concat([head(0x0106, 1), opt({ owner: '016100', rdata: `000a0008${COOKIE8}` })])],
+];
+
+let server: DreamDns;
+beforeAll(async () => { server = await DreamDns.start({ host: '127.0.0.1', port: 0, zone }); });
+afterAll(async () => { await server.close(); });
+
+function udp(msg: Buffer, wait = 2000): Promise<Buffer | undefined> {
+  const sock = dgram.createSocket('udp4');
+  return new Promise((resolve) => {
+    const done = (m?: Buffer) => { clearTimeout(t); sock.close(); resolve(m); };
+    const t = setTimeout(done, wait);
+    sock.on('message', (m) => done(m));
+    sock.send(msg, server.port, '127.0.0.1');
+  });
+}
+
+/** All messages on one TCP connection at once; the raw replies, and whether the server closed it. */
+function tcp(msgs: Buffer[], wait = 2000): Promise<{ replies: Buffer[]; closed: boolean }> {
+  const c = net.connect(server.port, '127.0.0.1');
+  let buf = Buffer.alloc(0);
+  const replies: Buffer[] = [];
+  return new Promise((resolve) => {
+    const done = (closed: boolean) => { clearTimeout(t); c.destroy(); resolve({ replies, closed }); };
+    const t = setTimeout(() => done(false), wait);
+    c.on('error', () => {});
+    c.on('close', () => done(true));
+    c.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        replies.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+        buf = buf.subarray(2 + buf.readUInt16BE(0));
+      }
+      if (replies.length === msgs.length) done(false);
+    });
+    c.write(Buffer.concat(msgs.map((m) => { const f = Buffer.alloc(2 + m.length); f.writeUInt16BE(m.length); m.copy(f, 2); return f; })));
+  });
+}
+
+const decode = (m: Buffer | undefined) => dnsPacket.decode(m!) as Reply;
+/** What formerr.test.ts sees for an undecodable query: the header alone, the query's id and RD. */
+const FORMERR = { type: 'response', rcode: 'FORMERR', flag_aa: false, flag_rd: true, questions: [], answers: [], authorities: [], additionals: [] };
+
+describe('.dream DNS: malformed OPT records', () => {
+  it('over UDP: FORMERR with the query\'s id and RD, the header alone (never larger than the query)', async () => {
+    const raws = [];
+    for (const [, q] of malformed) raws.push(await udp(q));
+    // Case by case first, so a failure names every case answered otherwise.
+    expect(raws.map((r, i) => [malformed[i][0], decode(r).rcode, r!.length])).toEqual(malformed.map(([what]) => [what, 'FORMERR', 12]));
+    expect(raws.map(decode)).toMatchObject(malformed.map(([, q]) => ({ ...FORMERR, id: q.readUInt16BE(0) })));
+  });
+
+  it('over TCP the same, on one connection that then answers a good query', async () => {
+    const good = Buffer.concat([head(0x0200, 1), opt({ rdata: `000a0008${COOKIE8}` })]);
+    const { replies, closed } = await tcp([...malformed.map(([, q]) => q), good]);
+    expect(closed).toBe(false);
+    expect(replies.map(decode)).toMatchObject([
+      ...malformed.map(([, q]) => ({ ...FORMERR, id: q.readUInt16BE(0) })),
+      { id: 0x0200, rcode: 'NOERROR', answers: [{ type: 'A', data: '127.0.0.1' }], additionals: [{ type: 'OPT', ednsVersion: 0 }] },
+    ]);
+  });
+
+  it('well-formed OPTs still answered: options filling the RDATA exactly, another record after it, a root owner given as a pointer', async () => {
+    const fine = [
+      Buffer.concat([head(0x0301, 1), opt({ rdata: `000a0008${COOKIE8}000c0000` })]),
+      Buffer.concat([head(0x0302, 2), opt({ rdata: `000a0008${COOKIE8}` }), Buffer.from(A_RECORD, 'hex')]),
+      Buffer.concat([head(0x0303, 2), Buffer.from(A_RECORD, 'hex'), opt({})]),
+      Buffer.concat([head(0x0304, 1), opt({ owner: 'c018' })]), // offset 24: the question name's final zero byte
+    ];
+    for (const q of fine) {
+      expect(decode(await udp(q))).toMatchObject({ id: q.readUInt16BE(0), rcode: 'NOERROR', flag_aa: true, answers: [{ type: 'A', data: '127.0.0.1' }], additionals: [{ type: 'OPT' }] });
+    }
+  });
+
+  it('two OPT records: FORMERR; EDNS version 1: BADVERS with our OPT (version 0), over UDP and TCP', async () => {
+    const two = Buffer.concat([head(0x0401, 2), opt({}), opt({})]);
+    const v1 = Buffer.concat([head(0x0402, 1), opt({ version: 1 })]);
+    const { replies } = await tcp([two, v1]);
+    for (const r of [[decode(await udp(two)), decode(await udp(v1))], replies.map(decode)]) {
+      expect(r[0]).toMatchObject({ id: 0x0401, rcode: 'FORMERR', answers: [] });
+      // BADVERS is 16: the header's 4 low bits (0) and the OPT's extended rcode (1) above them.
+      expect(r[1]).toMatchObject({ id: 0x0402, rcode: 'NOERROR', answers: [], additionals: [{ type: 'OPT', extendedRcode: 1, ednsVersion: 0, udpPayloadSize: 1232 }] });
+    }
+  });
+});
