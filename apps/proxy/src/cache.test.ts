@@ -17,6 +17,14 @@ describe('route cache file', () => {
     expect(await readCachedRoutes(f)).toEqual({ snapshot: snap });
   });
 
+  it("writes the api's own JSON for the table as it came, with the format first, and reads it back whole", async () => {
+    const f = file();
+    const apiText = `  ${JSON.stringify(snap, null, 1)}\n`;
+    await saveCachedRoutes(f, snap, apiText);
+    expect(fs.readFileSync(f, 'utf8')).toBe(`{"format":${CACHE_FORMAT},${JSON.stringify(snap, null, 1).slice(1)}\n`);
+    expect(await readCachedRoutes(f)).toEqual({ snapshot: snap });
+  });
+
   it('reads a file an older proxy wrote (no format); says there is none when missing', async () => {
     const f = file();
     expect(await readCachedRoutes(f)).toEqual({ none: true });

@@ -52,6 +52,8 @@ export class RoutesSource extends EventEmitter {
   private readonly stop = new AbortController();
   private ackChain: Promise<void> = Promise.resolve();
   private saveChain: Promise<void> = Promise.resolve();
+  /** The newest table not yet being written: tables that come while a write runs are written once, the last. */
+  private unsaved: { snap: RouteSnapshot; apiText?: string } | null = null;
   private loop: Promise<void> | null = null;
   private readonly file: string;
   private readonly outage: OutageLog;
@@ -147,7 +149,9 @@ export class RoutesSource extends EventEmitter {
     // Same version but other routes happens when a restarted api's counter meets ours.
     const { routes, changes } = diffRoutes(this.table.routes, snap.routes);
     const changed = snap.version !== this.table.version || !unchanged(changes);
-    if (changed) this.apply({ version: snap.version, routes }, true, changes);
+    // The api's own text is cached when it is exactly the table served (nothing mended).
+    const asSent = !checked.broken.length && (raw as { format?: unknown }).format === undefined ? res.body : undefined;
+    if (changed) this.apply({ version: snap.version, routes }, asSent ?? true, changes);
     else if (this.resync) this.queueAck(snap.version, []);
     const wasResync = this.resync;
     this.resync = false;
@@ -155,8 +159,11 @@ export class RoutesSource extends EventEmitter {
     return changed || wasResync;
   }
 
-  /** `changes`: how `snap` differs from the table served now (the new one is made from them). */
-  private apply(snap: RouteSnapshot, fromApi: boolean, changes?: RouteChanges): void {
+  /**
+   * `changes`: how `snap` differs from the table served now (the new one is made from them).
+   * `fromApi`: cache it (with the api's JSON for it, when that is exactly `snap`).
+   */
+  private apply(snap: RouteSnapshot, fromApi: boolean | string, changes?: RouteChanges): void {
     const prev = this.table;
     const next = new RouteTable(snap, prev, changes);
     const removed = removedEndpoints(prev, next);
@@ -164,11 +171,18 @@ export class RoutesSource extends EventEmitter {
     this.o.log.info({ version: next.version, apps: next.routes.length, removed }, 'routes applied');
     this.emit('applied', next);
     this.markReady();
-    if (!fromApi) return;
-    this.saveChain = this.saveChain
-      .then(() => saveCachedRoutes(this.file, snap))
-      .catch((e) => this.o.log.error({ err: (e as Error).message, file: this.file }, 'could not cache routes'));
+    if (fromApi === false) return;
+    this.save(snap, typeof fromApi === 'string' ? fromApi : undefined);
     this.queueAck(next.version, removed);
+  }
+
+  private save(snap: RouteSnapshot, apiText: string | undefined): void {
+    const queued = this.unsaved !== null;
+    this.unsaved = { snap, apiText };
+    if (queued) return;
+    this.saveChain = this.saveChain
+      .then(() => { const u = this.unsaved!; this.unsaved = null; return saveCachedRoutes(this.file, u.snap, u.apiText); })
+      .catch((e) => this.o.log.error({ err: (e as Error).message, file: this.file }, 'could not cache routes'));
   }
 
   /**
