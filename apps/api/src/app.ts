@@ -9,6 +9,7 @@ import { gitRoutes } from './git/http.js';
 import { hookRoutes } from './git/hook-routes.js';
 import { installClosing } from './http/closing.js';
 import { installErrorHandler } from './http/errors.js';
+import { AJV_OPTIONS, partValidators } from './http/validators.js';
 import { adminRoutes } from './admin/routes.js';
 import { actionRoutes } from './routes/actions.js';
 import { appRoutes } from './routes/apps.js';
@@ -38,7 +39,9 @@ export async function buildApp(s: Services): Promise<FastifyInstance & { routeLi
     trustProxy: s.config.trustedProxies ? parseCidrList(s.config.trustedProxies).map((r) => `${r.address}/${r.prefix}`) : false,
     // closing.ts answers requests that arrive while closing (catalogued), not fastify's own 503.
     return503OnClosing: false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // Bodies are validated without type coercion, query strings and params with it (validators.ts).
+    ajv: { customOptions: AJV_OPTIONS },
+    schemaController: { compilersFactory: { buildValidator: partValidators() } },
   }) as unknown as FastifyInstance & { routeList: RouteInfo[] };
   app.routeList = [];
   app.addHook('onRoute', (r) => {
