@@ -1,12 +1,11 @@
 // Malformed OPT records (RFC 6891 6.1.1, 6.1.2, 7) over real UDP and TCP sockets. dns-packet decodes
 // some of them without an error (an option cut short, an OPT running past the packet, a non-root
 // owner), and they were answered NOERROR as if they were fine; RFC 6891 asks for FORMERR.
-import dgram from 'node:dgram';
-import net from 'node:net';
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DreamDns } from './server.js';
 import type { Zone } from './answer.js';
+import { tcpRaw, udpRaw } from './test-client.js';
 
 const zone: Zone = { edge: ['127.0.0.1'], serves: (h) => h === 'hello.dream', servesBelow: () => false, txt: () => [] };
 type Reply = DecodedPacket & { rcode: string; opcode: string; flag_cd: boolean };
@@ -40,37 +39,8 @@ let server: DreamDns;
 beforeAll(async () => { server = await DreamDns.start({ host: '127.0.0.1', port: 0, zone }); });
 afterAll(async () => { await server.close(); });
 
-function udp(msg: Buffer, wait = 2000): Promise<Buffer | undefined> {
-  const sock = dgram.createSocket('udp4');
-  return new Promise((resolve) => {
-    const done = (m?: Buffer) => { clearTimeout(t); sock.close(); resolve(m); };
-    const t = setTimeout(done, wait);
-    sock.on('message', (m) => done(m));
-    sock.send(msg, server.port, '127.0.0.1');
-  });
-}
-
-/** All messages on one TCP connection at once; the raw replies, and whether the server closed it. */
-function tcp(msgs: Buffer[], wait = 2000): Promise<{ replies: Buffer[]; closed: boolean }> {
-  const c = net.connect(server.port, '127.0.0.1');
-  let buf = Buffer.alloc(0);
-  const replies: Buffer[] = [];
-  return new Promise((resolve) => {
-    const done = (closed: boolean) => { clearTimeout(t); c.destroy(); resolve({ replies, closed }); };
-    const t = setTimeout(() => done(false), wait);
-    c.on('error', () => {});
-    c.on('close', () => done(true));
-    c.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        replies.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
-        buf = buf.subarray(2 + buf.readUInt16BE(0));
-      }
-      if (replies.length === msgs.length) done(false);
-    });
-    c.write(Buffer.concat(msgs.map((m) => { const f = Buffer.alloc(2 + m.length); f.writeUInt16BE(m.length); m.copy(f, 2); return f; })));
-  });
-}
+const udp = (msg: Buffer, wait?: number) => udpRaw(server.port, msg, wait);
+const tcp = (msgs: Buffer[], wait?: number) => tcpRaw(server.port, msgs, wait);
 
 const decode = (m: Buffer | undefined) => dnsPacket.decode(m!) as Reply;
 /** What formerr.test.ts sees for an undecodable query: the header alone, the query's id and RD. */
