@@ -11,10 +11,11 @@ export function parseVersion(s: string): number {
   return n;
 }
 
-/** Pure: "0".."999" → number. */
+/** Pure: "1".."20" → number: the api's range (http/schemas.ts Scale). There is no scaling to 0: the hint said "0 stops the app" and the api answered 400. */
 export function parseReplicas(s: string): number {
-  if (!/^\d{1,3}$/.test(s)) throw new CliError(`"${s}" is not a replica count.`, 'Use a whole number, e.g. `dream scale APP 2` (0 stops the app).', 2);
-  return Number(s);
+  const n = /^\d{1,3}$/.test(s) ? Number(s) : NaN;
+  if (!(n >= 1 && n <= 20)) throw new CliError(`"${s}" is not a replica count.`, 'Use a whole number from 1 to 20, e.g. `dream scale APP 2`.', 2);
+  return n;
 }
 
 const rollback: Handler = async (ctx) => {

@@ -21,9 +21,11 @@ describe('argument values', () => {
     for (const bad of ['0', 'x', '-1', '1.5', 'v']) expect(() => parseVersion(bad)).toThrow(CliError);
   });
   it('reads replica counts', () => {
-    expect(parseReplicas('0')).toBe(0);
-    expect(parseReplicas('12')).toBe(12);
-    for (const bad of ['-1', 'two', '1.5', '']) expect(() => parseReplicas(bad)).toThrow(CliError);
+    expect(parseReplicas('1')).toBe(1);
+    expect(parseReplicas('20')).toBe(20);
+    for (const bad of ['0', '21', '-1', 'two', '1.5', '']) expect(() => parseReplicas(bad)).toThrow(CliError);
+    expect(() => parseReplicas('0')).toThrow(/not a replica count/);
+    try { parseReplicas('0'); } catch (e) { expect((e as CliError).hint).toBe('Use a whole number from 1 to 20, e.g. `dream scale APP 2`.'); }
   });
   it('prints the push command for the deploy branch', () => {
     expect(pushCommand('main')).toBe('git push dream main');
