@@ -8,6 +8,7 @@ import tls from 'node:tls';
 import type * as acme from 'acme-client';
 import type { Logger } from 'pino';
 import { accountDir, claimEarlierAccount } from './account-files.js';
+import { noteCaAnswer } from './ca-hold.js';
 import { TlsStorage } from './storage.js';
 
 type Acme = typeof acme;
@@ -34,7 +35,7 @@ export const ACME_REQUEST_TIMEOUT_MS = 30_000;
 /**
  * acme-client talks through one shared axios instance: trust an extra CA bundle there (a private or
  * test ACME server), bound every request (ACME_REQUEST_TIMEOUT_MS), and leave retries to our own
- * backoff (its default is 5 tries, 5 s apart).
+ * backoff (its default is 5 tries, 5 s apart; a request that got no answer is still tried once more).
  */
 function configure(a: Acme, ca: string | undefined): void {
   if (ca !== undefined) a.axios.defaults.httpsAgent = new https.Agent({ ca: [...tls.rootCertificates, ca], keepAlive: true });
@@ -42,6 +43,11 @@ function configure(a: Acme, ca: string | undefined): void {
   const s = (a.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number; retryDefaultDelay: number } }).acmeSettings;
   s.retryMaxAttempts = 1;
   s.retryDefaultDelay = 1;
+  // The CA's answers seen per order, and never retried by acme-client (ca-hold.ts): its retry waited
+  // a 429's or 503's Retry-After inside the order, however long, then asked again.
+  const t = a.axios.defaults.transformResponse;
+  const steps = (Array.isArray(t) ? t : t ? [t] : []) as unknown[];
+  if (!steps.includes(noteCaAnswer)) a.axios.defaults.transformResponse = [...steps, noteCaAnswer] as typeof t;
 }
 
 /**

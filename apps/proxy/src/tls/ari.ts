@@ -2,6 +2,7 @@
 // that window (say, ahead of a mass revocation), so it is asked again whenever its Retry-After says.
 import * as x509 from '@peculiar/x509';
 import { acmeLib } from './account.js';
+import { parseRetryAfter } from './retry-after.js';
 
 const b64u = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
 
@@ -53,15 +54,10 @@ export async function fetchRenewalInfo(directoryUrl: string, certPem: string): P
   return { renewAt: new Date(start + Math.random() * Math.max(0, end - start)), retryAfterMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
 }
 
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
 /**
  * When to ask the CA again: its Retry-After as seconds or as an HTTP-date (RFC 9110 §10.2.3 allows
  * both; a date was ignored, falling back to 6 h), kept between 1 h and 1 day; 6 h without one.
  */
 export function retryAfterMs(header: unknown, now: number): number {
-  const v = typeof header === 'string' ? header.trim() : '';
-  // A date as HTTP sends them (IMF-fixdate): Date.parse alone would take '-5' or '1.5' as years.
-  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : IMF_FIXDATE.test(v) ? Date.parse(v) - now : NaN;
-  return Math.min(86_400_000, Math.max(3600_000, Number.isFinite(ms) ? ms : 6 * 3600_000));
+  return Math.min(86_400_000, Math.max(3600_000, parseRetryAfter(header, now) ?? 6 * 3600_000));
 }

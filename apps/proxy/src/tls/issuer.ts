@@ -1,12 +1,14 @@
 // Issuers turn a list of names into a certificate + key. AcmeIssuer runs the RFC 8555 order flow
 // with acme-client (order → authorizations → challenge → finalize → download); BuiltinIssuer signs
-// with the platform's own `.dream` CA. Both report the CA's reason as the thrown Error's message.
+// with the platform's own `.dream` CA. Both report the CA's reason as the thrown Error's message; an
+// order the CA held back (rate-limited, unavailable for a while) as a CaHold saying until when.
 import https from 'node:https';
 import type * as acme from 'acme-client';
 import { acmeLib, type AcmeAccount } from './account.js';
 import { accountId } from './account-files.js';
 import { ariCertId, fetchRenewalInfo, renewalInfoUrl, type RenewalAdvice } from './ari.js';
 import { BUILTIN, type BuiltinCa, type IssuedPair } from './ca.js';
+import { CaHold, caHold, watchCaAnswers } from './ca-hold.js';
 import type { ChallengeSolver } from './challenges/types.js';
 
 export { ariCertId } from './ari.js';
@@ -55,10 +57,10 @@ export class AcmeIssuer implements Issuer {
   async issue(hosts: string[], _now?: Date, replacing?: string): Promise<IssuedPair> {
     try {
       try {
-        return await this.order(hosts, replacing);
+        return await watchCaAnswers(() => this.order(hosts, replacing));
       } catch (e) {
-        if (e instanceof TypeError || !(await this.account.forgotten())) throw e;
-        return await this.order(hosts, replacing); // registered again
+        if (e instanceof TypeError || e instanceof CaHold || !(await this.account.forgotten())) throw e;
+        return await watchCaAnswers(() => this.order(hosts, replacing)); // registered again
       }
     } catch (e) {
       // acme-client loses network errors once its retries run out (it throws a TypeError about
@@ -75,8 +77,9 @@ export class AcmeIssuer implements Issuer {
     // RFC 9773: name the certificate being renewed, only to a CA that offers ARI.
     const replaces = replacing && (await renewalInfoUrl(this.id).catch(() => undefined)) ? ariCertId(replacing) : undefined;
     const order = replaces
-      // A CA may refuse `replaces` (already replaced by an order that then failed): renew anyway.
-      ? await client.createOrder({ identifiers, replaces } as Parameters<acme.Client['createOrder']>[0]).catch(() => client.createOrder({ identifiers }))
+      // A CA may refuse `replaces` (already replaced by an order that then failed): renew anyway,
+      // unless it refused the order itself for now (rate-limited): asking again at once is hammering.
+      ? await client.createOrder({ identifiers, replaces } as Parameters<acme.Client['createOrder']>[0]).catch((e: unknown) => { if (caHold(e)) throw e; return client.createOrder({ identifiers }); })
       : await client.createOrder({ identifiers });
     const cleanups: Array<() => Promise<void>> = [];
     try {

@@ -1,10 +1,12 @@
 // One certificate order for one entry, as CertManager starts it when the entry is due: under the
 // name's order lock (one process orders a name at a time; the others adopt what it stores), after
 // the backoff another process may have recorded, within the account's order throttle; the result
-// stored, or the failure backed off (minutes → hours) with the CA's reason on the entry.
+// stored, or the failure backed off (minutes → hours, or as long as the CA's Retry-After said when it
+// held the order back: ca-hold.ts) with the CA's reason on the entry.
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { BackoffStore } from './backoff.js';
+import { CaHold } from './ca-hold.js';
 import { readableReason, throttledReason, type Entry } from './entry.js';
 import type { Issuer } from './issuer.js';
 import { backoffMs, DEFAULT_BACKOFF, renewAt, type BackoffPolicy, type Clock } from './renewal.js';
@@ -37,6 +39,7 @@ export class CertOrders {
   async attempt(e: Entry): Promise<void> {
     const now = this.o.clock.now();
     const release = this.o.storage.tryLock(e.host, this.o.lockStaleMs);
+    const t = this.throttle(e.issuer);
     if (!release) {
       // Another proxy (or worker) is ordering it: look again soon and adopt what it stores. The
       // timer makes the entry due itself: a timer may fire a millisecond before Date.now() reaches
@@ -52,11 +55,11 @@ export class CertOrders {
       // Or failed while we waited: its backoff holds this process back too.
       if (this.o.backoffs.restore(e, this.o.clock.now())) return;
       // Taken only now that an order really starts: polling another process's lock is not an order.
-      const t = this.throttle(e.issuer);
-      const wait = (await t?.take()) ?? 0;
+      const { wait, why } = (await t?.take()) ?? { wait: 0 };
       if (wait > 0) {
-        Object.assign(e, { nextAttemptAt: this.o.clock.now() + wait, waiting: throttledReason(t!.max, t!.windowMs) });
-        this.o.log?.warn({ host: e.host, retryAt: new Date(e.nextAttemptAt).toISOString() }, `certificate order held back: ${e.waiting}`);
+        Object.assign(e, { nextAttemptAt: this.o.clock.now() + wait, waiting: why ?? throttledReason(t!.max, t!.windowMs) });
+        // The CA's hold on the account was said once, by the order it refused (below); not again per name.
+        this.o.log?.[why ? 'debug' : 'warn']({ host: e.host, retryAt: new Date(e.nextAttemptAt).toISOString() }, `certificate order held back: ${e.waiting}`);
         return;
       }
       Object.assign(e, { state: e.meta ? 'renewing' : 'pending', waiting: undefined });
@@ -78,9 +81,16 @@ export class CertOrders {
       e.failures++;
       e.error = readableReason(err);
       e.state = 'failing';
-      e.nextAttemptAt = this.o.clock.now() + backoffMs(e.failures, this.o.backoff ?? DEFAULT_BACKOFF);
-      this.o.log?.warn({ host: e.host, failures: e.failures, retryAt: new Date(e.nextAttemptAt).toISOString(), err: e.error }, 'certificate order failed');
+      // Not before the CA said it takes an order again (a retry before is refused again, and Let's
+      // Encrypt may extend the limit), nor before our own backoff.
+      const own = this.o.clock.now() + backoffMs(e.failures, this.o.backoff ?? DEFAULT_BACKOFF);
+      const hold = err instanceof CaHold ? err : undefined;
+      e.nextAttemptAt = Math.max(own, hold?.retryAt ?? 0);
+      this.o.log?.warn({ host: e.host, failures: e.failures, retryAt: new Date(e.nextAttemptAt).toISOString(), err: e.error },
+        hold ? `certificate order refused: ${hold.what}; the CA is not asked again before retryAt` : 'certificate order failed');
       this.o.backoffs.save(e);
+      // An account's limit holds back its other names too, in every process on the data dir.
+      if (hold?.accountWide && hold.retryAt !== undefined) await t?.hold(hold.retryAt, e.error);
     } finally {
       release();
       this.o.onChange?.();

@@ -4,13 +4,19 @@
 // (45 orders in a minute from 2 workers with a limit of 30 an hour). One file per account (directory
 // + EAB key id, account-files.ts), throttle/<account>.json (0600, atomic), read and written under a
 // short storage lock. Per directory only, a second key id's account was held back by the first's
-// orders, though the CA counts them apart.
+// orders, though the CA counts them apart. The file also keeps the CA's own hold on the account (a
+// rate limit of the account's, or the CA unavailable, until its Retry-After): every name waits it.
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { takeOrderSlot, type Clock } from './renewal.js';
 import type { TlsStorage } from './storage.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The account's order starts in the window, and the CA's hold on it (ca-hold.ts) if any. */
+interface AccountRecord { starts: number[]; hold?: { until: number; reason: string } }
+
+export interface Taken { wait: number; why?: string }
 
 export class AccountThrottle {
   private readonly rel: string;
@@ -24,48 +30,75 @@ export class AccountThrottle {
     this.lockName = `throttle-${account}`;
   }
 
-  /** 0 when an order may start now (and counts it for the account), or how many ms until one may. */
-  take(): Promise<number> {
-    const run = this.queue.then(() => this.takeLocked());
+  /**
+   * `wait` 0 when an order may start now (and counts it for the account), or how many ms until one
+   * may; `why` when the CA itself holds the account back (hold()), not our own count.
+   */
+  take(): Promise<Taken> {
+    return this.locked(() => this.takeUnderLock(), { wait: 5000 });
+  }
+
+  /**
+   * The CA refused an order for the whole account (new orders per account, or unavailable) until
+   * `until`: no process on the data dir starts one for it before then. A later hold wins.
+   */
+  hold(until: number, reason: string): Promise<void> {
+    return this.locked(() => {
+      const r = this.load();
+      if ((r.hold?.until ?? 0) < until) this.save({ ...r, hold: { until, reason } });
+    }, undefined);
+  }
+
+  private locked<T>(fn: () => T, busy: T): Promise<T> {
+    const run = this.queue.then(() => this.underLock(fn, busy));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async takeLocked(): Promise<number> {
+  private async underLock<T>(fn: () => T, busy: T): Promise<T> {
     // Held for one read and one write; a holder killed meanwhile is broken at once (lock.ts).
     for (let i = 0; i < 250; i++) {
       const release = this.storage.tryLock(this.lockName, 10_000);
-      if (release) { try { return this.takeUnderLock(); } finally { release(); } }
+      if (release) { try { return fn(); } finally { release(); } }
       await sleep(20);
     }
-    return 5000; // still busy after 5 s: not a reason to order unthrottled; look again soon
+    return busy; // still busy after 5 s: not a reason to order unthrottled; look again soon
   }
 
-  private takeUnderLock(): number {
-    const starts = this.load();
-    const wait = takeOrderSlot(starts, this.max, this.windowMs, this.clock.now());
-    if (wait > 0) return wait;
+  private takeUnderLock(): Taken {
+    const r = this.load();
+    const now = this.clock.now();
+    if (r.hold && r.hold.until > now) return { wait: r.hold.until - now, why: r.hold.reason };
+    r.hold = undefined; // ran out
+    const wait = takeOrderSlot(r.starts, this.max, this.windowMs, now);
+    if (wait > 0) return { wait };
+    this.save(r);
+    return { wait: 0 };
+  }
+
+  private save(r: AccountRecord): void {
     try {
-      this.storage.write(this.rel, JSON.stringify({ starts: starts.map((t) => new Date(t).toISOString()) }) + '\n', true);
+      this.storage.write(this.rel, JSON.stringify({ starts: r.starts.map((t) => new Date(t).toISOString()), hold: r.hold && { until: new Date(r.hold.until).toISOString(), reason: r.hold.reason } }) + '\n', true);
     } catch (err) {
       // Refusing certificates because the count cannot be written would be worse than one order too many.
       this.log?.warn({ file: this.storage.file(this.rel), err: (err as Error).message }, 'order throttle not stored');
     }
-    return 0;
   }
 
-  private load(): number[] {
+  private load(): AccountRecord {
     let text: string | undefined;
     try { text = this.storage.read(this.rel); } catch { /* unreadable: said below */ }
-    if (text === undefined) return [];
+    if (text === undefined) return { starts: [] };
     try {
-      const starts = (JSON.parse(text) as { starts?: unknown }).starts;
+      const { starts, hold } = JSON.parse(text) as { starts?: unknown; hold?: { until?: unknown; reason?: unknown } };
       if (Array.isArray(starts)) {
         const ts = starts.map((s) => (typeof s === 'string' ? Date.parse(s) : NaN));
-        if (ts.every(Number.isFinite)) return ts;
+        const until = typeof hold?.until === 'string' ? Date.parse(hold.until) : NaN;
+        const held = Number.isFinite(until) ? { until, reason: typeof hold?.reason === 'string' ? hold.reason : 'held back by the CA' } : undefined;
+        if (ts.every(Number.isFinite)) return { starts: ts, hold: held };
       }
     } catch { /* damaged: said below */ }
     this.log?.warn({ file: this.storage.file(this.rel) }, `the order throttle file ${this.storage.file(this.rel)} is damaged; counting afresh`);
-    return [];
+    return { starts: [] };
   }
 }
