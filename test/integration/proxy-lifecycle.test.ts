@@ -44,10 +44,12 @@ describe('proxy lifecycle', () => {
 
   it('keeps routing while the api is down and picks up changes once it is back', async () => {
     const apiPort = await deadPort();
-    // Nothing listens at the api address yet: the proxy has no table and 404s.
-    const proxy = await startProxy({ config: cfg(`http://127.0.0.1:${apiPort}`), token: TOKEN, log, port: 0, host: '127.0.0.1' });
+    // Nothing listens at the api address yet: the proxy has never had a table, and says so after
+    // the wait for it (not 404: it cannot know the app is not there).
+    const proxy = await startProxy({ config: cfg(`http://127.0.0.1:${apiPort}`), token: TOKEN, log, port: 0, host: '127.0.0.1', firstTableWaitMs: 300 });
     try {
-      expect((await request(proxy.port, 'u.dream')).status).toBe(404);
+      const none = await request(proxy.port, 'u.dream');
+      expect([none.status, none.headers['x-dream-error']]).toEqual([503, 'ROUTES_NOT_LOADED']);
       // The api comes up on that port; the proxy (backing off meanwhile) syncs.
       const routes = [{ app: 'u', hosts: ['u.dream'], endpoints: [up.endpoint] }];
       let api = await startFakeApi(TOKEN, routes, { port: apiPort, version: 5 });
@@ -84,9 +86,10 @@ describe('proxy lifecycle', () => {
     const api = await startFakeApi(TOKEN, [{ app: 'u', hosts: ['u.dream'], endpoints: [up.endpoint] }]);
     const lines: string[] = [];
     const capture = pino({ level: 'warn' }, { write: (l: string) => { lines.push(l); } });
-    const proxy = await startProxy({ config: cfg(api.url), token: 'wrong', log: capture, port: 0, host: '127.0.0.1' });
+    const proxy = await startProxy({ config: cfg(api.url), token: 'wrong', log: capture, port: 0, host: '127.0.0.1', firstTableWaitMs: 300 });
     await new Promise((r) => setTimeout(r, 300));
-    expect((await request(proxy.port, 'u.dream')).status).toBe(404);
+    const none = await request(proxy.port, 'u.dream');
+    expect([none.status, none.headers['x-dream-error']]).toEqual([503, 'ROUTES_NOT_LOADED']);
     expect(lines.join('')).toMatch(/rejected the internal token \(HTTP 401\)/);
     await proxy.close();
     await api.close();

@@ -8,6 +8,7 @@ import type { AccessLog } from './access-log.js';
 import type { EndpointState } from './endpoints.js';
 import type { FdLimit } from './fd-limit.js';
 import type { LazyDispatcher } from './lazy-agent.js';
+import type { FirstTable } from './routes/first-table.js';
 import type { CertificateSource } from './tls/types.js';
 import type { RouteTable } from './table.js';
 import type { TrustCheck } from './trust.js';
@@ -25,6 +26,8 @@ export interface Upgraded {
 
 export interface ProxyContext {
   table(): RouteTable;
+  /** Whether there has been a table yet; a request for a host not found waits for the first (first-table.ts). */
+  firstTable: FirstTable;
   endpoints: EndpointState;
   /**
    * Keep-alive pools (undici) for the requests node:http and HTTP/2 carry (the fast path has its own);

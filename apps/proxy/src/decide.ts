@@ -3,6 +3,8 @@
 // (ACME HTTP-01, redirect to HTTPS), the route lookup and its "no app"/"no replica" pages.
 // WebSocket/Upgrade requests pass `redirect: false`: a client cannot follow a redirect mid-handshake,
 // and WebSockets must keep working over plain HTTP once an app has a certificate.
+// A host not found before the proxy has had any table (routes/first-table.ts) is decided `later`,
+// once the first table came or the wait ran out; the proxy's own answers above never wait.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyContext } from './context.js';
 import { normalizeHost, requestTarget } from './host.js';
@@ -12,9 +14,11 @@ import type { Route } from './table.js';
 
 export const HEALTH_PATH = '/__dream/healthz';
 
-export type Decision =
-  | { page: Page }
-  | { page?: undefined; route: Route; host: string; rawHost: string; path: string };
+export type Decided =
+  | { page: Page; later?: undefined }
+  | { page?: undefined; later?: undefined; route: Route; host: string; rawHost: string; path: string };
+/** `later`, before the first table: the decision once it came, or 503 ROUTES_NOT_LOADED. */
+export type Decision = Decided | { page?: undefined; later: Promise<Decided> };
 
 export function decide(ctx: ProxyContext, method: string, url: string | undefined, hostHeader: string | undefined, proto: 'http' | 'https', headers: IncomingHttpHeaders, requestId: string, o: { redirect?: boolean } = {}): Decision {
   if (url === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
@@ -31,7 +35,18 @@ export function decide(ctx: ProxyContext, method: string, url: string | undefine
     if (own) return { page: own };
   }
   const route = ctx.table().get(host);
-  if (!route) return { page: pages.noRoute(host, requestId, headers) };
+  if (!route) {
+    // Once there has been a table this is one boolean; before it, a real app's host would get a 404.
+    if (!ctx.firstTable.loaded) return { later: afterFirstTable(ctx, () => decide(ctx, method, url, hostHeader, proto, headers, requestId, o), requestId, headers) };
+    return { page: pages.noRoute(host, requestId, headers) };
+  }
   if (route.endpoints.length === 0) return { page: pages.noReplica(route.app, requestId, headers) };
   return { route, host, rawHost, path: target.path };
+}
+
+/** `again` once the first table came; 503 ROUTES_NOT_LOADED when none came within the wait. */
+async function afterFirstTable(ctx: ProxyContext, again: () => Decision, requestId: string, headers: IncomingHttpHeaders): Promise<Decided> {
+  const d = (await ctx.firstTable.wait()) ? again() : null;
+  // With a table loaded, decide() never answers `later` again.
+  return d && !d.later ? d : { page: pages.routesNotLoaded(requestId, headers) };
 }

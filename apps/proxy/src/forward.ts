@@ -8,7 +8,7 @@ import type { Dispatcher } from 'undici';
 import { accessEntry, askedOf } from './access-log.js';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
-import { decide } from './decide.js';
+import { decide, type Decided } from './decide.js';
 import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
@@ -58,7 +58,20 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   // node's parsers take more than this (head-limits.ts): the limit is the same for HTTP/1.1 and HTTP/2.
   if (requestHeadTooLarge(req)) return send(res, pages.headersTooLarge(requestId));
   const d = decide(ctx, req.method ?? 'GET', req.url, h2 ? h2Authority(req.headers) : hostOf(req), protoOf(req), req.headers, requestId);
+  if (d.later) {
+    // Before the first route table (decide.ts): forwarded once it came, unless the client left meanwhile.
+    let gone = false;
+    res.once('close', () => { gone = true; });
+    void d.later.then((later) => { if (!gone) forward(ctx, req, res, later, requestId, upstreamKey, expectsContinue); });
+    return;
+  }
+  forward(ctx, req, res, d, requestId, upstreamKey, expectsContinue);
+}
+
+/** The proxy's own page, or the request sent to the app `d` routes it to (another replica on failure, see retry.ts). */
+function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse, d: Decided, requestId: string, upstreamKey: { value: string } | null, expectsContinue: boolean): void {
   if (d.page) return send(res, d.page);
+  const h2 = req.httpVersionMajor === 2;
   const { route: first, host, rawHost, path } = d;
   // Only now, going to an app, is the body wanted: a 431 or the proxy's own page goes out without a
   // 100 (node would send one before any handler ran), and the client need not send its body.

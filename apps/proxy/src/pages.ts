@@ -6,7 +6,7 @@ import { rawHeaderLines } from './headers.js';
 export const PROXY_ERRORS = {
   BAD_REQUEST: 400, REQUEST_TIMEOUT: 408, HEADERS_TOO_LARGE: 431,
   NO_ROUTE: 404, NO_HEALTHY_REPLICA: 503, UPSTREAM_UNAVAILABLE: 502, UPSTREAM_INVALID_RESPONSE: 502,
-  PROXY_OVERLOADED: 503,
+  PROXY_OVERLOADED: 503, ROUTES_NOT_LOADED: 503,
 } as const;
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
@@ -42,6 +42,9 @@ export const pages = {
     errorPage('BAD_REQUEST', 'The Host header (or request target) is missing or not valid.', id, h),
   noRoute: (host: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('NO_ROUTE', `No app is served at ${displayHost(host)}.`, id, h),
+  // A starting proxy with no cached table whose api gave none within the wait (routes/first-table.ts).
+  routesNotLoaded: (id: string, h: IncomingHttpHeaders) =>
+    errorPage('ROUTES_NOT_LOADED', 'This proxy is starting and has no route table yet (the api has not answered). Try again in a few seconds.', id, h, { 'retry-after': '5' }),
   noReplica: (app: string, id: string, h: IncomingHttpHeaders) =>
     errorPage('NO_HEALTHY_REPLICA', `${app} has no healthy replica right now.`, id, h, { 'retry-after': '5' }),
   // What node:http's parser refused (server.ts 'clientError'): no request id was read yet.

@@ -20,6 +20,7 @@ import { LearnedIdleTimeouts } from './learned-idle.js';
 import { H2_IDLE_MS } from './h2-idle.js';
 import { createTlsListener, type TlsListener } from './https.js';
 import { followRouteChanges } from './routes/effects.js';
+import { FIRST_TABLE_WAIT_MS, FirstTable } from './routes/first-table.js';
 import { RoutesSource } from './routes/source.js';
 import type { RouteTable } from './table.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
@@ -53,6 +54,8 @@ export interface StartProxyOptions {
   beforeListen?: () => Promise<void>;
   /** How long an HTTP/2 connection with no open stream stays open (default H2_IDLE_MS, 75 s). */
   h2IdleMs?: number;
+  /** How long a request waits for the first route table when none was cached (default FIRST_TABLE_WAIT_MS, 10 s). */
+  firstTableWaitMs?: number;
 }
 
 export interface ProxyHandle {
@@ -92,7 +95,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const upstream = lazyAgent({ connectTimeoutMs, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0, maxHeaderSize: RESPONSE_HEAD_READ_BOUND }, learnedIdle);
   const certs = opts.certs ?? NO_CERTIFICATES;
   const ctx: ProxyContext = {
-    table: () => routes.table, endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, Upgraded>(),
+    table: () => routes.table, firstTable: new FirstTable(routes, opts.firstTableWaitMs ?? FIRST_TABLE_WAIT_MS), endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, Upgraded>(),
     certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
     fdLimit: new FdLimit(log),
   };
@@ -113,7 +116,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
 
   const host = opts.host ?? config.httpHost;
   // Read the cached routes before accepting connections: a restarted proxy answers its first
-  // requests from the last table, not with 404s while the api is asked.
+  // requests from the last table, not with 404s while the api is asked. With no cache, requests
+  // wait for the api's first table (routes/first-table.ts).
   routes.start();
   await routes.cacheLoaded;
   if (opts.beforeListen) await opts.beforeListen().catch(async (e) => { await routes.close(); throw e; });

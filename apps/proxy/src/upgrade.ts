@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { accessEntry, askedOf } from './access-log.js';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, watchConnect, type ProxyContext, type Upgraded } from './context.js';
 import { clientResponseHeaders, rawHeaderLines, requestIdOf, upstreamRequestHeaders } from './headers.js';
-import { decide } from './decide.js';
+import { decide, type Decided } from './decide.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_READ_BOUND, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { lingeringClose } from './fast/linger.js';
@@ -65,6 +65,13 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
   // The same policy as every other request (health, Host checks, ACME answers, route lookup), but
   // no redirect to HTTPS: see decide.ts.
   const d = decide(ctx, req.method ?? 'GET', req.url, hostOf(req), protoOf(req), req.headers, requestId, { redirect: false });
+  // Before the first route table (decide.ts): relayed once it came, unless the client left meanwhile.
+  if (d.later) { void d.later.then((later) => { if (!socket.destroyed) relay(ctx, req, socket, head, later, requestId, answered, answerPage); }); return; }
+  relay(ctx, req, socket, head, d, requestId, answered, answerPage);
+}
+
+/** The proxy's own page, or the upgrade relayed to the app `d` routes it to (another replica when refused). */
+function relay(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, head: Buffer, d: Decided, requestId: string, answered: (status: number, upstream?: string) => void, answerPage: (p: Page) => void): void {
   if (d.page) return answerPage(d.page);
   const { route: first, host, rawHost, path } = d;
 

@@ -6,15 +6,21 @@ import { closeServer, listen } from './servers.js';
 export interface TestRoute { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
 export interface Ack { proxy: string; version: number; at: number }
 
-/** GET /v1/internal/routes (long-poll) + POST /v1/internal/routes/ack, Bearer token checked. */
-export async function startFakeApi(token: string, initial: TestRoute[] = [], opts: { port?: number; version?: number } = {}) {
+/**
+ * GET /v1/internal/routes (long-poll) + POST /v1/internal/routes/ack, Bearer token checked.
+ * `answerAfterMs`: polls are answered no sooner than this long after it started (an api slow to
+ * give a starting proxy its first table).
+ */
+export async function startFakeApi(token: string, initial: TestRoute[] = [], opts: { port?: number; version?: number; answerAfterMs?: number } = {}) {
   let version = opts.version ?? 1;
   let routes = initial;
   const waiters = new Set<() => void>();
   const acks: Ack[] = [];
   const polls: { since: number; wait: number; proxy: string }[] = [];
   const ackWaiters = new Set<() => void>();
-  const server = http.createServer((req, res) => {
+  const answerFrom = Date.now() + (opts.answerAfterMs ?? 0);
+  const server = http.createServer(function handle(req, res) {
+    if (Date.now() < answerFrom) { setTimeout(() => handle(req, res), answerFrom - Date.now()); return; }
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.headers.authorization !== `Bearer ${token}`) { res.writeHead(401).end(); return; }
     if (req.method === 'GET' && url.pathname === '/v1/internal/routes') {

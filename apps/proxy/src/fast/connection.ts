@@ -82,30 +82,35 @@ export class ClientConnection implements ExchangeOwner {
     if (this.busy || this.pace.waiting) return;
     this.busy = true;
     while (!this.ex && this.buf && !this.gone) {
-      const r = takeRequest(this.buf);
+      const read = this.buf;
+      const r = takeRequest(read);
       if (r === MORE) { this.headSince ||= Date.now(); break; }
       if (!r) { this.handOff(); break; }
       this.buf = null;
       this.headSince = 0;
-      this.begin(r.head, r.rest);
+      // Before the first route table its decision waits: node:http's handler does that (decide.ts).
+      if (!this.begin(r.head, r.rest)) { this.buf = read; this.handOff(); break; }
     }
     this.busy = false;
   }
 
-  private begin(head: RequestHead, rest: Buffer | null): void {
+  /** False when the request is to go to node:http, as read (nothing of it was acted on). */
+  private begin(head: RequestHead, rest: Buffer | null): boolean {
     const { ctx } = this.l;
     this.req = head;
     this.t0 = ctx.access ? performance.now() : 0;
     const plan = planRequest(this.side, head, this.requestId = requestIdOf(head.headers));
+    if (plan === null) return false;
     if ('page' in plan) {
       // Our own answer never reads a request body: close rather than skip it.
       this.buf = rest;
       this.answer(plan.page, head.contentLength > 0);
-      return;
+      return true;
     }
     this.ex = new Exchange(ctx, this.l.pool, this, plan.request);
     this.ex.start();
     this.buf = rest && this.ex?.wantsBody ? this.ex.body(this.own(rest)) : rest;
+    return true;
   }
 
   /** `unreadBody`: the request's body is still arriving (our answer never reads one): close after. */

@@ -1,6 +1,7 @@
 // What the fast path does with one parsed request: the proxy's own page (decide.ts: health, ACME,
 // redirect, no such app), or the request to relay to the app — its upstream head built once, with
-// the forwarding fields for this client. No I/O.
+// the forwarding fields for this client; null before the first route table, when the decision has
+// to wait (decide.ts): the connection goes to node:http, whose handler waits. No I/O.
 import type { ProxyContext } from '../context.js';
 import { decide } from '../decide.js';
 import { upstreamRequestHead } from '../headers.js';
@@ -11,10 +12,12 @@ import type { RequestHead } from './head.js';
 /** The client side of the connection the request came on. */
 export interface ClientSide { ctx: ProxyContext; proto: 'http' | 'https'; peer: string; port: number }
 
-export function planRequest(c: ClientSide, head: RequestHead, requestId: string): { page: Page } | { request: ExchangeRequest } {
+export function planRequest(c: ClientSide, head: RequestHead, requestId: string): { page: Page } | { request: ExchangeRequest } | null {
   const { ctx, proto, peer } = c;
   const d = decide(ctx, head.method, head.target, head.headers.host as string, proto, head.headers, requestId);
   if (d.page) return { page: d.page };
+  // Dropped: node:http decides again (one wait, one place); only ever before the first table.
+  if (d.later) return null;
   const upHead = upstreamRequestHead(head.method, d.path, head.headers, { clientIp: peer, proto, host: d.rawHost, port: c.port, requestId, trusted: ctx.trusted(peer) });
   return {
     request: {
