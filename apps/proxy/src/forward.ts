@@ -174,7 +174,8 @@ function logWhenDone(ctx: ProxyContext, req: http.IncomingMessage, res: http.Ser
   const upstream = { value: '-' };
   res.once('close', () => {
     const bytes = socket ? socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
-    ctx.access!(accessEntry(asked, ctx.trusted, res.statusCode, bytes, upstream.value));
+    // Closed before any answer went out: the client left (nginx's 499); res.statusCode said 200.
+    ctx.access!(accessEntry(asked, ctx.trusted, res.headersSent ? res.statusCode : 499, bytes, upstream.value));
   });
   return upstream;
 }

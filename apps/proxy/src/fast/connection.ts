@@ -124,12 +124,7 @@ export class ClientConnection implements ExchangeOwner {
 
   finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody = false): void {
     this.ex = null;
-    const req = this.req!;
-    const { ctx } = this.l;
-    if (ctx.access) {
-      const asked = { method: req.method, host: String(req.headers.host), path: req.target, proto: '1.1', xff: req.headers['x-forwarded-for'], peer: this.side.peer, requestId: this.requestId, t0: this.t0 };
-      ctx.access(accessEntry(asked, ctx.trusted, status, bytes, upstream));
-    }
+    if (this.l.ctx.access) this.logged(status, bytes, upstream);
     // Else an idle keep-alive connection holds its last request (head, headers, id) until the next
     // one or the keep-alive timeout: on a busy proxy long enough to outlive two scavenges, be
     // promoted and wait for a full GC (measured: 4.3 → 2.3 KB of heap per idle connection).
@@ -140,6 +135,26 @@ export class ClientConnection implements ExchangeOwner {
     if (this.ended && !this.buf) { this.end(); return; }
     this.timer.refresh();
     if (!this.pace.hold()) this.readOn(); // else once the client has read its answers (answer-pace.ts)
+  }
+
+  private logged(status: number, bytes: number, upstream: string): void {
+    const req = this.req!;
+    const { ctx } = this.l;
+    const asked = { method: req.method, host: String(req.headers.host), path: req.target, proto: '1.1', xff: req.headers['x-forwarded-for'], peer: this.side.peer, requestId: this.requestId, t0: this.t0 };
+    ctx.access!(accessEntry(asked, ctx.trusted, status, bytes, upstream));
+  }
+
+  /**
+   * The client left (FIN, reset, close) with a request in flight: the app's request is closed, and
+   * logged as nginx logs it — 499 before any of the answer went out, else the app's status and the
+   * bytes the client got. An exchange over already (a broken upstream cut the client) is not logged.
+   */
+  private abandon(): void {
+    const ex = this.ex;
+    this.ex = null;
+    if (!ex || ex.over) return;
+    ex.abort();
+    if (this.l.ctx.access && this.req) this.logged(ex.status || 499, this.out.bytes, ex.upstream || '-');
   }
 
   /** Reads on and starts the next pipelined request. */
@@ -191,23 +206,24 @@ export class ClientConnection implements ExchangeOwner {
     this.destroy();
   };
 
-  private onError = (): void => { this.destroy(); };
+  private onError = (): void => { this.abandon(); this.destroy(); };
 
-  // The client sent FIN (the server allows half-open sockets): answer what it asked, then close.
-  // A request whose body was still arriving can never be answered: its upstream connection is cut
-  // (as node:http's parser does), or the app waited for the rest for as long as it allowed, and
-  // the proxy held both connections and the in-flight count forever.
+  // The client sent FIN (the server allows half-open sockets). With a request in flight that is the
+  // client giving up (a long poll it no longer wants, a slow page it closed): as nginx does
+  // (proxy_ignore_client_abort off) and node:http here, the app's request is closed at once (499),
+  // where before the app kept working on it, and the proxy its upstream connection, until it
+  // answered — and a request whose body was still arriving never would be (the app waited for the
+  // rest for as long as it allowed). Else, answers it has not read yet still go out, then we close.
   private ended = false;
   private onEnd = (): void => {
     this.ended = true;
-    if (this.ex?.wantsBody) { this.destroy(); return; }
+    if (this.ex) { this.abandon(); this.destroy(); return; }
     if (this.pace.waiting) return; // readOn answers what it asked, then ends
-    if (this.idle || (!this.ex && this.buf)) this.end();
+    this.end();
   };
 
   private onClose = (): void => {
-    this.ex?.abort();
-    this.ex = null;
+    this.abandon();
     this.detach();
   };
 }

@@ -47,6 +47,12 @@ export class Exchange implements UpstreamUser {
 
   get over(): boolean { return this.done; }
 
+  /** The app's status once its response head came, else 0 (the access log of a request the client left). */
+  get status(): number { return this.res?.status ?? 0; }
+
+  /** The endpoint of the current attempt ("host:port"), '' before one was picked. */
+  get upstream(): string { return this.key; }
+
   start(): void {
     this.attempts++;
     // Re-read the table: a retry must not go to an endpoint a newer version removed.
