@@ -19,8 +19,11 @@ describe('dream domains rows', () => {
     expect(row![4]).toBe(`${error} (next try 2030-01-01T12:40:00.000Z)`);
   });
 
-  it('a name being ordered right now (no next try) shows no stale reason', () => {
-    const [row] = domainRows([{ host: 'www.example.com', kind: 'custom', certificate: cert({ error: 'an earlier failure' }) }], now);
-    expect(row![4]).toBe('');
+  it('a name being ordered again (no next try) shows the previous attempt\'s reason as the proxy labels it', () => {
+    const error = 'previous attempt failed: urn:ietf:params:acme:error:dns: NXDOMAIN';
+    const [row] = domainRows([{ host: 'www.example.com', kind: 'custom', certificate: cert({ error }) }], now);
+    expect(row!.slice(2)).toEqual(['pending', 'acme-v02.api.letsencrypt.org', error]);
+    const [renewing] = domainRows([{ host: 'www.example.com', kind: 'custom', certificate: cert({ state: 'renewing', error, notAfter: '2030-01-20T00:00:00.000Z' }) }], now);
+    expect(renewing![4]).toBe(`expires 2030-01-20, reported just now; ${error}`);
   });
 });

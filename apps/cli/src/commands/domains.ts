@@ -5,15 +5,18 @@ import { ago, table } from '../format.js';
 
 /**
  * Pure: one row per name — certificate state, expiry, and why it waits when it does: the CA's reason
- * when failing, or the proxy's own hold (its per-account order throttle) while still pending.
+ * when failing, or the proxy's own hold (its per-account order throttle) while still pending. A name
+ * ordered again after a failure (pending/renewing, no next try) shows that failure as the proxy
+ * words it, 'previous attempt failed: …' (apps/proxy/src/tls/entry.ts).
  */
 export function domainRows(items: Domain[], now: Date): string[][] {
   return items.map((d) => {
     const c = d.certificate;
     const state = c ? c.state : 'waiting for the proxy';
+    const expiry = c?.notAfter ? `expires ${new Date(c.notAfter).toISOString().slice(0, 10)}, reported ${ago(c.reportedAt, now)}` : '';
     const detail = !c ? '' : c.state === 'failing' || (c.error && c.nextAttemptAt)
       ? `${c.error ?? 'unknown error'}${c.nextAttemptAt ? ` (next try ${new Date(c.nextAttemptAt).toISOString()})` : ''}`
-      : c.notAfter ? `expires ${new Date(c.notAfter).toISOString().slice(0, 10)}, reported ${ago(c.reportedAt, now)}` : '';
+      : [expiry, c.error].filter(Boolean).join('; ');
     return [d.host, d.kind, state, c?.issuer ?? '', detail];
   });
 }

@@ -20,10 +20,10 @@ async function setup() {
   const dir = tmp();
   const ca = await BuiltinCa.open(new TlsStorage(dir));
   const real = new BuiltinIssuer(ca, 30);
-  const ca$ = { down: true, calls: 0 };
+  const ca$ = { down: true, calls: 0, gate: Promise.resolve() };
   const issuer: Issuer = {
     id: DIRECTORY, name: 'ca.example.test',
-    issue: (h, now) => { ca$.calls++; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, now); },
+    issue: async (h, now) => { ca$.calls++; await ca$.gate; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, now); },
   };
   const clock = new ManualClock(Date.now());
   let out = '';
@@ -97,6 +97,30 @@ describe('order backoff survives a restart', () => {
   });
 });
 
+describe('a name ordered again after a failure', () => {
+  it('says, while the new order runs, that the reason is the previous attempt\'s', async () => {
+    const { ca$, clock, start } = await setup();
+    const m = start();
+    m.ensure([HOST]);
+    await m.tick();
+    expect(m.status()[0]).toMatchObject({ state: 'failing', error: expect.stringContaining('404 for the challenge') });
+    // The next order hangs at the CA until released: what `dream domains` is told meanwhile.
+    let release!: () => void;
+    ca$.down = false;
+    ca$.gate = new Promise<void>((r) => { release = r; });
+    clock.advance(60_000);
+    const again = m.tick();
+    await expect.poll(() => m.status()[0]!.state).toBe('pending');
+    expect(m.status()[0]).toEqual(expect.objectContaining({
+      state: 'pending', nextAttemptAt: undefined,
+      error: 'previous attempt failed: urn:ietf:params:acme:error:unauthorized: 404 for the challenge',
+    }));
+    release();
+    await again;
+    expect(m.status()[0]).toMatchObject({ state: 'issued', error: undefined });
+  });
+});
+
 describe('a name held back by the per-account throttle', () => {
   it('says it is throttled and until when, in the status and the log', async () => {
     const { ca$, clock, start, log } = await setup();
@@ -108,10 +132,38 @@ describe('a name held back by the per-account throttle', () => {
     const held = m.status().find((s) => s.state !== 'issued')!;
     expect(held).toMatchObject({ state: 'pending', error: expect.stringMatching(/^throttled: this ACME account already placed 1 orders in the last 1 h/) });
     expect(held.nextAttemptAt).toBe(new Date(clock.now() + 3600_000).toISOString());
-    expect(log()).toMatch(/certificate order held back: throttled/);
+    await expect.poll(log).toMatch(/"hosts":\["[ab]\.example\.dream"\].*certificate order held back: throttled/);
     clock.advance(3600_000);
     await m.tick();
     expect(m.status().map((s) => [s.state, s.error, s.nextAttemptAt])).toEqual([['issued', undefined, undefined], ['issued', undefined, undefined]]);
+  });
+
+  it('is one warn line per account for all the names it holds back (count and a few of them), the names at debug', async () => {
+    const { dir, ca$, clock, real } = await setup();
+    const lines: Array<{ level: number; msg: string; host?: string; names?: number; hosts?: string[] }> = [];
+    const log = pino({ level: 'debug' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
+    const issuer: Issuer = { id: DIRECTORY, name: 'ca.example.test', issue: (h, now) => { ca$.calls++; return real.issue(h, now); } };
+    const m = new CertManager({ storage: new TlsStorage(dir), clock, log, issuerFor: () => issuer, tickMs: 3_600_000, throttle: { max: 1, windowMs: 3600_000 } });
+    onCleanup(() => m.close());
+    const hosts = Array.from({ length: 300 }, (_, i) => `n${i}.example.dream`);
+    m.ensure(hosts);
+    await m.whenRead();
+    await m.tick();
+    const warned = () => lines.filter((l) => l.level === 40 && l.msg.startsWith('certificate order held back'));
+    await expect.poll(() => warned().length).toBe(1);
+    await new Promise((r) => setTimeout(r, 1500)); // and no second one
+    expect(warned()).toHaveLength(1);
+    expect(warned()[0]).toMatchObject({ names: 299, msg: expect.stringMatching(/^certificate order held back: throttled: /) });
+    expect(warned()[0]!.hosts).toHaveLength(5);
+    const debug = lines.filter((l) => l.level === 20 && l.msg.startsWith('certificate order held back'));
+    expect(new Set(debug.map((l) => l.host)).size).toBe(299);
+    expect(m.status().filter((s) => s.error?.startsWith('throttled: '))).toHaveLength(299);
+    // The next window: one order, and again one line for the 298 still held back.
+    clock.advance(3600_000);
+    await m.tick();
+    await expect.poll(() => warned().length).toBe(2);
+    expect(warned()[1]).toMatchObject({ names: 298 });
+    expect(ca$.calls).toBe(2);
   });
 
   it('is the account\'s, not one per process: workers and sibling proxies on the data dir, and a restart, share it', async () => {

@@ -2,6 +2,11 @@
 // to noteCaAnswer() as axios hands them over (parsed body, headers, status) during one order.
 import { describe, expect, it } from 'vitest';
 import { CaHold, MAX_HOLD_MS, noteCaAnswer, watchCaAnswers } from './ca-hold.js';
+import type { Issuer } from './issuer.js';
+import { CertManager } from './manager.js';
+import { ManualClock } from './renewal.js';
+import { TlsStorage } from './storage.js';
+import { onCleanup, tmp } from './test-support.js';
 
 const LIMITED = 'urn:ietf:params:acme:error:rateLimited';
 
@@ -56,5 +61,40 @@ describe('caHold', () => {
     }).catch((x: unknown) => x);
     expect(e).not.toBeInstanceOf(CaHold);
     expect((e as Error).message).toBe('challenge invalid');
+  });
+
+  it('counts on the manager\'s clock, not the system\'s (a test clock, a clock set apart)', async () => {
+    const clock = new ManualClock(Date.parse('2031-03-01T10:00:00.000Z'));
+    const hold = await watchCaAnswers(async () => {
+      noteCaAnswer.call({}, { type: LIMITED, detail: 'too many certificates (5) already issued for this exact set of identifiers' }, { 'retry-after': '120' }, 429);
+      clock.advance(1000); // the answer came a second into the order
+      throw new Error('x');
+    }, clock).catch((e: unknown) => e) as CaHold;
+    expect(hold.retryAt).toBe(Date.parse('2031-03-01T10:02:00.000Z'));
+    expect(hold.message).toMatch(/^rate-limited by the CA \(HTTP 429\) until 2031-03-01T10:02:00\.000Z: /);
+    // An HTTP-date is a time on the same clock.
+    const dated = await watchCaAnswers(async () => {
+      noteCaAnswer.call({}, { type: LIMITED, detail: 'x' }, { 'retry-after': 'Sat, 01 Mar 2031 11:00:00 GMT' }, 429);
+      throw new Error('x');
+    }, clock).catch((e: unknown) => e) as CaHold;
+    expect(dated.retryAt).toBe(Date.parse('2031-03-01T11:00:00.000Z'));
+  });
+
+  it('a name the CA held back is not ordered before its Retry-After on the manager\'s clock', async () => {
+    const clock = new ManualClock(Date.parse('2031-03-01T10:00:00.000Z'));
+    // An issuer whose CA answers newOrder with a 429, Retry-After 10 min, as AcmeIssuer reads it.
+    const issuer: Issuer = {
+      id: 'https://ca.example.test/directory', name: 'ca.example.test',
+      issue: (_h, _now, _replacing, c) => watchCaAnswers(async () => {
+        noteCaAnswer.call({}, { type: LIMITED, detail: 'too many failed authorizations (5) for "a.example.test"' }, { 'retry-after': '600' }, 429);
+        throw new Error('x');
+      }, c),
+    };
+    const m = new CertManager({ storage: new TlsStorage(tmp()), clock, issuerFor: () => issuer, tickMs: 3_600_000, backoff: { minMs: 60_000, maxMs: 3600_000 } });
+    onCleanup(() => m.close());
+    m.ensure(['a.example.test']);
+    await m.whenRead();
+    await m.tick();
+    expect(m.status()[0]).toMatchObject({ state: 'failing', nextAttemptAt: '2031-03-01T10:10:00.000Z', error: expect.stringMatching(/^rate-limited by the CA \(HTTP 429\) until 2031-03-01T10:10:00\.000Z: /) });
   });
 });

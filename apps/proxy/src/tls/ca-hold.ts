@@ -7,8 +7,11 @@
 // (1 min), asking the CA again before it said. So every answer the CA gives during an order is
 // noted (per order, AsyncLocalStorage), an answer is never retried by acme-client, and an order the
 // CA held back fails with a CaHold that says until when (order.ts backs the name off that long).
+// Time is the manager's clock (order.ts passes it in): on Date.now(), a manager on another clock (a
+// test's) compared the CA's retry time with its own and kept the wrong one.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { readableReason } from './entry.js';
+import { systemClock, type Clock } from './renewal.js';
 import { parseRetryAfter } from './retry-after.js';
 
 /** The longest a CA's Retry-After is honoured (a wrong or hostile one must not stop a name for ever). */
@@ -18,7 +21,7 @@ const RATE_LIMITED = 'urn:ietf:params:acme:error:rateLimited';
 
 interface Answer { status: number; type?: string; detail?: string; retryAfter?: string; at: number }
 
-const orders = new AsyncLocalStorage<{ last?: Answer }>();
+const orders = new AsyncLocalStorage<{ clock: Clock; last?: Answer }>();
 
 export class CaHold extends Error {
   constructor(
@@ -47,7 +50,7 @@ export function noteCaAnswer(this: { retryAttempt?: number } | undefined, data: 
   const h = headers as { get?: (n: string) => unknown; [k: string]: unknown } | undefined;
   const retryAfter = typeof h?.get === 'function' ? h.get('retry-after') : h?.['retry-after'];
   store.last = status < 400 ? undefined : {
-    status, at: Date.now(),
+    status, at: store.clock.now(),
     type: typeof p.type === 'string' ? p.type : undefined,
     detail: typeof p.detail === 'string' ? p.detail : undefined,
     retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
@@ -72,9 +75,12 @@ export function caHold(err: unknown): CaHold | undefined {
   return new CaHold(`${what}${until}: ${a.detail ?? readableReason(err)}`, retryAt, accountWide, what);
 }
 
-/** Runs one order with its answers noted; a failure the CA's hold explains is thrown as that CaHold. */
-export async function watchCaAnswers<T>(order: () => Promise<T>): Promise<T> {
-  return orders.run({}, async () => {
+/**
+ * Runs one order with its answers noted; a failure the CA's hold explains is thrown as that CaHold,
+ * its retryAt on `clock` (the manager's).
+ */
+export async function watchCaAnswers<T>(order: () => Promise<T>, clock: Clock = systemClock): Promise<T> {
+  return orders.run({ clock }, async () => {
     try { return await order(); } catch (e) { throw caHold(e) ?? e; }
   });
 }

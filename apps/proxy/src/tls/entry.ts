@@ -46,10 +46,18 @@ export function readableReason(err: unknown): string {
   return cut(text.trim(), MAX_REASON);
 }
 
-/** A name held back says why and until when; without it a waiting name looks stuck. */
+/** What `dream domains` says of a name ordered again after a failure, while that order runs. */
+export const PREVIOUS_ATTEMPT = 'previous attempt failed: ';
+
+/**
+ * A name held back says why and until when; without it a waiting name looks stuck. A name being
+ * ordered again (pending/renewing) keeps the failed attempt's reason, said to be that attempt's:
+ * bare, it read as the reason of the order under way.
+ */
 export function statusOf(e: Entry): CertStatus {
   const held = e.state === 'failing' || e.waiting !== undefined;
-  const reason = [e.error, e.waiting].filter(Boolean).join('; ');
+  const again = e.error && (e.state === 'pending' || e.state === 'renewing') ? PREVIOUS_ATTEMPT + e.error : e.error;
+  const reason = [again, e.waiting].filter(Boolean).join('; ');
   return {
     host: e.host, state: e.state, issuer: e.meta?.issuer ?? e.issuer.name, notAfter: e.meta?.notAfter,
     error: reason ? cut(reason, 2 * MAX_REASON) : undefined,

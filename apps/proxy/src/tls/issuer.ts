@@ -10,6 +10,7 @@ import { ariCertId, fetchRenewalInfo, renewalInfoUrl, type RenewalAdvice } from 
 import { BUILTIN, type BuiltinCa, type IssuedPair } from './ca.js';
 import { CaHold, caHold, watchCaAnswers } from './ca-hold.js';
 import type { ChallengeSolver } from './challenges/types.js';
+import type { Clock } from './renewal.js';
 
 export { ariCertId } from './ari.js';
 
@@ -23,8 +24,11 @@ export interface Issuer {
   readonly accountId?: string;
   /** Shown in status (`dream domains`). */
   readonly name: string;
-  /** `replacing`: the certificate this one renews (ACME sends its ARI id as `replaces`). */
-  issue(hosts: string[], now: Date, replacing?: string): Promise<IssuedPair>;
+  /**
+   * `replacing`: the certificate this one renews (ACME sends its ARI id as `replaces`); `clock`: the
+   * manager's, which a CA's Retry-After (CaHold.retryAt) is counted on.
+   */
+  issue(hosts: string[], now: Date, replacing?: string, clock?: Clock): Promise<IssuedPair>;
   /** ACME Renewal Information: when the CA suggests renewing this certificate, if it says. */
   renewalInfo?(certPem: string): Promise<RenewalAdvice | undefined>;
 }
@@ -54,13 +58,13 @@ export class AcmeIssuer implements Issuer {
     this.accountId = accountId(account.opts.directoryUrl, account.opts.eab?.kid);
   }
 
-  async issue(hosts: string[], _now?: Date, replacing?: string): Promise<IssuedPair> {
+  async issue(hosts: string[], _now?: Date, replacing?: string, clock?: Clock): Promise<IssuedPair> {
     try {
       try {
-        return await watchCaAnswers(() => this.order(hosts, replacing));
+        return await watchCaAnswers(() => this.order(hosts, replacing), clock);
       } catch (e) {
         if (e instanceof TypeError || e instanceof CaHold || !(await this.account.forgotten())) throw e;
-        return await watchCaAnswers(() => this.order(hosts, replacing)); // registered again
+        return await watchCaAnswers(() => this.order(hosts, replacing), clock); // registered again
       }
     } catch (e) {
       // acme-client loses network errors once its retries run out (it throws a TypeError about

@@ -173,6 +173,7 @@ export class CertManager implements CertificateSource {
    */
   async close(graceMs = 5000): Promise<void> {
     this.closed = true;
+    this.ordering.close();
     this.slots.close();
     this.names.close();
     this.waits.close();

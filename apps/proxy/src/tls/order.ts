@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { BackoffStore } from './backoff.js';
 import { CaHold } from './ca-hold.js';
 import { readableReason, throttledReason, type Entry } from './entry.js';
+import { HeldBackLog } from './held-back-log.js';
 import type { Issuer } from './issuer.js';
 import { backoffMs, DEFAULT_BACKOFF, renewAt, type BackoffPolicy, type Clock } from './renewal.js';
 import { TlsStorage, type CertMeta } from './storage.js';
@@ -31,6 +32,7 @@ export interface OrderDeps {
 
 export class CertOrders {
   private readonly throttles = new Map<string, AccountThrottle>();
+  private readonly held = new Map<string, HeldBackLog>();
   /** Orders started by this process (tests and metrics). */
   count = 0;
 
@@ -59,14 +61,15 @@ export class CertOrders {
       if (wait > 0) {
         Object.assign(e, { nextAttemptAt: this.o.clock.now() + wait, waiting: why ?? throttledReason(t!.max, t!.windowMs) });
         // The CA's hold on the account was said once, by the order it refused (below); not again per name.
-        this.o.log?.[why ? 'debug' : 'warn']({ host: e.host, retryAt: new Date(e.nextAttemptAt).toISOString() }, `certificate order held back: ${e.waiting}`);
+        if (why) this.o.log?.debug({ host: e.host, retryAt: new Date(e.nextAttemptAt).toISOString() }, `certificate order held back: ${e.waiting}`);
+        else this.heldBack(e.issuer).held(e.host, e.nextAttemptAt, e.waiting!); // one warn line for many names
         return;
       }
       Object.assign(e, { state: e.meta ? 'renewing' : 'pending', waiting: undefined });
       this.o.onChange?.();
       this.count++;
       this.o.log?.info({ host: e.host, issuer: e.issuer.name, renewal: Boolean(e.meta) }, 'ordering certificate');
-      const pair = await e.issuer.issue([e.host], new Date(this.o.clock.now()), e.certPem);
+      const pair = await e.issuer.issue([e.host], new Date(this.o.clock.now()), e.certPem, this.o.clock);
       const meta: CertMeta = { host: e.host, issuer: e.issuer.name, notBefore: pair.notBefore.toISOString(), notAfter: pair.notAfter.toISOString() };
       const ari = await e.issuer.renewalInfo?.(pair.certPem).catch(() => undefined);
       if (ari) Object.assign(meta, { ariRenewAt: ari.renewAt.toISOString(), ariSerial: serialOf(pair.certPem) });
@@ -97,15 +100,28 @@ export class CertOrders {
     }
   }
 
+  /** Logs the names held back that are still being gathered (a stopping proxy). */
+  close(): void { for (const h of this.held.values()) h.flush(); }
+
   /**
    * The account's throttle; none for the built-in CA (no CA to be polite to). Per account, not per
    * directory: another EAB key id on the same directory is another account with its own limit.
    */
   private throttle(issuer: Issuer): AccountThrottle | undefined {
     if (issuer.id === 'builtin') return undefined;
-    const account = issuer.accountId ?? TlsStorage.issuerId(issuer.id);
+    const account = accountOf(issuer);
     let t = this.throttles.get(account);
     if (!t) this.throttles.set(account, t = new AccountThrottle(this.o.storage, account, this.o.throttle?.max ?? 30, this.o.throttle?.windowMs ?? 3600_000, this.o.clock, this.o.log));
     return t;
   }
+
+  /** The account's one warn line for the names its throttle holds back (held-back-log.ts). */
+  private heldBack(issuer: Issuer): HeldBackLog {
+    const account = accountOf(issuer);
+    let h = this.held.get(account);
+    if (!h) this.held.set(account, h = new HeldBackLog(account, this.o.clock, this.o.log));
+    return h;
+  }
 }
+
+const accountOf = (issuer: Issuer) => issuer.accountId ?? TlsStorage.issuerId(issuer.id);

@@ -1,0 +1,42 @@
+// What the log says of the names an account's order throttle holds back. A warn line per name held
+// back, each time it came due: 1 000 names over the limit logged 1 000 warn lines at once, and as
+// many again as each freed slot let one order start (measured: 300 names, a limit of 1 → 299 warn
+// lines). Now one warn line per account at most once a minute (rare-warning.ts's WarningBout, on the
+// manager's clock): the names held back within GATHER_MS of the first, how many and a few of them,
+// and the earliest retry; every name still has its own debug line (and its status says throttled).
+import type { Logger } from 'pino';
+import { WarningBout } from '../rare-warning.js';
+import type { Clock } from './renewal.js';
+
+/** How long the names held back together (one tick, the slices of a first table) are gathered. */
+export const GATHER_MS = 1000;
+/** How many of them the warn line names. */
+export const EXAMPLES = 5;
+
+export class HeldBackLog {
+  private readonly bout = new WarningBout();
+  private batch?: { hosts: Set<string>; reason: string; retryAt: number; timer: NodeJS.Timeout };
+
+  constructor(private readonly account: string, private readonly clock: Clock, private readonly log?: Logger) {}
+
+  /** `host` may not start its order before `retryAt` (epoch ms, the manager's clock): `reason`. */
+  held(host: string, retryAt: number, reason: string): void {
+    this.log?.debug({ host, retryAt: new Date(retryAt).toISOString() }, `certificate order held back: ${reason}`);
+    const b = this.batch;
+    if (b) { b.hosts.add(host); b.retryAt = Math.min(b.retryAt, retryAt); return; }
+    if (!this.bout.hit(this.clock.now())) return;
+    const timer = setTimeout(() => this.flush(), GATHER_MS);
+    timer.unref();
+    this.batch = { hosts: new Set([host]), reason, retryAt, timer };
+  }
+
+  /** Logs the gathered names now (a stopping proxy says what it held back). */
+  flush(): void {
+    const b = this.batch;
+    if (!b) return;
+    this.batch = undefined;
+    clearTimeout(b.timer);
+    this.log?.warn({ account: this.account, names: b.hosts.size, hosts: [...b.hosts].slice(0, EXAMPLES), retryAt: new Date(b.retryAt).toISOString() },
+      `certificate order held back: ${b.reason}`);
+  }
+}
