@@ -13,7 +13,7 @@ import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
-import { afterFailedAttempt, invalidResponseHead, replayable } from './retry.js';
+import { afterFailedAttempt, invalidResponseHead, replayable, UPSTREAM_BROKE_OFF } from './retry.js';
 import { endpointKey } from './table.js';
 import { drainUpload, uploadBody } from './upload-body.js';
 
@@ -137,8 +137,14 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       },
     )).then(() => drainUpload(req, body), (err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
       if (replaced) return drainUpload(req, body);
+      // The app broke off its answer: undici destroyed `res` with the app connection's error (here
+      // `err` only says the response closed early; a client gone leaves `res.errored` unset). As nginx
+      // ("upstream prematurely closed connection") and the fast path, one line says why it was cut.
+      const broke = responded ? (res as { errored?: NodeJS.ErrnoException | null }).errored : null;
+      if (broke) ctx.log.warn({ requestId, app: route.app, endpoint: key, err: broke.code ?? broke.message }, UPSTREAM_BROKE_OFF);
       if (res.destroyed || res.writableFinished) return;
-      // Upstream died mid-body: the client must see a broken response, not a short "complete" one.
+      // Upstream died mid-body: the client must see a broken response, not a short "complete" one
+      // (logged with the app's status and the bytes sent, logWhenDone; the fast path does the same).
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
       // A head past undici's bound is over the proxy's limit too: the app answered, and another
@@ -174,8 +180,9 @@ function logWhenDone(ctx: ProxyContext, req: http.IncomingMessage, res: http.Ser
   const upstream = { value: '-' };
   res.once('close', () => {
     const bytes = socket ? socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
-    // Closed before any answer went out: the client left (nginx's 499); res.statusCode said 200.
-    ctx.access!(accessEntry(asked, ctx.trusted, res.headersSent ? res.statusCode : 499, bytes, upstream.value));
+    // Closed before any answer went out: the client left (nginx's 499; res.statusCode said 200), or
+    // a stopping proxy cut it at the drain timeout (504, ctx.cutting).
+    ctx.access!(accessEntry(asked, ctx.trusted, res.headersSent ? res.statusCode : ctx.cutting ? 504 : 499, bytes, upstream.value));
   });
   return upstream;
 }

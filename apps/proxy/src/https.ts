@@ -138,6 +138,7 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
   const close = (drainMs: number) => new Promise<void>((resolve) => {
     closing = true;
     const cut = setTimeout(() => {
+      ctx.cutting = true; // what is cut is logged 504 (context.ts)
       for (const s of sessions) s.destroy();
       for (const s of sockets.keys()) s.destroy();
     }, drainMs);

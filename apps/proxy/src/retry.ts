@@ -34,6 +34,8 @@ export interface FailedAttempt {
 export const MALFORMED_RESPONSE_HEAD = 'a malformed response head';
 /** …and for a 101 Switching Protocols to a request without Upgrade (undici's 'bad upgrade'). */
 export const UNASKED_UPGRADE = 'a 101 Switching Protocols to a request that asked for no upgrade';
+/** The warn line of an app connection that closed or reset after its response head went out (the client's answer is cut; never retried): both paths say it alike. */
+export const UPSTREAM_BROKE_OFF = 'upstream broke off its response';
 
 // How undici marks its HTTPParserError (its `instanceof` reads it, so it holds across copies);
 // undici 7 leaves that error's `code` undefined, so the code alone cannot tell.

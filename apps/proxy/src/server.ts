@@ -173,7 +173,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     const closeIdleFast = () => { for (const c of fastConns) if (c.idle) c.end(); };
     closeIdleFast();
     const idle = setInterval(() => { server.closeIdleConnections(); closeIdleFast(); }, 50);
-    const cut = setTimeout(() => { server.closeAllConnections(); for (const c of fastConns) c.destroy(); }, config.drainTimeoutMs);
+    // Each request cut is logged: 504 before the app answered, else its status (ctx.cutting).
+    const cut = setTimeout(() => { ctx.cutting = true; server.closeAllConnections(); for (const c of fastConns) c.destroy(); }, config.drainTimeoutMs);
     await closed;
     clearInterval(idle);
     clearTimeout(cut);

@@ -144,17 +144,25 @@ export class ClientConnection implements ExchangeOwner {
     ctx.access!(accessEntry(asked, ctx.trusted, status, bytes, upstream));
   }
 
+  /** The app broke off its answer (exchange.ts): logged with its status and the bytes sent, then cut. */
+  broken(status: number, bytes: number, upstream: string): void {
+    this.ex = null;
+    if (this.l.ctx.access) this.logged(status, bytes, upstream);
+    this.destroy();
+  }
+
   /**
-   * The client left (FIN, reset, close) with a request in flight: the app's request is closed, and
-   * logged as nginx logs it — 499 before any of the answer went out, else the app's status and the
-   * bytes the client got. An exchange over already (a broken upstream cut the client) is not logged.
+   * The client left (FIN, reset, close), or a stopping proxy cuts the connection (destroy()), with a
+   * request in flight: the app's request is closed, and logged as nginx logs it — 499 before any of
+   * the answer went out (504 when the proxy cut it, context.ts `cutting`), else the app's status and
+   * the bytes the client got. An exchange over already has had its line.
    */
   private abandon(): void {
     const ex = this.ex;
     this.ex = null;
     if (!ex || ex.over) return;
     ex.abort();
-    if (this.l.ctx.access && this.req) this.logged(ex.status || 499, this.out.bytes, ex.upstream || '-');
+    if (this.l.ctx.access && this.req) this.logged(ex.status || (this.l.ctx.cutting ? 504 : 499), this.out.bytes, ex.upstream || '-');
   }
 
   /** Reads on and starts the next pipelined request. */
@@ -192,8 +200,9 @@ export class ClientConnection implements ExchangeOwner {
     this.socket.end();
   }
 
+  /** Cuts the connection; a request in flight is aborted and logged (abandon()). */
   destroy(): void {
-    this.ex?.abort();
+    this.abandon();
     this.detach();
     this.socket.destroy();
   }
@@ -206,7 +215,7 @@ export class ClientConnection implements ExchangeOwner {
     this.destroy();
   };
 
-  private onError = (): void => { this.abandon(); this.destroy(); };
+  private onError = (): void => { this.destroy(); };
 
   // The client sent FIN (the server allows half-open sockets). With a request in flight that is the
   // client giving up (a long poll it no longer wants, a slow page it closed): as nginx does
@@ -217,7 +226,7 @@ export class ClientConnection implements ExchangeOwner {
   private ended = false;
   private onEnd = (): void => {
     this.ended = true;
-    if (this.ex) { this.abandon(); this.destroy(); return; }
+    if (this.ex) { this.destroy(); return; }
     if (this.pace.waiting) return; // readOn answers what it asked, then ends
     this.end();
   };

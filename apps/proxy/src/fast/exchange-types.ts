@@ -14,6 +14,11 @@ export interface ExchangeOwner {
   finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody?: boolean): void;
   /** Exactly once instead of finished(): answer with the proxy's own page. */
   answer(page: Page, unreadBody: boolean): void;
+  /**
+   * Exactly once instead of finished(): the app broke off its answer after part of it went out
+   * (`status`: the app's, `bytes`: what the client got); the client connection is cut.
+   */
+  broken(status: number, bytes: number, upstream: string): void;
 }
 
 export interface ExchangeRequest {

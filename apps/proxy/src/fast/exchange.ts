@@ -7,7 +7,7 @@
 import { isConnectFailure, type ProxyContext } from '../context.js';
 import { MAX_RESPONSE_FIELDS, RESPONSE_HEAD_READ_BOUND, RESPONSE_HEAD_TOO_LARGE } from '../head-limits.js';
 import { pages, type Page } from '../pages.js';
-import { afterFailedAttempt, MALFORMED_RESPONSE_HEAD, replayable, UNASKED_UPGRADE } from '../retry.js';
+import { afterFailedAttempt, MALFORMED_RESPONSE_HEAD, replayable, UNASKED_UPGRADE, UPSTREAM_BROKE_OFF } from '../retry.js';
 import { endpointKey } from '../table.js';
 import { BodyEnd } from './body.js';
 import type { ClientWriter } from './client-writer.js';
@@ -148,7 +148,11 @@ export class Exchange implements UpstreamUser {
     this.conn = null;
     if (conn) { conn.user = null; conn.socket.destroy(); }
     // Part of the response is out: the client must see a broken response, not a short "complete" one.
-    if (this.res || this.out.bytes > 0) { this.finishBroken(); return; }
+    if (this.res || this.out.bytes > 0) {
+      // As nginx ("upstream prematurely closed connection") and forward.ts: one line says why it was cut.
+      this.ctx.log.warn({ requestId: this.req.requestId, app: this.req.route.app, endpoint: this.key, err: err.code ?? err.message }, UPSTREAM_BROKE_OFF);
+      return this.finishBroken();
+    }
     this.release();
     const { requestId, route, method, contentLength } = this.req;
     // No descriptor for the connection (fd-limit.ts): nothing was sent, and another replica would
@@ -190,10 +194,11 @@ export class Exchange implements UpstreamUser {
     this.fail(pages.upstreamFailure(this.req.route.app, invalid, this.req.requestId, this.req.headers));
   }
 
+  /** The client's answer is cut: logged with the app's status (a 502 when only a 1xx went out) and the bytes it got, as nginx logs it. */
   private finishBroken(): void {
     this.done = true;
     this.release();
-    this.owner.socket.destroy();
+    this.owner.broken(this.res?.status ?? 502, this.out.bytes, this.key);
   }
 
   private fail(page: Page): void {
