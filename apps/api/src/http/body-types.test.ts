@@ -36,6 +36,18 @@ describe('JSON bodies are validated as sent (no type coercion)', () => {
     expect((await t.app.inject({ method: 'GET', url: '/v1/apps/web/config', headers: t.auth })).json().items).toEqual([]);
   });
 
+  it('"" still means off for a webhook secret or notification URL and unset for a health-check path, as null does', async () => {
+    const t = await testApi();
+    expect((await json(t, 'POST', '/v1/apps', { name: 'web' })).statusCode).toBe(201);
+    const on = await json(t, 'PUT', '/v1/apps/web/hooks', { secret: 's'.repeat(16), notifyUrl: 'https://example.com/n', notifySecret: 'n'.repeat(16) });
+    expect([on.statusCode, on.json().webhook.enabled, on.json().notifications.enabled]).toEqual([200, true, true]);
+    const off = await json(t, 'PUT', '/v1/apps/web/hooks', { secret: '', notifyUrl: '' });
+    expect([off.statusCode, off.json().webhook.enabled, off.json().notifications]).toEqual([200, false, { enabled: false, url: null }]);
+    expect((await json(t, 'PATCH', '/v1/apps/web', { healthCheckPath: '/up' })).json().healthCheckPath).toBe('/up');
+    const unset = await json(t, 'PATCH', '/v1/apps/web', { healthCheckPath: '' });
+    expect([unset.statusCode, unset.json().healthCheckPath]).toEqual([200, null]);
+  });
+
   it('the internal routes (proxies call them) refuse {"proxy": 7} and {"version": "3"}', async () => {
     const t = await testApi();
     const internal = { authorization: `Bearer ${t.internalToken}` };

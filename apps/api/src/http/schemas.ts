@@ -12,7 +12,8 @@ export const CreateApp = Type.Object({
 
 export const PatchApp = Type.Object({
   deployBranch: Type.Optional(Branch),
-  healthCheckPath: Type.Optional(Type.Union([Type.String({ pattern: '^/[A-Za-z0-9._~!$&\'()*+,;=:@/%?-]{0,200}$' }), Type.Null()])),
+  // "" unsets it, as null does (it did when bodies were type-coerced).
+  healthCheckPath: Type.Optional(Type.Union([Type.String({ pattern: '^/[A-Za-z0-9._~!$&\'()*+,;=:@/%?-]{0,200}$' }), Type.Literal(''), Type.Null()])),
 }, { additionalProperties: false });
 
 export const PatchConfig = Type.Object({

@@ -34,7 +34,7 @@ export function appRoutes(app: FastifyInstance, s: Services): void {
     s.store.apps.get(req.params.app);
     const fields: { deploy_branch?: string; health_path?: string | null } = {};
     if (req.body.deployBranch !== undefined) fields.deploy_branch = assertBranchName(req.body.deployBranch);
-    if (req.body.healthCheckPath !== undefined) fields.health_path = req.body.healthCheckPath;
+    if (req.body.healthCheckPath !== undefined) fields.health_path = req.body.healthCheckPath || null;
     return presentApp(s, s.store.apps.update(req.params.app, fields));
   });
 

@@ -11,13 +11,17 @@ import { installNotifier } from './notify.js';
 import { allowedSchemes, assertRepoUrl, isDeployRef } from './repo-url.js';
 import { FORGES, deliveryOf, parsePush, signatureOf, verifySignature, type Forge } from './verify.js';
 
-const Secret = Type.Union([Type.String({ minLength: 16, maxLength: 200 }), Type.Null()]);
+// "" means off, as null does (bodies are not type-coerced, http/validators.ts, so it is said here):
+// an empty secret must never mean "accept everything".
+const Secret = Type.Union([Type.String({ minLength: 16, maxLength: 200 }), Type.Literal(''), Type.Null()]);
 const PutHooks = Type.Object({
   secret: Type.Optional(Secret),
   repoUrl: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
-  notifyUrl: Type.Optional(Type.Union([Type.String({ maxLength: 2000, pattern: '^https?://' }), Type.Null()])),
+  notifyUrl: Type.Optional(Type.Union([Type.String({ maxLength: 2000, pattern: '^https?://' }), Type.Literal(''), Type.Null()])),
   notifySecret: Type.Optional(Secret),
 }, { additionalProperties: false });
+const offWhenEmpty = (b: PutHooksBody): PutHooksBody =>
+  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v === '' ? null : v])) as PutHooksBody;
 type PutHooksBody = { secret?: string | null; repoUrl?: string | null; notifyUrl?: string | null; notifySecret?: string | null };
 
 function present(s: Services, app: string) {
@@ -77,7 +81,7 @@ export function webhookRoutes(app: FastifyInstance, s: Services): void {
     config: { scope: 'admin' },
   }, async (req) => {
     const row = s.store.apps.get(req.params.app);
-    const b = req.body;
+    const b = offWhenEmpty(req.body);
     if (b.repoUrl) assertRepoUrl(b.repoUrl, allowedSchemes(s.config.webhookGitSchemes));
     s.store.hooks.set(row.name, b);
     return present(s, row.name);
