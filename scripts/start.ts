@@ -4,11 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig, appUrl } from '@dreamnet/core';
+import { ConfigError, keepRunningWithoutStdio, loadConfig, appUrl } from '@dreamnet/core';
 import { ensureDocker } from './ensure-docker.js';
 import { ensureBaseImages, NODE_IMAGE } from './base-images.js';
 import { run } from './lib/run.js';
 
+keepRunningWithoutStdio(); // `npm start | tee log` with tee gone must not stop the platform
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const env: NodeJS.ProcessEnv = { ...process.env };
 

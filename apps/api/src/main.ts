@@ -1,7 +1,7 @@
 // The api process: config → data dir secrets → database → target → reconciler → listen.
 import path from 'node:path';
 import pino from 'pino';
-import { ConfigError, internalToken, loadConfig, type Config, type Target } from '@dreamnet/core';
+import { ConfigError, internalToken, keepRunningWithoutStdio, loadConfig, type Config, type Target } from '@dreamnet/core';
 import { DockerHostTarget, FakeTarget } from '@dreamnet/targets';
 import { dockerClient } from '@dreamnet/targets/dockerode';
 import { buildApp } from './app.js';
@@ -48,6 +48,7 @@ export async function startApi(config: Config, opts: { target?: Target; builder?
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  keepRunningWithoutStdio();
   let config: Config;
   try { config = loadConfig(); } catch (e) {
     if (e instanceof ConfigError) { console.error(`api: ${e.message}`); process.exit(2); }

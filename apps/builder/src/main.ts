@@ -1,9 +1,10 @@
 // The builder process: `tsx apps/builder/src/main.ts`. Settings come from DREAM_* (loadConfig).
 import { pino } from 'pino';
-import { ConfigError, internalToken, loadConfig } from '@dreamnet/core';
+import { ConfigError, internalToken, keepRunningWithoutStdio, loadConfig } from '@dreamnet/core';
 import { startBuilder } from './server.js';
 
 async function main(): Promise<void> {
+  keepRunningWithoutStdio();
   let config;
   try {
     config = loadConfig();

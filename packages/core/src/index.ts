@@ -7,3 +7,4 @@ export * from './crypto.js';
 export * from './labels.js';
 export * from './app-lock.js';
 export * from './addresses.js';
+export * from './stdio.js';
