@@ -17,8 +17,9 @@ export const HEALTH_PATH = '/__dream/healthz';
 export type Decided =
   | { page: Page; later?: undefined }
   | { page?: undefined; later?: undefined; route: Route; host: string; rawHost: string; path: string };
-/** `later`, before the first table: the decision once it came, or 503 ROUTES_NOT_LOADED. */
-export type Decision = Decided | { page?: undefined; later: Promise<Decided> };
+/** `later`, before the first table: waits for it, then the decision, or 503 ROUTES_NOT_LOADED.
+ *  A function, so a caller that hands the request elsewhere (the fast path) starts no wait. */
+export type Decision = Decided | { page?: undefined; later: () => Promise<Decided> };
 
 export function decide(ctx: ProxyContext, method: string, url: string | undefined, hostHeader: string | undefined, proto: 'http' | 'https', headers: IncomingHttpHeaders, requestId: string, o: { redirect?: boolean } = {}): Decision {
   if (url === HEALTH_PATH && (method === 'GET' || method === 'HEAD')) {
@@ -37,7 +38,7 @@ export function decide(ctx: ProxyContext, method: string, url: string | undefine
   const route = ctx.table().get(host);
   if (!route) {
     // Once there has been a table this is one boolean; before it, a real app's host would get a 404.
-    if (!ctx.firstTable.loaded) return { later: afterFirstTable(ctx, () => decide(ctx, method, url, hostHeader, proto, headers, requestId, o), requestId, headers) };
+    if (!ctx.firstTable.loaded) return { later: () => afterFirstTable(ctx, () => decide(ctx, method, url, hostHeader, proto, headers, requestId, o), requestId, headers) };
     return { page: pages.noRoute(host, requestId, headers) };
   }
   if (route.endpoints.length === 0) return { page: pages.noReplica(route.app, requestId, headers) };

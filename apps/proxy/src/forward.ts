@@ -62,7 +62,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
     // Before the first route table (decide.ts): forwarded once it came, unless the client left meanwhile.
     let gone = false;
     res.once('close', () => { gone = true; });
-    void d.later.then((later) => { if (!gone) forward(ctx, req, res, later, requestId, upstreamKey, expectsContinue); });
+    void d.later().then((later) => { if (!gone) forward(ctx, req, res, later, requestId, upstreamKey, expectsContinue); });
     return;
   }
   forward(ctx, req, res, d, requestId, upstreamKey, expectsContinue);

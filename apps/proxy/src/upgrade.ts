@@ -66,7 +66,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
   // no redirect to HTTPS: see decide.ts.
   const d = decide(ctx, req.method ?? 'GET', req.url, hostOf(req), protoOf(req), req.headers, requestId, { redirect: false });
   // Before the first route table (decide.ts): relayed once it came, unless the client left meanwhile.
-  if (d.later) { void d.later.then((later) => { if (!socket.destroyed) relay(ctx, req, socket, head, later, requestId, answered, answerPage); }); return; }
+  if (d.later) { void d.later().then((later) => { if (!socket.destroyed) relay(ctx, req, socket, head, later, requestId, answered, answerPage); }); return; }
   relay(ctx, req, socket, head, d, requestId, answered, answerPage);
 }
 

@@ -16,7 +16,7 @@ export function planRequest(c: ClientSide, head: RequestHead, requestId: string)
   const { ctx, proto, peer } = c;
   const d = decide(ctx, head.method, head.target, head.headers.host as string, proto, head.headers, requestId);
   if (d.page) return { page: d.page };
-  // Dropped: node:http decides again (one wait, one place); only ever before the first table.
+  // Handed to node:http, which decides again and waits (one wait, one place); only before the first table.
   if (d.later) return null;
   const upHead = upstreamRequestHead(head.method, d.path, head.headers, { clientIp: peer, proto, host: d.rawHost, port: c.port, requestId, trusted: ctx.trusted(peer) });
   return {
