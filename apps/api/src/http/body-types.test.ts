@@ -48,6 +48,29 @@ describe('JSON bodies are validated as sent (no type coercion)', () => {
     expect([unset.statusCode, unset.json().healthCheckPath]).toEqual([200, null]);
   });
 
+  it('every body field taking a string or null takes "" too, says so in /v1/openapi.json, and stores it as null', async () => {
+    const t = await testApi();
+    const doc = (await t.app.inject({ method: 'GET', url: '/v1/openapi.json' })).json();
+    const nullableText: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const props = op.requestBody?.content?.['application/json']?.schema?.properties ?? {};
+        // OpenAPI 3.0 says null as {nullable: true, enum: [null]} and "" as {type: "string", enum: [""]}.
+        for (const [field, s] of Object.entries(props as Record<string, { anyOf?: Array<{ type?: string; nullable?: boolean; enum?: unknown[] }> }>)) {
+          const branches = s.anyOf ?? [];
+          if (!branches.some((b) => b.nullable) || !branches.some((b) => b.type === 'string' && !b.enum)) continue;
+          nullableText.push(`${method.toUpperCase()} ${path} ${field}`);
+          expect(branches, `${method} ${path} ${field}`).toContainEqual(expect.objectContaining({ type: 'string', enum: [''] }));
+        }
+      }
+    }
+    expect(nullableText.sort()).toEqual(['PATCH /v1/apps/{app} healthCheckPath', ...['notifySecret', 'notifyUrl', 'repoUrl', 'secret'].map((f) => `PUT /v1/apps/{app}/hooks ${f}`)]);
+    expect((await json(t, 'POST', '/v1/apps', { name: 'web' })).statusCode).toBe(201);
+    expect((await json(t, 'PUT', '/v1/apps/web/hooks', { repoUrl: 'https://example.com/web.git' })).json().webhook.repoUrl).toBe('https://example.com/web.git');
+    const unset = await json(t, 'PUT', '/v1/apps/web/hooks', { repoUrl: '' });
+    expect([unset.statusCode, unset.json().webhook.repoUrl]).toEqual([200, null]);
+  });
+
   it('the internal routes (proxies call them) refuse {"proxy": 7} and {"version": "3"}', async () => {
     const t = await testApi();
     const internal = { authorization: `Bearer ${t.internalToken}` };

@@ -1,5 +1,6 @@
 // Request schemas: they validate requests and generate /v1/openapi.json, so the two cannot drift.
 import { Type } from '@sinclair/typebox';
+import { emptyOrNull } from './empty-is-null.js';
 
 export const AppParams = Type.Object({ app: Type.String({ maxLength: 200, description: 'App name' }) });
 export const AppDeploymentParams = Type.Object({ app: Type.String({ maxLength: 200 }), id: Type.String({ pattern: '^dep_[a-f0-9]{16}$' }) });
@@ -12,8 +13,7 @@ export const CreateApp = Type.Object({
 
 export const PatchApp = Type.Object({
   deployBranch: Type.Optional(Branch),
-  // "" unsets it, as null does (it did when bodies were type-coerced).
-  healthCheckPath: Type.Optional(Type.Union([Type.String({ pattern: '^/[A-Za-z0-9._~!$&\'()*+,;=:@/%?-]{0,200}$' }), Type.Literal(''), Type.Null()])),
+  healthCheckPath: Type.Optional(emptyOrNull(Type.String({ pattern: '^/[A-Za-z0-9._~!$&\'()*+,;=:@/%?-]{0,200}$' }))),
 }, { additionalProperties: false });
 
 export const PatchConfig = Type.Object({

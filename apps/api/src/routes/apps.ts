@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { assertBranchName, assertNewAppName } from '@dreamnet/core';
 import { authorize } from '../auth/plugin.js';
 import { AppParams, CreateApp, PatchApp } from '../http/schemas.js';
+import { emptyToNull } from '../http/empty-is-null.js';
 import { presentApp } from '../http/present.js';
 import type { Services } from '../services.js';
 import { deleteApp } from '../deploy/delete-app.js';
@@ -32,9 +33,10 @@ export function appRoutes(app: FastifyInstance, s: Services): void {
 
   app.patch<{ Params: { app: string }; Body: { deployBranch?: string; healthCheckPath?: string | null } }>('/v1/apps/:app', { schema: { tags: ['apps'], summary: 'Change deploy branch or health-check path', params: AppParams, body: PatchApp } }, async (req) => {
     s.store.apps.get(req.params.app);
+    const b = emptyToNull(PatchApp, req.body);
     const fields: { deploy_branch?: string; health_path?: string | null } = {};
-    if (req.body.deployBranch !== undefined) fields.deploy_branch = assertBranchName(req.body.deployBranch);
-    if (req.body.healthCheckPath !== undefined) fields.health_path = req.body.healthCheckPath || null;
+    if (b.deployBranch !== undefined) fields.deploy_branch = assertBranchName(b.deployBranch);
+    if (b.healthCheckPath !== undefined) fields.health_path = b.healthCheckPath;
     return presentApp(s, s.store.apps.update(req.params.app, fields));
   });
 

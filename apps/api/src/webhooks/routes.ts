@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { DreamError, assertAppName, isDreamError } from '@dreamnet/core';
 import type { Deployment } from '../db/index.js';
+import { emptyOrNull, emptyToNull } from '../http/empty-is-null.js';
 import { AppParams } from '../http/schemas.js';
 import type { Services } from '../services.js';
 import { fetchCommit } from './fetch.js';
@@ -11,17 +12,14 @@ import { installNotifier } from './notify.js';
 import { allowedSchemes, assertRepoUrl, isDeployRef } from './repo-url.js';
 import { FORGES, deliveryOf, parsePush, signatureOf, verifySignature, type Forge } from './verify.js';
 
-// "" means off, as null does (bodies are not type-coerced, http/validators.ts, so it is said here):
-// an empty secret must never mean "accept everything".
-const Secret = Type.Union([Type.String({ minLength: 16, maxLength: 200 }), Type.Literal(''), Type.Null()]);
+// "" means off, as null does (http/empty-is-null.ts): an empty secret must never mean "accept everything".
+const Secret = emptyOrNull(Type.String({ minLength: 16, maxLength: 200 }));
 const PutHooks = Type.Object({
   secret: Type.Optional(Secret),
-  repoUrl: Type.Optional(Type.Union([Type.String({ maxLength: 2000 }), Type.Null()])),
-  notifyUrl: Type.Optional(Type.Union([Type.String({ maxLength: 2000, pattern: '^https?://' }), Type.Literal(''), Type.Null()])),
+  repoUrl: Type.Optional(emptyOrNull(Type.String({ maxLength: 2000 }))),
+  notifyUrl: Type.Optional(emptyOrNull(Type.String({ maxLength: 2000, pattern: '^https?://' }))),
   notifySecret: Type.Optional(Secret),
 }, { additionalProperties: false });
-const offWhenEmpty = (b: PutHooksBody): PutHooksBody =>
-  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v === '' ? null : v])) as PutHooksBody;
 type PutHooksBody = { secret?: string | null; repoUrl?: string | null; notifyUrl?: string | null; notifySecret?: string | null };
 
 function present(s: Services, app: string) {
@@ -81,7 +79,7 @@ export function webhookRoutes(app: FastifyInstance, s: Services): void {
     config: { scope: 'admin' },
   }, async (req) => {
     const row = s.store.apps.get(req.params.app);
-    const b = offWhenEmpty(req.body);
+    const b = emptyToNull(PutHooks, req.body);
     if (b.repoUrl) assertRepoUrl(b.repoUrl, allowedSchemes(s.config.webhookGitSchemes));
     s.store.hooks.set(row.name, b);
     return present(s, row.name);
