@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadConfig } from '@dreamnet/core';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { acmeLib } from '../../apps/proxy/src/tls/account.js';
+import { acmeLib } from '../../apps/proxy/src/tls/acme-lib.js';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';
 import { TlsStorage } from '../../apps/proxy/src/tls/storage.js';
 import { withPebble } from './tls-pebble.js';

@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import { loadConfig } from '@dreamnet/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acmeLib } from '../../apps/proxy/src/tls/account.js';
+import { acmeLib } from '../../apps/proxy/src/tls/acme-lib.js';
 import { ariCertId } from '../../apps/proxy/src/tls/ari.js';
 import { ManualClock } from '../../apps/proxy/src/tls/renewal.js';
 import { startCertificates, type Certificates } from '../../apps/proxy/src/tls/start.js';

@@ -7,13 +7,13 @@ import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { apiRequest } from '../api-request.js';
-import { cacheFile, readCachedRoutes, saveCachedRoutes } from '../cache.js';
 import type { EndpointState } from '../endpoints.js';
 import { checkSnapshot, removedEndpoints, RouteTable, type RouteSnapshot } from '../table.js';
 import { diffRoutes, unchanged, type RouteChanges } from '../table-diff.js';
 import { ApiCalls, sleep } from './api-calls.js';
 import { TableMender } from './mend.js';
 import { OutageLog } from './outage.js';
+import { TableCache } from './table-cache.js';
 
 export interface RoutesSourceOptions {
   apiUrl: string;
@@ -51,11 +51,8 @@ export class RoutesSource extends EventEmitter {
   private resync = true;
   private readonly stop = new AbortController();
   private ackChain: Promise<void> = Promise.resolve();
-  private saveChain: Promise<void> = Promise.resolve();
-  /** The newest table not yet being written: tables that come while a write runs are written once, the last. */
-  private unsaved: { snap: RouteSnapshot; apiText?: string } | null = null;
   private loop: Promise<void> | null = null;
-  private readonly file: string;
+  private readonly cache: TableCache;
   private readonly outage: OutageLog;
   private readonly mender: TableMender;
   private readonly api: ApiCalls;
@@ -63,7 +60,7 @@ export class RoutesSource extends EventEmitter {
   constructor(private readonly o: RoutesSourceOptions) {
     super();
     this.proxyId = o.proxyId ?? newProxyId();
-    this.file = cacheFile(o.dataDir);
+    this.cache = new TableCache(o.dataDir, o.log);
     this.outage = new OutageLog(o.log);
     this.mender = new TableMender(o.log);
     this.api = new ApiCalls(o, this.proxyId, this.stop.signal);
@@ -92,19 +89,16 @@ export class RoutesSource extends EventEmitter {
   async close(): Promise<void> {
     this.stop.abort();
     await this.loop;
-    await this.saveChain;
+    await this.cache.flushed();
     if (this.loop) await this.api.leave();
   }
 
   private async run(): Promise<void> {
-    const cache = await readCachedRoutes(this.file);
+    const cached = await this.cache.load();
     // The cache serves until the api answers the first poll (which may be never, if it is down).
-    if ('snapshot' in cache && !this.stop.signal.aborted) {
-      this.apply(cache.snapshot, false);
-      this.o.log.info({ version: cache.snapshot.version, apps: cache.snapshot.routes.length }, 'loaded cached routes');
-    } else if ('unusable' in cache) {
-      // Nothing of it is served: a half-read or misread table could send a host to the wrong app.
-      this.o.log.warn({ file: this.file }, `route cache ${this.file} ignored: ${cache.unusable}; no app is served until the api answers (the file is replaced then)`);
+    if (cached && !this.stop.signal.aborted) {
+      this.apply(cached, false);
+      this.o.log.info({ version: cached.version, apps: cached.routes.length }, 'loaded cached routes');
     }
     this.markCacheLoaded();
     const min = this.o.backoffMinMs ?? 200;
@@ -172,17 +166,8 @@ export class RoutesSource extends EventEmitter {
     this.emit('applied', next);
     this.markReady();
     if (fromApi === false) return;
-    this.save(snap, typeof fromApi === 'string' ? fromApi : undefined);
+    this.cache.save(snap, typeof fromApi === 'string' ? fromApi : undefined);
     this.queueAck(next.version, removed);
-  }
-
-  private save(snap: RouteSnapshot, apiText: string | undefined): void {
-    const queued = this.unsaved !== null;
-    this.unsaved = { snap, apiText };
-    if (queued) return;
-    this.saveChain = this.saveChain
-      .then(() => { const u = this.unsaved!; this.unsaved = null; return saveCachedRoutes(this.file, u.snap, u.apiText); })
-      .catch((e) => this.o.log.error({ err: (e as Error).message, file: this.file }, 'could not cache routes'));
   }
 
   /**

@@ -1,7 +1,7 @@
 // ACME Renewal Information (RFC 9773): the CA says when to renew each certificate, and may move
 // that window (say, ahead of a mass revocation), so it is asked again whenever its Retry-After says.
 import * as x509 from '@peculiar/x509';
-import { acmeLib } from './account.js';
+import { acmeLib } from './acme-lib.js';
 import { parseRetryAfter } from './retry-after.js';
 
 const b64u = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');

@@ -4,8 +4,9 @@
 // order the CA held back (rate-limited, unavailable for a while) as a CaHold saying until when.
 import https from 'node:https';
 import type * as acme from 'acme-client';
-import { acmeLib, type AcmeAccount } from './account.js';
+import type { AcmeAccount } from './account.js';
 import { accountId } from './account-files.js';
+import { acmeLib } from './acme-lib.js';
 import { ariCertId, fetchRenewalInfo, renewalInfoUrl, type RenewalAdvice } from './ari.js';
 import { BUILTIN, type BuiltinCa, type IssuedPair } from './ca.js';
 import { CaHold, caHold, watchCaAnswers } from './ca-hold.js';
