@@ -5,7 +5,6 @@
 // memory pressure, EPERM a security module), so the error is emitted on the servers startProxy
 // returns, as node's net.js does it.
 import fs from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -14,7 +13,7 @@ import { pino } from 'pino';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
 import { NO_CERTIFICATES, type CertificateSource } from '../../apps/proxy/src/tls/types.js';
-import { makeTestCerts, request, startFakeApi, startUpstream } from './proxy-helpers.js';
+import { makeTestCerts, request, startFakeApi, startUpstream, tlsRequest } from './proxy-helpers.js';
 
 const TOKEN = 'int_test-token';
 const HOST = 'web.dream';
@@ -50,9 +49,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const secureGet = () => new Promise<number>((resolve, reject) => {
-  https.get({ host: '127.0.0.1', port: proxy.httpsPort!, servername: HOST, headers: { host: HOST }, ca, agent: false }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); }).on('error', reject);
-});
+const secureGet = () => tlsRequest(proxy.httpsPort!, HOST, '/', { ca, agent: false }).then((r) => r.status);
 
 describe('a listener whose accept fails', () => {
   it('keeps the proxy serving plain HTTP and HTTPS, with one ACCEPT_FAILED warning a listener', async () => {

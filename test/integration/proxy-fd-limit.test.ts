@@ -14,7 +14,7 @@ import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mainProcessSuite, request, spawnMain, type Reply } from './proxy-helpers.js';
+import { mainProcessSuite, request, spawnMain, tlsRequest, type Reply } from './proxy-helpers.js';
 import { freePort } from './tls-pebble.js';
 
 const TOKEN = 'int_fd_limit';
@@ -33,19 +33,9 @@ const cpuTicks = (pid: number) => {
 const within8s = <T>(p: Promise<T>): Promise<T | string> =>
   Promise.race([p.catch((e: NodeJS.ErrnoException) => `error ${e.code ?? e.message}`), sleep(8000).then(() => 'no answer within 8 s')]);
 
-function get(agent: http.Agent, port: number, p = '/'): Promise<Reply> {
-  const mod = agent instanceof https.Agent ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = mod.request({ host: '127.0.0.1', port, path: p, headers: { host: HOST }, agent, servername: HOST }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** GET over the agent's own kind of connection: TLS (SNI = Host) for an https.Agent, plain otherwise. */
+const get = (agent: http.Agent, port: number, p = '/'): Promise<Reply> =>
+  (agent instanceof https.Agent ? tlsRequest(port, HOST, p, { agent }) : request(port, HOST, p, { agent }));
 
 function h2get(session: http2.ClientHttp2Session, p = '/'): Promise<Reply> {
   return new Promise((resolve, reject) => {

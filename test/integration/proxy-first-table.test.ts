@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -16,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
 import { NO_CERTIFICATES } from '../../apps/proxy/src/tls/types.js';
-import { makeTestCerts, request, startFakeApi, startUpstream, wsPing, type Reply } from './proxy-helpers.js';
+import { makeTestCerts, request, startFakeApi, startUpstream, tlsRequest, wsPing, type Reply } from './proxy-helpers.js';
 import { closeServer, listen } from './proxy-helpers/servers.js';
 
 const TOKEN = 'int_first_table_test';
@@ -64,19 +63,6 @@ function h2Get(port: number, p: string): Promise<Reply> {
   }).finally(() => session.close());
 }
 
-function tlsGet(port: number, p: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: p, servername: HOST, ca, headers: { host: HOST }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** The upgrade's answer when it is not a 101: status and the proxy's error code. */
 function wsRefused(port: number): Promise<{ status: number; code: string | undefined; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
@@ -99,7 +85,7 @@ describe('a proxy started with no cached route table', () => {
     const [fast, chunked, overTls, overH2, ws, health] = await Promise.all([
       request(proxy.port, HOST, '/a').then((r) => ({ ...r, ms: Date.now() - t0 })),
       request(proxy.port, HOST, '/upload', { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: 'x'.repeat(100) }),
-      tlsGet(proxy.httpsPort!, '/b'),
+      tlsRequest(proxy.httpsPort!, HOST, '/b', { ca, agent: false }),
       h2Get(proxy.httpsPort!, '/c'),
       wsPing(`ws://127.0.0.1:${proxy.port}/ws`, { headers: { host: HOST } }),
       request(proxy.port, HOST, '/__dream/healthz').then((r) => ({ ...r, ms: Date.now() - t0 })),

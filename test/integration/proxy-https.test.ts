@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +14,7 @@ import { loadConfig } from '@dreamnet/core';
 import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
 import type { AccessEntry } from '../../apps/proxy/src/access-log.js';
 import { NO_CERTIFICATES, type CertificateSource } from '../../apps/proxy/src/tls/types.js';
-import { makeTestCerts, request, startFakeApi, startUpstream, wsPing } from './proxy-helpers.js';
+import { makeTestCerts, request, startFakeApi, startUpstream, tlsRequest, wsPing, type TlsReply } from './proxy-helpers.js';
 
 const TOKEN = 'int_test-token';
 let dir: string;
@@ -71,19 +70,8 @@ function h2get(p: string, opts: { method?: string; body?: string } = {}): Promis
   });
 }
 
-function h1get(p: string, servername = 'secure.dream'): Promise<{ status: number; body: string; alpn: string | false | null }> {
-  return new Promise((resolve, reject) => {
-    const opts: https.RequestOptions & tls.ConnectionOptions = { host: '127.0.0.1', port: proxy.httpsPort!, path: p, servername, headers: { host: servername }, ca, agent: false, ALPNProtocols: ['http/1.1'] };
-    const req = https.request(opts, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c) => { body += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, alpn: (res.socket as tls.TLSSocket).alpnProtocol }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const h1get = (p: string, servername = 'secure.dream'): Promise<TlsReply> =>
+  tlsRequest(proxy.httpsPort!, servername, p, { ca, agent: false, ALPNProtocols: ['http/1.1'] });
 
 describe('proxy over HTTPS', () => {
   it('serves HTTP/2 with a chain that verifies, forwarding with X-Forwarded-Proto https', async () => {

@@ -7,10 +7,9 @@
 //   the proxy stops with that code and the worker's fatal line, as a single process does; during a
 //   reload the old workers keep serving instead; a worker that crashes after serving is re-forked.
 import fs from 'node:fs';
-import https from 'node:https';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mainProcessSuite, spawnMain, type MainProcess } from './proxy-helpers.js';
+import { mainProcessSuite, spawnMain, tlsRequest, type MainProcess } from './proxy-helpers.js';
 import { freePort } from './tls-pebble.js';
 
 const TOKEN = 'int_reload';
@@ -40,16 +39,8 @@ async function startCluster(env: Record<string, string> = {}): Promise<Proxy> {
 
 /** One GET over a brand-new TLS connection (no keep-alive; any certificate): the body, or the error's code. */
 function httpsGet(port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const req = https.get({ host: '127.0.0.1', port, servername: HOST, headers: { host: HOST }, rejectUnauthorized: false, agent: false, timeout: 5000 }, (res) => {
-      let b = '';
-      res.on('data', (c) => (b += c));
-      res.on('end', () => resolve(res.statusCode === 200 ? b : `HTTP ${res.statusCode}`));
-      res.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-    });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-  });
+  return tlsRequest(port, HOST, '/', { rejectUnauthorized: false, agent: false, timeoutMs: 5000 })
+    .then((r) => (r.status === 200 ? r.body : `HTTP ${r.status}`), (e: NodeJS.ErrnoException) => e.code ?? e.message);
 }
 
 /** A new HTTPS connection every `everyMs` until stop(); then how many were served and how the rest failed. */
