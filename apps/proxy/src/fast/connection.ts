@@ -1,14 +1,15 @@
 // A client connection on the fast path: reads request heads off the raw socket (plain or TLS),
 // runs one Exchange at a time (pipelined requests wait their turn), answers the proxy's own pages,
 // and hands the connection to node:http — with every byte read so far put back — at the first
-// request outside the plain subset (fast/head.ts). Node's HTTP server then owns it for good.
+// request outside the plain subset (fast/head.ts). Node's HTTP server then owns it for good. How it
+// ends otherwise, and the access lines: connection-end.ts.
 import type { Socket } from 'node:net';
-import { accessEntry } from '../access-log.js';
 import { clientIp } from '../context.js';
 import { requestIdOf } from '../headers.js';
 import { rawPage, type Page } from '../pages.js';
 import { AnswerPace } from './answer-pace.js';
 import { ClientWriter } from './client-writer.js';
+import { abandon, clientFin, logRequest, timerFired } from './connection-end.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { MORE, takeRequest, type RequestHead } from './head.js';
 import { lingeringClose } from './linger.js';
@@ -19,26 +20,28 @@ import { handOffToNode, type FastListener } from './listen.js';
 const MAX_BUFFERED = 256 * 1024;
 
 export class ClientConnection implements ExchangeOwner {
-  private buf: Buffer | null = null;
-  private ex: Exchange | null = null;
-  private req: RequestHead | null = null;
-  private t0 = 0;
-  private requestId = '';
-  private headSince = 0;
+  // Not private: connection-end.ts reads and sets these too.
+  buf: Buffer | null = null;
+  ex: Exchange | null = null;
+  req: RequestHead | null = null;
+  t0 = 0;
+  requestId = '';
+  headSince = 0;
   private busy = false;
   private gone = false;
-  private readonly timer: NodeJS.Timeout;
+  ended = false; // the client sent FIN
+  readonly timer: NodeJS.Timeout;
   readonly out: ClientWriter;
-  private readonly pace: AnswerPace;
+  readonly pace: AnswerPace;
   /** Who is asking, made once: its address and our port (getsockname is a syscall) never change. */
-  private readonly side: ClientSide;
+  readonly side: ClientSide;
 
   /**
    * `shared`: the socket reads into this buffer through onRead() (plain listener, fast/listen.ts),
    * so a chunk is valid only during the call and whatever is kept is copied (own()). Without it
    * (TLS) chunks come as 'data' events and are ours.
    */
-  constructor(readonly socket: Socket, private readonly l: FastListener, private readonly shared: Buffer | null = null) {
+  constructor(readonly socket: Socket, readonly l: FastListener, private readonly shared: Buffer | null = null) {
     l.conns.add(this);
     this.side = { ctx: l.ctx, proto: l.proto, peer: clientIp({ socket }), port: socket.localPort ?? 0 };
     this.out = new ClientWriter(socket);
@@ -124,7 +127,7 @@ export class ClientConnection implements ExchangeOwner {
 
   finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody = false): void {
     this.ex = null;
-    if (this.l.ctx.access) this.logged(status, bytes, upstream);
+    if (this.l.ctx.access) logRequest(this, status, bytes, upstream);
     // Else an idle keep-alive connection holds its last request (head, headers, id) until the next
     // one or the keep-alive timeout: on a busy proxy long enough to outlive two scavenges, be
     // promoted and wait for a full GC (measured: 4.3 → 2.3 KB of heap per idle connection).
@@ -137,32 +140,11 @@ export class ClientConnection implements ExchangeOwner {
     if (!this.pace.hold()) this.readOn(); // else once the client has read its answers (answer-pace.ts)
   }
 
-  private logged(status: number, bytes: number, upstream: string): void {
-    const req = this.req!;
-    const { ctx } = this.l;
-    const asked = { method: req.method, host: String(req.headers.host), path: req.target, proto: '1.1', xff: req.headers['x-forwarded-for'], peer: this.side.peer, requestId: this.requestId, t0: this.t0 };
-    ctx.access!(accessEntry(asked, ctx.trusted, status, bytes, upstream));
-  }
-
   /** The app broke off its answer (exchange.ts): logged with its status and the bytes sent, then cut. */
   broken(status: number, bytes: number, upstream: string): void {
     this.ex = null;
-    if (this.l.ctx.access) this.logged(status, bytes, upstream);
+    if (this.l.ctx.access) logRequest(this, status, bytes, upstream);
     this.destroy();
-  }
-
-  /**
-   * The client left (FIN, reset, close), or a stopping proxy cuts the connection (destroy()), with a
-   * request in flight: the app's request is closed, and logged as nginx logs it — 499 before any of
-   * the answer went out (504 when the proxy cut it, context.ts `cutting`), else the app's status and
-   * the bytes the client got. An exchange over already has had its line.
-   */
-  private abandon(): void {
-    const ex = this.ex;
-    this.ex = null;
-    if (!ex || ex.over) return;
-    ex.abort();
-    if (this.l.ctx.access && this.req) this.logged(ex.status || (this.l.ctx.cutting ? 504 : 499), this.out.bytes, ex.upstream || '-');
   }
 
   /** Reads on and starts the next pipelined request. */
@@ -202,37 +184,13 @@ export class ClientConnection implements ExchangeOwner {
 
   /** Cuts the connection; a request in flight is aborted and logged (abandon()). */
   destroy(): void {
-    this.abandon();
+    abandon(this);
     this.detach();
     this.socket.destroy();
   }
 
-  private onTimer = (): void => {
-    if (this.ex || this.pace.waiting) { this.timer.refresh(); return; }
-    // A head that has not finished arriving within headTimeoutMs (slowloris) is cut; an idle
-    // keep-alive connection is closed after keepAliveMs.
-    if (this.buf && this.headSince && Date.now() - this.headSince < this.l.headTimeoutMs) { this.timer.refresh(); return; }
-    this.destroy();
-  };
-
+  private onTimer = (): void => { timerFired(this); };
   private onError = (): void => { this.destroy(); };
-
-  // The client sent FIN (the server allows half-open sockets). With a request in flight that is the
-  // client giving up (a long poll it no longer wants, a slow page it closed): as nginx does
-  // (proxy_ignore_client_abort off) and node:http here, the app's request is closed at once (499),
-  // where before the app kept working on it, and the proxy its upstream connection, until it
-  // answered — and a request whose body was still arriving never would be (the app waited for the
-  // rest for as long as it allowed). Else, answers it has not read yet still go out, then we close.
-  private ended = false;
-  private onEnd = (): void => {
-    this.ended = true;
-    if (this.ex) { this.destroy(); return; }
-    if (this.pace.waiting) return; // readOn answers what it asked, then ends
-    this.end();
-  };
-
-  private onClose = (): void => {
-    this.abandon();
-    this.detach();
-  };
+  private onEnd = (): void => { clientFin(this); };
+  private onClose = (): void => { abandon(this); this.detach(); };
 }

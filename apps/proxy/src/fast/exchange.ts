@@ -4,13 +4,15 @@
 // (retry.ts): a refused connect goes to another endpoint for any method (nothing was sent: we only
 // write once connected); a reset or close before a whole response head (the part read is dropped),
 // a malformed head, or a 101 (no upgrade goes this way) is retried for idempotent methods without a body.
-import { isConnectFailure, type ProxyContext } from '../context.js';
+// What a failed attempt leads to: exchange-failure.ts.
+import type { ProxyContext } from '../context.js';
 import { MAX_RESPONSE_FIELDS, RESPONSE_HEAD_READ_BOUND, RESPONSE_HEAD_TOO_LARGE } from '../head-limits.js';
 import { pages, type Page } from '../pages.js';
-import { afterFailedAttempt, MALFORMED_RESPONSE_HEAD, replayable, UNASKED_UPGRADE, UPSTREAM_BROKE_OFF } from '../retry.js';
+import { MALFORMED_RESPONSE_HEAD, UNASKED_UPGRADE } from '../retry.js';
 import { endpointKey } from '../table.js';
 import { BodyEnd } from './body.js';
 import type { ClientWriter } from './client-writer.js';
+import { attemptFailed, brokenResponse, exhausted } from './exchange-failure.js';
 import type { ExchangeOwner, ExchangeRequest } from './exchange-types.js';
 import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
 import { RequestWriter } from './request-writer.js';
@@ -20,28 +22,29 @@ import { BARE_LF, MORE, responseHeadEnd } from './response-head-end.js';
 export type { ExchangeOwner, ExchangeRequest } from './exchange-types.js';
 
 export class Exchange implements UpstreamUser {
-  private conn: UpstreamConn | null = null;
-  private key = '';
-  private release: () => void = () => {};
-  private attempts = 0;
-  private tried: Set<string> | undefined;
-  private headBuf: Buffer | null = null;
-  private res: ResponseHead | null = null;
+  // Not private: exchange-failure.ts reads and sets these too.
+  conn: UpstreamConn | null = null;
+  key = '';
+  release: () => void = () => {};
+  attempts = 0;
+  tried: Set<string> | undefined;
+  headBuf: Buffer | null = null;
+  res: ResponseHead | null = null;
   private bodyEnd: BodyEnd | null = null;
   private reusable = true;
   private closeClient = false;
-  private done = false;
+  done = false;
   /** The last attempt's app answered a wrong head: what the 502 names when no replica is left. */
-  private invalid: string | undefined;
+  invalid: string | undefined;
 
-  constructor(private readonly ctx: ProxyContext, private readonly pool: UpstreamPool, private readonly owner: ExchangeOwner, private readonly req: ExchangeRequest) {
+  constructor(readonly ctx: ProxyContext, private readonly pool: UpstreamPool, readonly owner: ExchangeOwner, readonly req: ExchangeRequest) {
     this.out = owner.out;
     this.out.reset();
     this.up = new RequestWriter(req.head, req.contentLength, owner.socket, this);
   }
 
-  private readonly out: ClientWriter;
-  private readonly up: RequestWriter;
+  readonly out: ClientWriter;
+  readonly up: RequestWriter;
 
   get wantsBody(): boolean { return this.up.left > 0; }
 
@@ -58,9 +61,9 @@ export class Exchange implements UpstreamUser {
     // Re-read the table: a retry must not go to an endpoint a newer version removed.
     const table = this.ctx.table();
     const route = table.get(this.req.host);
-    if (!route || route.endpoints.length === 0) return this.fail(this.tried ? this.exhausted() : pages.noReplica(this.req.route.app, this.req.requestId, this.req.headers));
+    if (!route || route.endpoints.length === 0) return this.fail(this.tried ? exhausted(this) : pages.noReplica(this.req.route.app, this.req.requestId, this.req.headers));
     const ep = table.pick(route, this.ctx.endpoints.isDown, this.tried, this.ctx.endpoints.inFlight);
-    if (!ep) return this.fail(this.exhausted());
+    if (!ep) return this.fail(exhausted(this));
     this.key = endpointKey(ep);
     this.release = this.ctx.endpoints.acquire(this.key);
     this.conn = this.pool.get(this.key, ep, this);
@@ -82,7 +85,7 @@ export class Exchange implements UpstreamUser {
     if (end === BARE_LF) return this.malformed('bare LF in the response head');
     if (end === MORE) {
       this.headBuf = buf === b ? Buffer.from(b) : buf;
-      if (buf.length > RESPONSE_HEAD_READ_BOUND) this.broken('response head too large', RESPONSE_HEAD_TOO_LARGE);
+      if (buf.length > RESPONSE_HEAD_READ_BOUND) brokenResponse(this, 'response head too large', RESPONSE_HEAD_TOO_LARGE);
       return;
     }
     const head = parseResponseHead(buf, end, this.req.method);
@@ -92,7 +95,7 @@ export class Exchange implements UpstreamUser {
     // Upgrades never take the fast path: a 101 here answers a request that asked for none.
     if (head.status === 101) return this.malformed('101 to a request without Upgrade', UNASKED_UPGRADE);
     // The same limit as forward.ts and upgrade.ts apply (head-limits.ts).
-    if (head.fieldsSize > MAX_RESPONSE_FIELDS) return this.broken('response head too large', RESPONSE_HEAD_TOO_LARGE);
+    if (head.fieldsSize > MAX_RESPONSE_FIELDS) return brokenResponse(this, 'response head too large', RESPONSE_HEAD_TOO_LARGE);
     if (head.status < 200) {
       // Informational (103 Early Hints…): pass it on and read the real response after it.
       this.out.writeOwn(clientResponseHead(head, this.req.requestId, { chunked: false, close: false }));
@@ -117,7 +120,7 @@ export class Exchange implements UpstreamUser {
 
   private forward(b: Buffer): void {
     let n: number;
-    try { n = this.bodyEnd!.feed(b); } catch (e) { return this.broken((e as Error).message); }
+    try { n = this.bodyEnd!.feed(b); } catch (e) { return brokenResponse(this, (e as Error).message); }
     this.out.write(n === b.length ? b : b.subarray(0, n));
     if (!this.bodyEnd!.done) return;
     if (n < b.length) this.reusable = false; // bytes past the body: the app is confused
@@ -134,48 +137,13 @@ export class Exchange implements UpstreamUser {
   // none of it, so only the request body counts as committed (undici retries it the same way).
   onError(err: NodeJS.ErrnoException): void {
     if (this.done) return;
-    this.failed(err, this.up.sent);
+    attemptFailed(this, err, this.up.sent);
   }
 
   /** The app answered a head the client cannot get (`what` names it in the 502); as above for what counts as committed. */
   private malformed(reason: string, what = MALFORMED_RESPONSE_HEAD): void {
-    this.failed(new Error(reason), this.up.sent, what);
+    attemptFailed(this, new Error(reason), this.up.sent, what);
   }
-
-  /** This attempt failed: another endpoint (retry.ts), or the 502 (`invalid`: UPSTREAM_INVALID_RESPONSE naming it). */
-  private failed(err: NodeJS.ErrnoException, committed: boolean, invalid?: string): void {
-    const conn = this.conn;
-    this.conn = null;
-    if (conn) { conn.user = null; conn.socket.destroy(); }
-    // Part of the response is out: the client must see a broken response, not a short "complete" one.
-    if (this.res || this.out.bytes > 0) {
-      // As nginx ("upstream prematurely closed connection") and forward.ts: one line says why it was cut.
-      this.ctx.log.warn({ requestId: this.req.requestId, app: this.req.route.app, endpoint: this.key, err: err.code ?? err.message }, UPSTREAM_BROKE_OFF);
-      return this.finishBroken();
-    }
-    this.release();
-    const { requestId, route, method, contentLength } = this.req;
-    // No descriptor for the connection (fd-limit.ts): nothing was sent, and another replica would
-    // need one too. The proxy's own 503, not a 502 blaming the app.
-    if (this.ctx.fdLimit.connectFailed(err)) {
-      this.headBuf = null;
-      this.up.stop();
-      return this.fail(pages.overloaded(route.app, requestId, this.req.headers));
-    }
-    (this.tried ??= new Set()).add(this.key);
-    this.invalid = invalid;
-    const retry = afterFailedAttempt(this.ctx, {
-      requestId, app: route.app, key: this.key, err, connectFailed: isConnectFailure(err), attempts: this.attempts,
-      committed, replayable: replayable(method, contentLength > 0),
-    }, invalid ? 'upstream sent a malformed response' : undefined);
-    this.headBuf = null;
-    this.up.stop();
-    if (retry) return this.start();
-    this.fail(this.exhausted());
-  }
-
-  /** The 502 once no replica is left: the last attempt's failure decides which. */
-  private exhausted(): Page { return pages.upstreamFailure(this.req.route.app, this.invalid, this.req.requestId, this.req.headers); }
 
   /** The client went away: stop the upstream work. */
   abort(): void {
@@ -185,23 +153,8 @@ export class Exchange implements UpstreamUser {
     this.release();
   }
 
-  /** `invalid`: what the client's 502 UPSTREAM_INVALID_RESPONSE names (else UPSTREAM_UNAVAILABLE). */
-  private broken(reason: string, invalid?: string): void {
-    this.ctx.log.warn({ requestId: this.req.requestId, app: this.req.route.app, endpoint: this.key, err: reason }, 'upstream sent a malformed response');
-    if (this.conn) { this.conn.user = null; this.conn.socket.destroy(); this.conn = null; }
-    if (this.res || this.out.bytes > 0) return this.finishBroken();
-    this.release();
-    this.fail(pages.upstreamFailure(this.req.route.app, invalid, this.req.requestId, this.req.headers));
-  }
-
-  /** The client's answer is cut: logged with the app's status (a 502 when only a 1xx went out) and the bytes it got, as nginx logs it. */
-  private finishBroken(): void {
-    this.done = true;
-    this.release();
-    this.owner.broken(this.res?.status ?? 502, this.out.bytes, this.key);
-  }
-
-  private fail(page: Page): void {
+  /** Answered with the proxy's own page (exchange-failure.ts too). */
+  fail(page: Page): void {
     this.done = true;
     this.conn = null;
     // An unread request body cannot be skipped safely: close after the answer.

@@ -1,0 +1,52 @@
+// How a client connection on the fast path (connection.ts) ends, and the access line of the request
+// it may end with: the client's FIN, its leaving or a socket error, the keep-alive and head timer,
+// and a stopping proxy's cut at the drain timeout. Module functions over the connection's fields,
+// not an object of their own: nothing more is made per connection or request.
+import { accessEntry } from '../access-log.js';
+import type { ClientConnection } from './connection.js';
+
+/** The request's access line (the log is on). */
+export function logRequest(c: ClientConnection, status: number, bytes: number, upstream: string): void {
+  const req = c.req!;
+  const { ctx } = c.l;
+  const asked = { method: req.method, host: String(req.headers.host), path: req.target, proto: '1.1', xff: req.headers['x-forwarded-for'], peer: c.side.peer, requestId: c.requestId, t0: c.t0 };
+  ctx.access!(accessEntry(asked, ctx.trusted, status, bytes, upstream));
+}
+
+/**
+ * The client left (FIN, reset, close), or a stopping proxy cuts the connection (destroy()), with a
+ * request in flight: the app's request is closed, and logged as nginx logs it — 499 before any of
+ * the answer went out (504 when the proxy cut it, context.ts `cutting`), else the app's status and
+ * the bytes the client got. An exchange over already has had its line.
+ */
+export function abandon(c: ClientConnection): void {
+  const ex = c.ex;
+  c.ex = null;
+  if (!ex || ex.over) return;
+  ex.abort();
+  if (c.l.ctx.access && c.req) logRequest(c, ex.status || (c.l.ctx.cutting ? 504 : 499), c.out.bytes, ex.upstream || '-');
+}
+
+/**
+ * The client sent FIN (the server allows half-open sockets). With a request in flight that is the
+ * client giving up (a long poll it no longer wants, a slow page it closed): as nginx does
+ * (proxy_ignore_client_abort off) and node:http here, the app's request is closed at once (499),
+ * where before the app kept working on it, and the proxy its upstream connection, until it
+ * answered — and a request whose body was still arriving never would be (the app waited for the
+ * rest for as long as it allowed). Else, answers it has not read yet still go out, then we close.
+ */
+export function clientFin(c: ClientConnection): void {
+  c.ended = true;
+  if (c.ex) { c.destroy(); return; }
+  if (c.pace.waiting) return; // readOn answers what it asked, then ends
+  c.end();
+}
+
+/** The connection's one timer (re-armed per request with refresh(), never made anew) fired. */
+export function timerFired(c: ClientConnection): void {
+  if (c.ex || c.pace.waiting) { c.timer.refresh(); return; }
+  // A head that has not finished arriving within headTimeoutMs (slowloris) is cut; an idle
+  // keep-alive connection is closed after keepAliveMs.
+  if (c.buf && c.headSince && Date.now() - c.headSince < c.l.headTimeoutMs) { c.timer.refresh(); return; }
+  c.destroy();
+}

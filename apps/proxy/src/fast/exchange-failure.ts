@@ -1,0 +1,60 @@
+// A fast-path exchange's attempt that failed (exchange.ts): another endpoint (retry.ts, the same
+// rules as forward.ts), the proxy's own 503 or 502, or — part of the answer already out — the
+// client's answer broken off, with one warn line saying why and an access line with what the
+// client got. Module functions over the exchange's fields, not an object of their own: nothing
+// more is made per request.
+import { isConnectFailure } from '../context.js';
+import { pages, type Page } from '../pages.js';
+import { afterFailedAttempt, replayable, UPSTREAM_BROKE_OFF } from '../retry.js';
+import type { Exchange } from './exchange.js';
+
+/** This attempt failed: another endpoint (retry.ts), or the 502 (`invalid`: UPSTREAM_INVALID_RESPONSE naming it). */
+export function attemptFailed(ex: Exchange, err: NodeJS.ErrnoException, committed: boolean, invalid?: string): void {
+  const conn = ex.conn;
+  ex.conn = null;
+  if (conn) { conn.user = null; conn.socket.destroy(); }
+  // Part of the response is out: the client must see a broken response, not a short "complete" one.
+  if (ex.res || ex.out.bytes > 0) {
+    // As nginx ("upstream prematurely closed connection") and forward.ts: one line says why it was cut.
+    ex.ctx.log.warn({ requestId: ex.req.requestId, app: ex.req.route.app, endpoint: ex.key, err: err.code ?? err.message }, UPSTREAM_BROKE_OFF);
+    return finishBroken(ex);
+  }
+  ex.release();
+  const { requestId, route, method, contentLength } = ex.req;
+  // No descriptor for the connection (fd-limit.ts): nothing was sent, and another replica would
+  // need one too. The proxy's own 503, not a 502 blaming the app.
+  if (ex.ctx.fdLimit.connectFailed(err)) {
+    ex.headBuf = null;
+    ex.up.stop();
+    return ex.fail(pages.overloaded(route.app, requestId, ex.req.headers));
+  }
+  (ex.tried ??= new Set()).add(ex.key);
+  ex.invalid = invalid;
+  const retry = afterFailedAttempt(ex.ctx, {
+    requestId, app: route.app, key: ex.key, err, connectFailed: isConnectFailure(err), attempts: ex.attempts,
+    committed, replayable: replayable(method, contentLength > 0),
+  }, invalid ? 'upstream sent a malformed response' : undefined);
+  ex.headBuf = null;
+  ex.up.stop();
+  if (retry) return ex.start();
+  ex.fail(exhausted(ex));
+}
+
+/** The 502 once no replica is left: the last attempt's failure decides which. */
+export function exhausted(ex: Exchange): Page { return pages.upstreamFailure(ex.req.route.app, ex.invalid, ex.req.requestId, ex.req.headers); }
+
+/** The app sent what cannot be relayed (never retried). `invalid`: what the client's 502 UPSTREAM_INVALID_RESPONSE names (else UPSTREAM_UNAVAILABLE). */
+export function brokenResponse(ex: Exchange, reason: string, invalid?: string): void {
+  ex.ctx.log.warn({ requestId: ex.req.requestId, app: ex.req.route.app, endpoint: ex.key, err: reason }, 'upstream sent a malformed response');
+  if (ex.conn) { ex.conn.user = null; ex.conn.socket.destroy(); ex.conn = null; }
+  if (ex.res || ex.out.bytes > 0) return finishBroken(ex);
+  ex.release();
+  ex.fail(pages.upstreamFailure(ex.req.route.app, invalid, ex.req.requestId, ex.req.headers));
+}
+
+/** The client's answer is cut: logged with the app's status (a 502 when only a 1xx went out) and the bytes it got, as nginx logs it. */
+function finishBroken(ex: Exchange): void {
+  ex.done = true;
+  ex.release();
+  ex.owner.broken(ex.res?.status ?? 502, ex.out.bytes, ex.key);
+}
