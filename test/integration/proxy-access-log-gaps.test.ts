@@ -7,6 +7,8 @@
 // - the proxy stops and cuts, at the drain timeout, a request still in flight: 504 when the app had
 //   not answered yet (the proxy gave up waiting for it, see fast/connection.ts cut()), else the app's
 //   status with the bytes sent; before, the plain fast path wrote no line and the other paths 499.
+//   A client that leaves on its own while the proxy drains stays 499, also after the HTTPS
+//   listener's cut; before, once one listener had cut, every request torn down was 504.
 import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -202,6 +204,31 @@ describe('a proxy that stops cuts what is still in flight at the drain timeout',
         expect(r.text, p).toMatch(/^HTTP\/1\.1 200 [^]*0123456789$/);
         expect(lines[0], p).toMatchObject({ status: 200, bytes: Buffer.byteLength(r.text, 'latin1') });
       }
+    }
+  });
+
+  it('logs a request whose client left on its own while the proxy drained 499, also after the HTTPS listener\'s cut', async () => {
+    const closing = await proxyWithTls();
+    const leaving: Array<{ p: string; s: net.Socket }> = [];
+    // The plain fast path, node:http (HTTP/1.0) and the TLS fast path (the plain listener cuts those).
+    for (const [t, version] of [['plain', 'HTTP/1.1'], ['plain', 'HTTP/1.0'], ['tls', 'HTTP/1.1']] as const) {
+      const p = `/slow/leaves-while-draining-${t}-${version}`;
+      const s = await connect(closing, t);
+      s.on('error', () => {});
+      s.write(`GET ${p} ${version}\r\nHost: up.dream\r\n\r\n`);
+      leaving.push({ p, s });
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const closed = closing.close();
+    // The HTTPS listener cuts what node serves on it at the drain timeout (here nothing); the plain
+    // listener cuts its own and the fast path's connections 1 s later (after the keep-alive grace).
+    // The clients leave in between.
+    await new Promise((r) => setTimeout(r, DRAIN_MS + 400));
+    for (const { s } of leaving) s.destroy();
+    await closed;
+    for (const { p } of leaving) {
+      // Before: 504 each, as if the proxy had cut them (the HTTPS listener's cut set a process-wide flag).
+      expect(await entriesFor(p, 500), p).toMatchObject([{ status: 499, bytes: 0 }]);
     }
   });
 });

@@ -53,13 +53,6 @@ export interface ProxyContext {
   fdLimit: FdLimit;
   /** Set while closing: responses say `Connection: close`, so keep-alive clients leave cleanly. */
   draining?: boolean;
-  /**
-   * Set when a closing proxy cuts what is still in flight at the drain timeout (server.ts close(),
-   * https.ts): a request cut before the app answered is logged 504, not 499 — the client did not
-   * leave (499), the app did not fail (502): the proxy stopped waiting for its answer, as for an
-   * upstream timeout (nginx's worker_shutdown_timeout logs such a request with no status, 000).
-   */
-  cutting?: boolean;
 }
 
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ECONNECT_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'EAI_AGAIN', 'ENOTFOUND']);

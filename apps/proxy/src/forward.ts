@@ -9,6 +9,7 @@ import { accessEntry, askedOf } from './access-log.js';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide, type Decided } from './decide.js';
+import { cutByProxy } from './drain-cut.js';
 import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
@@ -181,8 +182,8 @@ function logWhenDone(ctx: ProxyContext, req: http.IncomingMessage, res: http.Ser
   res.once('close', () => {
     const bytes = socket ? socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
     // Closed before any answer went out: the client left (nginx's 499; res.statusCode said 200), or
-    // a stopping proxy cut it at the drain timeout (504, ctx.cutting).
-    ctx.access!(accessEntry(asked, ctx.trusted, res.headersSent ? res.statusCode : ctx.cutting ? 504 : 499, bytes, upstream.value));
+    // a stopping proxy cut it at the drain timeout (504, drain-cut.ts).
+    ctx.access!(accessEntry(asked, ctx.trusted, res.headersSent ? res.statusCode : cutByProxy(socket, res) ? 504 : 499, bytes, upstream.value));
   });
   return upstream;
 }

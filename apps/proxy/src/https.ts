@@ -8,6 +8,7 @@ import type tls from 'node:tls';
 import { clientErrorHandler } from './client-error.js';
 import type { ProxyContext } from './context.js';
 import { defaultPemOf } from './default-cert.js';
+import { cutSession, cutSocket } from './drain-cut.js';
 import type { FastListener } from './fast/listen.js';
 import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
@@ -137,10 +138,11 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
 
   const close = (drainMs: number) => new Promise<void>((resolve) => {
     closing = true;
+    // What is cut is logged 504 when the app had not answered (drain-cut.ts); the fast path's
+    // connections are server.ts's to cut.
     const cut = setTimeout(() => {
-      ctx.cutting = true; // what is cut is logged 504 (context.ts)
-      for (const s of sessions) s.destroy();
-      for (const s of sockets.keys()) s.destroy();
+      for (const s of sessions) cutSession(s);
+      for (const s of sockets.keys()) cutSocket(s);
     }, drainMs);
     server.close(() => { clearTimeout(cut); resolve(); });
     // GOAWAY: clients finish their open streams and open a new connection for anything else.

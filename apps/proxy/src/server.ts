@@ -8,6 +8,7 @@ import type { AccessLog } from './access-log.js';
 import type { ProxyContext, Upgraded } from './context.js';
 import { watchAcceptErrors } from './accept-errors.js';
 import { clientErrorHandler } from './client-error.js';
+import { cutSocket } from './drain-cut.js';
 import { EndpointState } from './endpoints.js';
 import type { ClientConnection } from './fast/connection.js';
 import { takeOverConnections } from './fast/listen.js';
@@ -109,8 +110,14 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const pool = new UpstreamPool({ connectTimeoutMs, idleMs: 4000, maxIdlePerEndpoint: 256 }, learnedIdle);
   const fastConns = new Set<ClientConnection>();
   const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout };
-  takeOverConnections(server, 'connection', { ...fast, proto: 'http' });
-  server.on('upgrade', (req, socket, head) => handleUpgrade(ctx, req, socket, head));
+  // The connections the fast path hands to node:http, for the cut at the drain timeout (drain-cut.ts):
+  // one Set entry and one shared listener a handed-off connection, nothing on the fast path.
+  const nodeSockets = new Set<net.Socket>();
+  function forgetNodeSocket(this: net.Socket): void { nodeSockets.delete(this); }
+  takeOverConnections(server, 'connection', { ...fast, proto: 'http' }, undefined, (s) => { nodeSockets.add(s); s.on('close', forgetNodeSocket); });
+  // An upgraded connection is node's no more (closeAllConnections() spares it): close() ends it with
+  // a Close frame, and the cut leaves it alone.
+  server.on('upgrade', (req, socket, head) => { nodeSockets.delete(socket as net.Socket); handleUpgrade(ctx, req, socket, head); });
   server.on('clientError', clientErrorHandler(log));
   watchAcceptErrors(server, 'plain HTTP', log, ctx.fdLimit);
 
@@ -173,8 +180,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     const closeIdleFast = () => { for (const c of fastConns) if (c.idle) c.end(); };
     closeIdleFast();
     const idle = setInterval(() => { server.closeIdleConnections(); closeIdleFast(); }, 50);
-    // Each request cut is logged: 504 before the app answered, else its status (ctx.cutting).
-    const cut = setTimeout(() => { ctx.cutting = true; server.closeAllConnections(); for (const c of fastConns) c.destroy(); }, config.drainTimeoutMs);
+    // Each request cut is logged: 504 before the app answered, else its status (drain-cut.ts).
+    const cut = setTimeout(() => {
+      for (const s of nodeSockets) cutSocket(s);
+      server.closeAllConnections();
+      for (const c of fastConns) c.cut();
+    }, config.drainTimeoutMs);
     await closed;
     clearInterval(idle);
     clearTimeout(cut);

@@ -14,17 +14,20 @@ export function logRequest(c: ClientConnection, status: number, bytes: number, u
 }
 
 /**
- * The client left (FIN, reset, close), or a stopping proxy cuts the connection (destroy()), with a
- * request in flight: the app's request is closed, and logged as nginx logs it — 499 before any of
- * the answer went out (504 when the proxy cut it, context.ts `cutting`), else the app's status and
- * the bytes the client got. An exchange over already has had its line.
+ * The client left (FIN, reset, close), or a stopping proxy cut the connection (`byProxy`:
+ * connection.ts cut()), with a request in flight: the app's request is closed, and logged as nginx
+ * logs it — 499 before any of the answer went out, else the app's status and the bytes the client
+ * got. Cut by the proxy before the app answered it is 504: the client did not leave (499), the app
+ * did not fail (502), the proxy stopped waiting for its answer (nginx's worker_shutdown_timeout
+ * logs it with no status, 000). The reason comes with the teardown (../drain-cut.ts): a client that
+ * leaves on its own while the proxy stops stays 499. An exchange over already has had its line.
  */
-export function abandon(c: ClientConnection): void {
+export function abandon(c: ClientConnection, byProxy: boolean): void {
   const ex = c.ex;
   c.ex = null;
   if (!ex || ex.over) return;
   ex.abort();
-  if (c.l.ctx.access && c.req) logRequest(c, ex.status || (c.l.ctx.cutting ? 504 : 499), c.out.bytes, ex.upstream || '-');
+  if (c.l.ctx.access && c.req) logRequest(c, ex.status || (byProxy ? 504 : 499), c.out.bytes, ex.upstream || '-');
 }
 
 /**

@@ -182,15 +182,18 @@ export class ClientConnection implements ExchangeOwner {
     this.socket.end();
   }
 
-  /** Cuts the connection; a request in flight is aborted and logged (abandon()). */
-  destroy(): void {
-    abandon(this);
+  /** Cuts the connection; a request in flight is aborted and logged as the client's leaving (abandon(): 499). */
+  destroy(byProxy = false): void {
+    abandon(this, byProxy);
     this.detach();
     this.socket.destroy();
   }
 
+  /** A stopping proxy cuts the connection at the drain timeout (server.ts): a request the app has not answered yet is logged 504. */
+  cut(): void { this.destroy(true); }
+
   private onTimer = (): void => { timerFired(this); };
   private onError = (): void => { this.destroy(); };
   private onEnd = (): void => { clientFin(this); };
-  private onClose = (): void => { abandon(this); this.detach(); };
+  private onClose = (): void => { abandon(this, false); this.detach(); };
 }
