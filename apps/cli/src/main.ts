@@ -1,5 +1,8 @@
 // Entry point: the real process → run(). The only file that reads process.* .
+import { exitWhenOutputGone } from './output-gone.js';
 import { run } from './run.js';
+
+exitWhenOutputGone(process.stdout, process.stderr, (code) => process.exit(code));
 
 const code = await run(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),
