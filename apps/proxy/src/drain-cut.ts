@@ -18,6 +18,23 @@ const cutSockets = new WeakSet<Socket>();
  */
 const DRAIN_CUT = new Error('cut by a stopping proxy at the drain timeout');
 
+/**
+ * The plain listener's connections the fast path handed to node:http (fast/listen.ts), for the cut:
+ * one Set entry and one shared 'close' listener a handed-off connection, nothing on the fast path.
+ */
+export class HandedOff {
+  private readonly sockets = new Set<Socket>();
+  private readonly onClose: (this: Socket) => void;
+  constructor() {
+    const sockets = this.sockets;
+    this.onClose = function (this: Socket) { sockets.delete(this); };
+  }
+  readonly add = (s: Socket): void => { this.sockets.add(s); s.on('close', this.onClose); };
+  /** An upgraded connection is node's no more: the cut leaves it alone (close() ends it with a Close frame). */
+  forget(s: Socket): void { this.sockets.delete(s); }
+  cutAll(): void { for (const s of this.sockets) cutSocket(s); }
+}
+
 /** Cuts an HTTP/1.1 connection node:http serves. */
 export function cutSocket(s: Socket): void {
   cutSockets.add(s);

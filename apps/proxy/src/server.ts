@@ -8,7 +8,8 @@ import type { AccessLog } from './access-log.js';
 import type { ProxyContext, Upgraded } from './context.js';
 import { watchAcceptErrors } from './accept-errors.js';
 import { clientErrorHandler } from './client-error.js';
-import { cutSocket } from './drain-cut.js';
+import { HandedOff } from './drain-cut.js';
+import { stopServing } from './drain.js';
 import { EndpointState } from './endpoints.js';
 import type { ClientConnection } from './fast/connection.js';
 import { takeOverConnections } from './fast/listen.js';
@@ -75,9 +76,6 @@ export interface ProxyHandle {
   close(): Promise<void>;
 }
 
-/** How long a closing proxy keeps idle keep-alive connections for a last `Connection: close` answer. */
-const KEEP_ALIVE_GRACE_MS = 1000;
-
 export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> {
   const { config } = opts;
   const log = opts.log ?? pino({ level: config.logLevel, name: 'proxy' });
@@ -110,14 +108,12 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const pool = new UpstreamPool({ connectTimeoutMs, idleMs: 4000, maxIdlePerEndpoint: 256 }, learnedIdle);
   const fastConns = new Set<ClientConnection>();
   const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout };
-  // The connections the fast path hands to node:http, for the cut at the drain timeout (drain-cut.ts):
-  // one Set entry and one shared listener a handed-off connection, nothing on the fast path.
-  const nodeSockets = new Set<net.Socket>();
-  function forgetNodeSocket(this: net.Socket): void { nodeSockets.delete(this); }
-  takeOverConnections(server, 'connection', { ...fast, proto: 'http' }, undefined, (s) => { nodeSockets.add(s); s.on('close', forgetNodeSocket); });
+  // The connections the fast path hands to node:http, for the cut at the drain timeout (drain-cut.ts).
+  const handedOff = new HandedOff();
+  takeOverConnections(server, 'connection', { ...fast, proto: 'http' }, undefined, handedOff.add);
   // An upgraded connection is node's no more (closeAllConnections() spares it): close() ends it with
   // a Close frame, and the cut leaves it alone.
-  server.on('upgrade', (req, socket, head) => { nodeSockets.delete(socket as net.Socket); handleUpgrade(ctx, req, socket, head); });
+  server.on('upgrade', (req, socket, head) => { handedOff.forget(socket as net.Socket); handleUpgrade(ctx, req, socket, head); });
   server.on('clientError', clientErrorHandler(log));
   watchAcceptErrors(server, 'plain HTTP', log, ctx.fdLimit);
 
@@ -159,42 +155,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   log.info({ host, port, httpsPort, proxyId: routes.proxyId, apiUrl: config.apiUrl }, 'proxy listening');
 
   let closing: Promise<void> | null = null;
-  const close = () => (closing ??= (async () => {
-    // Node's server.close() also cuts idle keep-alive sockets at once, racing clients that are just
-    // sending their next request on them (ECONNRESET). Instead: stop accepting, answer every
-    // request with `Connection: close` for a short grace, and only then close what is still idle.
-    ctx.draining = true;
-    const closeIdle = server.closeIdleConnections.bind(server);
-    server.closeIdleConnections = () => {};
-    const closed = Promise.all([
-      new Promise<void>((r) => server.close(() => r())),
-      tlsListener?.close(config.drainTimeoutMs),
-    ]);
-    // WebSockets never "finish": they get a Close frame (1001 going away), and clients reconnect
-    // to whoever serves next.
-    for (const u of ctx.upgraded.values()) u.end();
-    await new Promise((r) => setTimeout(r, Math.min(KEEP_ALIVE_GRACE_MS, config.drainTimeoutMs)));
-    server.closeIdleConnections = closeIdle;
-    // Let in-flight requests finish, closing connections as they go idle; cut the rest after the
-    // drain timeout.
-    const closeIdleFast = () => { for (const c of fastConns) if (c.idle) c.end(); };
-    closeIdleFast();
-    const idle = setInterval(() => { server.closeIdleConnections(); closeIdleFast(); }, 50);
-    // Each request cut is logged: 504 before the app answered, else its status (drain-cut.ts).
-    const cut = setTimeout(() => {
-      for (const s of nodeSockets) cutSocket(s);
-      server.closeAllConnections();
-      for (const c of fastConns) c.cut();
-    }, config.drainTimeoutMs);
-    await closed;
-    clearInterval(idle);
-    clearTimeout(cut);
-    await routes.close();
-    await upstream.close();
-    pool.close();
-    ctx.fdLimit.close();
-    log.info('proxy closed');
-  })());
+  const close = () => (closing ??= stopServing({ ctx, config, server, tlsListener, fastConns, handedOff, routes, upstream, pool, log }));
 
   return {
     url: `http://${shown}:${port}`,
