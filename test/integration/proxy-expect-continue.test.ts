@@ -37,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
   app?.closeAllConnections();
-  await new Promise((r) => app?.close(r));
+  await new Promise((r) => (app ? app.close(r) : r(undefined)));
 });
 
 /** The fields of a request to `path` whose head is `size` bytes as head-limits.ts counts it (an `x-pad` field makes up the rest). */

@@ -50,7 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
   app?.closeAllConnections();
-  await new Promise((r) => app?.close(r));
+  await new Promise((r) => (app ? app.close(r) : r(undefined)));
 });
 
 const routes = () => [{ app: 'rr', hosts: ['rr.dream'], endpoints: [{ host: '127.0.0.1', port: appPort }] }];

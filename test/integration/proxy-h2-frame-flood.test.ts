@@ -33,7 +33,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
   app?.closeAllConnections();
-  await new Promise((r) => app?.close(r));
+  await new Promise((r) => (app ? app.close(r) : r(undefined)));
 });
 
 const target = () => ({ port: env.proxy.httpsPort!, ca: env.ca, servername: 'ff.dream', authority: 'ff.dream' });

@@ -32,7 +32,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
   app?.closeAllConnections();
-  await new Promise((r) => app?.close(r));
+  await new Promise((r) => (app ? app.close(r) : r(undefined)));
 });
 
 const connect = () => http2.connect(`https://127.0.0.1:${env.proxy.httpsPort}`, { ca: env.ca, servername: 'rr.dream' }).on('error', () => {});

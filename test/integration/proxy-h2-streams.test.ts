@@ -52,7 +52,7 @@ afterAll(async () => {
   await proxy?.close();
   await api?.close();
   app?.closeAllConnections();
-  await new Promise((r) => app?.close(r));
+  await new Promise((r) => (app ? app.close(r) : r(undefined)));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

@@ -81,7 +81,7 @@ afterAll(async () => {
   await env?.close();
   await other?.close();
   app?.closeAllConnections();
-  await new Promise((r) => app?.close(r));
+  await new Promise((r) => (app ? app.close(r) : r(undefined)));
 });
 
 interface H2Reply { status: number; headers: http2.IncomingHttpHeaders; body: string; trailers?: http2.IncomingHttpHeaders; rstCode: number }

@@ -91,7 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
   app?.closeAllConnections();
-  await new Promise((r) => app?.close(r));
+  await new Promise((r) => (app ? app.close(r) : r(undefined)));
 });
 
 interface Reply { status: number; fields: Field[]; body: string }

@@ -48,7 +48,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await certs?.close();
-  await new Promise((r) => server?.close(r));
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
   await t?.app.close();
 });
 

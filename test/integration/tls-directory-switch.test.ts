@@ -64,8 +64,8 @@ afterAll(async () => {
   await current?.close();
   await before?.stop();
   await after?.stop();
-  await new Promise((r) => httpServer?.close(r));
-  await new Promise((r) => tlsServer?.close(r));
+  await new Promise((r) => (httpServer ? httpServer.close(r) : r(undefined)));
+  await new Promise((r) => (tlsServer ? tlsServer.close(r) : r(undefined)));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

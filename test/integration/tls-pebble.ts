@@ -3,11 +3,9 @@
 // withPebble() the suite set-up (before all / after all) the Pebble tests share.
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll } from 'vitest';
@@ -15,14 +13,8 @@ import { ensureTestDeps, PEBBLE } from '../../scripts/ensure-test-deps.js';
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Crypto);
 
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)); }); });
-    // The DNS server needs the same number free over UDP too.
-    const ok = await new Promise<boolean>((resolve) => { const u = dgram.createSocket('udp4'); u.once('error', () => resolve(false)); u.bind(port, '127.0.0.1', () => u.close(() => resolve(true))); });
-    if (ok) return port;
-  }
-}
+import { freePort } from '../free-port.js';
+export { freePort };
 
 /** A self-signed certificate for 127.0.0.1/localhost: Pebble's own HTTPS (and our CA bundle). */
 export async function selfSigned(dir: string): Promise<{ cert: string; key: string }> {

@@ -71,7 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await current?.close();
   await pebble?.stop();
-  await new Promise((r) => httpServer?.close(r));
+  await new Promise((r) => (httpServer ? httpServer.close(r) : r(undefined)));
   await t?.app.close();
 });
 

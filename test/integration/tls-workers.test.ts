@@ -54,7 +54,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of procs) p.kill('SIGKILL');
-  await new Promise((r) => front?.close(r));
+  await new Promise((r) => (front ? front.close(r) : r(undefined)));
   await api?.close();
   await pebble?.stop();
   fs.rmSync(dir, { recursive: true, force: true });

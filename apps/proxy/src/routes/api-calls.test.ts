@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ApiCalls } from './api-calls.js';
 
 let server: http.Server | undefined;
-afterEach(async () => { await new Promise((r) => server?.close(r)); server = undefined; });
+afterEach(async () => { await new Promise((r) => (server ? server.close(r) : r(undefined))); server = undefined; });
 
 /** A log that keeps its lines' messages. */
 function memoryLog() {
