@@ -6,6 +6,7 @@
 // once no process can be relying on them (sweep()).
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { renewAt, type Lifetime } from './renewal.js';
 import { TlsStorage } from './storage.js';
 
 export interface Backoff { failures: number; nextAttemptAt: number; error?: string }
@@ -15,6 +16,8 @@ export interface BackoffHolder extends Backoff {
   host: string;
   issuer: { id: string };
   state: string;
+  /** The certificate served from this issuer, if any: one not due needs no order, so no backoff. */
+  meta?: Lifetime;
 }
 
 /** How often sweep() looks for files of names no longer served. */
@@ -106,14 +109,19 @@ export class BackoffStore {
 
   /**
    * Takes over a stored backoff that ends later than the one in memory (an earlier run, or another
-   * process on this data dir that just failed). True when it holds the name back at `now`.
+   * process on this data dir that just failed) for a name that needs an order: one with no
+   * certificate, or one due for renewal. True when it holds the name back at `now`. A name served
+   * with a certificate not due here is left alone: a sibling's failure there (it picked an earlier
+   * point in the CA's renewal window, its clock runs ahead) said "issued" with the sibling's error in
+   * `dream domains`, for a name that serves fine. The file is read again under the order lock once
+   * the name is due (order.ts), so the sibling's backoff still holds this process back then.
    */
   restore(h: BackoffHolder, now: number): boolean {
+    if (h.meta && now < renewAt(h.meta)) return false;
     const b = this.load(h.issuer.id, h.host);
     if (!b || b.nextAttemptAt <= h.nextAttemptAt) return false;
-    Object.assign(h, { failures: Math.max(h.failures, b.failures), nextAttemptAt: b.nextAttemptAt, error: b.error ?? h.error });
-    // A certificate that is not due keeps saying 'issued': the backoff only matters once it is.
-    if (h.state !== 'issued') h.state = 'failing';
+    // As this process's own failed order would have left it (order.ts).
+    Object.assign(h, { failures: Math.max(h.failures, b.failures), nextAttemptAt: b.nextAttemptAt, error: b.error ?? h.error, state: 'failing' });
     if (b.nextAttemptAt <= now) return false;
     this.log?.info({ host: h.host, failures: b.failures, retryAt: new Date(b.nextAttemptAt).toISOString(), err: b.error },
       'certificate order held back: it failed before (this run or another process), the CA is not asked again until retryAt');
