@@ -9,7 +9,7 @@ import { watchAcceptErrors } from '../accept-errors.js';
 import { rareWarning } from '../rare-warning.js';
 import { answer, encodeUdp, udpLimit, type Zone } from './answer.js';
 import { optProblem } from './edns-check.js';
-import { formerrFor } from './undecodable.js';
+import { formerrFor, optFormerrFor } from './undecodable.js';
 
 /** Resolvers keep a few connections each; 100 serves many of them while a flood of held-open
  * connections stays far from the worker's file-descriptor limit (which the HTTP listeners share). */
@@ -43,20 +43,23 @@ export class DreamDns {
     const log = o.log ?? pino({ level: 'silent' });
     const udp = dgram.createSocket(net.isIPv6(o.host) ? 'udp6' : 'udp4');
     // undefined: stay silent (not a query, not even a header, or a failure of ours). An undecodable
-    // query, or one with a malformed OPT record, gets FORMERR (undecodable.ts). Over UDP a response
+    // query, or one with a malformed OPT record, gets FORMERR (undecodable.ts; with the question and
+    // our OPT when only the OPT's options are malformed, edns-check.ts). Over UDP a response
     // that does not fit the client's size goes out truncated (TC) so it retries over TCP.
     const reply = (msg: Buffer, transport: 'udp' | 'tcp'): Buffer | undefined => {
       let query: DecodedPacket;
       try { query = dnsPacket.decode(msg); } catch (e) {
         log.debug({ err: (e as Error).message }, 'dns: undecodable query');
-        return formerrFor(msg);
+        // An OPT whose options are cut short can make dns-packet read on into the next record.
+        const bad = optProblem(msg);
+        return bad?.withOpt ? optFormerrFor(msg, bad) : formerrFor(msg);
       }
       // What dns-packet decodes without complaint in an OPT record (edns-check.ts); only a query
-      // with additional records is walked, so the plain ones pay nothing.
-      const bad = query.additionals?.length ? optProblem(msg) : undefined;
+      // with records after its question is walked, so the plain ones pay nothing.
+      const bad = query.additionals?.length || query.answers?.length || query.authorities?.length ? optProblem(msg) : undefined;
       if (bad) {
-        log.debug({ err: bad }, 'dns: malformed OPT record');
-        return formerrFor(msg);
+        log.debug({ err: bad.why }, 'dns: malformed OPT record');
+        return bad.withOpt ? optFormerrFor(msg, bad) : formerrFor(msg);
       }
       try {
         const res = answer(o.zone, query);
