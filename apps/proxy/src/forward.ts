@@ -85,6 +85,8 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   const withBody = hasBody(req);
   const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;
   let tried: Set<string> | undefined;
+  // The current attempt's endpoint ("host:port").
+  let key = '';
   let release = () => {};
   let attempts = 0;
   let responded = false;
@@ -99,7 +101,15 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     // Client gone (or response done): stop the upstream work and end the in-flight count.
     // writableEnded, not writableFinished: an HTTP/2 response reads as finished once its stream
     // is reset, which left the upstream request running (CVE-2023-44487, "rapid reset").
-    if (!res.writableEnded) hangUp.abort();
+    if (!res.writableEnded) {
+      // HTTP/2: node's response has no `errored`, and undici's promise resolves (the response reads
+      // as finished), so the app breaking off is told here: undici destroyed the stream with the app
+      // connection's error, having first let go of our signal — a client gone leaves it held (and one
+      // gone before the app's answer, `responded`, before undici was even asked, is no break either).
+      const broke = h2 && responded && hangUp.listenerCount('abort') === 0 ? (res as unknown as { stream: { errored: NodeJS.ErrnoException | null } }).stream.errored : null;
+      if (broke) ctx.log.warn({ requestId, app: first.app, endpoint: key, err: broke.code ?? broke.message }, UPSTREAM_BROKE_OFF);
+      hangUp.abort();
+    }
     release();
   });
 
@@ -111,7 +121,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     if (!route || route.endpoints.length === 0) return send(res, tried ? exhausted(first.app) : pages.noReplica(first.app, requestId, req.headers));
     const ep = table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight);
     if (!ep) return send(res, exhausted(route.app));
-    const key = endpointKey(ep);
+    key = endpointKey(ep);
     release = ctx.endpoints.acquire(key);
     if (upstreamKey) upstreamKey.value = key;
     // undici only starts reading the body once connected, so a refused connect leaves it unread; an

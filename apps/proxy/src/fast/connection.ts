@@ -116,13 +116,13 @@ export class ClientConnection implements ExchangeOwner {
     return true;
   }
 
-  /** `unreadBody`: the request's body is still arriving (our answer never reads one): close after. */
-  answer(p: Page, unreadBody: boolean): void {
+  /** `unreadBody`: the request's body is still arriving (our answer never reads one): close after. `sentBefore`: bytes of 1xx responses the client already got. */
+  answer(p: Page, unreadBody: boolean, sentBefore = 0): void {
     this.ex = null;
     const close = unreadBody || this.req!.close || this.l.ctx.draining === true;
     const raw = rawPage(p, this.req!.method, close);
     this.socket.write(raw);
-    this.finished(!close, p.status, Buffer.byteLength(raw), '-', unreadBody);
+    this.finished(!close, p.status, sentBefore + Buffer.byteLength(raw), '-', unreadBody);
   }
 
   finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody = false): void {

@@ -14,7 +14,11 @@ export function attemptFailed(ex: Exchange, err: NodeJS.ErrnoException, committe
   ex.conn = null;
   if (conn) { conn.user = null; conn.socket.destroy(); }
   // Part of the response is out: the client must see a broken response, not a short "complete" one.
-  if (ex.res || ex.out.bytes > 0) {
+  // A 1xx passed on is not part of it: the final response has not started, so what follows is as
+  // for a drop before any byte (another replica, or the 502 after the 1xx), as on node:http. It
+  // used to cut the connection after the 1xx: no final response, and an access line of a 502 the
+  // client never got.
+  if (ex.res) {
     // As nginx ("upstream prematurely closed connection") and forward.ts: one line says why it was cut.
     ex.ctx.log.warn({ requestId: ex.req.requestId, app: ex.req.route.app, endpoint: ex.key, err: err.code ?? err.message }, UPSTREAM_BROKE_OFF);
     return finishBroken(ex);
@@ -47,14 +51,14 @@ export function exhausted(ex: Exchange): Page { return pages.upstreamFailure(ex.
 export function brokenResponse(ex: Exchange, reason: string, invalid?: string): void {
   ex.ctx.log.warn({ requestId: ex.req.requestId, app: ex.req.route.app, endpoint: ex.key, err: reason }, 'upstream sent a malformed response');
   if (ex.conn) { ex.conn.user = null; ex.conn.socket.destroy(); ex.conn = null; }
-  if (ex.res || ex.out.bytes > 0) return finishBroken(ex);
+  if (ex.res) return finishBroken(ex);
   ex.release();
   ex.fail(pages.upstreamFailure(ex.req.route.app, invalid, ex.req.requestId, ex.req.headers));
 }
 
-/** The client's answer is cut: logged with the app's status (a 502 when only a 1xx went out) and the bytes it got, as nginx logs it. */
+/** The client's answer is cut: logged with the app's status and the bytes it got, as nginx logs it. */
 function finishBroken(ex: Exchange): void {
   ex.done = true;
   ex.release();
-  ex.owner.broken(ex.res?.status ?? 502, ex.out.bytes, ex.key);
+  ex.owner.broken(ex.res!.status, ex.out.bytes, ex.key);
 }

@@ -12,8 +12,8 @@ export interface ExchangeOwner {
   readonly out: ClientWriter;
   /** Exactly once: the response went out (keepAlive: may carry another request; unreadBody: the client still sends a body nobody reads). */
   finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody?: boolean): void;
-  /** Exactly once instead of finished(): answer with the proxy's own page. */
-  answer(page: Page, unreadBody: boolean): void;
+  /** Exactly once instead of finished(): answer with the proxy's own page (`sentBefore`: bytes of 1xx responses already passed on). */
+  answer(page: Page, unreadBody: boolean, sentBefore?: number): void;
   /**
    * Exactly once instead of finished(): the app broke off its answer after part of it went out
    * (`status`: the app's, `bytes`: what the client got); the client connection is cut.

@@ -157,8 +157,9 @@ export class Exchange implements UpstreamUser {
   fail(page: Page): void {
     this.done = true;
     this.conn = null;
-    // An unread request body cannot be skipped safely: close after the answer.
-    this.owner.answer(page, this.up.left > 0);
+    // An unread request body cannot be skipped safely: close after the answer. The bytes of 1xx
+    // responses passed on before it count as the client's too.
+    this.owner.answer(page, this.up.left > 0, this.out.bytes);
   }
 
   private complete(): void {
