@@ -15,7 +15,10 @@ function step(prev: RouteTable, snap: RouteSnapshot) {
 /** Every host either table knows answers the same; removed endpoints are what the whole tables say. */
 function expectSame(prev: RouteTable, next: RouteTable, whole: RouteTable) {
   const hosts = new Set([...prev.routes, ...next.routes].flatMap((r) => r.hosts));
-  for (const h of hosts) expect([h, next.get(h)?.app]).toEqual([h, whole.get(h)?.app]);
+  // The hosts answered differently, each with both answers: one expect() a table, not one a host
+  // (an expect() a host was most of the 400-table cases' time: 20 s on a loaded box, the test's bound).
+  const differ = [...hosts].filter((h) => next.get(h)?.app !== whole.get(h)?.app).map((h) => [h, next.get(h)?.app, whole.get(h)?.app]);
+  expect(differ).toEqual([]);
   const keep = whole.endpointKeys();
   expect(removedEndpoints(prev, next).sort()).toEqual([...prev.endpointKeys()].filter((k) => !keep.has(k)).sort());
 }
@@ -66,5 +69,5 @@ describe('a route table made from the changes', () => {
       table = t;
     }
     expect(made).toBeGreaterThan(names > 1000 ? 200 : 10);
-  });
+  }, 60_000); // CPU-bound: ~1 s alone, many times that beside other test files on a 2-core CI box
 });
