@@ -111,8 +111,8 @@ describe('a proxy restarted after trouble', () => {
     const held = c.certs.status().find((s) => s.host === 'two.example.test')!;
     expect(held).toMatchObject({ state: 'pending', error: expect.stringMatching(/^throttled: /) });
     expect(held.nextAttemptAt).toBe(new Date(clock.now() + 3600_000).toISOString()); // an hour after that order
-    // One warn line for the account's names held back together (gathered for a second): this one.
-    await expect.poll(() => logged).toMatch(/"names":1,"hosts":\["two\.example\.test"\].*certificate order held back: throttled/);
+    // One warn line for the account's names held back together (written a second after the last): this one.
+    await expect.poll(() => logged, { timeout: 5000 }).toMatch(/"names":1,"hosts":\["two\.example\.test"\].*certificate order held back: throttled/);
     for (let i = 0; i < 50 && !t.store.domains.certStatus('two.example.test')?.error; i++) await new Promise((r) => setTimeout(r, 100));
     const out = await dream('domains', 'hello');
     expect(out).toMatch(new RegExp(`two\\.example\\.test\\s+custom\\s+pending\\s+127\\.0\\.0\\.1:\\d+\\s+throttled: this ACME account already placed 1 orders in the last 1 h.* \\(next try ${held.nextAttemptAt!.replace(/\./g, '\\.')}\\)`));

@@ -132,7 +132,7 @@ describe('a name held back by the per-account throttle', () => {
     const held = m.status().find((s) => s.state !== 'issued')!;
     expect(held).toMatchObject({ state: 'pending', error: expect.stringMatching(/^throttled: this ACME account already placed 1 orders in the last 1 h/) });
     expect(held.nextAttemptAt).toBe(new Date(clock.now() + 3600_000).toISOString());
-    await expect.poll(log).toMatch(/"hosts":\["[ab]\.example\.dream"\].*certificate order held back: throttled/);
+    await expect.poll(log, { timeout: 5000 }).toMatch(/"hosts":\["[ab]\.example\.dream"\].*certificate order held back: throttled/);
     clock.advance(3600_000);
     await m.tick();
     expect(m.status().map((s) => [s.state, s.error, s.nextAttemptAt])).toEqual([['issued', undefined, undefined], ['issued', undefined, undefined]]);
@@ -150,7 +150,7 @@ describe('a name held back by the per-account throttle', () => {
     await m.whenRead();
     await m.tick();
     const warned = () => lines.filter((l) => l.level === 40 && l.msg.startsWith('certificate order held back'));
-    await expect.poll(() => warned().length).toBe(1);
+    await expect.poll(() => warned().length, { timeout: 5000 }).toBe(1);
     await new Promise((r) => setTimeout(r, 1500)); // and no second one
     expect(warned()).toHaveLength(1);
     expect(warned()[0]).toMatchObject({ names: 299, msg: expect.stringMatching(/^certificate order held back: throttled: /) });
@@ -161,7 +161,7 @@ describe('a name held back by the per-account throttle', () => {
     // The next window: one order, and again one line for the 298 still held back.
     clock.advance(3600_000);
     await m.tick();
-    await expect.poll(() => warned().length).toBe(2);
+    await expect.poll(() => warned().length, { timeout: 5000 }).toBe(2);
     expect(warned()[1]).toMatchObject({ names: 298 });
     expect(ca$.calls).toBe(2);
   });
