@@ -14,7 +14,7 @@ import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
-import { afterFailedAttempt, invalidResponseHead, replayable, UPSTREAM_BROKE_OFF } from './retry.js';
+import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
 import { endpointKey } from './table.js';
 import { drainUpload, uploadBody } from './upload-body.js';
 
@@ -107,7 +107,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       // connection's error, having first let go of our signal — a client gone leaves it held (and one
       // gone before the app's answer, `responded`, before undici was even asked, is no break either).
       const broke = h2 && responded && hangUp.listenerCount('abort') === 0 ? (res as unknown as { stream: { errored: NodeJS.ErrnoException | null } }).stream.errored : null;
-      if (broke) ctx.log.warn({ requestId, app: first.app, endpoint: key, err: broke.code ?? broke.message }, UPSTREAM_BROKE_OFF);
+      if (broke) warnBrokeOff(ctx, requestId, first.app, key, broke);
       hangUp.abort();
     }
     release();
@@ -152,7 +152,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       // `err` only says the response closed early; a client gone leaves `res.errored` unset). As nginx
       // ("upstream prematurely closed connection") and the fast path, one line says why it was cut.
       const broke = responded ? (res as { errored?: NodeJS.ErrnoException | null }).errored : null;
-      if (broke) ctx.log.warn({ requestId, app: route.app, endpoint: key, err: broke.code ?? broke.message }, UPSTREAM_BROKE_OFF);
+      if (broke) warnBrokeOff(ctx, requestId, route.app, key, broke);
       if (res.destroyed || res.writableFinished) return;
       // Upstream died mid-body: the client must see a broken response, not a short "complete" one
       // (logged with the app's status and the bytes sent, logWhenDone; the fast path does the same).

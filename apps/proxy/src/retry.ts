@@ -37,6 +37,11 @@ export const UNASKED_UPGRADE = 'a 101 Switching Protocols to a request that aske
 /** The warn line of an app connection that closed or reset after its response head went out (the client's answer is cut; never retried): both paths say it alike. */
 export const UPSTREAM_BROKE_OFF = 'upstream broke off its response';
 
+/** Says UPSTREAM_BROKE_OFF, as nginx says "upstream prematurely closed connection": one line, every path (fast, node:http, HTTP/2). */
+export function warnBrokeOff(ctx: ProxyContext, requestId: string, app: string, endpoint: string, err: NodeJS.ErrnoException): void {
+  ctx.log.warn({ requestId, app, endpoint, err: err.code ?? err.message }, UPSTREAM_BROKE_OFF);
+}
+
 // How undici marks its HTTPParserError (its `instanceof` reads it, so it holds across copies);
 // undici 7 leaves that error's `code` undefined, so the code alone cannot tell.
 const UNDICI_PARSER_ERROR = Symbol.for('undici.error.UND_ERR_HTTP_PARSER');

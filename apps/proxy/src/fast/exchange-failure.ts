@@ -5,7 +5,7 @@
 // more is made per request.
 import { isConnectFailure } from '../context.js';
 import { pages, type Page } from '../pages.js';
-import { afterFailedAttempt, replayable, UPSTREAM_BROKE_OFF } from '../retry.js';
+import { afterFailedAttempt, replayable, warnBrokeOff } from '../retry.js';
 import type { Exchange } from './exchange.js';
 
 /** This attempt failed: another endpoint (retry.ts), or the 502 (`invalid`: UPSTREAM_INVALID_RESPONSE naming it). */
@@ -20,7 +20,7 @@ export function attemptFailed(ex: Exchange, err: NodeJS.ErrnoException, committe
   // client never got.
   if (ex.res) {
     // As nginx ("upstream prematurely closed connection") and forward.ts: one line says why it was cut.
-    ex.ctx.log.warn({ requestId: ex.req.requestId, app: ex.req.route.app, endpoint: ex.key, err: err.code ?? err.message }, UPSTREAM_BROKE_OFF);
+    warnBrokeOff(ex.ctx, ex.req.requestId, ex.req.route.app, ex.key, err);
     return finishBroken(ex);
   }
   ex.release();
