@@ -67,8 +67,15 @@ export const pages = {
     (invalid ? pages.invalidResponse(app, invalid, id, h) : pages.upstreamFailed(app, id, h)),
 };
 
-/** A page as raw HTTP/1.1 bytes, for the paths that write sockets directly (fast path, upgrades). */
-export function rawPage(p: Page, method: string, close: boolean): string {
-  const head = `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}\r\n${rawHeaderLines(close ? { ...p.headers, connection: 'close' } : p.headers)}\r\n`;
+/** The Keep-Alive value for an idle timeout of `ms`, as node's server writes it (whole seconds, rounded down). */
+export const keepAliveTimeoutValue = (ms: number): string => `timeout=${Math.floor(ms / 1000)}`;
+
+/**
+ * A page as raw HTTP/1.1 bytes, for the paths that write sockets directly (fast path, upgrades):
+ * `connection: close`, or with `keepAliveMs` the idle timeout the connection is kept for.
+ */
+export function rawPage(p: Page, method: string, close: boolean, keepAliveMs = 0): string {
+  const fields = close ? { ...p.headers, connection: 'close' } : keepAliveMs > 0 ? { ...p.headers, 'keep-alive': keepAliveTimeoutValue(keepAliveMs) } : p.headers;
+  const head = `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}\r\n${rawHeaderLines(fields)}\r\n`;
   return method === 'HEAD' ? head : head + p.body;
 }

@@ -9,6 +9,7 @@ import { requestIdOf } from '../headers.js';
 import { rawPage, type Page } from '../pages.js';
 import { AnswerPace } from './answer-pace.js';
 import { ClientWriter } from './client-writer.js';
+import { keepAliveField } from './connection-field.js';
 import { abandon, clientFin, logRequest, timerFired } from './connection-end.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { MORE, takeRequest, type RequestHead } from './head.js';
@@ -32,6 +33,7 @@ export class ClientConnection implements ExchangeOwner {
   ended = false; // the client sent FIN
   readonly timer: NodeJS.Timeout;
   readonly out: ClientWriter;
+  readonly keepAlive: Buffer;
   readonly pace: AnswerPace;
   /** Who is asking, made once: its address and our port (getsockname is a syscall) never change. */
   readonly side: ClientSide;
@@ -45,6 +47,7 @@ export class ClientConnection implements ExchangeOwner {
     l.conns.add(this);
     this.side = { ctx: l.ctx, proto: l.proto, peer: clientIp({ socket }), port: socket.localPort ?? 0 };
     this.out = new ClientWriter(socket);
+    this.keepAlive = keepAliveField(l.keepAliveMs);
     this.pace = new AnswerPace(socket, this.readOn);
     socket.setNoDelay(true);
     if (!shared) socket.on('data', this.onData);
@@ -120,7 +123,7 @@ export class ClientConnection implements ExchangeOwner {
   answer(p: Page, unreadBody: boolean, sentBefore = 0): void {
     this.ex = null;
     const close = unreadBody || this.req!.close || this.l.ctx.draining === true;
-    const raw = rawPage(p, this.req!.method, close);
+    const raw = rawPage(p, this.req!.method, close, this.l.keepAliveMs);
     this.socket.write(raw);
     this.finished(!close, p.status, sentBefore + Buffer.byteLength(raw), '-', unreadBody);
   }

@@ -10,6 +10,8 @@ export interface ExchangeOwner {
   readonly socket: Socket;
   /** Writes to `socket` for the response side (one per connection). */
   readonly out: ClientWriter;
+  /** The field a response that keeps the connection ends with (connection-field.ts). */
+  readonly keepAlive: Buffer;
   /** Exactly once: the response went out (keepAlive: may carry another request; unreadBody: the client still sends a body nobody reads). */
   finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody?: boolean): void;
   /** Exactly once instead of finished(): answer with the proxy's own page (`sentBefore`: bytes of 1xx responses already passed on). */

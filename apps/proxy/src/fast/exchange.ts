@@ -12,6 +12,7 @@ import { MALFORMED_RESPONSE_HEAD, UNASKED_UPGRADE } from '../retry.js';
 import { endpointKey } from '../table.js';
 import { BodyEnd } from './body.js';
 import type { ClientWriter } from './client-writer.js';
+import { CLOSE_FIELD } from './connection-field.js';
 import { attemptFailed, brokenResponse, exhausted } from './exchange-failure.js';
 import type { ExchangeOwner, ExchangeRequest } from './exchange-types.js';
 import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
@@ -98,7 +99,7 @@ export class Exchange implements UpstreamUser {
     if (head.fieldsSize > MAX_RESPONSE_FIELDS) return brokenResponse(this, 'response head too large', RESPONSE_HEAD_TOO_LARGE);
     if (head.status < 200) {
       // Informational (103 Early Hints…): pass it on and read the real response after it.
-      this.out.writeOwn(clientResponseHead(head, this.req.requestId, { chunked: false, close: false }));
+      this.out.writeOwn(clientResponseHead(head, this.req.requestId, { chunked: false, connection: null }));
       if (rest.length) this.onData(rest);
       return;
     }
@@ -108,7 +109,7 @@ export class Exchange implements UpstreamUser {
     // skipped on a connection we would keep, so this response says close.
     this.closeClient = this.req.clientClose || this.ctx.draining === true || head.framing.kind === 'close' || this.up.left > 0;
     this.bodyEnd = new BodyEnd(head.framing);
-    this.out.startBatch(clientResponseHead(head, this.req.requestId, { chunked: head.framing.kind === 'chunked', close: this.closeClient }));
+    this.out.startBatch(clientResponseHead(head, this.req.requestId, { chunked: head.framing.kind === 'chunked', connection: this.closeClient ? CLOSE_FIELD : this.owner.keepAlive }));
     if (this.bodyEnd.done) {
       if (rest.length) this.reusable = false;
       this.out.flush();

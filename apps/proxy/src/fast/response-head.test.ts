@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CLOSE_FIELD, keepAliveField } from './connection-field.js';
 import { clientResponseHead, parseResponseHead } from './response-head.js';
 
 describe('parseResponseHead', () => {
@@ -66,7 +67,7 @@ describe('parseResponseHead', () => {
 });
 
 describe('clientResponseHead', () => {
-  const rewrite = (lines: string[], o = { chunked: false, close: false }, rid = 'rid-1') => {
+  const rewrite = (lines: string[], o: { chunked: boolean; connection: Buffer | null } = { chunked: false, connection: null }, rid = 'rid-1') => {
     const text = lines.join('\r\n');
     const src = Buffer.from(`${text}\r\n\r\n`, 'latin1');
     return clientResponseHead(parseResponseHead(src, text.length, 'GET')!, rid, o).toString('latin1');
@@ -83,9 +84,16 @@ describe('clientResponseHead', () => {
   });
 
   it("keeps the app's own X-Request-Id, speaks HTTP/1.1 to an HTTP/1.0 app, and adds our framing and close last", () => {
-    expect(rewrite(['HTTP/1.0 404 Not Found', 'X-Request-Id: app-id-123', 'Transfer-Encoding: chunked'], { chunked: true, close: true }))
+    expect(rewrite(['HTTP/1.0 404 Not Found', 'X-Request-Id: app-id-123', 'Transfer-Encoding: chunked'], { chunked: true, connection: CLOSE_FIELD }))
       .toBe('HTTP/1.1 404 Not Found\r\nX-Request-Id: app-id-123\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n');
     expect(rewrite(['HTTP/1.1 204'])).toBe('HTTP/1.1 204 \r\nx-request-id: rid-1\r\n\r\n');
+  });
+
+  it("replaces the app's Keep-Alive with our own idle timeout on a connection we keep", () => {
+    expect(rewrite(['HTTP/1.1 200 OK', 'Keep-Alive: timeout=60', 'Content-Length: 0'], { chunked: false, connection: keepAliveField(5000) }))
+      .toBe('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nx-request-id: rid-1\r\nkeep-alive: timeout=5\r\n\r\n');
+    expect(keepAliveField(5999).toString()).toBe('keep-alive: timeout=5\r\n');
+    expect(keepAliveField(5000)).toBe(keepAliveField(5000));
   });
 
   it('handles a head with more fields than its scratch space', () => {

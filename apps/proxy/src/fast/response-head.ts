@@ -146,7 +146,6 @@ function listedOf(connection: string | undefined): readonly string[] {
 const HTTP11 = Buffer.from('HTTP/1.1 ');
 const REQUEST_ID = Buffer.from('x-request-id: ');
 const CHUNKED = Buffer.from('transfer-encoding: chunked\r\n');
-const CLOSE_FIELD = Buffer.from('connection: close\r\n');
 let keepScratch = new Uint8Array(64);
 
 /** src[s, e) into out at `at`; returns the new end. A loop: Buffer#copy with offsets makes a view per call. */
@@ -158,9 +157,9 @@ function copyBytes(src: Buffer, s: number, e: number, out: Buffer, at: number): 
 /**
  * The head the client gets, as bytes, from the head just parsed: hop-by-hop and Connection-listed
  * fields dropped, names and values as the app wrote them, X-Request-Id added when the app sent
- * none, our own framing and connection fields last.
+ * none, our own framing and `connection` (connection-field.ts; null on a 1xx) last.
  */
-export function clientResponseHead(h: ResponseHead, requestId: string, o: { chunked: boolean; close: boolean }): Buffer {
+export function clientResponseHead(h: ResponseHead, requestId: string, o: { chunked: boolean; connection: Buffer | null }): Buffer {
   const { src, fields, count } = h;
   // keep-alive and close are hop-by-hop already: only other listed names need a look.
   const listed = h.connectionListed === KEEP_ALIVE || h.connectionListed === CLOSE ? NOTHING : h.connectionListed;
@@ -178,7 +177,7 @@ export function clientResponseHead(h: ResponseHead, requestId: string, o: { chun
   }
   if (!hasId) size += REQUEST_ID.length + requestId.length + 2;
   if (o.chunked) size += CHUNKED.length;
-  if (o.close) size += CLOSE_FIELD.length;
+  if (o.connection) size += o.connection.length;
   const out = Buffer.allocUnsafe(size + 2);
   out.set(HTTP11, 0);
   let at = HTTP11.length;
@@ -198,7 +197,7 @@ export function clientResponseHead(h: ResponseHead, requestId: string, o: { chun
     out[at++] = 13; out[at++] = 10;
   }
   if (o.chunked) { out.set(CHUNKED, at); at += CHUNKED.length; }
-  if (o.close) { out.set(CLOSE_FIELD, at); at += CLOSE_FIELD.length; }
+  if (o.connection) { out.set(o.connection, at); at += o.connection.length; }
   out[at++] = 13; out[at++] = 10;
   return out;
 }
