@@ -5,15 +5,15 @@ import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { accessEntry, askedOf } from './access-log.js';
+import { logWhenDone } from './access-when-done.js';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
 import { clientResponseHeaders, requestIdOf, upstreamRequestHeaders } from './headers.js';
 import { decide, type Decided } from './decide.js';
-import { cutByProxy } from './drain-cut.js';
 import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
+import { onResponseClosed } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
 import { endpointKey } from './table.js';
 import { drainUpload, uploadBody } from './upload-body.js';
@@ -62,7 +62,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   if (d.later) {
     // Before the first route table (decide.ts): forwarded once it came, unless the client left meanwhile.
     let gone = false;
-    res.once('close', () => { gone = true; });
+    onResponseClosed(req, res, () => { gone = true; });
     void d.later().then((later) => { if (!gone) forward(ctx, req, res, later, requestId, upstreamKey, expectsContinue); });
     return;
   }
@@ -97,7 +97,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   const exhausted = (app: string) => pages.upstreamFailure(app, invalid, requestId, req.headers);
   // undici takes an EventEmitter as its signal: far cheaper per request than an AbortController.
   const hangUp = new HangUp();
-  res.on('close', () => {
+  onResponseClosed(req, res, () => {
     // Client gone (or response done): stop the upstream work and end the in-flight count.
     // writableEnded, not writableFinished: an HTTP/2 response reads as finished once its stream
     // is reset, which left the upstream request running (CVE-2023-44487, "rapid reset").
@@ -178,22 +178,4 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     });
   };
   attempt();
-}
-
-/** Writes the access-log entry when the response ends; the returned box gets the upstream's key. */
-function logWhenDone(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse, requestId: string): { value: string } {
-  const asked = askedOf(req, requestId);
-  // The socket now, not req.socket at 'close': undici, done with `req` as the upload body, sets
-  // req.socket = null (so that destroying the body spares the connection). Reading it there threw
-  // from this listener — the process died, and the in-flight release after it never ran.
-  const socket = req.httpVersionMajor === 1 ? req.socket : null;
-  const written0 = socket?.bytesWritten ?? 0;
-  const upstream = { value: '-' };
-  res.once('close', () => {
-    const bytes = socket ? socket.bytesWritten - written0 : Number(res.getHeader('content-length') ?? 0);
-    // Closed before any answer went out: the client left (nginx's 499; res.statusCode said 200), or
-    // a stopping proxy cut it at the drain timeout (504, drain-cut.ts).
-    ctx.access!(accessEntry(asked, ctx.trusted, res.headersSent ? res.statusCode : cutByProxy(socket, res) ? 504 : 499, bytes, upstream.value));
-  });
-  return upstream;
 }

@@ -1,0 +1,32 @@
+// When a node:http (or HTTP/2 compat) response is over for the proxy: its 'close'. Except that
+// node emits 'close' only on the HTTP/1.1 response that holds the socket: when a client leaves with
+// pipelined requests queued behind that one, their responses never close, and what the proxy does
+// there (end the replica's in-flight count, stop the upstream request, write the access line) never
+// happened. So a queued response also ends when its connection closes before it got the socket.
+// (Not the request's 'close': undici destroys a request once it has sent its body upstream.)
+import type http from 'node:http';
+import type { Socket } from 'node:net';
+
+// One 'close' listener per connection for all its queued responses: a deep pipeline would
+// otherwise pile listeners onto one socket.
+const queued = new WeakMap<Socket, Set<() => void>>();
+
+/** Runs `fn` once, at the response's 'close', or its connection's while it waits its turn. */
+export function onResponseClosed(req: http.IncomingMessage, res: http.ServerResponse, fn: () => void): void {
+  let done = false;
+  const once = () => { if (!done) { done = true; fn(); } };
+  res.once('close', once);
+  const socket = req.httpVersionMajor === 1 ? req.socket : null;
+  if (!socket || res.socket) return;
+  // Gone before this request's handler ran: no 'close' is coming.
+  if (socket.destroyed) return void process.nextTick(once);
+  let waiting = queued.get(socket);
+  if (!waiting) {
+    const set = (waiting = new Set());
+    queued.set(socket, set);
+    socket.once('close', () => { for (const w of [...set]) w(); set.clear(); });
+  }
+  waiting.add(once);
+  // Its turn: node now closes it with the socket.
+  res.once('socket', () => waiting.delete(once));
+}
