@@ -49,8 +49,29 @@ export function clientFin(c: ClientConnection): void {
   c.end();
 }
 
-/** The connection's one timer (re-armed per request with refresh(), never made anew) fired. */
+/** nginx's send_timeout: a client that takes none of the bytes we have for it this long is cut. */
+export const SEND_TIMEOUT_MS = 60_000;
+
+/**
+ * The connection's one timer (re-armed per request with refresh(), never made anew) fired.
+ * Bytes the client has not taken yet (in the socket's buffer: the kernel's is full) are never
+ * dropped by the keep-alive close — a client that paused reading for 5 s lost the end of its
+ * answer — but only once it has taken none of them for sendTimeoutMs; before, one that read nothing
+ * while the answer was in flight held its connection and the app's for good.
+ */
 export function timerFired(c: ClientConnection): void {
+  const socket = c.socket;
+  if (socket.writableLength > 0) {
+    // What has left for the kernel so far: it moves while the client takes bytes.
+    const sent = socket.bytesWritten - socket.writableLength;
+    const now = Date.now();
+    if (c.sendSince === 0 || sent !== c.sent) { c.sent = sent; c.sendSince = now; }
+    else if (now - c.sendSince >= c.l.sendTimeoutMs) { c.destroy(); return; }
+    c.timer.refresh();
+    return;
+  }
+  // All taken since the last check: the connection is idle from about now, not from its last answer.
+  if (c.sendSince !== 0) { c.sendSince = 0; c.timer.refresh(); return; }
   if (c.ex || c.pace.waiting) { c.timer.refresh(); return; }
   // A head that has not finished arriving within headTimeoutMs (slowloris) is cut; an idle
   // keep-alive connection is closed after keepAliveMs.

@@ -31,6 +31,9 @@ export class ClientConnection implements ExchangeOwner {
   private busy = false;
   private gone = false;
   ended = false; // the client sent FIN
+  /** While bytes wait for the client (connection-end.ts timerFired): since when it took none, and how many had left then. */
+  sendSince = 0;
+  sent = 0;
   readonly timer: NodeJS.Timeout;
   readonly out: ClientWriter;
   readonly keepAlive: Buffer;

@@ -23,6 +23,8 @@ export interface FastListener {
   /** Keep-alive idle timeout and the time a request head may take, in ms. */
   readonly keepAliveMs: number;
   readonly headTimeoutMs: number;
+  /** How long a client may take none of the bytes we have for it (connection-end.ts SEND_TIMEOUT_MS). */
+  readonly sendTimeoutMs: number;
 }
 
 export function takeOverConnections(
