@@ -11,13 +11,14 @@ import { pages, type Page } from '../pages.js';
 import { MALFORMED_RESPONSE_HEAD, UNASKED_UPGRADE } from '../retry.js';
 import { endpointKey } from '../table.js';
 import { BodyEnd } from './body.js';
+import { clientResponseHead } from './client-head.js';
 import type { ClientWriter } from './client-writer.js';
 import { CLOSE_FIELD } from './connection-field.js';
 import { attemptFailed, brokenResponse, exhausted } from './exchange-failure.js';
 import type { ExchangeOwner, ExchangeRequest } from './exchange-types.js';
 import type { UpstreamConn, UpstreamPool, UpstreamUser } from './pool.js';
 import { RequestWriter } from './request-writer.js';
-import { clientResponseHead, parseResponseHead, type ResponseHead } from './response-head.js';
+import { parseResponseHead, type ResponseHead } from './response-head.js';
 import { BARE_LF, MORE, responseHeadEnd } from './response-head-end.js';
 
 export type { ExchangeOwner, ExchangeRequest } from './exchange-types.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CLOSE_FIELD, keepAliveField } from './connection-field.js';
-import { clientResponseHead, parseResponseHead } from './response-head.js';
+import { clientResponseHead } from './client-head.js';
+import { parseResponseHead } from './response-head.js';
 
 describe('parseResponseHead', () => {
   const res = (method: string, ...lines: string[]) => {

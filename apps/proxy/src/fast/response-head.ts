@@ -1,4 +1,4 @@
-// An upstream's response head, read and rewritten as bytes. Pure. The head arrives in a shared
+// An upstream's response head, read as bytes (client-head.ts writes the client's from it). Pure. The head arrives in a shared
 // read buffer; parsing it into strings (split, slice, trim, toLowerCase per field, then the
 // rewritten head concatenated) was about a third of everything the fast path allocated per
 // request, and that garbage is what makes the scavenges its p99 pays for (apps/proxy/README.md §
@@ -37,20 +37,20 @@ const lower = (b: number) => (b >= 65 && b <= 90 ? b | 0x20 : b);
 const digit = (b: number) => b >= 48 && b <= 57;
 
 /** Does src[s, e) equal `name` (lower-case ASCII), ignoring case? */
-function nameIs(src: Buffer, s: number, e: number, name: string): boolean {
+export function nameIs(src: Buffer, s: number, e: number, name: string): boolean {
   if (e - s !== name.length) return false;
   for (let i = 0; i < name.length; i++) if (lower(src[s + i]!) !== name.charCodeAt(i)) return false;
   return true;
 }
 
-function dropped(src: Buffer, s: number, e: number, listed: readonly string[]): boolean {
+export function dropped(src: Buffer, s: number, e: number, listed: readonly string[]): boolean {
   for (const n of HOP_BY_HOP) if (nameIs(src, s, e, n)) return true;
   for (const n of listed) if (nameIs(src, s, e, n)) return true;
   return false;
 }
-const KEEP_ALIVE: readonly string[] = ['keep-alive'];
-const CLOSE: readonly string[] = ['close'];
-const NOTHING: readonly string[] = [];
+export const KEEP_ALIVE: readonly string[] = ['keep-alive'];
+export const CLOSE: readonly string[] = ['close'];
+export const NOTHING: readonly string[] = [];
 let fieldScratch = new Int32Array(4 * 64);
 
 /** Parses src[0, end) — the head without its blank line — for a request with `method`; null = not valid HTTP/1.x. */
@@ -141,63 +141,4 @@ function listedOf(connection: string | undefined): readonly string[] {
   if (v === 'keep-alive') return KEEP_ALIVE;
   if (v === 'close') return CLOSE;
   return v.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-const HTTP11 = Buffer.from('HTTP/1.1 ');
-const REQUEST_ID = Buffer.from('x-request-id: ');
-const CHUNKED = Buffer.from('transfer-encoding: chunked\r\n');
-let keepScratch = new Uint8Array(64);
-
-/** src[s, e) into out at `at`; returns the new end. A loop: Buffer#copy with offsets makes a view per call. */
-function copyBytes(src: Buffer, s: number, e: number, out: Buffer, at: number): number {
-  for (let i = s; i < e; i++) out[at++] = src[i]!;
-  return at;
-}
-
-/**
- * The head the client gets, as bytes, from the head just parsed: hop-by-hop and Connection-listed
- * fields dropped, names and values as the app wrote them, X-Request-Id added when the app sent
- * none, our own framing and `connection` (connection-field.ts; null on a 1xx) last.
- */
-export function clientResponseHead(h: ResponseHead, requestId: string, o: { chunked: boolean; connection: Buffer | null }): Buffer {
-  const { src, fields, count } = h;
-  // keep-alive and close are hop-by-hop already: only other listed names need a look.
-  const listed = h.connectionListed === KEEP_ALIVE || h.connectionListed === CLOSE ? NOTHING : h.connectionListed;
-  if (keepScratch.length < count) keepScratch = new Uint8Array(count * 2);
-  const keep = keepScratch;
-  let size = HTTP11.length + 4 + h.reason.length + 2;
-  let hasId = false;
-  for (let f = 0; f < count; f++) {
-    const ns = fields[4 * f]!, ne = fields[4 * f + 1]!;
-    keep[f] = 0;
-    if (dropped(src, ns, ne, listed)) continue;
-    if (nameIs(src, ns, ne, 'x-request-id')) hasId = true;
-    keep[f] = 1;
-    size += ne - ns + 2 + fields[4 * f + 3]! - fields[4 * f + 2]! + 2;
-  }
-  if (!hasId) size += REQUEST_ID.length + requestId.length + 2;
-  if (o.chunked) size += CHUNKED.length;
-  if (o.connection) size += o.connection.length;
-  const out = Buffer.allocUnsafe(size + 2);
-  out.set(HTTP11, 0);
-  let at = HTTP11.length;
-  out[at++] = 48 + Math.floor(h.status / 100); out[at++] = 48 + (Math.floor(h.status / 10) % 10); out[at++] = 48 + (h.status % 10); out[at++] = 32;
-  at += out.write(h.reason, at, 'latin1');
-  out[at++] = 13; out[at++] = 10;
-  for (let f = 0; f < count; f++) {
-    if (keep[f] !== 1) continue;
-    at = copyBytes(src, fields[4 * f]!, fields[4 * f + 1]!, out, at);
-    out[at++] = 58; out[at++] = 32;
-    at = copyBytes(src, fields[4 * f + 2]!, fields[4 * f + 3]!, out, at);
-    out[at++] = 13; out[at++] = 10;
-  }
-  if (!hasId) {
-    out.set(REQUEST_ID, at); at += REQUEST_ID.length;
-    at += out.write(requestId, at, 'latin1');
-    out[at++] = 13; out[at++] = 10;
-  }
-  if (o.chunked) { out.set(CHUNKED, at); at += CHUNKED.length; }
-  if (o.connection) { out.set(o.connection, at); at += o.connection.length; }
-  out[at++] = 13; out[at++] = 10;
-  return out;
 }
