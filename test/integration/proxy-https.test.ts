@@ -221,9 +221,12 @@ describe('plain HTTP beside HTTPS', () => {
     try {
       const v = api.setRoutes([{ app: 'plain', hosts: ['plain.dream'], endpoints: [a.endpoint, b.endpoint] }, { app: 'secure', hosts: ['secure.dream'], endpoints: [a.endpoint] }]);
       await proxy.routes.waitForVersion(v);
-      const first = request(proxy.port, 'plain.dream', '/slow?ms=600');
-      await new Promise((r) => setTimeout(r, 50));
-      const busy = a.received.at(-1) === '/slow?ms=600' ? 'A' : 'B';
+      // Held long enough for the quick ones to run on a loaded box; which replica got it is read
+      // once it arrived (a fixed 50 ms read 'B' for a request not yet at either).
+      const first = request(proxy.port, 'plain.dream', '/slow?ms=3000');
+      const at = () => (a.received.includes('/slow?ms=3000') ? 'A' : b.received.includes('/slow?ms=3000') ? 'B' : null);
+      await expect.poll(at, { timeout: 2000, interval: 10 }).not.toBeNull();
+      const busy = at()!;
       // Every quick request now goes to the idle replica, none to the busy one.
       const names = [];
       for (let i = 0; i < 6; i++) names.push(JSON.parse((await request(proxy.port, 'plain.dream', '/')).body).name);
@@ -236,7 +239,7 @@ describe('plain HTTP beside HTTPS', () => {
     access.length = 0;
     await request(proxy.port, 'plain.dream', '/logged?q=1', { headers: { 'x-request-id': 'access-log-test-1' } });
     await request(proxy.port, 'nowhere.dream', '/');
-    await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => access.length, { timeout: 2000 }).toBeGreaterThanOrEqual(2);
     expect(access).toHaveLength(2);
     expect(access[0]).toMatchObject({ method: 'GET', host: 'plain.dream', path: '/logged?q=1', status: 200, upstream: `127.0.0.1:${a.port}`, requestId: 'access-log-test-1', proto: '1.1' });
     expect(access[0]!.bytes).toBeGreaterThan(100);
