@@ -13,7 +13,7 @@ import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
-import { onResponseClosed } from './response-closed.js';
+import { onResponseClosed, waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
 import { endpointKey } from './table.js';
 import { drainUpload, uploadBody } from './upload-body.js';
@@ -51,6 +51,7 @@ function hasBody(req: http.IncomingMessage): boolean {
  * `expectsContinue`: it came with `Expect: 100-continue` (the listeners' 'checkContinue').
  */
 export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse, expectsContinue = false): void {
+  if (waitsItsTurn(req, res, () => handleRequest(ctx, req, res, expectsContinue))) return;
   const requestId = requestIdOf(req.headers);
   // HTTP/1.1 only: an HTTP/2 stream has no connection header (the session is ended by close()).
   if (ctx.draining && req.httpVersionMajor === 1) res.shouldKeepAlive = false;

@@ -30,3 +30,18 @@ export function onResponseClosed(req: http.IncomingMessage, res: http.ServerResp
   // Its turn: node now closes it with the socket.
   res.once('socket', () => waiting.delete(once));
 }
+
+/**
+ * Whether `res` waits its turn behind other responses on its connection (HTTP/1.1 pipelining):
+ * then `go` runs once it holds the socket, or never if the client leaves first. node hands every
+ * pipelined request to the handler as soon as it parses it: 1 000 GETs pipelined by a client that
+ * read nothing all reached the app within 350 ms, and with a FIN 300 ms in, still all 1 000. The
+ * fast path (answer-pace.ts) and nginx take them one at a time.
+ */
+export function waitsItsTurn(req: http.IncomingMessage, res: http.ServerResponse, go: () => void): boolean {
+  if (req.httpVersionMajor !== 1 || res.socket) return false;
+  let gone = false;
+  onResponseClosed(req, res, () => { gone = true; });
+  res.once('socket', () => { if (!gone) go(); });
+  return true;
+}
