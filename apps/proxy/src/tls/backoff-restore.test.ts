@@ -24,7 +24,7 @@ async function setup() {
   const start = (renewIn: number) => {
     const issuer: Issuer = {
       id: 'https://ca.example.test/directory', name: 'ca.example.test',
-      issue: (h, now) => { ca$.calls++; return ca$.down ? Promise.reject(new Error(FAILED)) : real.issue(h, now); },
+      issue: (h, clock) => { ca$.calls++; return ca$.down ? Promise.reject(new Error(FAILED)) : real.issue(h, clock); },
       renewalInfo: async () => ({ renewAt: new Date(clock.now() + renewIn), retryAfterMs: 3600_000 }),
     };
     const mgr = new CertManager({ storage: new TlsStorage(dir), clock, issuerFor: () => issuer, backoff: { minMs: 60_000, maxMs: 3600_000 }, tickMs: 3_600_000 });

@@ -22,7 +22,7 @@ async function setup() {
   const ca$ = { down: true, calls: 0 };
   const issuer: Issuer = {
     id: DIRECTORY, name: 'ca.example.test',
-    issue: (h, now) => { ca$.calls++; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, now); },
+    issue: (h, clock) => { ca$.calls++; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, clock); },
   };
   const clock = new ManualClock(Date.now());
   const start = (o: Partial<CertManagerOptions> = {}) => {

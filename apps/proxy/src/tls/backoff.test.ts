@@ -23,7 +23,7 @@ async function setup() {
   const ca$ = { down: true, calls: 0, gate: Promise.resolve() };
   const issuer: Issuer = {
     id: DIRECTORY, name: 'ca.example.test',
-    issue: async (h, now) => { ca$.calls++; await ca$.gate; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, now); },
+    issue: async (h, clock) => { ca$.calls++; await ca$.gate; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, clock); },
   };
   const clock = new ManualClock(Date.now());
   let out = '';
@@ -142,7 +142,7 @@ describe('a name held back by the per-account throttle', () => {
     const { dir, ca$, clock, real } = await setup();
     const lines: Array<{ level: number; msg: string; host?: string; names?: number; hosts?: string[] }> = [];
     const log = pino({ level: 'debug' }, { write: (s: string) => { lines.push(JSON.parse(s)); } });
-    const issuer: Issuer = { id: DIRECTORY, name: 'ca.example.test', issue: (h, now) => { ca$.calls++; return real.issue(h, now); } };
+    const issuer: Issuer = { id: DIRECTORY, name: 'ca.example.test', issue: (h, clock) => { ca$.calls++; return real.issue(h, clock); } };
     const m = new CertManager({ storage: new TlsStorage(dir), clock, log, issuerFor: () => issuer, tickMs: 3_600_000, throttle: { max: 1, windowMs: 3600_000 } });
     onCleanup(() => m.close());
     const hosts = Array.from({ length: 300 }, (_, i) => `n${i}.example.dream`);
@@ -197,7 +197,7 @@ describe('a name held back by the per-account throttle', () => {
     // signing with the built-in CA instead of asking a CA.
     const viaKid = (kid: string): Issuer => {
       const acme = new AcmeIssuer(new AcmeAccount(new TlsStorage(dir), { directoryUrl: DIRECTORY, eab: { kid, hmacKey: 'c2VjcmV0' } }), []);
-      return { id: acme.id, name: acme.name, accountId: acme.accountId, issue: (h, now) => { ca$.calls++; return real.issue(h, now); } };
+      return { id: acme.id, name: acme.name, accountId: acme.accountId, issue: (h, clock) => { ca$.calls++; return real.issue(h, clock); } };
     };
     const start = (issuer: Issuer) => {
       const mgr = new CertManager({ storage: new TlsStorage(dir), clock, issuerFor: () => issuer, tickMs: 3_600_000, throttle: { max: 2, windowMs: 3600_000 } });

@@ -85,7 +85,7 @@ describe('caHold', () => {
     // An issuer whose CA answers newOrder with a 429, Retry-After 10 min, as AcmeIssuer reads it.
     const issuer: Issuer = {
       id: 'https://ca.example.test/directory', name: 'ca.example.test',
-      issue: (_h, _now, _replacing, c) => watchCaAnswers(async () => {
+      issue: (_h, c) => watchCaAnswers(async () => {
         noteCaAnswer.call({}, { type: LIMITED, detail: 'too many failed authorizations (5) for "a.example.test"' }, { 'retry-after': '600' }, 429);
         throw new Error('x');
       }, c),

@@ -21,7 +21,7 @@ async function setup() {
   const dir = tmp();
   const real = new BuiltinIssuer(await BuiltinCa.open(new TlsStorage(dir)), 1); // leaves valid 1 day
   const ca$ = { down: false };
-  const issuer: Issuer = { id: real.id, name: real.name, issue: (h, now) => (ca$.down ? Promise.reject(new Error('the CA is down')) : real.issue(h, now)) };
+  const issuer: Issuer = { id: real.id, name: real.name, issue: (h, clock) => (ca$.down ? Promise.reject(new Error('the CA is down')) : real.issue(h, clock)) };
   const clock = new ManualClock(Date.now());
   let logged = '';
   const log = pino({ level: 'info' }, { write: (s: string) => { logged += s; } });
@@ -106,9 +106,9 @@ describe('stored certificates of a served name from a CA that no longer serves i
     const real = new BuiltinIssuer(await BuiltinCa.open(new TlsStorage(dir)), 1); // leaves valid 1 day
     // The CA the names had before (Let's Encrypt, Pebble), signing with the built-in CA's key here.
     const OLD = 'https://old-ca.example.test/directory';
-    const before: Issuer = { id: OLD, name: 'old-ca.example.test', issue: (h, now) => real.issue(h, now) };
+    const before: Issuer = { id: OLD, name: 'old-ca.example.test', issue: (h, clock) => real.issue(h, clock) };
     // Now: the built-in CA, which cannot issue stuck.example.dream (as a CA refusing a name).
-    const after: Issuer = { id: real.id, name: real.name, issue: (h, now) => (h[0] === 'stuck.example.dream' ? Promise.reject(new Error('refused')) : real.issue(h, now)) };
+    const after: Issuer = { id: real.id, name: real.name, issue: (h, clock) => (h[0] === 'stuck.example.dream' ? Promise.reject(new Error('refused')) : real.issue(h, clock)) };
     const clock = new ManualClock(Date.now());
     let logged = '';
     const log = pino({ level: 'info' }, { write: (s: string) => { logged += s; } });

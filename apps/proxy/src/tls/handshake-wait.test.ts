@@ -49,7 +49,7 @@ async function siblings(issue: (real: Issuer) => Issuer['issue']) {
 
 describe('handshakes waiting for a certificate another process is issuing', () => {
   it('a worker without the certificate serves the one its sibling issues (in 400 ms) instead of failing; an unknown name fails at once', async () => {
-    const { a, b, root } = await siblings((real) => (h, now) => new Promise((r) => setTimeout(r, 400)).then(() => real.issue(h, now)));
+    const { a, b, root } = await siblings((real) => (h, clock) => new Promise((r) => setTimeout(r, 400)).then(() => real.issue(h, clock)));
     a.ensure(['app.dream']);
     await new Promise((r) => setImmediate(r)); // a reads the name's (empty) storage, takes the order lock, issues in 400 ms
     b.ensure(['app.dream']); // sees the lock: would look again in 2 s
@@ -75,7 +75,7 @@ describe('handshakes waiting for a certificate another process is issuing', () =
   });
 
   it(`at most ${MAX_WAITING} handshakes wait at once; more fail at once`, async () => {
-    const { a, b } = await siblings((real) => (h, now) => new Promise((r) => setTimeout(r, 300)).then(() => real.issue(h, now)));
+    const { a, b } = await siblings((real) => (h, clock) => new Promise((r) => setTimeout(r, 300)).then(() => real.issue(h, clock)));
     a.ensure(['busy.dream']);
     b.ensure(['busy.dream']);
     const waits = Array.from({ length: MAX_WAITING }, () => b.secureContextSoon('busy.dream'));

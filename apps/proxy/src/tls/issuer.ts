@@ -26,10 +26,11 @@ export interface Issuer {
   /** Shown in status (`dream domains`). */
   readonly name: string;
   /**
-   * `replacing`: the certificate this one renews (ACME sends its ARI id as `replaces`); `clock`: the
-   * manager's, which a CA's Retry-After (CaHold.retryAt) is counted on.
+   * `clock`: the manager's — the built-in CA dates the certificate by it, and a CA's Retry-After
+   * (CaHold.retryAt) is counted on it; `replacing`: the certificate this one renews (ACME sends its
+   * ARI id as `replaces`).
    */
-  issue(hosts: string[], now: Date, replacing?: string, clock?: Clock): Promise<IssuedPair>;
+  issue(hosts: string[], clock: Clock, replacing?: string): Promise<IssuedPair>;
   /** ACME Renewal Information: when the CA suggests renewing this certificate, if it says. */
   renewalInfo?(certPem: string): Promise<RenewalAdvice | undefined>;
 }
@@ -38,7 +39,7 @@ export class BuiltinIssuer implements Issuer {
   readonly id = BUILTIN;
   readonly name = 'DreamNet built-in CA';
   constructor(private readonly ca: BuiltinCa, private readonly days = 30) {}
-  issue(hosts: string[], now: Date): Promise<IssuedPair> { return this.ca.issue(hosts, now, this.days); }
+  issue(hosts: string[], clock: Clock): Promise<IssuedPair> { return this.ca.issue(hosts, new Date(clock.now()), this.days); }
 }
 
 /** Why the directory cannot be fetched (the network error), or 'it answered' when it can. */
@@ -59,7 +60,7 @@ export class AcmeIssuer implements Issuer {
     this.accountId = accountId(account.opts.directoryUrl, account.opts.eab?.kid);
   }
 
-  async issue(hosts: string[], _now?: Date, replacing?: string, clock?: Clock): Promise<IssuedPair> {
+  async issue(hosts: string[], clock: Clock, replacing?: string): Promise<IssuedPair> {
     try {
       try {
         return await watchCaAnswers(() => this.order(hosts, replacing), clock);

@@ -66,7 +66,7 @@ describe('order lock across processes', () => {
     const ca = await BuiltinCa.open(storage);
     const builtin = new BuiltinIssuer(ca);
     // An ACME-like issuer (the throttle applies to ACME accounts), signing with the built-in CA.
-    const acmeLike: Issuer = { id: 'https://ca.test/directory', name: 'ca.test', issue: (h, now) => builtin.issue(h, now) };
+    const acmeLike: Issuer = { id: 'https://ca.test/directory', name: 'ca.test', issue: (h, clock) => builtin.issue(h, clock) };
     const clock = new ManualClock(Date.now());
     const mgr = new CertManager({ storage, clock, issuerFor: () => acmeLike, throttle: { max: 1, windowMs: 3600_000 } });
     onCleanup(() => mgr.close());

@@ -111,7 +111,7 @@ describe('CertManager with the built-in .dream CA', () => {
     let down = false;
     let calls = 0;
     const real = new BuiltinIssuer(ca, 30);
-    const flaky: Issuer = { id: 'builtin', name: 'flaky', issue: (h, now) => { calls++; return down ? Promise.reject(new Error('urn:ietf:params:acme:error:serverInternal: CA is down')) : real.issue(h, now); } };
+    const flaky: Issuer = { id: 'builtin', name: 'flaky', issue: (h, clock) => { calls++; return down ? Promise.reject(new Error('urn:ietf:params:acme:error:serverInternal: CA is down')) : real.issue(h, clock); } };
     const mgr = new CertManager({ storage, clock, issuerFor: () => flaky, backoff: { minMs: 60_000, maxMs: 3600_000 } });
     closers.push(() => mgr.close());
     mgr.ensure(['hello.dream']);
@@ -187,7 +187,7 @@ describe('sibling processes on one data dir (the workers of a proxy, or two prox
     const start = (retryAfterMs = 3600_000) => {
       const issuer: Issuer = {
         id: DIRECTORY, name: 'ca.example.test',
-        issue: (h, now) => { ca$.calls++; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, now); },
+        issue: (h, clock) => { ca$.calls++; return ca$.down ? Promise.reject(new Error('urn:ietf:params:acme:error:unauthorized: 404 for the challenge')) : real.issue(h, clock); },
         renewalInfo: async (pem) => ({ renewAt: new Date(ca$.moved.has(serialOf(pem)) ? clock.now() - 60_000 : clock.now() + 20 * DAY), retryAfterMs }),
       };
       const mgr = new CertManager({ storage: new TlsStorage(dir), clock, issuerFor: () => issuer, backoff: { minMs: 60_000, maxMs: 3600_000 }, tickMs: 3_600_000 });

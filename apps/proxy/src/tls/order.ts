@@ -69,7 +69,7 @@ export class CertOrders {
       this.o.onChange?.();
       this.count++;
       this.o.log?.info({ host: e.host, issuer: e.issuer.name, renewal: Boolean(e.meta) }, 'ordering certificate');
-      const pair = await e.issuer.issue([e.host], new Date(this.o.clock.now()), e.certPem, this.o.clock);
+      const pair = await e.issuer.issue([e.host], this.o.clock, e.certPem);
       const meta: CertMeta = { host: e.host, issuer: e.issuer.name, notBefore: pair.notBefore.toISOString(), notAfter: pair.notAfter.toISOString() };
       const ari = await e.issuer.renewalInfo?.(pair.certPem).catch(() => undefined);
       if (ari) Object.assign(meta, { ariRenewAt: ari.renewAt.toISOString(), ariSerial: serialOf(pair.certPem) });
