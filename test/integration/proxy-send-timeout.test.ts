@@ -64,7 +64,7 @@ afterAll(async () => {
  * GET /big?mb=N on a raw connection; `reader` decides how it is read. Resolves once the chunked
  * body's last chunk came (`complete`) or the connection closed, with the bytes after the head.
  */
-function fetchBig(port: number, mb: number, reader: (s: net.Socket) => void): Promise<{ body: number; complete: boolean }> {
+function fetchBig(port: number, mb: number, reader: (s: net.Socket) => void, o: { handedOff?: boolean } = {}): Promise<{ body: number; complete: boolean }> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     s.on('error', () => {});
@@ -85,12 +85,15 @@ function fetchBig(port: number, mb: number, reader: (s: net.Socket) => void): Pr
       if (head >= 0 && got - head >= mb * MB && tail.subarray(-7).toString('latin1') === '\r\n0\r\n\r\n') { complete = true; done(); }
     });
     s.on('close', done);
-    s.write(`GET /big?mb=${mb} HTTP/1.1\r\nHost: big.dream\r\n\r\n`);
+    // A chunked upload is handed to node:http (its own send watch, fast/send-watch.ts).
+    s.write(o.handedOff
+      ? `POST /big?mb=${mb} HTTP/1.1\r\nHost: big.dream\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n`
+      : `GET /big?mb=${mb} HTTP/1.1\r\nHost: big.dream\r\n\r\n`);
     reader(s);
   });
 }
 
-describe('a client slow to take its answer (fast path)', () => {
+describe('a client slow to take its answer', () => {
   it('gets all of it after pausing for longer than the keep-alive timeout', async () => {
     // Sizes around what the kernel's buffers hold here, so that the end of some answer may still be
     // in the socket's own buffer when the app is done. Timing decides whether one is: before, one
@@ -107,20 +110,30 @@ describe('a client slow to take its answer (fast path)', () => {
     expect(got.complete).toBe(true);
   }, 30_000);
 
-  it('is cut once it has taken nothing for the send timeout, and so is the request to the app', async () => {
-    const before = cutShort.length;
-    const t0 = Date.now();
-    let client: net.Socket | undefined;
-    const got = fetchBig(strict.port, 64, (s) => { client = s; s.pause(); });
-    // The check runs on the connection's 5 s timer: cut 2 to 7 s after the client stopped.
-    await expect.poll(() => cutShort.length - before, { timeout: 12_000, interval: 200 }).toBe(1);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
-    await expect.poll(() => access.find((e) => e.path === '/big?mb=64'), { timeout: 2000 }).toBeDefined();
-    const entry = access.find((e) => e.path === '/big?mb=64')!;
-    expect(entry.status).toBe(200);
-    expect(entry.bytes).toBeLessThan(64 * MB);
-    // Reading again, it gets what was sent before the cut, then the close.
-    client!.resume();
-    expect((await got).complete).toBe(false);
-  }, 20_000);
+  // The fast path checks on the connection's 5 s timer (cut 2 to 7 s after the client stopped);
+  // node:http's connections on a sweep every second here (half the timeout, at most 5 s).
+  for (const handedOff of [false, true]) {
+    it(`is cut once it has taken nothing for the send timeout, and so is the request to the app (${handedOff ? 'node:http path' : 'fast path'})`, async () => {
+      const before = cutShort.length;
+      const seen = access.length;
+      const t0 = Date.now();
+      let client: net.Socket | undefined;
+      const got = fetchBig(strict.port, 64, (s) => { client = s; s.pause(); }, { handedOff });
+      await expect.poll(() => cutShort.length - before, { timeout: 12_000, interval: 200 }).toBe(1);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
+      await expect.poll(() => access.slice(seen).find((e) => e.path === '/big?mb=64'), { timeout: 2000 }).toBeDefined();
+      const entry = access.slice(seen).find((e) => e.path === '/big?mb=64')!;
+      expect(entry.method).toBe(handedOff ? 'POST' : 'GET');
+      expect(entry.status).toBe(200);
+      expect(entry.bytes).toBeLessThan(64 * MB);
+      // Reading again, it gets what was sent before the cut, then the close.
+      client!.resume();
+      expect((await got).complete).toBe(false);
+    }, 20_000);
+  }
+
+  it('is never cut on node:http\'s path while it keeps taking bytes', async () => {
+    const slow = (s: net.Socket) => s.on('data', () => { s.pause(); setTimeout(() => s.resume(), 40); });
+    expect((await fetchBig(strict.port, 12, slow, { handedOff: true })).complete).toBe(true);
+  }, 30_000);
 });

@@ -37,7 +37,7 @@ export interface TlsListener {
 }
 
 /** `h2IdleMs`: how long an HTTP/2 connection with no open stream stays open (h2-idle.ts). */
-export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'handOff'>, h2IdleMs: number): TlsListener {
+export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'handOff' | 'sendWatch'>, h2IdleMs: number): TlsListener {
   const sessions = new Set<http2.Http2Session>();
   const sockets = new Map<tls.TLSSocket, number>(); // HTTP/1.1-over-TLS sockets → requests in flight
   let closing = false;

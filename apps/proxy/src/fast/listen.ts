@@ -6,6 +6,7 @@ import net, { type Socket } from 'node:net';
 import type { ProxyContext } from '../context.js';
 import { ClientConnection } from './connection.js';
 import type { UpstreamPool } from './pool.js';
+import { SendWatch } from './send-watch.js';
 
 // Plain TCP clients read into this one buffer (node's `onread`, as the upstream sockets in
 // pool.ts): no 64 KiB allocation shrunk per read and no Readable push/'data' per request — at a
@@ -20,6 +21,8 @@ export interface FastListener {
   readonly conns: Set<ClientConnection>;
   /** Node's own connection handler, for connections the fast path gives up. */
   handOff(socket: Socket): void;
+  /** Cuts a handed-off connection whose client stops taking its answer (send-watch.ts). */
+  readonly sendWatch: SendWatch;
   /** Keep-alive idle timeout and the time a request head may take, in ms. */
   readonly keepAliveMs: number;
   readonly headTimeoutMs: number;
@@ -30,7 +33,7 @@ export interface FastListener {
 export function takeOverConnections(
   server: net.Server,
   event: 'connection' | 'secureConnection',
-  o: Omit<FastListener, 'handOff'>,
+  o: Omit<FastListener, 'handOff' | 'sendWatch'>,
   wanted: (s: Socket) => boolean = () => true,
   onNodeSocket: (s: Socket) => void = () => {},
 ): void {
@@ -41,7 +44,7 @@ export function takeOverConnections(
     onNodeSocket(s);
     for (const h of nodeHandlers) h.call(server, s);
   };
-  const l: FastListener = { ...o, handOff };
+  const l: FastListener = { ...o, handOff, sendWatch: new SendWatch(o.sendTimeoutMs) };
   // Accepted TCP sockets arrive paused, so their handle can be given to a socket that reads with onread.
   const raw = event === 'connection';
   if (raw) (server as net.Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
@@ -58,6 +61,7 @@ export function takeOverConnections(
 export function handOffToNode(l: FastListener, socket: Socket, read: Buffer | null): void {
   socket.pause();
   if (read) socket.unshift(read);
+  l.sendWatch.add(socket);
   l.handOff(socket);
   // Node's handler attaches its 'data' listener to a paused stream, which does not resume it:
   // the bytes put back would sit there unread.

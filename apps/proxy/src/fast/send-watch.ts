@@ -1,0 +1,43 @@
+// nginx's send_timeout for the connections the fast path hands to node:http (plain or TLS: chunked
+// uploads, HTTP/1.0, Expect, upgrades): a client that takes none of the bytes waiting for it for
+// sendTimeoutMs is cut. node has no such timeout (server.timeout counts the client's reads and
+// the app's silence too: it would cut a long poll), so a client that read nothing of a large
+// answer held its connection, and the app's request, for good. The fast path's own connections
+// are checked by their timer (connection-end.ts). One sweep every few seconds while any is handed
+// off; nothing per request.
+import type { Socket } from 'node:net';
+
+interface Progress { sent: number; since: number }
+
+export class SendWatch {
+  private readonly watched = new Map<Socket, Progress>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly sweepMs: number;
+
+  constructor(private readonly sendTimeoutMs: number) {
+    this.sweepMs = Math.max(100, Math.min(5000, sendTimeoutMs / 2));
+  }
+
+  add(s: Socket): void {
+    if (this.watched.has(s)) return;
+    this.watched.set(s, { sent: 0, since: 0 });
+    s.once('close', () => this.forget(s));
+    this.timer ??= setInterval(() => this.sweep(Date.now()), this.sweepMs).unref();
+  }
+
+  private forget(s: Socket): void {
+    this.watched.delete(s);
+    if (this.watched.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null; }
+  }
+
+  /** Cuts the connections that took none of their waiting bytes since sendTimeoutMs ago. */
+  sweep(now: number): void {
+    for (const [s, p] of this.watched) {
+      if (s.writableLength === 0) { p.since = 0; continue; }
+      // What has left for the kernel so far: it moves while the client takes bytes.
+      const sent = s.bytesWritten - s.writableLength;
+      if (p.since === 0 || sent !== p.sent) { p.sent = sent; p.since = now; continue; }
+      if (now - p.since >= this.sendTimeoutMs) s.destroy();
+    }
+  }
+}
