@@ -13,7 +13,7 @@ import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
-import { onResponseClosed, waitsItsTurn } from './response-closed.js';
+import { waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
 import { endpointKey } from './table.js';
 import { drainUpload, uploadBody } from './upload-body.js';
@@ -63,7 +63,7 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
   if (d.later) {
     // Before the first route table (decide.ts): forwarded once it came, unless the client left meanwhile.
     let gone = false;
-    onResponseClosed(req, res, () => { gone = true; });
+    res.once('close', () => { gone = true; });
     void d.later().then((later) => { if (!gone) forward(ctx, req, res, later, requestId, upstreamKey, expectsContinue); });
     return;
   }
@@ -98,7 +98,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   const exhausted = (app: string) => pages.upstreamFailure(app, invalid, requestId, req.headers);
   // undici takes an EventEmitter as its signal: far cheaper per request than an AbortController.
   const hangUp = new HangUp();
-  onResponseClosed(req, res, () => {
+  res.on('close', () => {
     // Client gone (or response done): stop the upstream work and end the in-flight count.
     // writableEnded, not writableFinished: an HTTP/2 response reads as finished once its stream
     // is reset, which left the upstream request running (CVE-2023-44487, "rapid reset").

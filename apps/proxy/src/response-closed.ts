@@ -1,9 +1,10 @@
-// When a node:http (or HTTP/2 compat) response is over for the proxy: its 'close'. Except that
-// node emits 'close' only on the HTTP/1.1 response that holds the socket: when a client leaves with
-// pipelined requests queued behind that one, their responses never close, and what the proxy does
-// there (end the replica's in-flight count, stop the upstream request, write the access line) never
-// happened. So a queued response also ends when its connection closes before it got the socket.
-// (Not the request's 'close': undici destroys a request once it has sent its body upstream.)
+// HTTP/1.1 pipelining on node:http. node hands every pipelined request to the handler as soon as
+// it parses it, and emits 'close' only on the response that holds the socket: when a client left
+// with requests queued behind that one, their responses never closed, so what the proxy does there
+// (end the replica's in-flight count, stop the upstream request, write the access line) never
+// happened. So a request waits until its response holds the socket (waitsItsTurn): from then on,
+// its response's 'close' is the end, as for any other; one whose connection closes before its turn
+// never starts. (Not the request's 'close': undici destroys a request once it sent its body upstream.)
 import type http from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -12,7 +13,7 @@ import type { Socket } from 'node:net';
 const queued = new WeakMap<Socket, Set<() => void>>();
 
 /** Runs `fn` once, at the response's 'close', or its connection's while it waits its turn. */
-export function onResponseClosed(req: http.IncomingMessage, res: http.ServerResponse, fn: () => void): void {
+function onResponseClosed(req: http.IncomingMessage, res: http.ServerResponse, fn: () => void): void {
   let done = false;
   const once = () => { if (!done) { done = true; fn(); } };
   res.once('close', once);

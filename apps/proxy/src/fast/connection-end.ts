@@ -4,6 +4,7 @@
 // not an object of their own: nothing more is made per connection or request.
 import { accessEntry } from '../access-log.js';
 import type { ClientConnection } from './connection.js';
+import { tookNoneFor } from './send-watch.js';
 
 /** The request's access line (the log is on). */
 export function logRequest(c: ClientConnection, status: number, bytes: number, upstream: string): void {
@@ -60,18 +61,13 @@ export const SEND_TIMEOUT_MS = 60_000;
  * while the answer was in flight held its connection and the app's for good.
  */
 export function timerFired(c: ClientConnection): void {
-  const socket = c.socket;
-  if (socket.writableLength > 0) {
-    // What has left for the kernel so far: it moves while the client takes bytes.
-    const sent = socket.bytesWritten - socket.writableLength;
-    const now = Date.now();
-    if (c.sendSince === 0 || sent !== c.sent) { c.sent = sent; c.sendSince = now; }
-    else if (now - c.sendSince >= c.l.sendTimeoutMs) { c.destroy(); return; }
-    c.timer.refresh();
+  if (c.socket.writableLength > 0) {
+    if (tookNoneFor(c.socket, c.send, Date.now(), c.l.sendTimeoutMs)) c.destroy();
+    else c.timer.refresh();
     return;
   }
   // All taken since the last check: the connection is idle from about now, not from its last answer.
-  if (c.sendSince !== 0) { c.sendSince = 0; c.timer.refresh(); return; }
+  if (c.send.since !== 0) { c.send.since = 0; c.timer.refresh(); return; }
   if (c.ex || c.pace.waiting) { c.timer.refresh(); return; }
   // A head that has not finished arriving within headTimeoutMs (slowloris) is cut; an idle
   // keep-alive connection is closed after keepAliveMs.

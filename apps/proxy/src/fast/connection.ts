@@ -15,6 +15,7 @@ import { Exchange, type ExchangeOwner } from './exchange.js';
 import { MORE, takeRequest, type RequestHead } from './head.js';
 import { lingeringClose } from './linger.js';
 import { planRequest, type ClientSide } from './request-plan.js';
+import type { SendProgress } from './send-watch.js';
 import { handOffToNode, type FastListener } from './listen.js';
 
 /** Pipelined bytes held while a response is in flight (or unread) before we stop reading the client. */
@@ -31,9 +32,8 @@ export class ClientConnection implements ExchangeOwner {
   private busy = false;
   private gone = false;
   ended = false; // the client sent FIN
-  /** While bytes wait for the client (connection-end.ts timerFired): since when it took none, and how many had left then. */
-  sendSince = 0;
-  sent = 0;
+  /** While bytes wait for the client (connection-end.ts timerFired). */
+  readonly send: SendProgress = { sent: 0, since: 0 };
   readonly timer: NodeJS.Timeout;
   readonly out: ClientWriter;
   readonly keepAlive: Buffer;

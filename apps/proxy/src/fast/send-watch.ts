@@ -7,10 +7,22 @@
 // off; nothing per request.
 import type { Socket } from 'node:net';
 
-interface Progress { sent: number; since: number }
+/** A client's progress taking the bytes that wait for it: how many had left for the kernel, since when (0: none waited). */
+export interface SendProgress { sent: number; since: number }
+
+/**
+ * Call while bytes wait for the client on `s`: notes any it took since the last call, and says
+ * whether it took none for `timeoutMs`. Shared with the fast path's timer (connection-end.ts).
+ */
+export function tookNoneFor(s: Socket, p: SendProgress, now: number, timeoutMs: number): boolean {
+  // What has left for the kernel so far: it moves while the client takes bytes.
+  const sent = s.bytesWritten - s.writableLength;
+  if (p.since === 0 || sent !== p.sent) { p.sent = sent; p.since = now; return false; }
+  return now - p.since >= timeoutMs;
+}
 
 export class SendWatch {
-  private readonly watched = new Map<Socket, Progress>();
+  private readonly watched = new Map<Socket, SendProgress>();
   private timer: NodeJS.Timeout | null = null;
   private readonly sweepMs: number;
 
@@ -33,11 +45,8 @@ export class SendWatch {
   /** Cuts the connections that took none of their waiting bytes since sendTimeoutMs ago. */
   sweep(now: number): void {
     for (const [s, p] of this.watched) {
-      if (s.writableLength === 0) { p.since = 0; continue; }
-      // What has left for the kernel so far: it moves while the client takes bytes.
-      const sent = s.bytesWritten - s.writableLength;
-      if (p.since === 0 || sent !== p.sent) { p.sent = sent; p.since = now; continue; }
-      if (now - p.since >= this.sendTimeoutMs) s.destroy();
+      if (s.writableLength === 0) p.since = 0;
+      else if (tookNoneFor(s, p, now, this.sendTimeoutMs)) s.destroy();
     }
   }
 }
