@@ -16,6 +16,7 @@ import { H2_HEADER_LIMITS, H2_MAX_CONCURRENT_STREAMS } from './h2.js';
 import { closeOnFrameFlood } from './h2-frame-flood.js';
 import { closeWhenIdle } from './h2-idle.js';
 import { closeOnRapidResets } from './h2-resets.js';
+import { StreamSendWatch } from './h2-send-timeout.js';
 import { closeWhenUnresponsive, H2_PING_TIMEOUT_MS } from './h2-unresponsive.js';
 import { applyRequestParserLimits } from './head-limits.js';
 import { rareWarning } from './rare-warning.js';
@@ -112,11 +113,14 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
   // One line a minute per kind, with the count since the first (an attacker reconnecting after
   // each cut would otherwise write a line per connection, ten a second).
   const rapidResets = rareWarning(ctx.log, 'H2_RAPID_RESET', {}, 'HTTP/2: no connection cut for rapid resets for a minute');
+  // A stream whose client takes none of its answer for the send timeout is reset (h2-send-timeout.ts).
+  const streamSends = new StreamSendWatch(fast.sendTimeoutMs, (s) => ctx.log.debug({ peer: s.session?.socket?.remoteAddress }, 'HTTP/2 stream reset: the client took none of its answer for the send timeout'));
   const frameFloods = rareWarning(ctx.log, 'H2_FRAME_FLOOD', {}, 'HTTP/2: no connection cut for a frame flood for a minute');
   server.on('session', (session: http2.Http2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', () => session.destroy());
+    session.on('stream', (stream: http2.ServerHttp2Stream) => streamSends.add(stream));
     // Rapid reset (CVE-2023-44487): node alone lets one connection start ~1 100 forwards, then
     // stalls it without ever closing it (h2-resets.ts).
     closeOnRapidResets(session as http2.ServerHttp2Session, (resets) => rapidResets({ peer: session.socket?.remoteAddress, resets }, 'HTTP/2 connection closed: too many streams reset by the client (rapid reset); `failed` counts the connections cut since the first'));

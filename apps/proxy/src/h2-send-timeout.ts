@@ -1,0 +1,53 @@
+// nginx's send_timeout for HTTP/2 streams, as fast/send-watch.ts is for HTTP/1.1 connections: a
+// stream whose client takes none of the bytes waiting for it for `timeoutMs` is reset. A client
+// that never opens its flow-control window (SETTINGS_INITIAL_WINDOW_SIZE 0, no WINDOW_UPDATE) yet
+// answers PINGs held each stream, and the app's request behind it, for good (h2-unresponsive.ts
+// sees a live peer, h2-idle.ts an open stream). Go's HTTP/2 server resets such a stream on its
+// WriteTimeout with INTERNAL_ERROR; so do we.
+//
+// node counts no bytes sent per stream, so progress is read off the stream's write buffer: a write
+// completes once nghttp2 framed all of it, which it does only as the client's window allows. While
+// bytes wait, the buffer only shrinks (or 'drain' fires, after which it may fill again) when the
+// client took some; it grows when the app sent more, which is no progress of the client's.
+// Progress is seen a whole write (up to 64 KiB) at a time: a client taking less than that in
+// `timeoutMs` is cut, as a socket whose kernel buffer is full is on the fast path.
+import http2 from 'node:http2';
+
+interface StreamProgress { length: number; drained: boolean; since: number }
+
+export class StreamSendWatch {
+  private readonly watched = new Map<http2.ServerHttp2Stream, StreamProgress>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly sweepMs: number;
+
+  constructor(private readonly timeoutMs: number, private readonly onCut: (stream: http2.ServerHttp2Stream) => void) {
+    this.sweepMs = Math.max(100, Math.min(5000, timeoutMs / 2));
+  }
+
+  add(stream: http2.ServerHttp2Stream): void {
+    const p: StreamProgress = { length: 0, drained: false, since: 0 };
+    this.watched.set(stream, p);
+    stream.on('drain', () => { p.drained = true; });
+    stream.once('close', () => {
+      this.watched.delete(stream);
+      if (this.watched.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null; }
+    });
+    this.timer ??= setInterval(() => this.sweep(Date.now()), this.sweepMs).unref();
+  }
+
+  /** Resets the streams whose client took none of their waiting bytes since timeoutMs ago. */
+  sweep(now: number): void {
+    for (const [s, p] of this.watched) {
+      const length = s.writableLength;
+      if (length === 0) { p.since = 0; continue; }
+      const took = p.since === 0 || p.drained || length < p.length;
+      p.length = length;
+      p.drained = false;
+      if (took) p.since = now;
+      else if (now - p.since >= this.timeoutMs && !s.destroyed) {
+        this.onCut(s);
+        s.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      }
+    }
+  }
+}
