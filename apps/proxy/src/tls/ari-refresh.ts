@@ -13,7 +13,12 @@ export async function refreshAri(e: Entry, clock: Clock, storage: TlsStorage, lo
   e.ariCheckAt = clock.now() + (advice ? advice.retryAfterMs : advice === null ? 3600_000 : 6 * 3600_000);
   if (!advice || !e.meta) return;
   e.meta = { ...e.meta, ariRenewAt: advice.renewAt.toISOString(), ariSerial: serialOf(e.certPem!) };
-  if (clock.now() >= renewAt(e.meta) && e.state === 'issued') e.state = 'renewing';
+  const due = clock.now() >= renewAt(e.meta);
+  if (due && e.state === 'issued') e.state = 'renewing';
+  // Advised later than it stood: not due, so neither renewing nor failing — a failed early renewal
+  // kept saying 'failing', with a retry time long past, for a certificate that serves and is not
+  // due. The failure count stays, so that the backoff goes on from it should the renewal fail again.
+  else if (!due && (e.state === 'renewing' || e.state === 'failing')) Object.assign(e, { state: 'issued', error: undefined });
   // Kept in memory regardless; a write failure must not reject tick() (nobody awaits the timer's).
   try { storage.saveMeta(e.issuer.id, e.meta); } catch (err) { log?.warn({ host: e.host, err: (err as Error).message }, 'renewal information not stored'); }
 }
