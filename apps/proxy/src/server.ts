@@ -12,7 +12,7 @@ import { HandedOff } from './drain-cut.js';
 import { stopServing } from './drain.js';
 import { EndpointState } from './endpoints.js';
 import type { ClientConnection } from './fast/connection.js';
-import { SEND_TIMEOUT_MS } from './fast/connection-end.js';
+import { BODY_TIMEOUT_MS, SEND_TIMEOUT_MS } from './fast/connection-end.js';
 import { takeOverConnections } from './fast/listen.js';
 import { FdLimit } from './fd-limit.js';
 import { UpstreamPool } from './fast/pool.js';
@@ -61,6 +61,8 @@ export interface StartProxyOptions {
   firstTableWaitMs?: number;
   /** How long a fast-path client may take none of its answer before it is cut (default SEND_TIMEOUT_MS, 60 s). */
   sendTimeoutMs?: number;
+  /** How long a fast-path client may send none of a request body still due before it is cut, 408 (default BODY_TIMEOUT_MS, 60 s). */
+  bodyTimeoutMs?: number;
 }
 
 export interface ProxyHandle {
@@ -110,7 +112,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // above take connections it hands off (upgrades, chunked uploads, HTTP/1.0…) and HTTP/2.
   const pool = new UpstreamPool({ connectTimeoutMs, idleMs: 4000, maxIdlePerEndpoint: 256 }, learnedIdle);
   const fastConns = new Set<ClientConnection>();
-  const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout, sendTimeoutMs: opts.sendTimeoutMs ?? SEND_TIMEOUT_MS };
+  const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout, sendTimeoutMs: opts.sendTimeoutMs ?? SEND_TIMEOUT_MS, bodyTimeoutMs: opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS };
   // The connections the fast path hands to node:http, for the cut at the drain timeout (drain-cut.ts).
   const handedOff = new HandedOff();
   takeOverConnections(server, 'connection', { ...fast, proto: 'http' }, undefined, handedOff.add);

@@ -15,20 +15,26 @@ export function logRequest(c: ClientConnection, status: number, bytes: number, u
 }
 
 /**
- * The client left (FIN, reset, close), or a stopping proxy cut the connection (`byProxy`:
- * connection.ts cut()), with a request in flight: the app's request is closed, and logged as nginx
- * logs it — 499 before any of the answer went out, else the app's status and the bytes the client
- * got. Cut by the proxy before the app answered it is 504: the client did not leave (499), the app
- * did not fail (502), the proxy stopped waiting for its answer (nginx's worker_shutdown_timeout
- * logs it with no status, 000). The reason comes with the teardown (../drain-cut.ts): a client that
- * leaves on its own while the proxy stops stays 499. An exchange over already has had its line.
+ * Who ended a request in flight, as its access line says when the app had not answered yet: the
+ * client left (499), a stopping proxy cut it (504: the client did not leave, the app did not fail,
+ * the proxy stopped waiting; nginx's worker_shutdown_timeout logs no status, 000), or its upload
+ * stalled for the body timeout (408, as nginx's client_body_timeout logs it).
  */
-export function abandon(c: ClientConnection, byProxy: boolean): void {
+export type CutBy = 499 | 504 | 408;
+
+/**
+ * The connection ends with a request in flight (the client's FIN, reset or close; a stopping proxy's
+ * cut, connection.ts cut(); a stalled upload): the app's request is closed, and logged as nginx
+ * logs it — `by` before any of the answer went out, else the app's status and the bytes the client
+ * got. The reason comes with the teardown (../drain-cut.ts): a client that leaves on its own while
+ * the proxy stops stays 499. An exchange over already has had its line.
+ */
+export function abandon(c: ClientConnection, by: CutBy): void {
   const ex = c.ex;
   c.ex = null;
   if (!ex || ex.over) return;
   ex.abort();
-  if (c.l.ctx.access && c.req) logRequest(c, ex.status || (byProxy ? 504 : 499), c.out.bytes, ex.upstream || '-');
+  if (c.l.ctx.access && c.req) logRequest(c, ex.status || by, c.out.bytes, ex.upstream || '-');
 }
 
 /**
@@ -54,6 +60,29 @@ export function clientFin(c: ClientConnection): void {
 export const SEND_TIMEOUT_MS = 60_000;
 
 /**
+ * nginx's client_body_timeout: a client that sends none of a request body still due this long is
+ * cut (408). The body streams to the app as it comes, so one that sent a head with a
+ * Content-Length and then nothing held its connection and the app's request for good (slow POST:
+ * a few such clients tie up every worker of a pre-forking app). Not while the proxy itself holds
+ * the client back (the app reads the upload slowly: request-writer.ts pauses the client).
+ */
+export const BODY_TIMEOUT_MS = 60_000;
+
+/** A request starts: the clock of a body still due starts with it. */
+export function uploadStarts(c: ClientConnection): void {
+  const u = c.upload;
+  u.left = c.ex?.bodyLeft ?? 0;
+  u.since = u.left > 0 ? Date.now() : 0;
+}
+
+/** Whether the upload in flight sent no byte for bodyTimeoutMs (checked on the connection's timer). */
+function uploadStalled(c: ClientConnection, left: number, now: number): boolean {
+  const u = c.upload;
+  if (u.since === 0 || u.left !== left || c.socket.isPaused()) { u.left = left; u.since = now; return false; }
+  return now - u.since >= c.l.bodyTimeoutMs;
+}
+
+/**
  * The connection's one timer (re-armed per request with refresh(), never made anew) fired.
  * Bytes the client has not taken yet (in the socket's buffer: the kernel's is full) are never
  * dropped by the keep-alive close — a client that paused reading for 5 s lost the end of its
@@ -68,6 +97,7 @@ export function timerFired(c: ClientConnection): void {
   }
   // All taken since the last check: the connection is idle from about now, not from its last answer.
   if (c.send.since !== 0) { c.send.since = 0; c.timer.refresh(); return; }
+  if (c.ex?.wantsBody && uploadStalled(c, c.ex.bodyLeft, Date.now())) { c.destroy(408); return; }
   if (c.ex || c.pace.waiting) { c.timer.refresh(); return; }
   // A head that has not finished arriving within headTimeoutMs (slowloris) is cut; an idle
   // keep-alive connection is closed after keepAliveMs.

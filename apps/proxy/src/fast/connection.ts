@@ -10,7 +10,7 @@ import { rawPage, type Page } from '../pages.js';
 import { AnswerPace } from './answer-pace.js';
 import { ClientWriter } from './client-writer.js';
 import { keepAliveField } from './connection-field.js';
-import { abandon, clientFin, logRequest, timerFired } from './connection-end.js';
+import { abandon, clientFin, logRequest, timerFired, uploadStarts, type CutBy } from './connection-end.js';
 import { Exchange, type ExchangeOwner } from './exchange.js';
 import { MORE, takeRequest, type RequestHead } from './head.js';
 import { lingeringClose } from './linger.js';
@@ -32,8 +32,9 @@ export class ClientConnection implements ExchangeOwner {
   private busy = false;
   private gone = false;
   ended = false; // the client sent FIN
-  /** While bytes wait for the client (connection-end.ts timerFired). */
+  /** While bytes wait for the client, and while the request's body is due (connection-end.ts timerFired). */
   readonly send: SendProgress = { sent: 0, since: 0 };
+  readonly upload = { left: 0, since: 0 };
   readonly timer: NodeJS.Timeout;
   readonly out: ClientWriter;
   readonly keepAlive: Buffer;
@@ -119,6 +120,7 @@ export class ClientConnection implements ExchangeOwner {
     this.ex = new Exchange(ctx, this.l.pool, this, plan.request);
     this.ex.start();
     this.buf = rest && this.ex?.wantsBody ? this.ex.body(this.own(rest)) : rest;
+    uploadStarts(this);
     return true;
   }
 
@@ -188,18 +190,18 @@ export class ClientConnection implements ExchangeOwner {
     this.socket.end();
   }
 
-  /** Cuts the connection; a request in flight is aborted and logged as the client's leaving (abandon(): 499). */
-  destroy(byProxy = false): void {
-    abandon(this, byProxy);
+  /** Cuts the connection; a request in flight is aborted and logged (abandon(): 499, the client's leaving, unless `by` says otherwise). */
+  destroy(by: CutBy = 499): void {
+    abandon(this, by);
     this.detach();
     this.socket.destroy();
   }
 
   /** A stopping proxy cuts the connection at the drain timeout (server.ts): a request the app has not answered yet is logged 504. */
-  cut(): void { this.destroy(true); }
+  cut(): void { this.destroy(504); }
 
   private onTimer = (): void => { timerFired(this); };
   private onError = (): void => { this.destroy(); };
   private onEnd = (): void => { clientFin(this); };
-  private onClose = (): void => { abandon(this, false); this.detach(); };
+  private onClose = (): void => { abandon(this, 499); this.detach(); };
 }

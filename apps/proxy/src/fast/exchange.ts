@@ -49,6 +49,8 @@ export class Exchange implements UpstreamUser {
   readonly up: RequestWriter;
 
   get wantsBody(): boolean { return this.up.left > 0; }
+  /** Request body bytes still due from the client. */
+  get bodyLeft(): number { return this.up.left; }
 
   get over(): boolean { return this.done; }
 

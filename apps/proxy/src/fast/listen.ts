@@ -28,6 +28,8 @@ export interface FastListener {
   readonly headTimeoutMs: number;
   /** How long a client may take none of the bytes we have for it (connection-end.ts SEND_TIMEOUT_MS). */
   readonly sendTimeoutMs: number;
+  /** How long a client may send none of a request body still due (connection-end.ts BODY_TIMEOUT_MS). */
+  readonly bodyTimeoutMs: number;
 }
 
 export function takeOverConnections(

@@ -1,0 +1,98 @@
+// A client that stops sending a request body it announced (slow POST). The body streams to the app
+// as it comes, so such a client held its connection and the app's request for good: a handful of
+// them tie up every worker of a pre-forking app (gunicorn's 4 sync workers: 4 connections). nginx's
+// client_body_timeout (60 s) is the rule: no byte of the body for that long → cut, logged 408. A
+// client that keeps sending, however slowly, or one the proxy itself holds back (the app reads
+// slowly), is never cut.
+import http from 'node:http';
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { loadConfig } from '@dreamnet/core';
+import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
+import type { AccessEntry } from '../../apps/proxy/src/access-log.js';
+import { startFakeApi } from './proxy-helpers.js';
+import { closeServer, listen } from './proxy-helpers/servers.js';
+
+const TOKEN = 'int_body-timeout';
+const BODY_TIMEOUT_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads the whole body and answers its length; /lazy?ms=N waits N ms before it reads. Counts requests whose client was cut. */
+const cut: string[] = [];
+const app = http.createServer((req, res) => {
+  const ms = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms') ?? '0');
+  let n = 0;
+  req.pause();
+  setTimeout(() => { req.on('data', (d: Buffer) => { n += d.length; }); req.resume(); }, ms);
+  req.on('end', () => res.end(`got ${n}`));
+  req.on('close', () => { if (!req.complete) cut.push(req.url ?? ''); });
+});
+let api: Awaited<ReturnType<typeof startFakeApi>>;
+let proxy: ProxyHandle;
+let dir: string;
+const access: AccessEntry[] = [];
+
+beforeAll(async () => {
+  const port = await listen(app);
+  api = await startFakeApi(TOKEN, [{ app: 'up', hosts: ['up.dream'], endpoints: [{ host: '127.0.0.1', port }] }]);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-body-'));
+  const config = loadConfig({ DREAM_DATA_DIR: dir, DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
+  proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', pollWaitSeconds: 1, accessLog: (e) => access.push(e), bodyTimeoutMs: BODY_TIMEOUT_MS });
+  await proxy.routes.synced;
+});
+afterAll(async () => {
+  await proxy?.close();
+  await api?.close();
+  await closeServer(app);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** POSTs `p` announcing `length` bytes; `send` writes the body. Resolves with what came back and when the connection closed. */
+function upload(p: string, length: number, send: (s: net.Socket) => void): Promise<{ text: string; closedAt: number }> {
+  return new Promise((resolve) => {
+    const s = net.connect(proxy.port, '127.0.0.1');
+    let text = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { text += d; if (/\r\n\r\ngot \d+$/.test(text)) s.end(); });
+    s.on('error', () => {});
+    s.on('close', () => resolve({ text, closedAt: Date.now() }));
+    s.write(`POST ${p} HTTP/1.1\r\nHost: up.dream\r\nContent-Length: ${length}\r\n\r\n`);
+    send(s);
+  });
+}
+
+describe('a client that stops sending its request body', () => {
+  it('is cut once it sent nothing for the body timeout; the app\'s request with it; logged 408', async () => {
+    const before = cut.length;
+    const t0 = Date.now();
+    // Half the body, then nothing (before: open until the test gave up).
+    const r = await upload('/stall', 1000, (s) => s.write('x'.repeat(500)));
+    expect(r.text).toBe('');
+    // Checked on the connection's 5 s timer: 1 to 6 s after the last byte.
+    expect(r.closedAt - t0).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS);
+    expect(r.closedAt - t0).toBeLessThan(BODY_TIMEOUT_MS + 6000);
+    await expect.poll(() => cut.length - before, { timeout: 2000 }).toBe(1);
+    await expect.poll(() => access.find((e) => e.path === '/stall'), { timeout: 2000 }).toMatchObject({ method: 'POST', status: 408, bytes: 0, upstream: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+  }, 15_000);
+
+  it('is never cut while it keeps sending, however slowly', async () => {
+    // A byte every 700 ms for ~8 s: each check sees some sent since the last.
+    const r = await upload('/slow', 12, (s) => {
+      let i = 0;
+      const t = setInterval(() => { s.write('y'); if (++i === 12) clearInterval(t); }, 700);
+    });
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\ngot 12$/);
+  }, 20_000);
+
+  it('is never cut while the proxy holds it back for an app that reads slowly', async () => {
+    // 64 MiB at once: kernel buffers fill, the proxy stops reading the client (request-writer.ts)
+    // for the 12 s the app does not read (two checks of the timer), then it all goes through.
+    const size = 64 * 1024 * 1024;
+    const r = await upload('/lazy?ms=12000', size, (s) => s.write(Buffer.alloc(size, 'z')));
+    expect(r.text).toMatch(new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*\\r\\n\\r\\ngot ${size}$`));
+  }, 30_000);
+});
