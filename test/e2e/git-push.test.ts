@@ -9,8 +9,12 @@ afterAll(async () => {
   await p?.stop();
 });
 
-/** Requests through the proxy in a bounded loop while `during` runs; counts every outcome. */
-async function underLoad(app: string, during: () => Promise<void>) {
+/**
+ * Requests through the proxy in a bounded loop while `during` runs, and after it until `expected`
+ * was served (at least 300 ms, at most 5 s: on a loaded box a fixed 300 ms could end before the
+ * first request after the switch); counts every outcome.
+ */
+async function underLoad(app: string, expected: string, during: () => Promise<void>) {
   const seen = new Map<string, number>();
   let errors = 0; let non2xx = 0; let total = 0; let stop = false;
   const workers = Array.from({ length: 4 }, async () => {
@@ -25,7 +29,9 @@ async function underLoad(app: string, during: () => Promise<void>) {
     }
   });
   await during();
+  const until = Date.now() + 5000;
   await new Promise((r) => setTimeout(r, 300));
+  while (!seen.has(expected) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
   stop = true;
   await Promise.all(workers);
   return { seen, errors, non2xx, total };
@@ -43,7 +49,7 @@ describe('git push → running, routed app', () => {
 
     // A redeploy under constant load: zero failed requests, and the new body is served after.
     await commit(dir, { 'body.txt': 'node v2\n' });
-    const load = await underLoad('node', async () => {
+    const load = await underLoad('node', 'node v2', async () => {
       const again = await push(p, dir, 'node');
       expect(again.code, again.output).toBe(0);
     });
