@@ -5,6 +5,7 @@ import http2 from 'node:http2';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { frame } from './proxy-helpers/h2-floods.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { loadConfig } from '@dreamnet/core';
@@ -80,5 +81,54 @@ describe('idle HTTP/2 connections', () => {
     expect(r.statuses).toEqual([200]);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(IDLE_MS * 2 + IDLE_MS - 100);
     expect(r.closedAfter).toBeGreaterThanOrEqual(IDLE_MS - 100);
+  }, 15_000);
+});
+
+// node ends the socket of a session that is over and waits for the client's FIN for good: a client
+// that never sent it held the socket (and kept a stopping proxy's close() from ever finishing).
+describe('a client that never closes its side', () => {
+  /**
+   * A raw HTTP/2 connection (half-open allowed: our FIN is not answered): preface, SETTINGS. When
+   * the server's FIN came, and when the socket closed: a server that closed its socket as well
+   * sends nothing more, so PINGs 6 s after its FIN find out (a reset); one still holding the
+   * socket takes the PING and says nothing.
+   */
+  function rawH2(after: (write: (b: Buffer) => void) => void, capMs: number): Promise<{ finAt: number; closedAt: number; t0: number }> {
+    return new Promise((resolve) => {
+      const t0 = Date.now();
+      const sock = tls.connect({ host: '127.0.0.1', port: proxy.httpsPort!, ca, servername: 'secure.dream', ALPNProtocols: ['h2'], allowHalfOpen: true } as tls.ConnectionOptions);
+      let finAt = -1;
+      const cap = setTimeout(() => { sock.destroy(); resolve({ finAt, closedAt: -1, t0 }); }, capMs);
+      sock.on('error', () => {});
+      sock.on('data', () => {});
+      sock.on('end', () => {
+        finAt = Date.now();
+        // The first write draws the reset, the second fails on it (EPIPE): node no longer reads after the FIN.
+        for (const ms of [6000, 6200]) setTimeout(() => sock.write(frame(0x6, 0, 0, Buffer.alloc(8))), ms);
+      });
+      sock.on('close', () => { clearTimeout(cap); resolve({ finAt, closedAt: Date.now(), t0 }); });
+      sock.on('secureConnect', () => {
+        sock.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(0x4, 0, 0, Buffer.alloc(0))]));
+        after((b) => sock.write(b));
+      });
+    });
+  }
+
+  it('gets 5 s after the session ended (idle close) to close it, then the socket is closed', async () => {
+    const r = await rawH2(() => {}, IDLE_MS + 9000);
+    // The idle close: GOAWAY, then node ends the socket (before: and waited for good).
+    expect(r.finAt - r.t0).toBeGreaterThanOrEqual(IDLE_MS - 100);
+    expect(r.closedAt, 'still open at the cap').toBeGreaterThan(0);
+    expect(r.closedAt - r.finAt).toBeGreaterThanOrEqual(6000);
+    expect(r.closedAt - r.finAt).toBeLessThan(7500);
+  }, 15_000);
+
+  it('after its own GOAWAY too', async () => {
+    const goaway = Buffer.alloc(8); // last stream 0, NO_ERROR
+    const r = await rawH2((write) => setTimeout(() => write(frame(0x7, 0, 0, goaway)), 100), 9000);
+    expect(r.finAt, 'the server never ended its side').toBeGreaterThan(0);
+    expect(r.finAt - r.t0).toBeLessThan(1000);
+    expect(r.closedAt, 'still open at the cap').toBeGreaterThan(0);
+    expect(r.closedAt - r.finAt).toBeLessThan(7500);
   }, 15_000);
 });

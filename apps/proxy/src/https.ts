@@ -13,6 +13,7 @@ import type { FastListener } from './fast/listen.js';
 import { takeOverConnections } from './fast/listen.js';
 import { handleRequest } from './forward.js';
 import { H2_HEADER_LIMITS, H2_MAX_CONCURRENT_STREAMS } from './h2.js';
+import { destroyAfterFinWait, H2_FIN_WAIT_MS } from './h2-fin-wait.js';
 import { closeOnFrameFlood } from './h2-frame-flood.js';
 import { closeWhenIdle } from './h2-idle.js';
 import { closeOnRapidResets } from './h2-resets.js';
@@ -106,7 +107,8 @@ export function createTlsListener(ctx: ProxyContext, fast: Omit<FastListener, 'h
   // off go to the http2 server's own handling (HTTP/1.1 fallback included).
   takeOverConnections(server, 'secureConnection', fast, (s) => (s as tls.TLSSocket).alpnProtocol !== 'h2', (s) => {
     const t = s as tls.TLSSocket;
-    if (t.alpnProtocol === 'h2') return;
+    // An HTTP/2 connection whose session is over waits at most H2_FIN_WAIT_MS for the client's FIN.
+    if (t.alpnProtocol === 'h2') return destroyAfterFinWait(t, H2_FIN_WAIT_MS);
     sockets.set(t, 0);
     t.once('close', () => sockets.delete(t));
   });
