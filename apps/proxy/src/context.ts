@@ -36,6 +36,8 @@ export interface ProxyContext {
   upstream: LazyDispatcher;
   log: Logger;
   connectTimeoutMs: number;
+  /** How long a client may send none of a request body still due (nginx's client_body_timeout; upload-body.ts). */
+  bodyTimeoutMs: number;
   /**
    * Upgraded (WebSocket) client sockets → the host and app they were opened for and what ends them:
    * when the proxy stops, and when a new route table no longer routes that host to that app.

@@ -3,6 +3,7 @@
 // connection failed before any response byte.
 import { EventEmitter } from 'node:events';
 import type http from 'node:http';
+import http2, { type Http2ServerResponse } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { logWhenDone } from './access-when-done.js';
@@ -16,7 +17,7 @@ import { pages, type Page } from './pages.js';
 import { waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
 import { endpointKey } from './table.js';
-import { drainUpload, uploadBody } from './upload-body.js';
+import { drainUpload, uploadBody, UploadStalled } from './upload-body.js';
 
 class HangUp extends EventEmitter {
   aborted = false;
@@ -132,7 +133,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     // uploads (WSGI servers) need.
     let body: Readable | null = null;
     ctx.upstream.get().then((up) => up.stream(
-      { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: body = !withBody ? null : req.complete ? req : uploadBody(req), signal: hangUp },
+      { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: body = !withBody ? null : req.complete ? req : uploadBody(req, ctx.bodyTimeoutMs), signal: hangUp },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
         const refuse = (what: string): never => {
@@ -159,6 +160,19 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       // (logged with the app's status and the bytes sent, logWhenDone; the fast path does the same).
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
+      // The client stopped sending its body (upload-body.ts): the app's request is cut, the client
+      // told so; the rest of its upload is not waited for (HTTP/1.1: the connection closes after).
+      if (body?.errored instanceof UploadStalled) {
+        // HTTP/2: the answer ends our side only, and node leaves the client's open (the response's
+        // 'finish' and 'close' never came): RST_STREAM NO_ERROR once the answer is out, as RFC 9113
+        // §8.1 says; the request read on (drainUpload), as node closes the stream only once it ended.
+        if (h2) {
+          const stream = (res as unknown as Http2ServerResponse).stream;
+          stream.once('finish', () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
+        } else res.shouldKeepAlive = false;
+        drainUpload(req, body);
+        return send(res, pages.uploadStalled(ctx.bodyTimeoutMs, requestId, req.headers));
+      }
       // A head past undici's bound is over the proxy's limit too: the app answered, and another
       // replica would answer the same (the fast path does not retry it either).
       if (isResponseHeadOverflow(err)) {

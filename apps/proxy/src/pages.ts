@@ -52,6 +52,9 @@ export const pages = {
     errorPage('HEADERS_TOO_LARGE', 'The request line and headers are larger than this proxy accepts (16 KB). Send fewer or smaller headers (large cookies are the usual cause).', id, {}),
   requestTimeout: (id: string) =>
     errorPage('REQUEST_TIMEOUT', 'The request headers did not arrive in time.', id, {}),
+  // A body still due stopped arriving (fast/connection-end.ts, upload-body.ts): sent, then the connection closes.
+  uploadStalled: (ms: number, id: string, h: IncomingHttpHeaders) =>
+    errorPage('REQUEST_TIMEOUT', `The request body stopped arriving: none of it came for ${Math.round(ms / 1000)} s. Send it again.`, id, h),
   malformed: (id: string) =>
     errorPage('BAD_REQUEST', 'The request is not valid HTTP/1.1: lines must end in CRLF, the target must be printable ASCII (percent-encode anything else), and headers may not hold control bytes.', id, {}),
   upstreamFailed: (app: string, id: string, h: IncomingHttpHeaders) =>

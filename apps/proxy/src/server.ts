@@ -61,7 +61,7 @@ export interface StartProxyOptions {
   firstTableWaitMs?: number;
   /** How long a fast-path client may take none of its answer before it is cut (default SEND_TIMEOUT_MS, 60 s). */
   sendTimeoutMs?: number;
-  /** How long a fast-path client may send none of a request body still due before it is cut, 408 (default BODY_TIMEOUT_MS, 60 s). */
+  /** How long a client may send none of a request body still due before it is answered 408 and cut (default BODY_TIMEOUT_MS, 60 s). */
   bodyTimeoutMs?: number;
 }
 
@@ -99,7 +99,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const upstream = lazyAgent({ connectTimeoutMs, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0, maxHeaderSize: RESPONSE_HEAD_READ_BOUND }, learnedIdle);
   const certs = opts.certs ?? NO_CERTIFICATES;
   const ctx: ProxyContext = {
-    table: () => routes.table, firstTable: new FirstTable(routes, opts.firstTableWaitMs ?? FIRST_TABLE_WAIT_MS), endpoints, upstream, log, connectTimeoutMs, upgraded: new Map<net.Socket, Upgraded>(),
+    table: () => routes.table, firstTable: new FirstTable(routes, opts.firstTableWaitMs ?? FIRST_TABLE_WAIT_MS), endpoints, upstream, log, connectTimeoutMs, bodyTimeoutMs: opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS, upgraded: new Map<net.Socket, Upgraded>(),
     certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
     fdLimit: new FdLimit(log),
   };
@@ -112,7 +112,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // above take connections it hands off (upgrades, chunked uploads, HTTP/1.0…) and HTTP/2.
   const pool = new UpstreamPool({ connectTimeoutMs, idleMs: 4000, maxIdlePerEndpoint: 256 }, learnedIdle);
   const fastConns = new Set<ClientConnection>();
-  const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout, sendTimeoutMs: opts.sendTimeoutMs ?? SEND_TIMEOUT_MS, bodyTimeoutMs: opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS };
+  const fast = { ctx, pool, conns: fastConns, keepAliveMs: server.keepAliveTimeout, headTimeoutMs: server.headersTimeout, sendTimeoutMs: opts.sendTimeoutMs ?? SEND_TIMEOUT_MS, bodyTimeoutMs: ctx.bodyTimeoutMs };
   // The connections the fast path hands to node:http, for the cut at the drain timeout (drain-cut.ts).
   const handedOff = new HandedOff();
   takeOverConnections(server, 'connection', { ...fast, proto: 'http' }, undefined, handedOff.add);

@@ -4,12 +4,29 @@
 // was cut, nothing read the client any more. This body reads nothing until undici asks (a refused
 // connect still retries with nothing consumed), and letting go of it only detaches from `req`,
 // which the caller then drains (drainUpload), as node's server does for its own handlers.
+//
+// nginx's client_body_timeout, as the fast path's (fast/connection-end.ts): while undici wants more
+// and the client sends nothing for `stallMs`, the body fails with UploadStalled (forward.ts answers
+// 408). Before, a chunked upload that stopped was cut only by node's 300 s requestTimeout, and an
+// HTTP/2 one never (the connection answers PINGs, the stream is open). Not while undici wants
+// nothing: the app reading slowly holds the client back, which is not the client's stalling.
 import { Readable } from 'node:stream';
 
-export function uploadBody(req: Readable): Readable {
+/** The client sent none of the upload undici was waiting for, for the body timeout. */
+export class UploadStalled extends Error {
+  constructor(ms: number) { super(`the client sent none of its request body for ${ms} ms`); }
+}
+
+export function uploadBody(req: Readable, stallMs: number): Readable {
   let started = false;
-  const onData = (chunk: Buffer): void => { if (!body.push(chunk)) req.pause(); };
-  const onEnd = (): void => { body.push(null); };
+  let timer: NodeJS.Timeout | null = null;
+  const wait = (): void => { if (timer) timer.refresh(); else timer = setTimeout(() => body.destroy(new UploadStalled(stallMs)), stallMs); };
+  const stop = (): void => { if (timer) { clearTimeout(timer); timer = null; } };
+  const onData = (chunk: Buffer): void => {
+    if (body.push(chunk)) wait();
+    else { stop(); req.pause(); }
+  };
+  const onEnd = (): void => { stop(); body.push(null); };
   const onError = (err: Error): void => { body.destroy(err); };
   const body: Readable = new Readable({
     read() {
@@ -19,9 +36,11 @@ export function uploadBody(req: Readable): Readable {
         req.once('end', onEnd);
         req.once('error', onError);
       }
+      if (!req.readableEnded) wait();
       req.resume();
     },
     destroy(err, cb) {
+      stop();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);

@@ -3,6 +3,7 @@
 // and a stopping proxy's cut at the drain timeout. Module functions over the connection's fields,
 // not an object of their own: nothing more is made per connection or request.
 import { accessEntry } from '../access-log.js';
+import { pages } from '../pages.js';
 import type { ClientConnection } from './connection.js';
 import { tookNoneFor } from './send-watch.js';
 
@@ -16,15 +17,14 @@ export function logRequest(c: ClientConnection, status: number, bytes: number, u
 
 /**
  * Who ended a request in flight, as its access line says when the app had not answered yet: the
- * client left (499), a stopping proxy cut it (504: the client did not leave, the app did not fail,
- * the proxy stopped waiting; nginx's worker_shutdown_timeout logs no status, 000), or its upload
- * stalled for the body timeout (408, as nginx's client_body_timeout logs it).
+ * client left (499), or a stopping proxy cut it (504: the client did not leave, the app did not
+ * fail, the proxy stopped waiting; nginx's worker_shutdown_timeout logs no status, 000).
  */
-export type CutBy = 499 | 504 | 408;
+export type CutBy = 499 | 504;
 
 /**
  * The connection ends with a request in flight (the client's FIN, reset or close; a stopping proxy's
- * cut, connection.ts cut(); a stalled upload): the app's request is closed, and logged as nginx
+ * cut, connection.ts cut()): the app's request is closed, and logged as nginx
  * logs it — `by` before any of the answer went out, else the app's status and the bytes the client
  * got. The reason comes with the teardown (../drain-cut.ts): a client that leaves on its own while
  * the proxy stops stays 499. An exchange over already has had its line.
@@ -61,7 +61,8 @@ export const SEND_TIMEOUT_MS = 60_000;
 
 /**
  * nginx's client_body_timeout: a client that sends none of a request body still due this long is
- * cut (408). The body streams to the app as it comes, so one that sent a head with a
+ * answered 408 (REQUEST_TIMEOUT, then the connection closes), or cut if the app's answer has begun;
+ * the app's request is closed either way. The body streams to the app as it comes, so one that sent a head with a
  * Content-Length and then nothing held its connection and the app's request for good (slow POST:
  * a few such clients tie up every worker of a pre-forking app). Not while the proxy itself holds
  * the client back (the app reads the upload slowly: request-writer.ts pauses the client).
@@ -73,6 +74,15 @@ export function uploadStarts(c: ClientConnection): void {
   const u = c.upload;
   u.left = c.ex?.bodyLeft ?? 0;
   u.since = u.left > 0 ? Date.now() : 0;
+}
+
+function uploadTimedOut(c: ClientConnection): void {
+  const ex = c.ex!;
+  if (ex.status) { c.destroy(); return; }
+  const upstream = ex.upstream || '-';
+  ex.abort();
+  // Logged 408 with the page's bytes; the connection closes after it, the rest of the upload unread.
+  c.answer(pages.uploadStalled(c.l.bodyTimeoutMs, c.requestId, c.req!.headers), true, 0, upstream);
 }
 
 /** Whether the upload in flight sent no byte for bodyTimeoutMs (checked on the connection's timer). */
@@ -97,7 +107,7 @@ export function timerFired(c: ClientConnection): void {
   }
   // All taken since the last check: the connection is idle from about now, not from its last answer.
   if (c.send.since !== 0) { c.send.since = 0; c.timer.refresh(); return; }
-  if (c.ex?.wantsBody && uploadStalled(c, c.ex.bodyLeft, Date.now())) { c.destroy(408); return; }
+  if (c.ex?.wantsBody && uploadStalled(c, c.ex.bodyLeft, Date.now())) { uploadTimedOut(c); return; }
   if (c.ex || c.pace.waiting) { c.timer.refresh(); return; }
   // A head that has not finished arriving within headTimeoutMs (slowloris) is cut; an idle
   // keep-alive connection is closed after keepAliveMs.

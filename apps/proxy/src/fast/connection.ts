@@ -124,13 +124,13 @@ export class ClientConnection implements ExchangeOwner {
     return true;
   }
 
-  /** `unreadBody`: the request's body is still arriving (our answer never reads one): close after. `sentBefore`: bytes of 1xx responses the client already got. */
-  answer(p: Page, unreadBody: boolean, sentBefore = 0): void {
+  /** `unreadBody`: the request's body is still arriving (our answer never reads one): close after. `sentBefore`: bytes of 1xx responses the client already got; `upstream`: the app asked, if one was. */
+  answer(p: Page, unreadBody: boolean, sentBefore = 0, upstream = '-'): void {
     this.ex = null;
     const close = unreadBody || this.req!.close || this.l.ctx.draining === true;
     const raw = rawPage(p, this.req!.method, close, this.l.keepAliveMs);
     this.socket.write(raw);
-    this.finished(!close, p.status, sentBefore + Buffer.byteLength(raw), '-', unreadBody);
+    this.finished(!close, p.status, sentBefore + Buffer.byteLength(raw), upstream, unreadBody);
   }
 
   finished(keepAlive: boolean, status: number, bytes: number, upstream: string, unreadBody = false): void {
