@@ -23,11 +23,11 @@ export function logRequest(c: ClientConnection, status: number, bytes: number, u
 export type CutBy = 499 | 504;
 
 /**
- * The connection ends with a request in flight (the client's FIN, reset or close; a stopping proxy's
- * cut, connection.ts cut()): the app's request is closed, and logged as nginx
- * logs it — `by` before any of the answer went out, else the app's status and the bytes the client
- * got. The reason comes with the teardown (../drain-cut.ts): a client that leaves on its own while
- * the proxy stops stays 499. An exchange over already has had its line.
+ * The connection ends with a request in flight (the client's FIN, reset or close; a stopping
+ * proxy's cut, connection.ts cut()): the app's request is closed, and logged as nginx logs it —
+ * `by` before any of the answer went out, else the app's status and the bytes the client got. The
+ * reason comes with the teardown (../drain-cut.ts): a client that leaves on its own while the proxy
+ * stops stays 499. An exchange over already has had its line.
  */
 export function abandon(c: ClientConnection, by: CutBy): void {
   const ex = c.ex;
@@ -62,10 +62,10 @@ export const SEND_TIMEOUT_MS = 60_000;
 /**
  * nginx's client_body_timeout: a client that sends none of a request body still due this long is
  * answered 408 (REQUEST_TIMEOUT, then the connection closes), or cut if the app's answer has begun;
- * the app's request is closed either way. The body streams to the app as it comes, so one that sent a head with a
- * Content-Length and then nothing held its connection and the app's request for good (slow POST:
- * a few such clients tie up every worker of a pre-forking app). Not while the proxy itself holds
- * the client back (the app reads the upload slowly: request-writer.ts pauses the client).
+ * the app's request is closed either way. The body streams to the app as it comes, so one that
+ * sent a head with a Content-Length and then nothing held its connection and the app's request for
+ * good (slow POST: a few such clients tie up every worker of a pre-forking app). Not while the
+ * proxy itself holds the client back (the app reads the upload slowly: request-writer.ts pauses it).
  */
 export const BODY_TIMEOUT_MS = 60_000;
 
@@ -76,6 +76,7 @@ export function uploadStarts(c: ClientConnection): void {
   u.since = u.left > 0 ? Date.now() : 0;
 }
 
+/** The body timeout passed: the proxy's 408 and a close, or a cut once the app's answer began. */
 function uploadTimedOut(c: ClientConnection): void {
   const ex = c.ex!;
   if (ex.status) { c.destroy(); return; }
