@@ -59,7 +59,7 @@ export interface StartProxyOptions {
   h2IdleMs?: number;
   /** How long a request waits for the first route table when none was cached (default FIRST_TABLE_WAIT_MS, 10 s). */
   firstTableWaitMs?: number;
-  /** How long a fast-path client may take none of its answer before it is cut (default SEND_TIMEOUT_MS, 60 s). */
+  /** How long a client may take none of its answer before it is cut, HTTP/2: its stream reset (default SEND_TIMEOUT_MS, 60 s). */
   sendTimeoutMs?: number;
   /** How long a client may send none of a request body still due before it is answered 408 and cut (default BODY_TIMEOUT_MS, 60 s). */
   bodyTimeoutMs?: number;
