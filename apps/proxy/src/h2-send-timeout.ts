@@ -12,42 +12,35 @@
 // Progress is seen a whole write (up to 64 KiB) at a time: a client taking less than that in
 // `timeoutMs` is cut, as a socket whose kernel buffer is full is on the fast path.
 import http2 from 'node:http2';
+import { Sweep } from './sweep.js';
 
 interface StreamProgress { length: number; drained: boolean; since: number }
 
 export class StreamSendWatch {
-  private readonly watched = new Map<http2.ServerHttp2Stream, StreamProgress>();
-  private timer: NodeJS.Timeout | null = null;
-  private readonly sweepMs: number;
+  private readonly watch: Sweep<http2.ServerHttp2Stream, StreamProgress>;
 
   constructor(private readonly timeoutMs: number, private readonly onCut: (stream: http2.ServerHttp2Stream) => void) {
-    this.sweepMs = Math.max(100, Math.min(5000, timeoutMs / 2));
+    this.watch = new Sweep(timeoutMs, (s, p, now) => this.check(s, p, now));
   }
 
   add(stream: http2.ServerHttp2Stream): void {
     const p: StreamProgress = { length: 0, drained: false, since: 0 };
-    this.watched.set(stream, p);
-    stream.on('drain', () => { p.drained = true; });
-    stream.once('close', () => {
-      this.watched.delete(stream);
-      if (this.watched.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null; }
-    });
-    this.timer ??= setInterval(() => this.sweep(Date.now()), this.sweepMs).unref();
+    if (this.watch.add(stream, p)) stream.on('drain', () => { p.drained = true; });
   }
 
   /** Resets the streams whose client took none of their waiting bytes since timeoutMs ago. */
-  sweep(now: number): void {
-    for (const [s, p] of this.watched) {
-      const length = s.writableLength;
-      if (length === 0) { p.since = 0; continue; }
-      const took = p.since === 0 || p.drained || length < p.length;
-      p.length = length;
-      p.drained = false;
-      if (took) p.since = now;
-      else if (now - p.since >= this.timeoutMs && !s.destroyed) {
-        this.onCut(s);
-        s.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-      }
+  sweep(now: number): void { this.watch.run(now); }
+
+  private check(s: http2.ServerHttp2Stream, p: StreamProgress, now: number): void {
+    const length = s.writableLength;
+    if (length === 0) { p.since = 0; return; }
+    const took = p.since === 0 || p.drained || length < p.length;
+    p.length = length;
+    p.drained = false;
+    if (took) p.since = now;
+    else if (now - p.since >= this.timeoutMs && !s.destroyed) {
+      this.onCut(s);
+      s.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
     }
   }
 }

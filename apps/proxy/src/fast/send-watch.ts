@@ -6,6 +6,7 @@
 // are checked by their timer (connection-end.ts). One sweep every few seconds while any is handed
 // off; nothing per request.
 import type { Socket } from 'node:net';
+import { Sweep } from '../sweep.js';
 
 /** A client's progress taking the bytes that wait for it: how many had left for the kernel, since when (0: none waited). */
 export interface SendProgress { sent: number; since: number }
@@ -22,31 +23,15 @@ export function tookNoneFor(s: Socket, p: SendProgress, now: number, timeoutMs: 
 }
 
 export class SendWatch {
-  private readonly watched = new Map<Socket, SendProgress>();
-  private timer: NodeJS.Timeout | null = null;
-  private readonly sweepMs: number;
+  // Cuts the connections that took none of their waiting bytes since sendTimeoutMs ago.
+  private readonly sweep: Sweep<Socket, SendProgress>;
 
-  constructor(private readonly sendTimeoutMs: number) {
-    this.sweepMs = Math.max(100, Math.min(5000, sendTimeoutMs / 2));
-  }
-
-  add(s: Socket): void {
-    if (this.watched.has(s)) return;
-    this.watched.set(s, { sent: 0, since: 0 });
-    s.once('close', () => this.forget(s));
-    this.timer ??= setInterval(() => this.sweep(Date.now()), this.sweepMs).unref();
-  }
-
-  private forget(s: Socket): void {
-    this.watched.delete(s);
-    if (this.watched.size === 0 && this.timer) { clearInterval(this.timer); this.timer = null; }
-  }
-
-  /** Cuts the connections that took none of their waiting bytes since sendTimeoutMs ago. */
-  sweep(now: number): void {
-    for (const [s, p] of this.watched) {
+  constructor(sendTimeoutMs: number) {
+    this.sweep = new Sweep(sendTimeoutMs, (s, p, now) => {
       if (s.writableLength === 0) p.since = 0;
-      else if (tookNoneFor(s, p, now, this.sendTimeoutMs)) s.destroy();
-    }
+      else if (tookNoneFor(s, p, now, sendTimeoutMs)) s.destroy();
+    });
   }
+
+  add(s: Socket): void { this.sweep.add(s, { sent: 0, since: 0 }); }
 }
