@@ -1,11 +1,13 @@
-// A client that stops sending a request body it announced (slow POST). The body streams to the app
-// as it comes, so such a client held its connection and the app's request for good on the fast
-// path and over HTTP/2 (a chunked upload, on node:http's path, for node's 300 s requestTimeout): a
-// handful of them tie up every worker of a pre-forking app (gunicorn's 4 sync workers: 4
-// connections). nginx's client_body_timeout (60 s) is the rule: no byte of the body for that long
-// → 408 REQUEST_TIMEOUT, the connection (HTTP/2: the stream) closed, the app's request cut. A
-// client that keeps sending, however slowly, or one the proxy itself holds back (the app reads
-// slowly), is never cut.
+// A client that stops sending a request body it announced (slow POST), with request buffering off
+// (DREAM_PROXY_REQUEST_BUFFERING=off; buffered, the app never sees such a request:
+// proxy-request-buffering.test.ts). The body streams to the app as it comes, so such a client held
+// its connection and the app's request for good on the fast path and over HTTP/2 (a chunked
+// upload, on node:http's path, for node's 300 s requestTimeout): a handful of them tie up every
+// worker of a pre-forking app (gunicorn's 4 sync workers: 4 connections). nginx's
+// client_body_timeout (60 s) is the rule: no byte of the body for that long → 408
+// REQUEST_TIMEOUT, the connection (HTTP/2: the stream) closed, the app's request cut. A client
+// that keeps sending, however slowly, or one the proxy itself holds back (the app reads slowly),
+// is never cut.
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -50,7 +52,7 @@ beforeAll(async () => {
   ca = m.ca;
   const sc = tls.createSecureContext({ key: m.key, cert: m.cert });
   const certs: CertificateSource = { ...NO_CERTIFICATES, secureContext: (n) => (n === 'up.dream' ? sc : undefined), hasCertificate: () => false };
-  const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
+  const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, 'data'), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent', DREAM_PROXY_REQUEST_BUFFERING: 'off' });
   proxy = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', certs, httpsPort: 0, pollWaitSeconds: 1, accessLog: (e) => access.push(e), bodyTimeoutMs: BODY_TIMEOUT_MS });
   await proxy.routes.synced;
 });

@@ -1,6 +1,7 @@
-// A client that goes away in the middle of a streamed request: the app must see its request end
-// (the proxy closes the upstream connection), on the fast path as on node:http, instead of waiting
-// for a body that can never arrive while the proxy holds both connections and the in-flight count.
+// A client that goes away in the middle of a streamed request (request buffering off; buffered, the
+// app never sees it: proxy-request-buffering.test.ts): the app must see its request end (the proxy
+// closes the upstream connection), on the fast path as on node:http, instead of waiting for a body
+// that can never arrive while the proxy holds both connections and the in-flight count.
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ beforeAll(async () => {
     req.on('end', () => res.end('ok'));
     req.on('close', () => { if (!req.complete) { seen.set(req.url ?? '', 'aborted'); for (const w of [...waiters]) w(); } });
   });
-  edge = await startPlainProxyFor(TOKEN, app);
+  edge = await startPlainProxyFor(TOKEN, app, { DREAM_PROXY_REQUEST_BUFFERING: 'off' });
 });
 
 afterAll(async () => {

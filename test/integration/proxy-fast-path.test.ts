@@ -85,7 +85,8 @@ beforeAll(async () => {
     { app: 'echo', hosts: ['echo.dream'], endpoints: [{ host: '127.0.0.1', port: echo.port }] },
     { app: 'odd', hosts: ['odd.dream'], endpoints: [{ host: '127.0.0.1', port: odd.port }] },
     { app: 'early', hosts: ['early.dream'], endpoints: [{ host: '127.0.0.1', port: (early.address() as AddressInfo).port }] },
-  ]);
+  // Uploads on the fast path: buffered (the default), a body still to come goes to node:http's path.
+  ], { DREAM_PROXY_REQUEST_BUFFERING: 'off' });
   proxy = edge.proxy;
 });
 

@@ -8,6 +8,7 @@ import type { AccessLog } from './access-log.js';
 import type { EndpointState } from './endpoints.js';
 import type { FdLimit } from './fd-limit.js';
 import type { LazyDispatcher } from './lazy-agent.js';
+import type { RequestBufferSettings } from './request-buffer.js';
 import type { FirstTable } from './routes/first-table.js';
 import type { CertificateSource } from './tls/types.js';
 import type { RouteTable } from './table.js';
@@ -38,6 +39,8 @@ export interface ProxyContext {
   connectTimeoutMs: number;
   /** How long a client may send none of a request body still due (nginx's client_body_timeout; upload-body.ts). */
   bodyTimeoutMs: number;
+  /** Request bodies are read whole before the app is asked (request-buffer.ts); null = streamed as they come. */
+  requestBuffer: RequestBufferSettings | null;
   /**
    * Upgraded (WebSocket) client sockets → the host and app they were opened for and what ends them:
    * when the proxy stops, and when a new route table no longer routes that host to that app.

@@ -1,10 +1,9 @@
 // Ordinary HTTP requests: Host → app → endpoint, streamed both ways (undici to the upstream:
 // measured ~1.5x node:http's client here, see bench/proxy), retried on another endpoint when the
 // connection failed before any response byte.
-import { EventEmitter } from 'node:events';
 import type http from 'node:http';
 import http2, { type Http2ServerResponse } from 'node:http2';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { logWhenDone } from './access-when-done.js';
 import { clientIp, isConnectFailure, listenPortOf, protoOf, type ProxyContext } from './context.js';
@@ -16,19 +15,10 @@ import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
+import { bufferRequest, type BufferedBody } from './request-buffer.js';
 import { endpointKey } from './table.js';
-import { drainUpload, uploadBody, UploadStalled } from './upload-body.js';
-
-class HangUp extends EventEmitter {
-  aborted = false;
-  reason: Error | undefined;
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = new Error('client closed the connection');
-    this.emit('abort');
-  }
-}
+import { drainUpload, hasBody, uploadBody, UploadStalled } from './upload-body.js';
+import { HangUp } from './hang-up.js';
 
 export { HEALTH_PATH } from './decide.js';
 
@@ -36,14 +26,6 @@ function send(res: http.ServerResponse, p: Page): void {
   if (res.headersSent) { res.destroy(); return; }
   res.writeHead(p.status, p.headers);
   res.end(res.req.method === 'HEAD' ? undefined : p.body);
-}
-
-function hasBody(req: http.IncomingMessage): boolean {
-  // HTTP/2: a body follows unless the HEADERS frame ended the stream.
-  const h2 = (req as unknown as { stream?: { endAfterHeaders: boolean } }).stream;
-  if (h2) return !h2.endAfterHeaders;
-  const cl = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }
 
 /**
@@ -85,6 +67,9 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   // The client's Expect: 100-continue was answered above.
   delete headers.expect;
   const withBody = hasBody(req);
+  // The body is read whole first (request-buffer.ts) unless it is all here already or buffering is off.
+  const toBuffer = withBody && !req.complete ? ctx.requestBuffer : null;
+  let buffered: BufferedBody | null = null;
   const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;
   let tried: Set<string> | undefined;
   // The current attempt's endpoint ("host:port").
@@ -113,8 +98,31 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       hangUp.abort();
     }
     release();
+    buffered?.release();
   });
+  // The client stopped sending its body (upload-body.ts, request-buffer.ts): the app's request, if
+  // any, is cut, the client told so; the rest of its upload is not waited for (HTTP/1.1: the
+  // connection closes after).
+  const answerStalled = (body: Readable | null): void => {
+    // HTTP/2: the answer ends our side only, and node leaves the client's open (the response's
+    // 'finish' and 'close' never came): RST_STREAM NO_ERROR once the answer is out, as RFC 9113
+    // §8.1 says; the request read on (drainUpload), as node closes the stream only once it ended.
+    if (h2) {
+      const stream = (res as unknown as Http2ServerResponse).stream;
+      stream.once('finish', () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
+    } else res.shouldKeepAlive = false;
+    drainUpload(req, body);
+    send(res, pages.uploadStalled(ctx.bodyTimeoutMs, requestId, req.headers));
+  };
 
+  // Chosen when undici is asked, not before: node's parser emits the request before it parsed the
+  // body that came in the same read, so only by then does `req.complete` say it is all here.
+  const bodyToSend = (): Readable | null => {
+    if (!withBody) return null;
+    const rest = () => uploadBody(req, ctx.bodyTimeoutMs);
+    if (buffered) return Readable.from(buffered.replay(buffered.more ? rest() : null), { objectMode: false });
+    return req.complete ? req : rest();
+  };
   const attempt = (): void => {
     attempts++;
     // Re-read the table: a retry must not go to an endpoint a newer version removed.
@@ -133,7 +141,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     // uploads (WSGI servers) need.
     let body: Readable | null = null;
     ctx.upstream.get().then((up) => up.stream(
-      { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: body = !withBody ? null : req.complete ? req : uploadBody(req, ctx.bodyTimeoutMs), signal: hangUp },
+      { origin: `http://${key}`, path, method, headers: headers as Record<string, string | string[]>, body: body = bodyToSend(), signal: hangUp },
       ({ statusCode, headers: upHeaders }) => {
         responded = true;
         const refuse = (what: string): never => {
@@ -160,19 +168,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       // (logged with the app's status and the bytes sent, logWhenDone; the fast path does the same).
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
-      // The client stopped sending its body (upload-body.ts): the app's request is cut, the client
-      // told so; the rest of its upload is not waited for (HTTP/1.1: the connection closes after).
-      if (body?.errored instanceof UploadStalled) {
-        // HTTP/2: the answer ends our side only, and node leaves the client's open (the response's
-        // 'finish' and 'close' never came): RST_STREAM NO_ERROR once the answer is out, as RFC 9113
-        // §8.1 says; the request read on (drainUpload), as node closes the stream only once it ended.
-        if (h2) {
-          const stream = (res as unknown as Http2ServerResponse).stream;
-          stream.once('finish', () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
-        } else res.shouldKeepAlive = false;
-        drainUpload(req, body);
-        return send(res, pages.uploadStalled(ctx.bodyTimeoutMs, requestId, req.headers));
-      }
+      if (body?.errored instanceof UploadStalled) return answerStalled(body);
       // A head past undici's bound is over the proxy's limit too: the app answered, and another
       // replica would answer the same (the fast path does not retry it either).
       if (isResponseHeadOverflow(err)) {
@@ -186,11 +182,21 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       invalid = invalidResponseHead(err);
       const retry = afterFailedAttempt(ctx, {
         requestId, app: route.app, key, err, connectFailed: isConnectFailure(err) || isConnectFailure(err.cause), attempts,
-        committed: withBody && (req.readableDidRead || req.readableEnded), replayable: replayable(method, withBody),
+        // A body read whole (request-buffer.ts) is sent again as it was.
+        committed: withBody && !buffered?.complete && (req.readableDidRead || req.readableEnded), replayable: replayable(method, withBody),
       }, invalid ? 'upstream sent a malformed response' : undefined);
       if (retry) return attempt();
       send(res, exhausted(route.app));
     });
   };
-  attempt();
+  if (!toBuffer) return attempt();
+  bufferRequest(req, toBuffer, ctx.bodyTimeoutMs, hangUp).then((b) => {
+    buffered = b;
+    // All here: its length is known (chunked or not), as the app gets it.
+    if (b.complete) { delete headers['transfer-encoding']; headers['content-length'] = String(b.length); }
+    attempt();
+  }, (err: Error) => {
+    // UploadGone: the client left; its request is logged as any other it left (logWhenDone).
+    if (err instanceof UploadStalled) answerStalled(null);
+  });
 }

@@ -10,6 +10,7 @@
 // 408). Before, a chunked upload that stopped was cut only by node's 300 s requestTimeout, and an
 // HTTP/2 one never (the connection answers PINGs, the stream is open). Not while undici wants
 // nothing: the app reading slowly holds the client back, which is not the client's stalling.
+import type http from 'node:http';
 import { Readable } from 'node:stream';
 
 /** The client sent none of the upload undici was waiting for, for the body timeout. */
@@ -54,4 +55,13 @@ export function uploadBody(req: Readable, stallMs: number): Readable {
 export function drainUpload(req: Readable & { complete?: boolean }, body: Readable | null): void {
   body?.destroy();
   if (req.complete === false) req.resume();
+}
+
+/** Whether a body follows the request's head. */
+export function hasBody(req: http.IncomingMessage): boolean {
+  // HTTP/2: a body follows unless the HEADERS frame ended the stream.
+  const h2 = (req as unknown as { stream?: { endAfterHeaders: boolean } }).stream;
+  if (h2) return !h2.endAfterHeaders;
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }

@@ -12,20 +12,20 @@ import { startProxy } from '../../../apps/proxy/src/index.js';
 import { startFakeApi, type TestRoute } from './fake-api.js';
 import { closeServer, listen } from './servers.js';
 
-/** A fake api serving `routes` and a plain-HTTP proxy polling it, on 127.0.0.1; close() removes both and the data dir. */
-export async function startPlainProxy(token: string, routes: TestRoute[]) {
+/** A fake api serving `routes` and a plain-HTTP proxy polling it, on 127.0.0.1 (`env`: more DREAM_* settings); close() removes both and the data dir. */
+export async function startPlainProxy(token: string, routes: TestRoute[], env: Record<string, string> = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-test-'));
   const api = await startFakeApi(token, routes);
-  const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent' });
+  const config = loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent', ...env });
   const proxy = await startProxy({ config, token, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', pollWaitSeconds: 1 });
   await proxy.ready;
   return { api, proxy, close: async () => { await proxy.close(); await api.close(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
 }
 
-/** `app` listening on 127.0.0.1 as the one replica of `up.dream`, behind startPlainProxy(); close() stops both. */
-export async function startPlainProxyFor(token: string, app: http.Server) {
+/** `app` listening on 127.0.0.1 as the one replica of `up.dream`, behind startPlainProxy() (`env`: more settings); close() stops both. */
+export async function startPlainProxyFor(token: string, app: http.Server, env: Record<string, string> = {}) {
   const port = await listen(app);
-  const edge = await startPlainProxy(token, [{ app: 'up', hosts: ['up.dream'], endpoints: [{ host: '127.0.0.1', port }] }]);
+  const edge = await startPlainProxy(token, [{ app: 'up', hosts: ['up.dream'], endpoints: [{ host: '127.0.0.1', port }] }], env);
   return { ...edge, close: async () => { await edge.close(); await closeServer(app); } };
 }
 

@@ -117,6 +117,8 @@ export class ClientConnection implements ExchangeOwner {
       this.answer(plan.page, head.contentLength > 0);
       return true;
     }
+    // A body still to come is read whole before the app is asked (request-buffer.ts), on node:http's path.
+    if (ctx.requestBuffer && head.contentLength > (rest?.length ?? 0)) return false;
     this.ex = new Exchange(ctx, this.l.pool, this, plan.request);
     this.ex.start();
     this.buf = rest && this.ex?.wantsBody ? this.ex.body(this.own(rest)) : rest;

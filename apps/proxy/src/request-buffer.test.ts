@@ -1,0 +1,80 @@
+import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bufferRequest, UploadGone, type BufferedBody, type RequestBufferSettings } from './request-buffer.js';
+import { UploadStalled } from './upload-body.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'request-buffer-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const settings = (o: Partial<RequestBufferSettings> = {}): RequestBufferSettings => ({ memoryBytes: 1024, dir: path.join(dir, 'bodies'), disk: { free: 1 << 20 }, ...o });
+
+async function collect(b: BufferedBody, rest: PassThrough | null = null): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const c of b.replay(rest)) out.push(c);
+  return Buffer.concat(out);
+}
+
+describe('bufferRequest', () => {
+  it('keeps a body in memory in a few blocks, however small its chunks, and replays it on each attempt', async () => {
+    const req = new PassThrough();
+    const s = settings({ memoryBytes: 64 * 1024 });
+    const p = bufferRequest(req, s, 5000, new EventEmitter());
+    const body = crypto.randomBytes(40_000);
+    for (let i = 0; i < body.length; i++) req.write(body.subarray(i, i + 1));
+    req.end();
+    const b = await p;
+    expect(b.complete).toBe(true);
+    expect(b.length).toBe(40_000);
+    let pieces = 0;
+    for await (const _ of b.replay(null)) pieces++;
+    expect(pieces).toBeLessThanOrEqual(3);
+    expect(await collect(b)).toEqual(body);
+    expect(await collect(b)).toEqual(body);
+    b.release();
+  });
+
+  it('spills past the memory size to a file and gives the disk budget back on release', async () => {
+    const req = new PassThrough();
+    const s = settings();
+    const p = bufferRequest(req, s, 5000, new EventEmitter());
+    const body = crypto.randomBytes(200_000);
+    req.end(body);
+    const b = await p;
+    expect(b.complete).toBe(true);
+    expect(s.disk.free).toBeLessThan(1 << 20);
+    expect(await collect(b)).toEqual(body);
+    expect(fs.readdirSync(s.dir)).toEqual([]);
+    b.release();
+    expect(s.disk.free).toBe(1 << 20);
+  });
+
+  it('streams the rest when the file cannot be written (the spill directory is a file)', async () => {
+    const blocked = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(blocked, '');
+    const req = new PassThrough();
+    const p = bufferRequest(req, settings({ dir: blocked }), 5000, new EventEmitter());
+    const body = crypto.randomBytes(5000);
+    req.write(body.subarray(0, 1000));
+    req.write(body.subarray(1000, 3000));
+    const b = await p;
+    expect(b.complete).toBe(false);
+    expect(b.more).toBe(true);
+    const out = collect(b, req);
+    req.end(body.subarray(3000));
+    expect(await out).toEqual(body);
+  });
+
+  it('fails with UploadStalled when nothing comes for the stall time, UploadGone when cancelled', async () => {
+    const stalled = new PassThrough();
+    stalled.write('abc');
+    await expect(bufferRequest(stalled, settings(), 100, new EventEmitter())).rejects.toBeInstanceOf(UploadStalled);
+    const cancel = new EventEmitter();
+    const gone = bufferRequest(new PassThrough(), settings(), 5000, cancel);
+    cancel.emit('abort');
+    await expect(gone).rejects.toBeInstanceOf(UploadGone);
+  });
+});

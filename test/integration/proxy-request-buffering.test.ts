@@ -1,0 +1,267 @@
+// Request buffering (DREAM_PROXY_REQUEST_BUFFERING, on by default, as nginx and kamal-proxy): the
+// app is asked only once the whole body is here, with its length. Streamed, a client uploading a
+// byte now and then held one of the app's workers for as long as it liked. Beyond the memory size
+// the body goes to a deleted temp file; beyond the disk budget the rest streams as before.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { loadConfig } from '@dreamnet/core';
+import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
+import type { AccessEntry } from '../../apps/proxy/src/access-log.js';
+import { NO_CERTIFICATES, type CertificateSource } from '../../apps/proxy/src/tls/types.js';
+import { makeTestCerts, startFakeApi } from './proxy-helpers.js';
+import { closeServer, listen } from './proxy-helpers/servers.js';
+
+const TOKEN = 'int_request-buffering';
+const BODY_TIMEOUT_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex').slice(0, 16);
+
+/** What the app saw of each request: when it was asked, its framing fields, and the body (length, hash). */
+interface Seen { url: string; at: number; contentLength?: string; te?: string; length?: number; hash?: string }
+const seen: Seen[] = [];
+const app = http.createServer((req, res) => {
+  const s: Seen = { url: req.url ?? '', at: Date.now(), contentLength: req.headers['content-length'], te: req.headers['transfer-encoding'] };
+  seen.push(s);
+  const parts: Buffer[] = [];
+  req.on('data', (d: Buffer) => parts.push(d));
+  req.on('end', () => {
+    const body = Buffer.concat(parts);
+    s.length = body.length;
+    s.hash = sha(body);
+    res.end(`got ${body.length} ${s.hash}`);
+  });
+});
+/** Answers 413 at the first bytes and reads no more of the connection. */
+const early = net.createServer((c) => {
+  c.on('error', () => {});
+  c.once('data', () => { c.pause(); c.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n\r\ntoo large'); });
+});
+let api: Awaited<ReturnType<typeof startFakeApi>>;
+let dir: string;
+let ca: Buffer;
+let certs: CertificateSource;
+const access: AccessEntry[] = [];
+const proxies: Record<'on' | 'off' | 'tight', ProxyHandle> = {} as never;
+
+async function start(name: string, env: Record<string, string>): Promise<ProxyHandle> {
+  const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, name), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent', ...env });
+  const p = await startProxy({ config, token: TOKEN, log: pino({ level: 'silent' }), port: 0, host: '127.0.0.1', certs, httpsPort: 0, pollWaitSeconds: 1, accessLog: (e) => access.push(e), bodyTimeoutMs: BODY_TIMEOUT_MS });
+  await p.routes.synced;
+  return p;
+}
+
+beforeAll(async () => {
+  const port = await listen(app);
+  const earlyPort = await new Promise<number>((r) => early.listen(0, '127.0.0.1', () => r((early.address() as net.AddressInfo).port)));
+  api = await startFakeApi(TOKEN, [
+    { app: 'up', hosts: ['up.dream'], endpoints: [{ host: '127.0.0.1', port }] },
+    { app: 'early', hosts: ['early.dream'], endpoints: [{ host: '127.0.0.1', port: earlyPort }] },
+  ]);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-buffering-'));
+  const m = await makeTestCerts(dir, ['up.dream']);
+  ca = m.ca;
+  const sc = tls.createSecureContext({ key: m.key, cert: m.cert });
+  certs = { ...NO_CERTIFICATES, secureContext: (n) => (n === 'up.dream' ? sc : undefined), hasCertificate: () => false };
+  proxies.on = await start('on', {});
+  proxies.off = await start('off', { DREAM_PROXY_REQUEST_BUFFERING: 'off' });
+  proxies.tight = await start('tight', { DREAM_PROXY_REQUEST_BUFFER_MEMORY: '1024', DREAM_PROXY_REQUEST_BUFFER_DISK: '100000' });
+});
+afterAll(async () => {
+  for (const p of Object.values(proxies)) await p?.close();
+  await api?.close();
+  await closeServer(app);
+  early.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * POSTs `p` over a raw connection, announcing `length` bytes (-1: chunked, `parts` framed as
+ * chunks); `parts` are written with `gapMs` between them and `during` runs in the last gap.
+ */
+async function upload(port: number, p: string, length: number, parts: Buffer[], gapMs: number, during: () => Promise<void> | void = () => {}): Promise<string> {
+  const s = net.connect(port, '127.0.0.1');
+  let text = '';
+  s.setEncoding('latin1');
+  s.on('data', (d: string) => { text += d; });
+  s.on('error', () => {});
+  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  s.write(`POST ${p} HTTP/1.1\r\nHost: up.dream\r\n${length < 0 ? 'Transfer-Encoding: chunked' : `Content-Length: ${length}`}\r\n\r\n`);
+  for (const [i, part] of parts.entries()) {
+    s.write(length < 0 ? Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]) : part);
+    if (i < parts.length - 1) { await sleep(gapMs); if (i === parts.length - 2) await during(); }
+  }
+  if (length < 0) s.write('0\r\n\r\n');
+  await expect.poll(() => /\r\n\r\ngot \d+ \w+$/.test(text), { timeout: 10_000 }).toBe(true);
+  s.end();
+  await closed;
+  return text;
+}
+
+/** Files the proxy holds open under `dir` (deleted ones included), read off /proc/self/fd. */
+function openFilesUnder(d: string): string[] {
+  return fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((l) => l.startsWith(d));
+}
+
+describe('request buffering', () => {
+  it('asks the app only once the whole body is here (Content-Length, the fast path hands it over)', async () => {
+    const body = crypto.randomBytes(40_000);
+    const t0 = Date.now();
+    const text = await upload(proxies.on.port, '/slow-length', body.length, [body.subarray(0, 1000), body.subarray(1000)], 600, () => {
+      expect(seen.find((s) => s.url === '/slow-length')).toBeUndefined();
+    });
+    expect(text).toMatch(new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*\\r\\n\\r\\ngot 40000 ${sha(body)}$`));
+    const s = seen.find((x) => x.url === '/slow-length')!;
+    expect(s.at - t0).toBeGreaterThanOrEqual(550);
+    expect(s).toMatchObject({ contentLength: '40000', te: undefined, length: 40_000 });
+  });
+
+  it('sends a chunked upload with Content-Length once it ended', async () => {
+    const parts = [crypto.randomBytes(3000), crypto.randomBytes(5000), crypto.randomBytes(7)];
+    const text = await upload(proxies.on.port, '/chunked', -1, parts, 300, () => {
+      expect(seen.find((s) => s.url === '/chunked')).toBeUndefined();
+    });
+    expect(text).toMatch(new RegExp(`\\r\\n\\r\\ngot 8007 ${sha(Buffer.concat(parts))}$`));
+    expect(seen.find((x) => x.url === '/chunked')).toMatchObject({ contentLength: '8007', te: undefined, length: 8007 });
+  });
+
+  it('keeps a body past the memory size in a deleted file, gone once the request is over', async () => {
+    const body = crypto.randomBytes(3 * 1024 * 1024);
+    const spill = path.join(dir, 'on', 'request-bodies');
+    let during: string[] = [];
+    const text = await upload(proxies.on.port, '/big', body.length, [body.subarray(0, 2 * 1024 * 1024), body.subarray(2 * 1024 * 1024)], 500, () => {
+      during = openFilesUnder(spill);
+      expect(seen.find((s) => s.url === '/big')).toBeUndefined();
+    });
+    expect(text).toMatch(new RegExp(`\\r\\n\\r\\ngot ${body.length} ${sha(body)}$`));
+    expect(during).toHaveLength(1);
+    expect(during[0]).toMatch(/ \(deleted\)$/);
+    expect(fs.readdirSync(spill)).toEqual([]);
+    expect((fs.statSync(spill).mode & 0o777).toString(8)).toBe('700');
+    await expect.poll(() => openFilesUnder(spill)).toEqual([]);
+  });
+
+  it('streams the rest of an upload past the disk budget, intact', async () => {
+    const body = crypto.randomBytes(300_000);
+    const text = await upload(proxies.tight.port, '/past-budget', body.length, [body.subarray(0, 200_000), body.subarray(200_000)], 500, () => {
+      // 1 KiB in memory, ~99 KB on disk, then the app is asked and gets the rest as it comes.
+      expect(seen.find((s) => s.url === '/past-budget')).toBeDefined();
+    });
+    expect(text).toMatch(new RegExp(`\\r\\n\\r\\ngot 300000 ${sha(body)}$`));
+    expect(seen.find((x) => x.url === '/past-budget')).toMatchObject({ contentLength: '300000', length: 300_000 });
+    // The budget came back: the next body is buffered whole again.
+    const next = crypto.randomBytes(50_000);
+    await upload(proxies.tight.port, '/after-budget', next.length, [next.subarray(0, 10), next.subarray(10)], 400, () => {
+      expect(seen.find((s) => s.url === '/after-budget')).toBeUndefined();
+    });
+  });
+
+  it('with DREAM_PROXY_REQUEST_BUFFERING=off, streams the upload as it comes', async () => {
+    const body = crypto.randomBytes(20_000);
+    const text = await upload(proxies.off.port, '/streamed', body.length, [body.subarray(0, 1000), body.subarray(1000)], 500, () => {
+      expect(seen.find((s) => s.url === '/streamed')).toBeDefined();
+    });
+    expect(text).toMatch(new RegExp(`\\r\\n\\r\\ngot 20000 ${sha(body)}$`));
+  });
+
+  it('answers 408 to a client that stops sending, and the app never hears of it', async () => {
+    const s = net.connect(proxies.on.port, '127.0.0.1');
+    let text = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { text += d; });
+    s.on('error', () => {});
+    const t0 = Date.now();
+    const closed = new Promise<number>((r) => s.on('close', () => r(Date.now())));
+    s.write('POST /stalled HTTP/1.1\r\nHost: up.dream\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(100));
+    const at = await closed;
+    expect(text).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n[^]*x-dream-error: REQUEST_TIMEOUT\r\n/i);
+    expect(at - t0).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS);
+    expect(at - t0).toBeLessThan(BODY_TIMEOUT_MS + 3000);
+    expect(seen.find((x) => x.url === '/stalled')).toBeUndefined();
+    await expect.poll(() => access.find((e) => e.path === '/stalled')).toMatchObject({ status: 408, upstream: '-' });
+  });
+
+  it('logs a client that leaves mid-upload 499, and the app never hears of it', async () => {
+    const s = net.connect(proxies.on.port, '127.0.0.1');
+    s.on('error', () => {});
+    s.write('POST /left HTTP/1.1\r\nHost: up.dream\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(100));
+    await sleep(200);
+    s.destroy();
+    await expect.poll(() => access.find((e) => e.path === '/left')).toMatchObject({ status: 499 });
+    expect(seen.find((x) => x.url === '/left')).toBeUndefined();
+  });
+
+  it('logs a client that half-closes mid-upload 499 at once, and the app never hears of it', async () => {
+    const s = net.connect(proxies.on.port, '127.0.0.1');
+    s.on('error', () => {});
+    s.write('POST /fin HTTP/1.1\r\nHost: up.dream\r\nContent-Length: 1000\r\n\r\n' + 'x'.repeat(100));
+    await sleep(200);
+    const t0 = Date.now();
+    s.end();
+    await expect.poll(() => access.find((e) => e.path === '/fin'), { timeout: 3000 }).toMatchObject({ status: 499 });
+    expect(Date.now() - t0).toBeLessThan(BODY_TIMEOUT_MS);
+    expect(seen.find((x) => x.url === '/fin')).toBeUndefined();
+    s.destroy();
+  });
+
+  it('sends 100 Continue to a client that expects it, then reads its body whole', async () => {
+    const s = net.connect(proxies.on.port, '127.0.0.1');
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { out += d; });
+    s.write('POST /continue HTTP/1.1\r\nHost: up.dream\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n');
+    await expect.poll(() => out).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    const body = crypto.randomBytes(5000);
+    s.write(body.subarray(0, 2500));
+    await sleep(300);
+    expect(seen.find((x) => x.url === '/continue')).toBeUndefined();
+    s.write(body.subarray(2500));
+    await expect.poll(() => out).toMatch(new RegExp(`\\r\\n\\r\\ngot 5000 ${sha(body)}$`));
+    expect(seen.find((x) => x.url === '/continue')).toMatchObject({ contentLength: '5000' });
+    s.destroy();
+  });
+
+  it('passes on an answer the app gave without reading the body (413), and the connection goes on', async () => {
+    // 8 MB: more than the socket buffers between proxy and app hold; the app reads none of it.
+    const s = net.connect(proxies.on.port, '127.0.0.1');
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { out += d; });
+    s.on('error', () => {});
+    s.write(Buffer.concat([Buffer.from(`POST /early HTTP/1.1\r\nHost: early.dream\r\nContent-Length: ${8 << 20}\r\n\r\n`), Buffer.alloc(8 << 20, 1)]));
+    await expect.poll(() => out, { timeout: 10_000 }).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n[^]*\r\n\r\ntoo large$/);
+    expect(out).not.toMatch(/connection: close/i);
+    s.write('GET /next HTTP/1.1\r\nHost: up.dream\r\nConnection: close\r\n\r\n');
+    await new Promise((r) => s.on('close', r));
+    expect(out).toMatch(/too largeHTTP\/1\.1 200 OK\r\n[^]*\r\n\r\ngot 0 \w+$/);
+  });
+
+  it('buffers an HTTP/2 upload too, and sends its length', async () => {
+    const c = http2.connect(`https://127.0.0.1:${proxies.on.httpsPort}`, { ca, servername: 'up.dream' });
+    c.on('error', () => {});
+    const body = crypto.randomBytes(100_000);
+    const r = c.request({ ':method': 'POST', ':path': '/h2-upload', ':authority': 'up.dream' });
+    const answer = new Promise<{ status: number; text: string }>((resolve) => {
+      let status = 0;
+      let text = '';
+      r.on('response', (h) => { status = Number(h[':status']); });
+      r.setEncoding('utf8');
+      r.on('data', (d: string) => { text += d; });
+      r.on('end', () => resolve({ status, text }));
+    });
+    r.write(body.subarray(0, 30_000));
+    await sleep(500);
+    expect(seen.find((x) => x.url === '/h2-upload')).toBeUndefined();
+    r.end(body.subarray(30_000));
+    expect(await answer).toEqual({ status: 200, text: `got 100000 ${sha(body)}` });
+    expect(seen.find((x) => x.url === '/h2-upload')).toMatchObject({ contentLength: '100000', length: 100_000 });
+    c.close();
+  });
+});
