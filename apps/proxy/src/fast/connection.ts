@@ -98,7 +98,8 @@ export class ClientConnection implements ExchangeOwner {
       if (!r) { this.handOff(); break; }
       this.buf = null;
       this.headSince = 0;
-      // Before the first route table its decision waits: node:http's handler does that (decide.ts).
+      // Before the first route table its decision waits, and a body still to come is read whole:
+      // node:http's handler does either (decide.ts, request-buffer.ts).
       if (!this.begin(r.head, r.rest)) { this.buf = read; this.handOff(); break; }
     }
     this.busy = false;
@@ -109,7 +110,7 @@ export class ClientConnection implements ExchangeOwner {
     const { ctx } = this.l;
     this.req = head;
     this.t0 = ctx.access ? performance.now() : 0;
-    const plan = planRequest(this.side, head, this.requestId = requestIdOf(head.headers));
+    const plan = planRequest(this.side, head, this.requestId = requestIdOf(head.headers), rest?.length ?? 0);
     if (plan === null) return false;
     if ('page' in plan) {
       // Our own answer never reads a request body: close rather than skip it.
@@ -117,8 +118,6 @@ export class ClientConnection implements ExchangeOwner {
       this.answer(plan.page, head.contentLength > 0);
       return true;
     }
-    // A body still to come is read whole before the app is asked (request-buffer.ts), on node:http's path.
-    if (ctx.requestBuffer && head.contentLength > (rest?.length ?? 0)) return false;
     this.ex = new Exchange(ctx, this.l.pool, this, plan.request);
     this.ex.start();
     this.buf = rest && this.ex?.wantsBody ? this.ex.body(this.own(rest)) : rest;
