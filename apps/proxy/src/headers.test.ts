@@ -49,6 +49,23 @@ describe('upstreamRequestHeaders for HTTP/2 and trusted proxies', () => {
     expect(h).toMatchObject({ 'x-forwarded-for': '9.9.9.9, 10.0.0.2', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'shop.example.com', 'x-real-ip': '9.9.9.9' });
   });
 
+  it('appends our hop to a trusted peer\'s Forwarded on both request paths, makes none up, and drops an untrusted client\'s', () => {
+    const f = { clientIp: '10.0.0.2', proto: 'https' as const, host: 'shop.dream', port: 443, requestId: 'abcdefgh', trusted: true };
+    const incoming = { forwarded: 'for=9.9.9.9;proto=https' };
+    const ours = 'for=9.9.9.9;proto=https, for=10.0.0.2;host=shop.dream;proto=https';
+    expect(upstreamRequestHeaders(incoming, f).forwarded).toBe(ours);
+    expect(upstreamRequestHead('GET', '/', incoming, f)).toContain(`\r\nforwarded: ${ours}\r\n`);
+    expect(upstreamRequestHead('GET', '/', incoming, f).match(/forwarded:/g)).toHaveLength(1);
+    // An IPv6 peer and a host with a port are quoted (RFC 7239 §6: neither is a token).
+    const v6 = { ...f, clientIp: 'fd00::2', host: 'shop.dream:8443' };
+    expect(upstreamRequestHeaders(incoming, v6).forwarded).toBe('for=9.9.9.9;proto=https, for="[fd00::2]";host="shop.dream:8443";proto=https');
+    expect(upstreamRequestHeaders({}, f).forwarded).toBeUndefined();
+    expect(upstreamRequestHead('GET', '/', {}, f)).not.toMatch(/forwarded:/);
+    const untrusted = { ...f, trusted: false };
+    expect(upstreamRequestHeaders(incoming, untrusted).forwarded).toBeUndefined();
+    expect(upstreamRequestHead('GET', '/', incoming, untrusted)).not.toMatch(/^forwarded:/m);
+  });
+
   it('drops underscore spellings of the forwarding fields, a trusted peer\'s too, on both request paths; keeps other underscore fields and the app\'s response fields', () => {
     const incoming = { 'x-forwarded-for': '9.9.9.9', x_forwarded_for: '6.6.6.6', 'x_real-ip': '6.6.6.6', x_request_id: 'spoof', x_other: 'kept' };
     const f = { clientIp: '10.0.0.2', proto: 'http' as const, host: 'shop.dream', port: 80, requestId: 'abcdefgh', trusted: true };

@@ -8,7 +8,7 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-aliv
 // Client-sent forwarding information is replaced by ours unless the peer is a trusted proxy (DESIGN §6).
 const CLIENT_FORWARDING = new Set(['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']);
 const REQUEST_ID = /^[A-Za-z0-9._:@\/+=-]{8,128}$/;
-const REWRITTEN = new Set(['host', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port']);
+const REWRITTEN = new Set(['host', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded']);
 
 /**
  * `x_forwarded_for`, `X-Real_IP`...: a client's underscore spelling of a field the proxy sets or
@@ -93,9 +93,25 @@ function forwarded(incoming: IncomingHttpHeaders, f: ForwardInfo): [string, stri
   ];
 }
 
+/**
+ * A trusted peer's RFC 7239 `Forwarded` with our hop appended (for = that peer, host and proto as
+ * it asked us), as its X-Forwarded-For gets the peer: passed on as it came, the app's view of the
+ * chain lacked the last hop. None is made up when the peer sent none: an app reading `Forwarded`
+ * first would see the peer as the client. An untrusted client's is dropped (copyEndToEnd).
+ */
+function forwardedChain(incoming: IncomingHttpHeaders, f: ForwardInfo): string | undefined {
+  const v = incoming.forwarded;
+  if (!f.trusted || v === undefined) return undefined;
+  const node = f.clientIp.includes(':') ? `"[${f.clientIp}]"` : f.clientIp;
+  const host = /^[A-Za-z0-9.-]+$/.test(f.host) ? f.host : `"${f.host.replace(/["\\]/g, '')}"`;
+  return `${Array.isArray(v) ? v.join(', ') : v}, for=${node};host=${host};proto=${f.proto}`;
+}
+
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders, f: ForwardInfo): OutgoingHttpHeaders {
   const h = copyEndToEnd(incoming, connectionListed(incoming.connection), f.trusted ? 'aliases' : 'all');
   h.host = f.host;
+  const chain = forwardedChain(incoming, f);
+  if (chain !== undefined) h.forwarded = chain;
   [h['x-forwarded-for'], h['x-forwarded-proto'], h['x-forwarded-host'], h['x-forwarded-port']] = forwarded(incoming, f);
   h['x-request-id'] = f.requestId;
   if (f.upgrade) { h.connection = 'Upgrade'; h.upgrade = f.upgrade; }
@@ -117,6 +133,8 @@ export function upstreamRequestHead(method: string, path: string, incoming: Inco
     if (Array.isArray(v)) for (const one of v) out += `${k}: ${one}\r\n`;
     else out += `${k}: ${v}\r\n`;
   }
+  const chain = forwardedChain(incoming, f);
+  if (chain !== undefined) out += `forwarded: ${chain}\r\n`;
   const [xff, proto, host, port] = forwarded(incoming, f);
   return `${out}x-forwarded-for: ${xff}\r\nx-forwarded-proto: ${proto}\r\nx-forwarded-host: ${host}\r\nx-forwarded-port: ${port}\r\nx-request-id: ${f.requestId}\r\n\r\n`;
 }
