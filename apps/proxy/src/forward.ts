@@ -192,8 +192,8 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   if (!toBuffer) return attempt();
   bufferRequest(req, toBuffer, ctx.bodyTimeoutMs, hangUp).then((b) => {
     buffered = b;
-    // All here: its length is known (chunked or not), as the app gets it.
-    if (b.complete) { delete headers['transfer-encoding']; headers['content-length'] = String(b.length); }
+    // All here: the app gets its length, whether the client sent one or not (chunked, HTTP/2).
+    if (b.complete) headers['content-length'] = String(b.length);
     attempt();
   }, (err: Error) => {
     // UploadGone: the client left; its request is logged as any other it left (logWhenDone).
