@@ -49,7 +49,7 @@ let dir: string;
 let ca: Buffer;
 let certs: CertificateSource;
 const access: AccessEntry[] = [];
-const proxies: Record<'on' | 'off' | 'tight', ProxyHandle> = {} as never;
+const proxies: Record<'on' | 'off' | 'tight' | 'capped', ProxyHandle> = {} as never;
 
 async function start(name: string, env: Record<string, string>): Promise<ProxyHandle> {
   const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, name), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent', ...env });
@@ -73,6 +73,7 @@ beforeAll(async () => {
   proxies.on = await start('on', {});
   proxies.off = await start('off', { DREAM_PROXY_REQUEST_BUFFERING: 'off' });
   proxies.tight = await start('tight', { DREAM_PROXY_REQUEST_BUFFER_MEMORY: '1024', DREAM_PROXY_REQUEST_BUFFER_DISK: '100000' });
+  proxies.capped = await start('capped', { DREAM_PROXY_MAX_REQUEST_BODY: '10000' });
 });
 afterAll(async () => {
   for (const p of Object.values(proxies)) await p?.close();
@@ -264,6 +265,63 @@ describe('request buffering', () => {
     r.end(body.subarray(30_000));
     expect(await answer).toEqual({ status: 200, text: `got 100000 ${sha(body)}` });
     expect(seen.find((x) => x.url === '/h2-upload')).toMatchObject({ contentLength: '100000', length: 100_000 });
+    c.close();
+  });
+});
+
+describe('DREAM_PROXY_MAX_REQUEST_BODY', () => {
+  /** Sends `head` and `body` on a raw connection; resolves with all that came back once the proxy closed. */
+  function exchange(head: string, body: Buffer): Promise<string> {
+    return new Promise((resolve) => {
+      const s = net.connect(proxies.capped.port, '127.0.0.1');
+      let out = '';
+      s.setEncoding('latin1');
+      s.on('data', (d: string) => { out += d; });
+      s.on('error', () => {});
+      s.on('close', () => resolve(out));
+      s.write(head);
+      s.write(body);
+    });
+  }
+  const expectTooLarge = (out: string) => {
+    expect(out).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
+    expect(out).toMatch(/\r\nx-dream-error: REQUEST_BODY_TOO_LARGE\r\n/i);
+    expect(out).toMatch(/\r\nconnection: close\r\n/i);
+    expect(out).toMatch(/\r\n\r\nThe request body is larger than this proxy accepts \(10000 bytes\)\./);
+  };
+
+  it('refuses a Content-Length over it with 413 at once; the app never sees the request', async () => {
+    const out = await exchange('POST /over-length HTTP/1.1\r\nHost: up.dream\r\nContent-Length: 20000\r\n\r\n', Buffer.alloc(100, 1));
+    expectTooLarge(out);
+    expect(seen.find((x) => x.url === '/over-length')).toBeUndefined();
+    await expect.poll(() => access.find((e) => e.path === '/over-length')).toMatchObject({ status: 413, upstream: '-' });
+  });
+
+  it('refuses a chunked body once it passes the limit; the app never sees it', async () => {
+    const chunk = (n: number) => Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), Buffer.alloc(n, 2), Buffer.from('\r\n')]);
+    const out = await exchange('POST /over-chunked HTTP/1.1\r\nHost: up.dream\r\nTransfer-Encoding: chunked\r\n\r\n', Buffer.concat([chunk(6000), chunk(6000)]));
+    expectTooLarge(out);
+    expect(seen.find((x) => x.url === '/over-chunked')).toBeUndefined();
+  });
+
+  it('passes a body of exactly the limit', async () => {
+    const body = crypto.randomBytes(10_000);
+    const text = await upload(proxies.capped.port, '/at-limit', body.length, [body], 0);
+    expect(text).toMatch(new RegExp(`\\r\\n\\r\\ngot 10000 ${sha(body)}$`));
+  });
+
+  it('refuses an HTTP/2 upload over it, with or without a length', async () => {
+    const c = http2.connect(`https://127.0.0.1:${proxies.capped.httpsPort}`, { ca, servername: 'up.dream' });
+    c.on('error', () => {});
+    const post = (p: string, headers: Record<string, string>) => new Promise<{ status: number; code: unknown }>((resolve) => {
+      const r = c.request({ ':method': 'POST', ':path': p, ':authority': 'up.dream', ...headers });
+      r.on('response', (h) => resolve({ status: Number(h[':status']), code: h['x-dream-error'] }));
+      r.on('error', () => {});
+      r.end(Buffer.alloc(20_000, 3));
+    });
+    expect(await post('/h2-over-length', { 'content-length': '20000' })).toEqual({ status: 413, code: 'REQUEST_BODY_TOO_LARGE' });
+    expect(await post('/h2-over-unsized', {})).toEqual({ status: 413, code: 'REQUEST_BODY_TOO_LARGE' });
+    expect(seen.find((x) => x.url.startsWith('/h2-over'))).toBeUndefined();
     c.close();
   });
 });

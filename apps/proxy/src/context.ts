@@ -41,6 +41,8 @@ export interface ProxyContext {
   bodyTimeoutMs: number;
   /** Request bodies are read whole before the app is asked (request-buffer.ts); null = streamed as they come. */
   requestBuffer: RequestBufferSettings | null;
+  /** The largest request body passed to an app (DREAM_PROXY_MAX_REQUEST_BODY); 0 = no limit. */
+  maxRequestBody: number;
   /**
    * Upgraded (WebSocket) client sockets → the host and app they were opened for and what ends them:
    * when the proxy stops, and when a new route table no longer routes that host to that app.

@@ -15,7 +15,7 @@ import { hostOf } from './host.js';
 import { pages, type Page } from './pages.js';
 import { waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
-import { bufferRequest, type BufferedBody } from './request-buffer.js';
+import { BodyTooLarge, bufferRequest, type BufferedBody } from './request-buffer.js';
 import { endpointKey } from './table.js';
 import { drainUpload, hasBody, uploadBody, UploadStalled } from './upload-body.js';
 import { HangUp } from './hang-up.js';
@@ -100,10 +100,10 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     release();
     buffered?.release();
   });
-  // The client stopped sending its body (upload-body.ts, request-buffer.ts): the app's request, if
-  // any, is cut, the client told so; the rest of its upload is not waited for (HTTP/1.1: the
-  // connection closes after).
-  const answerStalled = (body: Readable | null): void => {
+  // The client stopped sending its body (upload-body.ts, request-buffer.ts), or it is over the
+  // limit: the app's request, if any, is cut, the client told so; the rest of its upload is not
+  // waited for (HTTP/1.1: the connection closes after).
+  const answerUnread = (page: Page, body: Readable | null): void => {
     // HTTP/2: the answer ends our side only, and node leaves the client's open (the response's
     // 'finish' and 'close' never came): RST_STREAM NO_ERROR once the answer is out, as RFC 9113
     // §8.1 says; the request read on (drainUpload), as node closes the stream only once it ended.
@@ -112,8 +112,11 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       stream.once('finish', () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
     } else res.shouldKeepAlive = false;
     drainUpload(req, body);
-    send(res, pages.uploadStalled(ctx.bodyTimeoutMs, requestId, req.headers));
+    send(res, page);
   };
+  const stalled = () => pages.uploadStalled(ctx.bodyTimeoutMs, requestId, req.headers);
+  const tooLarge = () => pages.bodyTooLarge(ctx.maxRequestBody, requestId, req.headers);
+  if (withBody && ctx.maxRequestBody > 0 && Number(req.headers['content-length'] ?? 0) > ctx.maxRequestBody) return answerUnread(tooLarge(), null);
 
   // Chosen when undici is asked, not before: node's parser emits the request before it parsed the
   // body that came in the same read, so only by then does `req.complete` say it is all here.
@@ -168,7 +171,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       // (logged with the app's status and the bytes sent, logWhenDone; the fast path does the same).
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
-      if (body?.errored instanceof UploadStalled) return answerStalled(body);
+      if (body?.errored instanceof UploadStalled) return answerUnread(stalled(), body);
       // A head past undici's bound is over the proxy's limit too: the app answered, and another
       // replica would answer the same (the fast path does not retry it either).
       if (isResponseHeadOverflow(err)) {
@@ -190,13 +193,14 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     });
   };
   if (!toBuffer) return attempt();
-  bufferRequest(req, toBuffer, ctx.bodyTimeoutMs, hangUp).then((b) => {
+  bufferRequest(req, toBuffer, ctx.bodyTimeoutMs, hangUp, ctx.maxRequestBody).then((b) => {
     buffered = b;
     // All here: the app gets its length, whether the client sent one or not (chunked, HTTP/2).
     if (b.complete) headers['content-length'] = String(b.length);
     attempt();
   }, (err: Error) => {
     // UploadGone: the client left; its request is logged as any other it left (logWhenDone).
-    if (err instanceof UploadStalled) answerStalled(null);
+    if (err instanceof UploadStalled) answerUnread(stalled(), null);
+    else if (err instanceof BodyTooLarge) answerUnread(tooLarge(), null);
   });
 }

@@ -4,7 +4,7 @@ import { rawHeaderLines } from './headers.js';
 
 /** The proxy's own error codes and their status (docs/errors.md § The proxy; a test holds them equal). */
 export const PROXY_ERRORS = {
-  BAD_REQUEST: 400, REQUEST_TIMEOUT: 408, HEADERS_TOO_LARGE: 431,
+  BAD_REQUEST: 400, REQUEST_TIMEOUT: 408, REQUEST_BODY_TOO_LARGE: 413, HEADERS_TOO_LARGE: 431,
   NO_ROUTE: 404, NO_HEALTHY_REPLICA: 503, UPSTREAM_UNAVAILABLE: 502, UPSTREAM_INVALID_RESPONSE: 502,
   PROXY_OVERLOADED: 503, ROUTES_NOT_LOADED: 503,
 } as const;
@@ -55,6 +55,8 @@ export const pages = {
   // A body still due stopped arriving (fast/connection-end.ts, upload-body.ts): sent, then the connection closes.
   uploadStalled: (ms: number, id: string, h: IncomingHttpHeaders) =>
     errorPage('REQUEST_TIMEOUT', `The request body stopped arriving: none of it came for ${Math.round(ms / 1000)} s. Send it again.`, id, h),
+  bodyTooLarge: (max: number, id: string, h: IncomingHttpHeaders) =>
+    errorPage('REQUEST_BODY_TOO_LARGE', `The request body is larger than this proxy accepts (${max} bytes). Send a smaller one; the operator sets the limit (DREAM_PROXY_MAX_REQUEST_BODY).`, id, h),
   malformed: (id: string) =>
     errorPage('BAD_REQUEST', 'The request is not valid HTTP/1.1: lines must end in CRLF, the target must be printable ASCII (percent-encode anything else), and headers may not hold control bytes.', id, {}),
   upstreamFailed: (app: string, id: string, h: IncomingHttpHeaders) =>

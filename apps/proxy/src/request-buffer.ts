@@ -26,6 +26,9 @@ export function requestBufferOf(config: Config): RequestBufferSettings | null {
 /** The client left (or the request was cut) before its body was all here. */
 export class UploadGone extends Error {}
 
+/** The body went past DREAM_PROXY_MAX_REQUEST_BODY (one without a length, counted as it came). */
+export class BodyTooLarge extends Error {}
+
 const MAX_PENDING = 1024 * 1024;
 
 interface Cancel { once(e: 'abort', f: () => void): unknown; off(e: 'abort', f: () => void): unknown }
@@ -33,9 +36,10 @@ interface Cancel { once(e: 'abort', f: () => void): unknown; off(e: 'abort', f: 
 /**
  * Reads `req` into a BufferedBody until it ends, or until a chunk may not be kept (then `req` is
  * left paused with the rest, `more`). Fails with UploadStalled after `stallMs` without a byte
- * (nginx's client_body_timeout), with UploadGone when `cancel` fires or the request errors.
+ * (nginx's client_body_timeout), with UploadGone when `cancel` fires or the request errors, with
+ * BodyTooLarge past `maxBytes` (0: no limit).
  */
-export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: number, cancel: Cancel): Promise<BufferedBody> {
+export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: number, cancel: Cancel, maxBytes = 0): Promise<BufferedBody> {
   const b = new BufferedBody(s);
   return new Promise<BufferedBody>((resolve, reject) => {
     // Chunks for the file: written in one writev once the write before is done; the client is held
@@ -44,6 +48,7 @@ export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: 
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let writing = false;
+    let seen = 0;
     const timer = setTimeout(() => fail(new UploadStalled(stallMs)), stallMs);
     const stop = (): void => {
       clearTimeout(timer);
@@ -77,6 +82,8 @@ export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: 
     };
     const onData = (chunk: Buffer): void => {
       timer.refresh();
+      seen += chunk.length;
+      if (maxBytes > 0 && seen > maxBytes) { req.pause(); fail(new BodyTooLarge(`the request body is over ${maxBytes} bytes`)); return; }
       if (b.keepInMemory(chunk)) return;
       pending.push(chunk);
       pendingBytes += chunk.length;
