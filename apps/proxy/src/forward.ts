@@ -2,7 +2,6 @@
 // measured ~1.5x node:http's client here, see bench/proxy), retried on another endpoint when the
 // connection failed before any response byte.
 import type http from 'node:http';
-import http2, { type Http2ServerResponse } from 'node:http2';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { logWhenDone } from './access-when-done.js';
@@ -12,21 +11,16 @@ import { decide, type Decided } from './decide.js';
 import { h2Authority, h2ResponseHeaders, h2StatusValid } from './h2.js';
 import { isResponseHeadOverflow, MAX_RESPONSE_FIELDS, requestHeadTooLarge, RESPONSE_HEAD_TOO_LARGE, responseFieldsSize } from './head-limits.js';
 import { hostOf } from './host.js';
-import { pages, type Page } from './pages.js';
+import { pages } from './pages.js';
 import { waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
 import { BodyTooLarge, bufferRequest, type BufferedBody } from './request-buffer.js';
 import { endpointKey } from './table.js';
 import { drainUpload, hasBody, uploadBody, UploadStalled } from './upload-body.js';
 import { HangUp } from './hang-up.js';
+import { send, sendUnread } from './send-page.js';
 
 export { HEALTH_PATH } from './decide.js';
-
-function send(res: http.ServerResponse, p: Page): void {
-  if (res.headersSent) { res.destroy(); return; }
-  res.writeHead(p.status, p.headers);
-  res.end(res.req.method === 'HEAD' ? undefined : p.body);
-}
 
 /**
  * Handles one request from either listener: node:http's (HTTP/1.1, plain or TLS) or the HTTP/2
@@ -101,22 +95,10 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     buffered?.release();
   });
   // The client stopped sending its body (upload-body.ts, request-buffer.ts), or it is over the
-  // limit: the app's request, if any, is cut, the client told so; the rest of its upload is not
-  // waited for (HTTP/1.1: the connection closes after).
-  const answerUnread = (page: Page, body: Readable | null): void => {
-    // HTTP/2: the answer ends our side only, and node leaves the client's open (the response's
-    // 'finish' and 'close' never came): RST_STREAM NO_ERROR once the answer is out, as RFC 9113
-    // §8.1 says; the request read on (drainUpload), as node closes the stream only once it ended.
-    if (h2) {
-      const stream = (res as unknown as Http2ServerResponse).stream;
-      stream.once('finish', () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
-    } else res.shouldKeepAlive = false;
-    drainUpload(req, body);
-    send(res, page);
-  };
+  // limit: the app's request, if any, is cut, the client told so (send-page.ts).
   const stalled = () => pages.uploadStalled(ctx.bodyTimeoutMs, requestId, req.headers);
   const tooLarge = () => pages.bodyTooLarge(ctx.maxRequestBody, requestId, req.headers);
-  if (withBody && ctx.maxRequestBody > 0 && Number(req.headers['content-length'] ?? 0) > ctx.maxRequestBody) return answerUnread(tooLarge(), null);
+  if (withBody && ctx.maxRequestBody > 0 && Number(req.headers['content-length'] ?? 0) > ctx.maxRequestBody) return sendUnread(req, res, tooLarge(), null);
 
   // Chosen when undici is asked, not before: node's parser emits the request before it parsed the
   // body that came in the same read, so only by then does `req.complete` say it is all here.
@@ -171,7 +153,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       // (logged with the app's status and the bytes sent, logWhenDone; the fast path does the same).
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
-      if (body?.errored instanceof UploadStalled) return answerUnread(stalled(), body);
+      if (body?.errored instanceof UploadStalled) return sendUnread(req, res, stalled(), body);
       // A head past undici's bound is over the proxy's limit too: the app answered, and another
       // replica would answer the same (the fast path does not retry it either).
       if (isResponseHeadOverflow(err)) {
@@ -200,7 +182,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     attempt();
   }, (err: Error) => {
     // UploadGone: the client left; its request is logged as any other it left (logWhenDone).
-    if (err instanceof UploadStalled) answerUnread(stalled(), null);
-    else if (err instanceof BodyTooLarge) answerUnread(tooLarge(), null);
+    if (err instanceof UploadStalled) sendUnread(req, res, stalled(), null);
+    else if (err instanceof BodyTooLarge) sendUnread(req, res, tooLarge(), null);
   });
 }
