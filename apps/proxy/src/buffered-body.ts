@@ -31,6 +31,7 @@ export class BufferedBody {
   /** The client is still sending: its request streams after the tail. */
   more = true;
   private reserved = 0;
+  private released = false;
 
   constructor(private readonly s: RequestBufferSettings) {}
 
@@ -61,11 +62,14 @@ export class BufferedBody {
 
   /** Appends chunks (`bytes` in all) to the file: false when it may not (disk budget, a file error). */
   async spill(chunks: Buffer[], bytes: number): Promise<boolean> {
-    if (this.s.disk.free < bytes) return false;
+    if (this.released || this.s.disk.free < bytes) return false;
     this.s.disk.free -= bytes;
     this.reserved += bytes;
     try {
       this.file ??= await openUnlinked(this.s.dir);
+      // Released while the file was being opened (the request failed or the client left): nothing
+      // would close it later.
+      if (this.released) { await this.file.close().catch(() => {}); this.file = null; return false; }
       await writeAll(this.file, chunks, this.onDisk);
       this.onDisk += bytes;
       return true;
@@ -91,6 +95,7 @@ export class BufferedBody {
 
   /** Gives back memory, file and disk budget; called once the request is over. */
   release(): void {
+    this.released = true;
     this.blocks.length = 0;
     this.block = null;
     this.tail = [];

@@ -68,6 +68,22 @@ describe('bufferRequest', () => {
     expect(await out).toEqual(body);
   });
 
+  it('leaves no file open and no disk budget taken when cancelled while a spill is under way', async () => {
+    const s = settings({ memoryBytes: 0, dir: path.join(dir, 'cancelled') });
+    const req = new PassThrough();
+    const cancel = new EventEmitter();
+    const p = bufferRequest(req, s, 5000, cancel);
+    req.write(Buffer.alloc(50_000, 1)); // its spill opens the file…
+    req.write(Buffer.alloc(50_000, 2)); // …while this one waits for it
+    await new Promise((r) => setImmediate(r));
+    cancel.emit('abort');
+    await expect(p).rejects.toBeInstanceOf(UploadGone);
+    await new Promise((r) => setTimeout(r, 200));
+    const open = fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((l) => l.startsWith(s.dir));
+    expect(open).toEqual([]);
+    expect(s.disk.free).toBe(1 << 20);
+  });
+
   it('fails with UploadStalled when nothing comes for the stall time, UploadGone when cancelled', async () => {
     const stalled = new PassThrough();
     stalled.write('abc');

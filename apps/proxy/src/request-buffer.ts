@@ -49,8 +49,10 @@ export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: 
     let pendingBytes = 0;
     let writing = false;
     let seen = 0;
+    let settled = false;
     const timer = setTimeout(() => fail(new UploadStalled(stallMs)), stallMs);
     const stop = (): void => {
+      settled = true;
       clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
@@ -67,6 +69,8 @@ export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: 
       writing = true;
       void b.spill(batch, bytes).then((kept) => {
         writing = false;
+        // Failed meanwhile (stall, limit, cancel): the body is released; nothing more to write or hold back.
+        if (settled) return;
         if (!kept) {
           // Streams from here: what was not kept first, then whatever the client still sends.
           req.pause();
