@@ -6,7 +6,7 @@
 import type { ProxyContext } from '../context.js';
 import { decide } from '../decide.js';
 import { upstreamRequestHead } from '../headers.js';
-import { pages, type Page } from '../pages.js';
+import type { Page } from '../pages.js';
 import type { ExchangeRequest } from './exchange-types.js';
 import type { RequestHead } from './head.js';
 
@@ -20,8 +20,6 @@ export function planRequest(c: ClientSide, head: RequestHead, requestId: string,
   if (d.page) return { page: d.page };
   // Handed to node:http, which decides again and waits (one wait, one place); only before the first table.
   if (d.later) return null;
-  // Refused before a byte of it goes anywhere: the answer closes the connection (the body unread).
-  if (ctx.maxRequestBody > 0 && head.contentLength > ctx.maxRequestBody) return { page: pages.bodyTooLarge(ctx.maxRequestBody, requestId, head.headers) };
   if (ctx.requestBuffer && head.contentLength > bodyHere) return null;
   const upHead = upstreamRequestHead(head.method, d.path, head.headers, { clientIp: peer, proto, host: d.rawHost, port: c.port, requestId, trusted: ctx.trusted(peer) });
   return {
