@@ -49,7 +49,7 @@ let dir: string;
 let ca: Buffer;
 let certs: CertificateSource;
 const access: AccessEntry[] = [];
-const proxies: Record<'on' | 'off' | 'tight' | 'capped', ProxyHandle> = {} as never;
+const proxies: Record<'on' | 'off' | 'tight' | 'capped' | 'cappedOff' | 'cappedTight', ProxyHandle> = {} as never;
 
 async function start(name: string, env: Record<string, string>): Promise<ProxyHandle> {
   const config = loadConfig({ DREAM_DATA_DIR: path.join(dir, name), DREAM_API_URL: api.url, DREAM_LOG_LEVEL: 'silent', ...env });
@@ -74,6 +74,9 @@ beforeAll(async () => {
   proxies.off = await start('off', { DREAM_PROXY_REQUEST_BUFFERING: 'off' });
   proxies.tight = await start('tight', { DREAM_PROXY_REQUEST_BUFFER_MEMORY: '1024', DREAM_PROXY_REQUEST_BUFFER_DISK: '100000' });
   proxies.capped = await start('capped', { DREAM_PROXY_MAX_REQUEST_BODY: '10000' });
+  proxies.cappedOff = await start('capped-off', { DREAM_PROXY_MAX_REQUEST_BODY: '10000', DREAM_PROXY_REQUEST_BUFFERING: 'off' });
+  // 1 KiB in memory, 3 KiB on disk: the rest of a larger body streams (and is counted on).
+  proxies.cappedTight = await start('capped-tight', { DREAM_PROXY_MAX_REQUEST_BODY: '10000', DREAM_PROXY_REQUEST_BUFFER_MEMORY: '1024', DREAM_PROXY_REQUEST_BUFFER_DISK: '3072' });
 });
 afterAll(async () => {
   for (const p of Object.values(proxies)) await p?.close();
@@ -271,9 +274,9 @@ describe('request buffering', () => {
 
 describe('DREAM_PROXY_MAX_REQUEST_BODY', () => {
   /** Sends `head` and `body` on a raw connection; resolves with all that came back once the proxy closed. */
-  function exchange(head: string, body: Buffer): Promise<string> {
+  function exchange(head: string, body: Buffer, port = proxies.capped.port): Promise<string> {
     return new Promise((resolve) => {
-      const s = net.connect(proxies.capped.port, '127.0.0.1');
+      const s = net.connect(port, '127.0.0.1');
       let out = '';
       s.setEncoding('latin1');
       s.on('data', (d: string) => { out += d; });
@@ -302,6 +305,30 @@ describe('DREAM_PROXY_MAX_REQUEST_BODY', () => {
     const out = await exchange('POST /over-chunked HTTP/1.1\r\nHost: up.dream\r\nTransfer-Encoding: chunked\r\n\r\n', Buffer.concat([chunk(6000), chunk(6000)]));
     expectTooLarge(out);
     expect(seen.find((x) => x.url === '/over-chunked')).toBeUndefined();
+  });
+
+  it('refuses a Content-Length over it without a 100 Continue first (the client need not send the body)', async () => {
+    const out = await exchange('POST /over-expect HTTP/1.1\r\nHost: up.dream\r\nContent-Length: 20000\r\nExpect: 100-continue\r\n\r\n', Buffer.alloc(0));
+    expectTooLarge(out);
+    expect(out).not.toMatch(/100 Continue/);
+    expect(seen.find((x) => x.url === '/over-expect')).toBeUndefined();
+  });
+
+  // Streamed, the app has been asked; the proxy cuts that request and answers the client itself.
+  it('counts a chunked body streamed with buffering off, and one streamed past the disk budget', async () => {
+    const chunk = (n: number, b: number) => Buffer.concat([Buffer.from(`${n.toString(16)}\r\n`), Buffer.alloc(n, b), Buffer.from('\r\n')]);
+    const head = (p: string) => `POST ${p} HTTP/1.1\r\nHost: up.dream\r\nTransfer-Encoding: chunked\r\n\r\n`;
+    for (const [p, port] of [['/over-streamed', proxies.cappedOff.port], ['/over-spilled', proxies.cappedTight.port]] as const) {
+      const out = await exchange(head(p), Buffer.concat([chunk(6000, 4), chunk(6000, 5)]), port);
+      expectTooLarge(out);
+      expect(seen.find((x) => x.url === p)?.length).toBeUndefined();
+    }
+    // Under the limit, both pass the whole body.
+    const body = crypto.randomBytes(9000);
+    for (const port of [proxies.cappedOff.port, proxies.cappedTight.port]) {
+      const text = await upload(port, '/under-streamed', -1, [body.subarray(0, 4000), body.subarray(4000)], 100);
+      expect(text).toMatch(new RegExp(`\\r\\n\\r\\ngot 9000 ${sha(body)}$`));
+    }
   });
 
   it('passes a body of exactly the limit', async () => {

@@ -30,26 +30,34 @@ export class BufferedBody {
   tail: Buffer[] = [];
   /** The client is still sending: its request streams after the tail. */
   more = true;
+  /** Bytes of the body read from the client so far (kept or not). */
+  received = 0;
   private reserved = 0;
   private released = false;
 
-  constructor(private readonly s: RequestBufferSettings) {}
+  /** `expected`: the length the client declared (0: none), so a small body gets a block its size. */
+  constructor(private readonly s: RequestBufferSettings, private readonly expected = 0) {}
 
   /** The whole body is here: the app gets it with Content-Length, and again on a retry. */
   get complete(): boolean { return !this.more && this.tail.length === 0; }
   get length(): number { return this.memory + this.onDisk; }
+  /** Bytes of memory taken by the blocks. */
+  get memoryHeld(): number { return this.blocks.reduce((n, b) => n + b.length, this.block?.length ?? 0); }
 
   /**
    * Keeps a chunk in memory when it still fits there (nothing has gone to disk yet). Copied into
    * blocks: a client sending a byte per packet made each its own Buffer (~100 bytes of heap per
-   * byte kept: 6 MB per body for 64 KiB).
+   * byte kept: 6 MB per body for 64 KiB). A block is no larger than the declared length still to
+   * come: a 300-byte form took a 16 KiB block.
    */
   keepInMemory(chunk: Buffer): boolean {
     if (this.file || this.memory + chunk.length > this.s.memoryBytes) return false;
     for (let at = 0; at < chunk.length;) {
       if (!this.block || this.used === this.block.length) {
         if (this.block) this.blocks.push(this.block);
-        this.block = Buffer.allocUnsafe(Math.min(BLOCK, this.s.memoryBytes - this.memory - at));
+        const kept = this.memory + at;
+        const due = this.expected > kept ? this.expected - kept : BLOCK;
+        this.block = Buffer.allocUnsafe(Math.min(BLOCK, this.s.memoryBytes - kept, due));
         this.used = 0;
       }
       const n = chunk.copy(this.block, this.used, at);

@@ -14,9 +14,9 @@ import { hostOf } from './host.js';
 import { pages } from './pages.js';
 import { waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
-import { BodyTooLarge, bufferRequest, type BufferedBody } from './request-buffer.js';
+import { bufferRequest, type BufferedBody } from './request-buffer.js';
 import { endpointKey } from './table.js';
-import { drainUpload, hasBody, uploadBody, UploadStalled } from './upload-body.js';
+import { BodyTooLarge, drainUpload, hasBody, uploadBody, UploadStalled } from './upload-body.js';
 import { HangUp } from './hang-up.js';
 import { send, sendUnread } from './send-page.js';
 
@@ -49,7 +49,8 @@ export function handleRequest(ctx: ProxyContext, req: http.IncomingMessage, res:
 
 /** The proxy's own page, or the request sent to the app `d` routes it to (another replica on failure, see retry.ts). */
 function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerResponse, d: Decided, requestId: string, upstreamKey: { value: string } | null, expectsContinue: boolean): void {
-  if (d.page) return send(res, d.page);
+  // A body over the limit (decide.ts) is not read: the connection closes after the page.
+  if (d.page) return d.unread ? sendUnread(req, res, d.page, null) : send(res, d.page);
   const h2 = req.httpVersionMajor === 2;
   const { route: first, host, rawHost, path } = d;
   // Only now, going to an app, is the body wanted: a 431 or the proxy's own page goes out without a
@@ -98,15 +99,18 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   // limit: the app's request, if any, is cut, the client told so (send-page.ts).
   const stalled = () => pages.uploadStalled(ctx.bodyTimeoutMs, requestId, req.headers);
   const tooLarge = () => pages.bodyTooLarge(ctx.maxRequestBody, requestId, req.headers);
-  if (withBody && ctx.maxRequestBody > 0 && Number(req.headers['content-length'] ?? 0) > ctx.maxRequestBody) return sendUnread(req, res, tooLarge(), null);
+  // A declared length over DREAM_PROXY_MAX_REQUEST_BODY was refused (decide.ts); one without is
+  // counted as it comes, buffered (request-buffer.ts) or streamed (upload-body.ts).
+  const limit = ctx.maxRequestBody > 0 ? ctx.maxRequestBody : Infinity;
+  const counted = limit !== Infinity && req.headers['content-length'] === undefined;
 
   // Chosen when undici is asked, not before: node's parser emits the request before it parsed the
   // body that came in the same read, so only by then does `req.complete` say it is all here.
   const bodyToSend = (): Readable | null => {
     if (!withBody) return null;
-    const rest = () => uploadBody(req, ctx.bodyTimeoutMs);
+    const rest = () => uploadBody(req, ctx.bodyTimeoutMs, limit - (buffered?.received ?? 0));
     if (buffered) return Readable.from(buffered.replay(buffered.more ? rest() : null), { objectMode: false });
-    return req.complete ? req : rest();
+    return req.complete && !counted ? req : rest();
   };
   const attempt = (): void => {
     attempts++;
@@ -154,6 +158,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
       if (responded || res.headersSent) { res.destroy(); return; }
       release();
       if (body?.errored instanceof UploadStalled) return sendUnread(req, res, stalled(), body);
+      if (body?.errored instanceof BodyTooLarge) return sendUnread(req, res, tooLarge(), body);
       // A head past undici's bound is over the proxy's limit too: the app answered, and another
       // replica would answer the same (the fast path does not retry it either).
       if (isResponseHeadOverflow(err)) {
@@ -175,7 +180,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     });
   };
   if (!toBuffer) return attempt();
-  bufferRequest(req, toBuffer, ctx.bodyTimeoutMs, hangUp, ctx.maxRequestBody).then((b) => {
+  bufferRequest(req, toBuffer, ctx.bodyTimeoutMs, hangUp, { limit, expected: Number(req.headers['content-length'] ?? 0) }).then((b) => {
     buffered = b;
     // All here: the app gets its length, whether the client sent one or not (chunked, HTTP/2).
     if (b.complete) headers['content-length'] = String(b.length);

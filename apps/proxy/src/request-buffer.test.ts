@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bufferRequest, UploadGone, type BufferedBody, type RequestBufferSettings } from './request-buffer.js';
-import { UploadStalled } from './upload-body.js';
+import { BodyTooLarge, UploadStalled } from './upload-body.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'request-buffer-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -35,6 +35,36 @@ describe('bufferRequest', () => {
     expect(await collect(b)).toEqual(body);
     expect(await collect(b)).toEqual(body);
     b.release();
+  });
+
+  it('sizes memory by the declared length: a 300-byte form takes 300 bytes, not a 16 KiB block', async () => {
+    const req = new PassThrough();
+    const p = bufferRequest(req, settings({ memoryBytes: 64 * 1024 }), 5000, new EventEmitter(), { expected: 300 });
+    const body = crypto.randomBytes(300);
+    req.write(body.subarray(0, 100));
+    req.end(body.subarray(100));
+    const b = await p;
+    expect(b.memoryHeld).toBe(300);
+    expect(await collect(b)).toEqual(body);
+    // Without a declared length, blocks of 16 KiB as before.
+    const unsized = new PassThrough();
+    const q = bufferRequest(unsized, settings({ memoryBytes: 64 * 1024 }), 5000, new EventEmitter());
+    unsized.end(body);
+    expect((await q).memoryHeld).toBe(16 * 1024);
+  });
+
+  it('fails with BodyTooLarge past the limit, having counted every chunk', async () => {
+    const req = new PassThrough();
+    const p = bufferRequest(req, settings(), 5000, new EventEmitter(), { limit: 5000 });
+    req.write(Buffer.alloc(3000));
+    req.write(Buffer.alloc(2000));
+    req.write(Buffer.alloc(1));
+    await expect(p).rejects.toBeInstanceOf(BodyTooLarge);
+    // At the limit exactly, the body is whole.
+    const at = new PassThrough();
+    const q = bufferRequest(at, settings(), 5000, new EventEmitter(), { limit: 5000 });
+    at.end(Buffer.alloc(5000));
+    expect((await q).received).toBe(5000);
   });
 
   it('spills past the memory size to a file and gives the disk budget back on release', async () => {

@@ -13,7 +13,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Config } from '@dreamnet/core';
 import { BufferedBody, type RequestBufferSettings } from './buffered-body.js';
-import { UploadStalled } from './upload-body.js';
+import { StallWatch } from './stall-watch.js';
+import { BodyTooLarge, UploadStalled } from './upload-body.js';
 
 export type { BufferedBody, RequestBufferSettings } from './buffered-body.js';
 
@@ -26,9 +27,6 @@ export function requestBufferOf(config: Config): RequestBufferSettings | null {
 /** The client left (or the request was cut) before its body was all here. */
 export class UploadGone extends Error {}
 
-/** The body went past DREAM_PROXY_MAX_REQUEST_BODY (one without a length, counted as it came). */
-export class BodyTooLarge extends Error {}
-
 const MAX_PENDING = 1024 * 1024;
 
 interface Cancel { once(e: 'abort', f: () => void): unknown; off(e: 'abort', f: () => void): unknown }
@@ -36,11 +34,13 @@ interface Cancel { once(e: 'abort', f: () => void): unknown; off(e: 'abort', f: 
 /**
  * Reads `req` into a BufferedBody until it ends, or until a chunk may not be kept (then `req` is
  * left paused with the rest, `more`). Fails with UploadStalled after `stallMs` without a byte
- * (nginx's client_body_timeout), with UploadGone when `cancel` fires or the request errors, with
- * BodyTooLarge past `maxBytes` (0: no limit).
+ * (nginx's client_body_timeout; not while a file write holds the client back), with UploadGone
+ * when `cancel` fires or the request errors, with BodyTooLarge past `o.limit` bytes. `o.expected`:
+ * the length the client declared (0: none), which sizes the memory kept.
  */
-export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: number, cancel: Cancel, maxBytes = 0): Promise<BufferedBody> {
-  const b = new BufferedBody(s);
+export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: number, cancel: Cancel, o: { limit?: number; expected?: number } = {}): Promise<BufferedBody> {
+  const limit = o.limit ?? Infinity;
+  const b = new BufferedBody(s, o.expected ?? 0);
   return new Promise<BufferedBody>((resolve, reject) => {
     // Chunks for the file: written in one writev once the write before is done; the client is held
     // back only while more than MAX_PENDING wait (a write per chunk, the client paused meanwhile,
@@ -48,12 +48,11 @@ export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: 
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let writing = false;
-    let seen = 0;
     let settled = false;
-    const timer = setTimeout(() => fail(new UploadStalled(stallMs)), stallMs);
+    const watch = new StallWatch(stallMs, () => fail(new UploadStalled(stallMs)));
     const stop = (): void => {
       settled = true;
-      clearTimeout(timer);
+      watch.stop();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -81,17 +80,17 @@ export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: 
         }
         if (pending.length > 0) { flush(); return; }
         if (!b.more) { done(); return; }
-        if (req.isPaused()) { timer.refresh(); req.resume(); }
+        if (req.isPaused()) { watch.wait(); req.resume(); }
       });
     };
     const onData = (chunk: Buffer): void => {
-      timer.refresh();
-      seen += chunk.length;
-      if (maxBytes > 0 && seen > maxBytes) { req.pause(); fail(new BodyTooLarge(`the request body is over ${maxBytes} bytes`)); return; }
+      watch.wait();
+      b.received += chunk.length;
+      if (b.received > limit) { req.pause(); fail(new BodyTooLarge()); return; }
       if (b.keepInMemory(chunk)) return;
       pending.push(chunk);
       pendingBytes += chunk.length;
-      if (pendingBytes > MAX_PENDING) req.pause();
+      if (pendingBytes > MAX_PENDING) { watch.stop(); req.pause(); }
       if (!writing) flush();
     };
     const onEnd = (): void => {
@@ -104,6 +103,7 @@ export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: 
     req.once('end', onEnd);
     req.once('error', onError);
     cancel.once('abort', onCancel);
+    watch.wait();
     req.resume();
   });
 }

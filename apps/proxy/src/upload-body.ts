@@ -5,29 +5,38 @@
 // connect still retries with nothing consumed), and letting go of it only detaches from `req`,
 // which the caller then drains (drainUpload), as node's server does for its own handlers.
 //
-// nginx's client_body_timeout, as the fast path's (fast/connection-end.ts): while undici wants more
-// and the client sends nothing for `stallMs`, the body fails with UploadStalled (forward.ts answers
-// 408). Before, a chunked upload that stopped was cut only by node's 300 s requestTimeout, and an
-// HTTP/2 one never (the connection answers PINGs, the stream is open). Not while undici wants
-// nothing: the app reading slowly holds the client back, which is not the client's stalling.
+// While undici wants more and the client sends nothing for `stallMs`, the body fails with
+// UploadStalled (stall-watch.ts; forward.ts answers 408). Before, a chunked upload that stopped was
+// cut only by node's 300 s requestTimeout, and an HTTP/2 one never (the connection answers PINGs,
+// the stream is open). Past `limit` bytes (DREAM_PROXY_MAX_REQUEST_BODY, what is left of it after
+// the part buffered) it fails with BodyTooLarge (413): a body without a length is counted as it
+// comes, as nginx does for chunked uploads, buffered or not.
 import type http from 'node:http';
 import { Readable } from 'node:stream';
+import { StallWatch } from './stall-watch.js';
 
 /** The client sent none of the upload undici was waiting for, for the body timeout. */
 export class UploadStalled extends Error {
   constructor(ms: number) { super(`the client sent none of its request body for ${ms} ms`); }
 }
 
-export function uploadBody(req: Readable, stallMs: number): Readable {
+/** The body went past DREAM_PROXY_MAX_REQUEST_BODY (one without a length, counted as it came). */
+export class BodyTooLarge extends Error {
+  constructor() { super('the request body is over DREAM_PROXY_MAX_REQUEST_BODY'); }
+}
+
+/** `limit`: bytes it may still bring (Infinity: no limit). */
+export function uploadBody(req: Readable, stallMs: number, limit = Infinity): Readable {
   let started = false;
-  let timer: NodeJS.Timeout | null = null;
-  const wait = (): void => { if (timer) timer.refresh(); else timer = setTimeout(() => body.destroy(new UploadStalled(stallMs)), stallMs); };
-  const stop = (): void => { if (timer) { clearTimeout(timer); timer = null; } };
+  let seen = 0;
+  const watch = new StallWatch(stallMs, () => body.destroy(new UploadStalled(stallMs)));
   const onData = (chunk: Buffer): void => {
-    if (body.push(chunk)) wait();
-    else { stop(); req.pause(); }
+    seen += chunk.length;
+    if (seen > limit) { req.pause(); body.destroy(new BodyTooLarge()); return; }
+    if (body.push(chunk)) watch.wait();
+    else { watch.stop(); req.pause(); }
   };
-  const onEnd = (): void => { stop(); body.push(null); };
+  const onEnd = (): void => { watch.stop(); body.push(null); };
   const onError = (err: Error): void => { body.destroy(err); };
   const body: Readable = new Readable({
     read() {
@@ -37,11 +46,11 @@ export function uploadBody(req: Readable, stallMs: number): Readable {
         req.once('end', onEnd);
         req.once('error', onError);
       }
-      if (!req.readableEnded) wait();
+      if (!req.readableEnded) watch.wait();
       req.resume();
     },
     destroy(err, cb) {
-      stop();
+      watch.stop();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
