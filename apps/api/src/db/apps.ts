@@ -7,6 +7,10 @@ export interface AppRow {
   deploy_branch: string;
   replicas: number;
   health_path: string | null;
+  /** Bytes (0: no limit); null: the proxy's default. */
+  max_request_body: number | null;
+  /** 1/0; null: the proxy's default. */
+  request_buffering: number | null;
   current_release_id: string | null;
   created_at: string;
   updated_at: string;
@@ -48,7 +52,7 @@ export class AppsRepo {
     return this.db.prepare(`SELECT * FROM apps WHERE name > ?${filter} ORDER BY name LIMIT ?`).all(...args, limit) as AppRow[];
   }
 
-  update(name: string, fields: Partial<Pick<AppRow, 'deploy_branch' | 'replicas' | 'health_path' | 'current_release_id'>>): AppRow {
+  update(name: string, fields: Partial<Pick<AppRow, 'deploy_branch' | 'replicas' | 'health_path' | 'current_release_id' | 'max_request_body' | 'request_buffering'>>): AppRow {
     const keys = Object.keys(fields) as (keyof typeof fields)[];
     if (keys.length) {
       const sets = keys.map((k) => `${k} = @${k}`).join(', ');

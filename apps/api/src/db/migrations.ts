@@ -130,4 +130,10 @@ export const MIGRATIONS: string[] = [
     seen_at INTEGER NOT NULL
   );
   `,
+  // Per-app proxy settings (routing/table.ts sends them to the proxies); NULL: the proxy's own
+  // DREAM_PROXY_MAX_REQUEST_BODY / DREAM_PROXY_REQUEST_BUFFERING.
+  `
+  ALTER TABLE apps ADD COLUMN max_request_body INTEGER;
+  ALTER TABLE apps ADD COLUMN request_buffering INTEGER;
+  `,
 ];

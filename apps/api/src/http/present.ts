@@ -10,6 +10,8 @@ export function presentApp(s: Services, row: AppRow, status?: AppStatus) {
     deployBranch: row.deploy_branch,
     replicas: row.replicas,
     healthCheckPath: row.health_path,
+    maxRequestBody: row.max_request_body,
+    requestBuffering: row.request_buffering === null ? null : row.request_buffering === 1,
     url: appUrl(s.config, row.name),
     gitUrl: `${s.config.publicApiUrl}/git/${row.name}.git`,
     createdAt: row.created_at,

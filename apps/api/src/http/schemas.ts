@@ -14,6 +14,8 @@ export const CreateApp = Type.Object({
 export const PatchApp = Type.Object({
   deployBranch: Type.Optional(Branch),
   healthCheckPath: Type.Optional(emptyOrNull(Type.String({ pattern: '^/[A-Za-z0-9._~!$&\'()*+,;=:@/%?-]{0,200}$' }))),
+  maxRequestBody: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()], { description: 'Largest request body the proxy lets through to this app, in bytes (0: no limit; larger ones get 413 REQUEST_BODY_TOO_LARGE); null: the proxy\'s DREAM_PROXY_MAX_REQUEST_BODY' })),
+  requestBuffering: Type.Optional(Type.Union([Type.Boolean(), Type.Null()], { description: 'Whether the proxy reads a request body whole before asking the app (false: streamed as it comes); null: the proxy\'s DREAM_PROXY_REQUEST_BUFFERING' })),
 }, { additionalProperties: false });
 
 export const PatchConfig = Type.Object({

@@ -22,6 +22,34 @@ describe('apps API', () => {
     expect(gone.json().code).toBe('APP_NOT_FOUND');
   });
 
+  it('keeps an app\'s own proxy settings and hands them to the proxies with the next route table', async () => {
+    const t = await testApi();
+    await t.app.inject({ method: 'POST', url: '/v1/apps', headers: t.auth, payload: { name: 'hello' } });
+    t.routes.set('hello', ['hello.dream'], [{ host: '127.0.0.1', port: 5000 }]); // as the deployer does
+    const route = () => t.routes.snapshot().routes.find((r) => r.app === 'hello');
+    expect(route()).toEqual({ app: 'hello', hosts: ['hello.dream'], endpoints: [{ host: '127.0.0.1', port: 5000 }] });
+    const before = t.routes.snapshot().version;
+    const set = await t.app.inject({ method: 'PATCH', url: '/v1/apps/hello', headers: t.auth, payload: { maxRequestBody: 52428800, requestBuffering: false } });
+    expect(set.statusCode).toBe(200);
+    expect(set.json()).toMatchObject({ name: 'hello', maxRequestBody: 52428800, requestBuffering: false });
+    expect(t.routes.snapshot().version).toBeGreaterThan(before);
+    expect(route()).toMatchObject({ maxRequestBody: 52428800, requestBuffering: false });
+    // A later deploy sets the route again: the settings stay.
+    t.routes.set('hello', ['hello.dream'], [{ host: '127.0.0.1', port: 5001 }]);
+    expect(route()).toMatchObject({ endpoints: [{ host: '127.0.0.1', port: 5001 }], maxRequestBody: 52428800, requestBuffering: false });
+    // null: back to the proxy's own settings, and the fields leave the table.
+    const reset = await t.app.inject({ method: 'PATCH', url: '/v1/apps/hello', headers: t.auth, payload: { maxRequestBody: null, requestBuffering: null } });
+    expect(reset.json()).toMatchObject({ maxRequestBody: null, requestBuffering: null });
+    expect(route()).toEqual({ app: 'hello', hosts: ['hello.dream'], endpoints: [{ host: '127.0.0.1', port: 5001 }] });
+    // Bad values: a catalogued 400, nothing changed.
+    for (const payload of [{ maxRequestBody: -1 }, { maxRequestBody: 1.5 }, { maxRequestBody: '50m' }, { requestBuffering: 'off' }]) {
+      const bad = await t.app.inject({ method: 'PATCH', url: '/v1/apps/hello', headers: t.auth, payload });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().code).toBe('VALIDATION_FAILED');
+    }
+    expect((await t.app.inject({ method: 'GET', url: '/v1/apps/hello', headers: t.auth })).json()).toMatchObject({ maxRequestBody: null, requestBuffering: null });
+  });
+
   it.each(['a;rm -rf /', '../x', 'x'.repeat(200), 'Hello', '-x', '', '1abc', 'a b'])('rejects the app name %j with INVALID_APP_NAME and creates nothing', async (name) => {
     const t = await testApi();
     const res = await t.app.inject({ method: 'POST', url: '/v1/apps', headers: t.auth, payload: { name } });

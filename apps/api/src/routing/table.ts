@@ -7,7 +7,13 @@
 import { EventEmitter } from 'node:events';
 import { DreamError } from '@dreamnet/core';
 
-export interface RouteEntry { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
+/**
+ * One app's route. `maxRequestBody` (bytes, 0: no limit) and `requestBuffering` are the app's own
+ * proxy settings, absent when it has none (the proxy's DREAM_PROXY_* settings apply); a proxy that
+ * does not know them ignores them.
+ */
+export interface RouteEntry { app: string; hosts: string[]; endpoints: { host: string; port: number }[]; maxRequestBody?: number; requestBuffering?: boolean }
+export type RouteOptions = Pick<RouteEntry, 'maxRequestBody' | 'requestBuffering'>;
 export interface RouteSnapshot { version: number; routes: RouteEntry[] }
 
 export const PROXY_TTL_MS = 60_000;
@@ -33,6 +39,8 @@ export class RouteTable {
 
   /** More hosts for an app on every set() — its custom domains (routes/domains.ts installs this). */
   extraHosts?: (app: string) => string[];
+  /** An app's own proxy settings on every set() (routes/apps.ts installs this). */
+  options?: (app: string) => RouteOptions;
 
   private readonly complete: Promise<void>;
   private markComplete!: () => void;
@@ -65,7 +73,7 @@ export class RouteTable {
   /** Sets an app's hosts and endpoints; returns the new version (unchanged if nothing changed). */
   set(app: string, hosts: string[], endpoints: { host: string; port: number }[]): number {
     const all = new Set([...hosts, ...(this.extraHosts?.(app) ?? [])]);
-    const next: RouteEntry = { app, hosts: [...all].sort(), endpoints: endpoints.map(({ host, port }) => ({ host, port })) };
+    const next: RouteEntry = { app, hosts: [...all].sort(), endpoints: endpoints.map(({ host, port }) => ({ host, port })), ...this.options?.(app) };
     if (JSON.stringify(this.routes.get(app)) === JSON.stringify(next)) return this.version;
     this.routes.set(app, next);
     return this.bump();
@@ -75,6 +83,12 @@ export class RouteTable {
   refreshHosts(app: string, hosts: string[]): number {
     const cur = this.routes.get(app);
     return cur ? this.set(app, hosts, cur.endpoints) : this.version;
+  }
+
+  /** Re-applies an app's proxy settings (they changed), keeping hosts and endpoints; no-op when unrouted. */
+  refresh(app: string): number {
+    const cur = this.routes.get(app);
+    return cur ? this.set(app, cur.hosts, cur.endpoints) : this.version;
   }
 
   remove(app: string): number {
