@@ -17,6 +17,7 @@ import { startProxy, type ProxyHandle } from '../../apps/proxy/src/index.js';
 import type { AccessEntry } from '../../apps/proxy/src/access-log.js';
 import { NO_CERTIFICATES, type CertificateSource } from '../../apps/proxy/src/tls/types.js';
 import { makeTestCerts, startFakeApi } from './proxy-helpers.js';
+import type { TestRoute } from './proxy-helpers/fake-api.js';
 import { closeServer, listen } from './proxy-helpers/servers.js';
 
 const TOKEN = 'int_request-buffering';
@@ -45,6 +46,7 @@ const early = net.createServer((c) => {
   c.once('data', () => { c.pause(); c.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\n\r\ntoo large'); });
 });
 let api: Awaited<ReturnType<typeof startFakeApi>>;
+let initialRoutes: TestRoute[];
 let dir: string;
 let ca: Buffer;
 let certs: CertificateSource;
@@ -61,9 +63,15 @@ async function start(name: string, env: Record<string, string>): Promise<ProxyHa
 beforeAll(async () => {
   const port = await listen(app);
   const earlyPort = await new Promise<number>((r) => early.listen(0, '127.0.0.1', () => r((early.address() as net.AddressInfo).port)));
-  api = await startFakeApi(TOKEN, [
+  api = await startFakeApi(TOKEN, initialRoutes = [
     { app: 'up', hosts: ['up.dream'], endpoints: [{ host: '127.0.0.1', port }] },
     { app: 'early', hosts: ['early.dream'], endpoints: [{ host: '127.0.0.1', port: earlyPort }] },
+    // Apps with their own settings (PATCH /v1/apps/:app), over the proxy's.
+    { app: 'roomy', hosts: ['roomy.dream'], endpoints: [{ host: '127.0.0.1', port }], maxRequestBody: 50_000 },
+    { app: 'unlimited', hosts: ['unlimited.dream'], endpoints: [{ host: '127.0.0.1', port }], maxRequestBody: 0 },
+    { app: 'strict', hosts: ['strict.dream'], endpoints: [{ host: '127.0.0.1', port }], maxRequestBody: 100 },
+    { app: 'streams', hosts: ['streams.dream'], endpoints: [{ host: '127.0.0.1', port }], requestBuffering: false },
+    { app: 'buffers', hosts: ['buffers.dream'], endpoints: [{ host: '127.0.0.1', port }], requestBuffering: true },
   ]);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-buffering-'));
   const m = await makeTestCerts(dir, ['up.dream']);
@@ -290,7 +298,7 @@ describe('DREAM_PROXY_MAX_REQUEST_BODY', () => {
     expect(out).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
     expect(out).toMatch(/\r\nx-dream-error: REQUEST_BODY_TOO_LARGE\r\n/i);
     expect(out).toMatch(/\r\nconnection: close\r\n/i);
-    expect(out).toMatch(/\r\n\r\nThe request body is larger than this proxy accepts \(10000 bytes\)\./);
+    expect(out).toMatch(/\r\n\r\nThe request body is larger than this app accepts \(10000 bytes\)\./);
   };
 
   it('refuses a Content-Length over it with 413 at once; the app never sees the request', async () => {
@@ -350,5 +358,72 @@ describe('DREAM_PROXY_MAX_REQUEST_BODY', () => {
     expect(await post('/h2-over-unsized', {})).toEqual({ status: 413, code: 'REQUEST_BODY_TOO_LARGE' });
     expect(seen.find((x) => x.url.startsWith('/h2-over'))).toBeUndefined();
     c.close();
+  });
+});
+
+describe('an app\'s own settings (maxRequestBody, requestBuffering on its route)', () => {
+  /**
+   * POSTs `parts` to `host` on a raw connection (Connection: close), `gapMs` between them, `during`
+   * in the last gap; resolves with all that came back once the proxy closed.
+   */
+  async function post(port: number, host: string, p: string, parts: Buffer[], gapMs = 0, during: () => void = () => {}): Promise<string> {
+    const s = net.connect(port, '127.0.0.1');
+    let out = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { out += d; });
+    s.on('error', () => {});
+    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    const length = parts.reduce((n, b) => n + b.length, 0);
+    s.write(`POST ${p} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
+    for (const [i, part] of parts.entries()) {
+      if (s.destroyed) break;
+      s.write(part);
+      if (i < parts.length - 1) { await sleep(gapMs); if (i === parts.length - 2) during(); }
+    }
+    await closed;
+    return out;
+  }
+
+  it('lets through a body up to the app\'s limit where the proxy\'s is lower, and none over it', async () => {
+    const body = crypto.randomBytes(20_000);
+    expect(await post(proxies.capped.port, 'roomy.dream', '/roomy', [body])).toMatch(new RegExp(`^HTTP/1\\.1 200 OK\\r\\n[^]*got 20000 ${sha(body)}$`));
+    expect(await post(proxies.capped.port, 'unlimited.dream', '/unlimited', [body])).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*got 20000 /);
+    const over = await post(proxies.capped.port, 'roomy.dream', '/roomy-over', [crypto.randomBytes(60_000)]);
+    expect(over).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n[^]*\r\n\r\nThe request body is larger than this app accepts \(50000 bytes\)\./);
+    expect(seen.find((x) => x.url === '/roomy-over')).toBeUndefined();
+  });
+
+  it('refuses a body over the app\'s limit where the proxy has none', async () => {
+    const out = await post(proxies.on.port, 'strict.dream', '/strict', [Buffer.alloc(200, 1)]);
+    expect(out).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n[^]*x-dream-error: REQUEST_BODY_TOO_LARGE\r\n[^]*\(100 bytes\)/i);
+    expect(seen.find((x) => x.url === '/strict')).toBeUndefined();
+    // Under it, as any other request.
+    expect(await post(proxies.on.port, 'strict.dream', '/strict-ok', [Buffer.alloc(100, 1)])).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*got 100 /);
+  });
+
+  it('streams an app that turned buffering off, and buffers one that turned it on, whatever the proxy\'s setting', async () => {
+    const body = crypto.randomBytes(30_000);
+    const parts = [body.subarray(0, 1000), body.subarray(1000)];
+    let asked: Seen | undefined;
+    const streamed = await post(proxies.on.port, 'streams.dream', '/streams', parts, 500, () => { asked = seen.find((x) => x.url === '/streams'); });
+    expect(asked).toBeDefined();
+    expect(streamed).toMatch(new RegExp(`got 30000 ${sha(body)}$`));
+    asked = undefined;
+    const buffered = await post(proxies.off.port, 'buffers.dream', '/buffers', parts, 500, () => { asked = seen.find((x) => x.url === '/buffers'); });
+    expect(asked).toBeUndefined();
+    expect(buffered).toMatch(new RegExp(`got 30000 ${sha(body)}$`));
+    // The proxy's own setting still holds for the apps without one.
+    asked = undefined;
+    await post(proxies.off.port, 'up.dream', '/up-off', parts, 500, () => { asked = seen.find((x) => x.url === '/up-off'); });
+    expect(asked).toBeDefined();
+  });
+
+  it('follows a changed setting with the next route table', async () => {
+    api.setRoutes(initialRoutes.map((r) => (r.app === 'strict' ? { ...r, maxRequestBody: 1000 } : r)));
+    // Each proxy polls the api (held polls wake at once): the next request after the new table passes.
+    await expect.poll(() => post(proxies.on.port, 'strict.dream', '/strict-raised', [Buffer.alloc(200, 1)]), { timeout: 10_000 }).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*got 200 /);
+    // Back to 100: refused again.
+    api.setRoutes(initialRoutes);
+    await expect.poll(() => post(proxies.on.port, 'strict.dream', '/strict-lowered', [Buffer.alloc(200, 1)]), { timeout: 10_000 }).toMatch(/^HTTP\/1\.1 413 /);
   });
 });

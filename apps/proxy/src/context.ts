@@ -39,9 +39,13 @@ export interface ProxyContext {
   connectTimeoutMs: number;
   /** How long a client may send none of a request body still due (nginx's client_body_timeout; upload-body.ts). */
   bodyTimeoutMs: number;
-  /** Request bodies are read whole before the app is asked (request-buffer.ts); null = streamed as they come. */
-  requestBuffer: RequestBufferSettings | null;
-  /** The largest request body passed to an app (DREAM_PROXY_MAX_REQUEST_BODY); 0 = no limit. */
+  /**
+   * Request bodies are read whole before the app is asked (request-buffer.ts), with these settings,
+   * unless `requestBuffering` (DREAM_PROXY_REQUEST_BUFFERING) is off; an app's route may say otherwise.
+   */
+  requestBuffering: boolean;
+  requestBuffer: RequestBufferSettings;
+  /** The largest request body passed to an app (DREAM_PROXY_MAX_REQUEST_BODY), unless its route says; 0 = no limit. */
   maxRequestBody: number;
   /**
    * Upgraded (WebSocket) client sockets → the host and app they were opened for and what ends them:

@@ -5,13 +5,14 @@
 // and WebSockets must keep working over plain HTTP once an app has a certificate.
 // A host not found before the proxy has had any table (routes/first-table.ts) is decided `later`,
 // once the first table came or the wait ran out; the proxy's own answers above never wait.
-// A declared body length over DREAM_PROXY_MAX_REQUEST_BODY (nginx's client_max_body_size) is
+// A declared body length over the app's limit or DREAM_PROXY_MAX_REQUEST_BODY (nginx's client_max_body_size) is
 // refused here, for every path, before a byte of the body is read and before any 100 Continue.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ProxyContext } from './context.js';
 import { normalizeHost, requestTarget } from './host.js';
 import { pages, type Page } from './pages.js';
 import { plainHttpAnswer } from './plain-http.js';
+import { bodyLimit } from './body-policy.js';
 import type { Route } from './table.js';
 
 export const HEALTH_PATH = '/__dream/healthz';
@@ -45,9 +46,10 @@ export function decide(ctx: ProxyContext, method: string, url: string | undefine
     return { page: pages.noRoute(host, requestId, headers) };
   }
   if (route.endpoints.length === 0) return { page: pages.noReplica(route.app, requestId, headers) };
-  // A body without a length is counted as it comes (request-buffer.ts, upload-body.ts, the fast path's upload).
+  // A body without a length is counted as it comes (request-buffer.ts, upload-body.ts).
   const length = headers['content-length'];
-  if (ctx.maxRequestBody > 0 && length !== undefined && Number(length) > ctx.maxRequestBody) return { page: pages.bodyTooLarge(ctx.maxRequestBody, requestId, headers), unread: true };
+  const max = bodyLimit(ctx, route);
+  if (length !== undefined && Number(length) > max) return { page: pages.bodyTooLarge(max, requestId, headers), unread: true };
   return { route, host, rawHost, path: target.path };
 }
 

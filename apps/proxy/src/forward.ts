@@ -14,6 +14,7 @@ import { hostOf } from './host.js';
 import { pages } from './pages.js';
 import { waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
+import { bodyLimit, buffers } from './body-policy.js';
 import { bufferRequest, type BufferedBody } from './request-buffer.js';
 import { endpointKey } from './table.js';
 import { BodyTooLarge, drainUpload, hasBody, uploadBody, UploadStalled } from './upload-body.js';
@@ -63,7 +64,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   delete headers.expect;
   const withBody = hasBody(req);
   // The body is read whole first (request-buffer.ts) unless it is all here already or buffering is off.
-  const toBuffer = withBody && !req.complete ? ctx.requestBuffer : null;
+  const toBuffer = withBody && !req.complete && buffers(ctx, first);
   let buffered: BufferedBody | null = null;
   const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;
   let tried: Set<string> | undefined;
@@ -98,10 +99,10 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   // The client stopped sending its body (upload-body.ts, request-buffer.ts), or it is over the
   // limit: the app's request, if any, is cut, the client told so (send-page.ts).
   const stalled = () => pages.uploadStalled(ctx.bodyTimeoutMs, requestId, req.headers);
-  const tooLarge = () => pages.bodyTooLarge(ctx.maxRequestBody, requestId, req.headers);
-  // A declared length over DREAM_PROXY_MAX_REQUEST_BODY was refused (decide.ts); one without is
-  // counted as it comes, buffered (request-buffer.ts) or streamed (upload-body.ts).
-  const limit = ctx.maxRequestBody > 0 ? ctx.maxRequestBody : Infinity;
+  // A declared length over the limit was refused (decide.ts); one without is counted as it comes,
+  // buffered (request-buffer.ts) or streamed (upload-body.ts).
+  const limit = bodyLimit(ctx, first);
+  const tooLarge = () => pages.bodyTooLarge(limit, requestId, req.headers);
   const counted = limit !== Infinity && req.headers['content-length'] === undefined;
 
   // Chosen when undici is asked, not before: node's parser emits the request before it parsed the
@@ -180,7 +181,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     });
   };
   if (!toBuffer) return attempt();
-  bufferRequest(req, toBuffer, ctx.bodyTimeoutMs, hangUp, { limit, expected: Number(req.headers['content-length'] ?? 0) }).then((b) => {
+  bufferRequest(req, ctx.requestBuffer, ctx.bodyTimeoutMs, hangUp, { limit, expected: Number(req.headers['content-length'] ?? 0) }).then((b) => {
     buffered = b;
     // All here: the app gets its length, whether the client sent one or not (chunked, HTTP/2).
     if (b.complete) headers['content-length'] = String(b.length);

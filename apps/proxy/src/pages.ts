@@ -56,7 +56,7 @@ export const pages = {
   uploadStalled: (ms: number, id: string, h: IncomingHttpHeaders) =>
     errorPage('REQUEST_TIMEOUT', `The request body stopped arriving: none of it came for ${Math.round(ms / 1000)} s. Send it again.`, id, h),
   bodyTooLarge: (max: number, id: string, h: IncomingHttpHeaders) =>
-    errorPage('REQUEST_BODY_TOO_LARGE', `The request body is larger than this proxy accepts (${max} bytes). Send a smaller one; the operator sets the limit (DREAM_PROXY_MAX_REQUEST_BODY).`, id, h),
+    errorPage('REQUEST_BODY_TOO_LARGE', `The request body is larger than this app accepts (${max} bytes). Send a smaller one; the limit is the app's setting (dream apps set APP max-request-body=SIZE), else the proxy's (DREAM_PROXY_MAX_REQUEST_BODY).`, id, h),
   malformed: (id: string) =>
     errorPage('BAD_REQUEST', 'The request is not valid HTTP/1.1: lines must end in CRLF, the target must be printable ASCII (percent-encode anything else), and headers may not hold control bytes.', id, {}),
   upstreamFailed: (app: string, id: string, h: IncomingHttpHeaders) =>

@@ -18,9 +18,8 @@ import { BodyTooLarge, UploadStalled } from './upload-body.js';
 
 export type { BufferedBody, RequestBufferSettings } from './buffered-body.js';
 
-/** The settings of DREAM_PROXY_REQUEST_BUFFERING and its two sizes; null when off. */
-export function requestBufferOf(config: Config): RequestBufferSettings | null {
-  if (config.proxyRequestBuffering === 'off') return null;
+/** The sizes and place of DREAM_PROXY_REQUEST_BUFFERING (also when it is off: an app may turn it on). */
+export function requestBufferOf(config: Config): RequestBufferSettings {
   return { memoryBytes: config.proxyRequestBufferMemory, dir: path.join(config.dataDir, 'request-bodies'), disk: { free: config.proxyRequestBufferDisk } };
 }
 

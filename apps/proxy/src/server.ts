@@ -100,7 +100,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   const upstream = lazyAgent({ connectTimeoutMs, keepAliveTimeout: 4000, keepAliveMaxTimeout: 4000, headersTimeout: 0, bodyTimeout: 0, maxHeaderSize: RESPONSE_HEAD_READ_BOUND }, learnedIdle);
   const certs = opts.certs ?? NO_CERTIFICATES;
   const ctx: ProxyContext = {
-    table: () => routes.table, firstTable: new FirstTable(routes, opts.firstTableWaitMs ?? FIRST_TABLE_WAIT_MS), endpoints, upstream, log, connectTimeoutMs, bodyTimeoutMs: opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS, requestBuffer: requestBufferOf(config), maxRequestBody: config.proxyMaxRequestBody, upgraded: new Map<net.Socket, Upgraded>(),
+    table: () => routes.table, firstTable: new FirstTable(routes, opts.firstTableWaitMs ?? FIRST_TABLE_WAIT_MS), endpoints, upstream, log, connectTimeoutMs, bodyTimeoutMs: opts.bodyTimeoutMs ?? BODY_TIMEOUT_MS, requestBuffering: config.proxyRequestBuffering !== 'off', requestBuffer: requestBufferOf(config), maxRequestBody: config.proxyMaxRequestBody, upgraded: new Map<net.Socket, Upgraded>(),
     certs, httpsPort: 0, trusted: trustedProxies(config.trustedProxies), access: opts.accessLog ?? null,
     fdLimit: new FdLimit(log),
   };

@@ -24,6 +24,15 @@ function expectSame(prev: RouteTable, next: RouteTable, whole: RouteTable) {
 }
 
 describe('a route table made from the changes', () => {
+  it('a changed proxy setting alone is a change: the new route is served', () => {
+    const prev = new RouteTable({ version: 1, routes: [route(1), route(2)] });
+    const { next, changes } = step(prev, { version: 2, routes: [route(1), { ...route(2), maxRequestBody: 1000, requestBuffering: false }] });
+    expect(unchanged(changes)).toBe(false);
+    expect(next.get('app2.dream')).toMatchObject({ maxRequestBody: 1000, requestBuffering: false });
+    // Its endpoints stay: nothing to drain.
+    expect(removedEndpoints(prev, next)).toEqual([]);
+  });
+
   it('one route changed among 5 000: the same look-ups as built whole, the hosts and endpoints that came and went, in a fraction of the time', () => {
     const prev = new RouteTable({ version: 1, routes: Array.from({ length: 5000 }, (_, i) => route(i)) });
     const routes = prev.routes.map((r, i) => (i === 7 ? route(7, 6000) : i === 8 ? { ...r, hosts: [...r.hosts, 'shop.example.com'] } : r)).filter((_, i) => i !== 9);

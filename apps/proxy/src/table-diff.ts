@@ -16,6 +16,7 @@ export interface RouteChanges {
 // Plain loops: called for every route of every poll.
 function sameRoute(a: Route, b: Route): boolean {
   if (a.app !== b.app || a.hosts.length !== b.hosts.length || a.endpoints.length !== b.endpoints.length) return false;
+  if (a.maxRequestBody !== b.maxRequestBody || a.requestBuffering !== b.requestBuffering) return false;
   for (let i = 0; i < a.hosts.length; i++) if (a.hosts[i] !== b.hosts[i]) return false;
   for (let i = 0; i < a.endpoints.length; i++) {
     const x = a.endpoints[i]!;

@@ -79,6 +79,32 @@ describe('checkSnapshot / parseSnapshot', () => {
     });
     expect(parseSnapshot(raw)).toEqual({ version: 1, routes: [{ app: 'd', hosts: ['d.dream'], endpoints: [{ host: 'z', port: 81 }] }] });
   });
+
+  it('keeps an app\'s own proxy settings, and leaves out an entry whose settings are not valid', () => {
+    const raw = {
+      version: 2,
+      routes: [
+        { app: 'a', hosts: ['a.dream'], endpoints: [], maxRequestBody: 0, requestBuffering: false },
+        { app: 'b', hosts: ['b.dream'], endpoints: [], maxRequestBody: 52428800 },
+        { app: 'c', hosts: ['c.dream'], endpoints: [], maxRequestBody: -1 },
+        { app: 'd', hosts: ['d.dream'], endpoints: [], maxRequestBody: '50m' },
+        { app: 'e', hosts: ['e.dream'], endpoints: [], requestBuffering: 'off' },
+        { app: 'f', hosts: ['f.dream'], endpoints: [], somethingNewer: true },
+      ],
+    };
+    const c = checkSnapshot(raw);
+    expect(c.ok && c.snapshot.routes).toEqual([
+      { app: 'a', hosts: ['a.dream'], endpoints: [], maxRequestBody: 0, requestBuffering: false },
+      { app: 'b', hosts: ['b.dream'], endpoints: [], maxRequestBody: 52428800 },
+      // A field this proxy does not know is not kept (a newer api's).
+      { app: 'f', hosts: ['f.dream'], endpoints: [] },
+    ]);
+    expect(c.ok && c.broken).toEqual([
+      { index: 2, app: 'c', why: '`maxRequestBody` is not a whole number ≥ 0' },
+      { index: 3, app: 'd', why: '`maxRequestBody` is not a whole number ≥ 0' },
+      { index: 4, app: 'e', why: '`requestBuffering` is not true or false' },
+    ]);
+  });
 });
 
 describe('least-connections', () => {

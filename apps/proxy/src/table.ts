@@ -4,7 +4,11 @@ import { RouteIndex } from './route-index.js';
 import type { RouteChanges } from './table-diff.js';
 
 export interface RouteEndpoint { host: string; port: number }
-export interface Route { app: string; hosts: string[]; endpoints: RouteEndpoint[] }
+/**
+ * `maxRequestBody` (bytes, 0: no limit) and `requestBuffering`: the app's own settings (PATCH
+ * /v1/apps/:app), over the proxy's DREAM_PROXY_MAX_REQUEST_BODY / _REQUEST_BUFFERING when present.
+ */
+export interface Route { app: string; hosts: string[]; endpoints: RouteEndpoint[]; maxRequestBody?: number; requestBuffering?: boolean }
 export interface RouteSnapshot { version: number; routes: Route[] }
 
 /** Endpoints are identified by "host:port" everywhere (in-flight counts, down marks, drains). */
@@ -25,7 +29,7 @@ const validEndpoint = (e: unknown): e is RouteEndpoint =>
 /** Why this entry is not a valid route, or its route. */
 function checkEntry(r: unknown): Route | string {
   if (!r || typeof r !== 'object' || Array.isArray(r)) return 'not an object';
-  const { app, hosts, endpoints } = r as Record<string, unknown>;
+  const { app, hosts, endpoints, maxRequestBody, requestBuffering } = r as Record<string, unknown>;
   if (typeof app !== 'string' || app.length === 0) return 'no app name';
   if (!Array.isArray(hosts)) return '`hosts` is not a list';
   const hs: string[] = [];
@@ -37,7 +41,12 @@ function checkEntry(r: unknown): Route | string {
   if (!Array.isArray(endpoints)) return '`endpoints` is not a list';
   const bad = endpoints.find((e) => !validEndpoint(e));
   if (bad !== undefined) return `endpoint ${JSON.stringify(bad)?.slice(0, 80)} is not {host, port}`;
-  return { app, hosts: hs, endpoints: (endpoints as RouteEndpoint[]).map((e) => ({ host: e.host, port: e.port })) };
+  if (maxRequestBody !== undefined && !(Number.isSafeInteger(maxRequestBody) && (maxRequestBody as number) >= 0)) return '`maxRequestBody` is not a whole number ≥ 0';
+  if (requestBuffering !== undefined && typeof requestBuffering !== 'boolean') return '`requestBuffering` is not true or false';
+  const route: Route = { app, hosts: hs, endpoints: (endpoints as RouteEndpoint[]).map((e) => ({ host: e.host, port: e.port })) };
+  if (maxRequestBody !== undefined) route.maxRequestBody = maxRequestBody as number;
+  if (requestBuffering !== undefined) route.requestBuffering = requestBuffering;
+  return route;
 }
 
 /**

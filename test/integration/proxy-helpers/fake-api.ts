@@ -3,7 +3,8 @@
 import http from 'node:http';
 import { closeServer, listen } from './servers.js';
 
-export interface TestRoute { app: string; hosts: string[]; endpoints: { host: string; port: number }[] }
+/** A route as the api sends it (apps/api/src/routing/table.ts RouteEntry), the app's own proxy settings included. */
+export interface TestRoute { app: string; hosts: string[]; endpoints: { host: string; port: number }[]; maxRequestBody?: number; requestBuffering?: boolean }
 export interface Ack { proxy: string; version: number; at: number }
 
 /**

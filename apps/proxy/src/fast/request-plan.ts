@@ -6,6 +6,7 @@
 import type { ProxyContext } from '../context.js';
 import { decide } from '../decide.js';
 import { upstreamRequestHead } from '../headers.js';
+import { buffers } from '../body-policy.js';
 import type { Page } from '../pages.js';
 import type { ExchangeRequest } from './exchange-types.js';
 import type { RequestHead } from './head.js';
@@ -20,7 +21,7 @@ export function planRequest(c: ClientSide, head: RequestHead, requestId: string,
   if (d.page) return { page: d.page };
   // Handed to node:http, which decides again and waits (one wait, one place); only before the first table.
   if (d.later) return null;
-  if (ctx.requestBuffer && head.contentLength > bodyHere) return null;
+  if (head.contentLength > bodyHere && buffers(ctx, d.route)) return null;
   const upHead = upstreamRequestHead(head.method, d.path, head.headers, { clientIp: peer, proto, host: d.rawHost, port: c.port, requestId, trusted: ctx.trusted(peer) });
   return {
     request: {
