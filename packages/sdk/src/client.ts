@@ -1,7 +1,7 @@
 // A typed client of the DreamNet Platform REST API. Error answers become DreamNetApiError carrying
 // the catalogued code and message (see docs/errors.md).
 import { ROUTES, routePath, type RouteName } from './routes.js';
-import type { ApiErrorBody, App, Domain, ConfigItem, CreatedToken, Deployment, Hooks, Page, Release, Scope, Token, Whoami } from './types.js';
+import type { ApiErrorBody, App, AppChange, Domain, ConfigItem, CreatedToken, Deployment, Hooks, Page, Release, Scope, Token, Whoami } from './types.js';
 
 export interface ClientOptions { url: string; token: string; fetch?: typeof fetch }
 export interface PageParams { limit?: number; cursor?: string }
@@ -26,7 +26,7 @@ export class DreamNetClient {
   listApps(p: PageParams = {}) { return this.call<Page<App>>('listApps', { query: { ...p } }); }
   createApp(name: string, deployBranch?: string) { return this.call<App>('createApp', { body: { name, ...(deployBranch ? { deployBranch } : {}) } }); }
   getApp(app: string) { return this.call<App>('getApp', { params: { app } }); }
-  updateApp(app: string, change: { deployBranch?: string; healthCheckPath?: string | null }) { return this.call<App>('updateApp', { params: { app }, body: change }); }
+  updateApp(app: string, change: AppChange) { return this.call<App>('updateApp', { params: { app }, body: change }); }
   deleteApp(app: string) { return this.call<void>('deleteApp', { params: { app } }); }
   listConfig(app: string) { return this.call<{ items: ConfigItem[] }>('listConfig', { params: { app } }); }
   patchConfig(app: string, change: { set?: Record<string, string>; unset?: string[] }) {

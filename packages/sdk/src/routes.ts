@@ -7,7 +7,7 @@ export const ROUTES = {
   listApps: { method: 'GET', path: '/v1/apps', query: ['limit', 'cursor'] },
   createApp: { method: 'POST', path: '/v1/apps', body: ['name', 'deployBranch'] },
   getApp: { method: 'GET', path: '/v1/apps/:app' },
-  updateApp: { method: 'PATCH', path: '/v1/apps/:app', body: ['deployBranch', 'healthCheckPath'] },
+  updateApp: { method: 'PATCH', path: '/v1/apps/:app', body: ['deployBranch', 'healthCheckPath', 'maxRequestBody', 'requestBuffering'] },
   deleteApp: { method: 'DELETE', path: '/v1/apps/:app' },
   listConfig: { method: 'GET', path: '/v1/apps/:app/config' },
   patchConfig: { method: 'PATCH', path: '/v1/apps/:app/config', body: ['set', 'unset'] },

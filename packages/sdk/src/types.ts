@@ -9,9 +9,15 @@ export interface Whoami { name: string; scope: Scope; apps: string[] | null }
 export interface ReleaseSummary { id: string; version: number; image: string; description: string; createdAt: string }
 export interface App {
   name: string; deployBranch: string; replicas: number; healthCheckPath: string | null; url: string; gitUrl: string; createdAt: string;
+  /** Bytes (0: no limit); null: the proxy's own DREAM_PROXY_MAX_REQUEST_BODY. */
+  maxRequestBody: number | null;
+  /** null: the proxy's own DREAM_PROXY_REQUEST_BUFFERING. */
+  requestBuffering: boolean | null;
   currentRelease: ReleaseSummary | null;
   status?: { healthy: number; replicas: number; crashLooping: boolean };
 }
+/** PATCH /v1/apps/:app: only the fields given change; null (or "" for the path) goes back to the default. */
+export interface AppChange { deployBranch?: string; healthCheckPath?: string | null; maxRequestBody?: number | null; requestBuffering?: boolean | null }
 /** `fingerprint` only for deploy/admin tokens: a read token could test guesses of a weak value with it. */
 export interface ConfigItem { key: string; fingerprint?: string; updatedAt: string }
 export interface Release { id: string; app: string; version: number; image: string; imageId: string; kind: string | null; gitSha: string | null; description: string; configKeys: string[]; createdAt: string }
