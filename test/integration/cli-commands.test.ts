@@ -137,6 +137,15 @@ describe('dream CLI against a fake api', () => {
     expect(JSON.parse(info.stdout).currentRelease.version).toBe(1);
   });
 
+  it('refuses a bad app setting with exit 2 before sending anything', async () => {
+    const sent = api.bodies.length;
+    const r = await dream(['apps', 'set', 'hello', 'max-request-body=lots']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^Error: "lots" is not a size for max-request-body\.\nNext: Use bytes such as `max-request-body=1048576`/);
+    expect(api.bodies.length).toBe(sent);
+  });
+
   it('sets config without echoing values, lists keys and unsets them', async () => {
     const set = await dream(['config', 'set', 'hello', 'DATABASE_URL=postgres://u:s3cr3t@db/x', 'MODE=prod']);
     expect(set.code).toBe(0);

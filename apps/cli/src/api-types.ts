@@ -8,6 +8,12 @@ export interface App {
   name: string;
   deployBranch: string;
   replicas: number;
+  /** Null: GET / must answer below 500. */
+  healthCheckPath: string | null;
+  /** Bytes (0: no limit); null: the proxy's own default. */
+  maxRequestBody: number | null;
+  /** Null: the proxy's own default. */
+  requestBuffering: boolean | null;
   url: string;
   gitUrl: string;
   createdAt: string;
@@ -37,6 +43,9 @@ export interface Deployment {
   events?: DeploymentEvent[];
   buildLog?: string;
 }
+
+/** PATCH /v1/apps/:app: only the fields given change; null goes back to the default. */
+export interface AppChange { deployBranch?: string; healthCheckPath?: string | null; maxRequestBody?: number | null; requestBuffering?: boolean | null }
 
 export interface ConfigChange { items: ConfigItem[]; release?: Release; deployment?: Deployment }
 

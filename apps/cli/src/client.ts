@@ -1,6 +1,6 @@
 // A small typed client of the public REST API. Turns "nobody answered" and error answers into
 // CliErrors whose message and hint are ready to print.
-import type { App, ConfigChange, ConfigItem, Deployment, Domain, List, Release, RootCa, ScaleResult, Whoami } from './api-types.js';
+import type { App, AppChange, ConfigChange, ConfigItem, Deployment, Domain, List, Release, RootCa, ScaleResult, Whoami } from './api-types.js';
 import { ApiError, CliError } from './errors.js';
 import { hintFor } from './hints.js';
 
@@ -29,6 +29,7 @@ export class DreamClient {
     return this.request<App>('POST', '/v1/apps', { name, ...(deployBranch ? { deployBranch } : {}) }, name);
   }
   getApp(app: string) { return this.request<App>('GET', `/v1/apps/${seg(app)}`, undefined, app); }
+  updateApp(app: string, change: AppChange) { return this.request<App>('PATCH', `/v1/apps/${seg(app)}`, change, app); }
   deleteApp(app: string) { return this.request<void>('DELETE', `/v1/apps/${seg(app)}`, undefined, app); }
   listConfig(app: string) { return this.request<List<ConfigItem>>('GET', `/v1/apps/${seg(app)}/config`, undefined, app); }
   patchConfig(app: string, change: { set?: Record<string, string>; unset?: string[] }) {

@@ -1,9 +1,10 @@
-// apps, apps create, apps info, apps delete, url, open.
+// apps, apps create, apps info, apps set, apps delete, url, open.
 import type { App } from '../api-types.js';
 import type { Handler } from '../context.js';
 import { CliError } from '../errors.js';
 import { ago, keyValues, table } from '../format.js';
 import { openUrl } from '../open.js';
+import { parseSettings, settingRows } from './app-settings.js';
 
 function statusText(a: App): string {
   if (!a.currentRelease) return 'not deployed';
@@ -64,7 +65,7 @@ const info: Handler = async (ctx) => {
     ['Name', a.name],
     ['URL', a.url],
     ['Git remote', a.gitUrl],
-    ['Deploy branch', a.deployBranch],
+    ...settingRows(a),
     ['Status', statusText(a)],
     ['Replicas', a.status ? `${a.status.replicas} running of ${a.replicas} wanted` : `${a.replicas} wanted`],
     ['Release', r ? `v${r.version} (${ago(r.createdAt, now)}) ${r.description}` : 'none yet'],
@@ -75,6 +76,20 @@ const info: Handler = async (ctx) => {
   if (!r) ctx.say(`Next: deploy with \`git remote add dream ${a.gitUrl}\` and \`${pushCommand(a.deployBranch)}\`.`);
   else if (a.status && (a.status.crashLooping || !a.status.healthy)) ctx.say(`Next: see what happened with \`dream deployments ${a.name}\`.`);
   else ctx.say(`Next: open it with \`dream open ${a.name}\`, or see \`dream releases ${a.name}\`.`);
+};
+
+const set: Handler = async (ctx) => {
+  const [name, ...pairs] = ctx.args as [string, ...string[]];
+  const { keys, change } = parseSettings(pairs);
+  const a = await ctx.client().updateApp(name, change);
+  if (ctx.json(a)) return;
+  ctx.say(`Changed ${keys.length === 1 ? 'a setting' : 'settings'} of ${a.name}:`);
+  ctx.say(keyValues(settingRows(a, keys)).replace(/^/gm, '  '));
+  // Each setting takes effect at a different moment; say when, so nobody waits for a redeploy.
+  if (keys.includes('max-request-body') || keys.includes('request-buffering')) ctx.say('The proxies apply this to new requests within seconds; no redeploy needed.');
+  if (keys.includes('health-check-path')) ctx.say(`The health check applies from the next deploy (\`${pushCommand(a.deployBranch)}\`).`);
+  if (keys.includes('deploy-branch')) ctx.say(`Pushes to branch ${a.deployBranch} deploy it now: \`${pushCommand(a.deployBranch)}\`.`);
+  ctx.say(`Next: see every setting with \`dream apps info ${a.name}\`.`);
 };
 
 const remove: Handler = async (ctx) => {
@@ -110,5 +125,5 @@ const open: Handler = async (ctx) => {
 };
 
 export const appsCommands: Record<string, Handler> = {
-  apps: list, 'apps list': list, 'apps create': create, 'apps info': info, 'apps delete': remove, url, open,
+  apps: list, 'apps list': list, 'apps create': create, 'apps info': info, 'apps set': set, 'apps delete': remove, url, open,
 };
