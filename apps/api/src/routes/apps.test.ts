@@ -34,6 +34,9 @@ describe('apps API', () => {
     expect(set.json()).toMatchObject({ name: 'hello', maxRequestBody: 52428800, requestBuffering: false });
     expect(t.routes.snapshot().version).toBeGreaterThan(before);
     expect(route()).toMatchObject({ maxRequestBody: 52428800, requestBuffering: false });
+    // As the proxies get it.
+    const polled = await t.app.inject({ method: 'GET', url: '/v1/internal/routes?proxy=p1&since=0&wait=0', headers: { authorization: `Bearer ${t.internalToken}` } });
+    expect(polled.json().routes).toEqual([{ app: 'hello', hosts: ['hello.dream'], endpoints: [{ host: '127.0.0.1', port: 5000 }], maxRequestBody: 52428800, requestBuffering: false }]);
     // A later deploy sets the route again: the settings stay.
     t.routes.set('hello', ['hello.dream'], [{ host: '127.0.0.1', port: 5001 }]);
     expect(route()).toMatchObject({ endpoints: [{ host: '127.0.0.1', port: 5001 }], maxRequestBody: 52428800, requestBuffering: false });
