@@ -94,27 +94,31 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/**
- * POSTs `p` over a raw connection, announcing `length` bytes (-1: chunked, `parts` framed as
- * chunks); `parts` are written with `gapMs` between them and `during` runs in the last gap.
- */
-async function upload(port: number, p: string, length: number, parts: Buffer[], gapMs: number, during: () => Promise<void> | void = () => {}): Promise<string> {
+/** A raw connection to the proxy: what came back so far, and all of it once it closed. */
+function raw(port: number): { s: net.Socket; text: () => string; closed: Promise<string> } {
   const s = net.connect(port, '127.0.0.1');
   let text = '';
   s.setEncoding('latin1');
   s.on('data', (d: string) => { text += d; });
   s.on('error', () => {});
-  const closed = new Promise<void>((r) => s.on('close', () => r()));
+  return { s, text: () => text, closed: new Promise((r) => s.on('close', () => r(text))) };
+}
+
+/**
+ * POSTs `p` over a raw connection, announcing `length` bytes (-1: chunked, `parts` framed as
+ * chunks); `parts` are written with `gapMs` between them and `during` runs in the last gap.
+ */
+async function upload(port: number, p: string, length: number, parts: Buffer[], gapMs: number, during: () => Promise<void> | void = () => {}): Promise<string> {
+  const { s, text, closed } = raw(port);
   s.write(`POST ${p} HTTP/1.1\r\nHost: up.dream\r\n${length < 0 ? 'Transfer-Encoding: chunked' : `Content-Length: ${length}`}\r\n\r\n`);
   for (const [i, part] of parts.entries()) {
     s.write(length < 0 ? Buffer.concat([Buffer.from(`${part.length.toString(16)}\r\n`), part, Buffer.from('\r\n')]) : part);
     if (i < parts.length - 1) { await sleep(gapMs); if (i === parts.length - 2) await during(); }
   }
   if (length < 0) s.write('0\r\n\r\n');
-  await expect.poll(() => /\r\n\r\ngot \d+ \w+$/.test(text), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => /\r\n\r\ngot \d+ \w+$/.test(text()), { timeout: 10_000 }).toBe(true);
   s.end();
-  await closed;
-  return text;
+  return closed;
 }
 
 /** Files the proxy holds open under `dir` (deleted ones included), read off /proc/self/fd. */
@@ -283,16 +287,10 @@ describe('request buffering', () => {
 describe('DREAM_PROXY_MAX_REQUEST_BODY', () => {
   /** Sends `head` and `body` on a raw connection; resolves with all that came back once the proxy closed. */
   function exchange(head: string, body: Buffer, port = proxies.capped.port): Promise<string> {
-    return new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      let out = '';
-      s.setEncoding('latin1');
-      s.on('data', (d: string) => { out += d; });
-      s.on('error', () => {});
-      s.on('close', () => resolve(out));
-      s.write(head);
-      s.write(body);
-    });
+    const { s, closed } = raw(port);
+    s.write(head);
+    s.write(body);
+    return closed;
   }
   const expectTooLarge = (out: string) => {
     expect(out).toMatch(/^HTTP\/1\.1 413 Payload Too Large\r\n/);
@@ -367,12 +365,7 @@ describe('an app\'s own settings (maxRequestBody, requestBuffering on its route)
    * in the last gap; resolves with all that came back once the proxy closed.
    */
   async function post(port: number, host: string, p: string, parts: Buffer[], gapMs = 0, during: () => void = () => {}): Promise<string> {
-    const s = net.connect(port, '127.0.0.1');
-    let out = '';
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => { out += d; });
-    s.on('error', () => {});
-    const closed = new Promise<void>((r) => s.on('close', () => r()));
+    const { s, closed } = raw(port);
     const length = parts.reduce((n, b) => n + b.length, 0);
     s.write(`POST ${p} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${length}\r\nConnection: close\r\n\r\n`);
     for (const [i, part] of parts.entries()) {
@@ -380,8 +373,7 @@ describe('an app\'s own settings (maxRequestBody, requestBuffering on its route)
       s.write(part);
       if (i < parts.length - 1) { await sleep(gapMs); if (i === parts.length - 2) during(); }
     }
-    await closed;
-    return out;
+    return closed;
   }
 
   it('lets through a body up to the app\'s limit where the proxy\'s is lower, and none over it', async () => {

@@ -1,26 +1,10 @@
 // `dream apps set` and the settings `dream apps info` shows, against the real api code (listening on a
 // loopback port): what the user sees, and that the api keeps it.
-import os from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { testApi } from '../../../api/src/test-support.js';
-import { run } from '../run.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { withRealApi } from './real-api.js';
 
-let t: Awaited<ReturnType<typeof testApi>>;
-let url: string;
-beforeAll(async () => {
-  t = await testApi();
-  url = await t.app.listen({ host: '127.0.0.1', port: 0 });
-});
-afterAll(async () => { await t.app.close(); });
+const { dream } = withRealApi();
 afterEach(() => { vi.restoreAllMocks(); });
-
-async function dream(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s), env: { DREAM_URL: url, DREAM_TOKEN: t.admin, HOME: os.tmpdir() }, stdin: process.stdin, now: () => new Date() };
-  const code = await run(argv, io);
-  return { code, out: out.join(''), err: err.join('') };
-}
 
 async function settings(app: string) {
   const r = await dream('apps', 'info', app, '--json');

@@ -1,24 +1,8 @@
 // `dream tokens …` against the real api code (listening on a loopback port).
-import os from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testApi } from '../../../api/src/test-support.js';
-import { run } from '../run.js';
+import { describe, expect, it } from 'vitest';
+import { withRealApi } from './real-api.js';
 
-let t: Awaited<ReturnType<typeof testApi>>;
-let url: string;
-beforeAll(async () => {
-  t = await testApi();
-  url = await t.app.listen({ host: '127.0.0.1', port: 0 });
-});
-afterAll(async () => { await t.app.close(); });
-
-async function dream(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s), env: { DREAM_URL: url, DREAM_TOKEN: t.admin, HOME: os.tmpdir() }, stdin: process.stdin, now: () => new Date() };
-  const code = await run(argv, io);
-  return { code, out: out.join(''), err: err.join('') };
-}
+const { dream } = withRealApi();
 
 describe('dream tokens', () => {
   it('create prints the secret once; list shows scope, apps and last use; revoke stops it', async () => {
