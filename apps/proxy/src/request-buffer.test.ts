@@ -67,6 +67,34 @@ describe('bufferRequest', () => {
     expect((await q).received).toBe(5000);
   });
 
+  it('opens the file at once for a declared length past memory, and writes the whole body there', async () => {
+    const req = new PassThrough();
+    const s = settings({ dir: path.join(dir, 'ahead') });
+    const p = bufferRequest(req, s, 5000, new EventEmitter(), { expected: 100_000 });
+    const body = crypto.randomBytes(100_000);
+    req.write(body.subarray(0, 500));
+    req.end(body.subarray(500));
+    const b = await p;
+    expect({ memory: b.memoryHeld, onDisk: b.onDisk }).toEqual({ memory: 0, onDisk: 100_000 });
+    expect(await collect(b)).toEqual(body);
+    // Nameless (O_TMPFILE) or unlinked at once: nothing to see in the directory.
+    expect(fs.readdirSync(s.dir)).toEqual([]);
+    b.release();
+  });
+
+  it('closes the file opened ahead when the client leaves before sending a byte', async () => {
+    const s = settings({ dir: path.join(dir, 'ahead-gone') });
+    const cancel = new EventEmitter();
+    const p = bufferRequest(new PassThrough(), s, 5000, cancel, { expected: 1 << 20 });
+    cancel.emit('abort');
+    await expect(p).rejects.toBeInstanceOf(UploadGone);
+    // Once the open finished (it was under way when the client left), no descriptor into the directory stays.
+    await new Promise((r) => setTimeout(r, 200));
+    const held = fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((l) => l.startsWith(s.dir));
+    expect(held).toEqual([]);
+    expect(s.disk.free).toBe(1 << 20);
+  });
+
   it('spills past the memory size to a file and gives the disk budget back on release', async () => {
     const req = new PassThrough();
     const s = settings();

@@ -40,6 +40,7 @@ interface Cancel { once(e: 'abort', f: () => void): unknown; off(e: 'abort', f: 
 export function bufferRequest(req: Readable, s: RequestBufferSettings, stallMs: number, cancel: Cancel, o: { limit?: number; expected?: number } = {}): Promise<BufferedBody> {
   const limit = o.limit ?? Infinity;
   const b = new BufferedBody(s, o.expected ?? 0);
+  b.prepare();
   return new Promise<BufferedBody>((resolve, reject) => {
     // Chunks for the file: written in one writev once the write before is done; the client is held
     // back only while more than MAX_PENDING wait (a write per chunk, the client paused meanwhile,
