@@ -63,7 +63,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
   // The client's Expect: 100-continue was answered above.
   delete headers.expect;
   const withBody = hasBody(req);
-  // The body is read whole first (request-buffer.ts) unless it is all here already or buffering is off.
+  // The body is read whole first (request-buffer.ts) unless it is all here already or buffering is off (body-policy.ts).
   const toBuffer = withBody && !req.complete && buffers(ctx, first);
   let buffered: BufferedBody | null = null;
   const method = (req.method ?? 'GET') as Dispatcher.HttpMethod;
