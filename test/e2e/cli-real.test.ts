@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, commit, gitRepo, push, startPlatform, type Platform } from './platform.js';
+import { ROOT, commit, gitRepo, postVia, push, startPlatform, type Platform } from './platform.js';
 
 let p: Platform;
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-cli-home-'));
@@ -53,6 +53,17 @@ describe('dream CLI against the real api', () => {
     const scaled = await dream('scale', 'clidemo', '2');
     expect(scaled.code, scaled.stderr).toBe(0);
     expect((await p.request('GET', '/v1/apps/clidemo')).body.status).toMatchObject({ healthy: 2 });
+
+    // The app's own upload limit, through the real api and proxy: refused at the edge, then lifted.
+    const upload = (bytes: number) => postVia(p.proxyPort, 'clidemo.dream', '/', Buffer.alloc(bytes, 1));
+    const limited = await dream('apps', 'set', 'clidemo', 'max-request-body=1k');
+    expect(limited.code, limited.stderr).toBe(0);
+    expect(limited.stdout).toMatch(/Max request body: +1 KiB \(1024 bytes\)\n/);
+    await expect.poll(() => upload(2048), { timeout: 10_000 }).toMatchObject({ status: 413, code: 'REQUEST_BODY_TOO_LARGE' });
+    expect(await upload(1024)).toEqual({ status: 200, body: 'cli v1' });
+    expect((await dream('apps', 'info', 'clidemo')).stdout).toMatch(/Max request body: +1 KiB \(1024 bytes\)\n/);
+    expect((await dream('apps', 'set', 'clidemo', 'max-request-body=default')).code).toBe(0);
+    await expect.poll(() => upload(2048), { timeout: 10_000 }).toEqual({ status: 200, body: 'cli v1' });
 
     const url = await dream('url', 'clidemo');
     expect(url.stdout.trim()).toBe(`http://clidemo.dream:${p.proxyPort}`);

@@ -116,6 +116,20 @@ export function getVia(port: number, host: string, urlPath = '/'): Promise<{ sta
   });
 }
 
+/** POSTs `body` to `host` through the proxy on a fresh connection (a refused upload closes it). */
+export function postVia(port: number, host: string, urlPath: string, body: Buffer): Promise<{ status: number; body: string; code?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path: urlPath, method: 'POST', headers: { host, 'content-length': body.length }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, ...(res.headers['x-dream-error'] ? { code: String(res.headers['x-dream-error']) } : {}) }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /** Makes a git repository from a fixture directory (copied), committed on `main`. */
 export async function gitRepo(fixture: string, files: Record<string, string> = {}): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dream-src-'));
