@@ -137,6 +137,20 @@ describe('dream CLI against a fake api', () => {
     expect(JSON.parse(info.stdout).currentRelease.version).toBe(1);
   });
 
+  it('changes an app\'s proxy settings in one PATCH, says what is set now and that no redeploy is needed', async () => {
+    const r = await dream(['apps', 'set', 'hello', 'max-request-body=50m', 'request-buffering=off']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(api.bodies.at(-1)).toEqual({ maxRequestBody: 52428800, requestBuffering: false });
+    expect(r.stdout).toMatch(/^Changed settings of hello:\n  Max request body: +50 MiB \(52428800 bytes\)\n  Request buffering: +off\n/);
+    expect(r.stdout).toContain('no redeploy needed');
+    const info = await dream(['apps', 'info', 'hello']);
+    expect(info.stdout).toMatch(/Request buffering: +off\n/);
+    const back = await dream(['apps', 'set', 'hello', 'max-request-body=default', 'request-buffering=default']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(api.bodies.at(-1)).toEqual({ maxRequestBody: null, requestBuffering: null });
+    expect(back.stdout).toMatch(/Max request body: +platform default\n/);
+  });
+
   it('refuses a bad app setting with exit 2 before sending anything', async () => {
     const sent = api.bodies.length;
     const r = await dream(['apps', 'set', 'hello', 'max-request-body=lots']);

@@ -12,7 +12,7 @@ const KEY = /^[A-Z_][A-Z0-9_]{0,127}$/;
 
 interface Rel { id: string; version: number; image: string; description: string; createdAt: string; configKeys: string[] }
 interface Dep { id: string; app: string; releaseId: string | null; version: number | null; state: string; reason: string | null; createdAt: string; updatedAt: string; events: { state: string; reason: string | null; at: string }[]; buildLog?: string }
-interface AppState { name: string; deployBranch: string; replicas: number; createdAt: string; config: Map<string, { value: string; updatedAt: string }>; releases: Rel[]; deployments: Dep[] }
+interface AppState { name: string; deployBranch: string; replicas: number; createdAt: string; healthCheckPath: string | null; maxRequestBody: number | null; requestBuffering: boolean | null; config: Map<string, { value: string; updatedAt: string }>; releases: Rel[]; deployments: Dep[] }
 
 export interface FakeApi {
   url: string;
@@ -40,6 +40,7 @@ export async function startFakeApi(): Promise<FakeApi> {
     const r = a.releases.at(-1);
     return {
       name: a.name, deployBranch: a.deployBranch, replicas: a.replicas, createdAt: a.createdAt,
+      healthCheckPath: a.healthCheckPath, maxRequestBody: a.maxRequestBody, requestBuffering: a.requestBuffering,
       url: `http://${a.name}.dream:8080`, gitUrl: `${fake.url}/git/${a.name}.git`,
       currentRelease: r ? { version: r.version, id: r.id, image: r.image, createdAt: r.createdAt, description: r.description } : null,
       status: { healthy: !!r, replicas: r ? a.replicas : 0, crashLooping: false },
@@ -70,7 +71,7 @@ export async function startFakeApi(): Promise<FakeApi> {
         if (!body || typeof body.name !== 'string') throw new HttpError('VALIDATION_FAILED');
         if (!NAME.test(body.name)) throw new HttpError('INVALID_APP_NAME');
         if (apps.has(body.name)) throw new HttpError('APP_EXISTS');
-        const a: AppState = { name: body.name, deployBranch: body.deployBranch ?? 'main', replicas: 1, createdAt: now(), config: new Map(), releases: [], deployments: [] };
+        const a: AppState = { name: body.name, deployBranch: body.deployBranch ?? 'main', replicas: 1, createdAt: now(), healthCheckPath: null, maxRequestBody: null, requestBuffering: null, config: new Map(), releases: [], deployments: [] };
         apps.set(a.name, a);
         return [201, view(a)];
       }
@@ -80,6 +81,22 @@ export async function startFakeApi(): Promise<FakeApi> {
     const sub = parts.slice(3).join('/');
     if (sub === '' && method === 'GET') return [200, view(a)];
     if (sub === '' && method === 'DELETE') { apps.delete(a.name); return [204, undefined]; }
+    if (sub === '' && method === 'PATCH') {
+      // The real api's schema (apps/api/src/http/schemas.ts PatchApp): nothing changes unless all of it is valid.
+      const b = body ?? {};
+      const known = ['deployBranch', 'healthCheckPath', 'maxRequestBody', 'requestBuffering'];
+      const valid = Object.keys(b).every((k) => known.includes(k))
+        && (b.maxRequestBody === undefined || b.maxRequestBody === null || (Number.isSafeInteger(b.maxRequestBody) && b.maxRequestBody >= 0))
+        && (b.requestBuffering === undefined || b.requestBuffering === null || typeof b.requestBuffering === 'boolean')
+        && (b.healthCheckPath === undefined || b.healthCheckPath === null || b.healthCheckPath === '' || (typeof b.healthCheckPath === 'string' && b.healthCheckPath.startsWith('/')))
+        && (b.deployBranch === undefined || (typeof b.deployBranch === 'string' && b.deployBranch.length > 0));
+      if (!valid) throw new HttpError('VALIDATION_FAILED');
+      if (b.deployBranch !== undefined) a.deployBranch = b.deployBranch;
+      if (b.healthCheckPath !== undefined) a.healthCheckPath = b.healthCheckPath || null;
+      if (b.maxRequestBody !== undefined) a.maxRequestBody = b.maxRequestBody;
+      if (b.requestBuffering !== undefined) a.requestBuffering = b.requestBuffering;
+      return [200, view(a)];
+    }
     if (sub === 'config' && method === 'GET') return [200, configView(a)];
     if (sub === 'config' && method === 'PATCH') {
       const keys = [...Object.keys(body?.set ?? {}), ...(body?.unset ?? [])];
