@@ -75,7 +75,8 @@ export class BufferedBody {
    * memory: its open no longer delays the first write (a third of a 1 MB upload's time here).
    */
   prepare(): void {
-    if (this.expected > this.s.memoryBytes && this.s.disk.free > 0) this.open().catch(() => {});
+    // One the disk budget cannot take now keeps memory first and streams the rest, as before.
+    if (this.expected > this.s.memoryBytes && this.expected <= this.s.disk.free) this.open().catch(() => {});
   }
 
   /** The file, opened once. One released meanwhile (the request failed, the client left) is closed: nothing else would. */

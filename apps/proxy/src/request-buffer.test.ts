@@ -82,6 +82,20 @@ describe('bufferRequest', () => {
     b.release();
   });
 
+  it('keeps memory first for a declared length the disk budget cannot take, and streams the rest', async () => {
+    const req = new PassThrough();
+    const s = settings({ dir: path.join(dir, 'over-budget'), disk: { free: 10_000 } });
+    const p = bufferRequest(req, s, 5000, new EventEmitter(), { expected: 50_000 });
+    const body = crypto.randomBytes(50_000);
+    req.write(body.subarray(0, 1024));
+    req.write(body.subarray(1024, 20_000));
+    const b = await p;
+    expect({ memory: b.memoryHeld, onDisk: b.onDisk, complete: b.complete }).toEqual({ memory: 1024, onDisk: 0, complete: false });
+    req.end(body.subarray(20_000));
+    expect(await collect(b, req)).toEqual(body);
+    b.release();
+  });
+
   it('closes the file opened ahead when the client leaves before sending a byte', async () => {
     const s = settings({ dir: path.join(dir, 'ahead-gone') });
     const cancel = new EventEmitter();
