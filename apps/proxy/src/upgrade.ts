@@ -14,6 +14,7 @@ import { errorPage, pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt, isMalformedResponseHead, MALFORMED_RESPONSE_HEAD } from './retry.js';
 import { endpointKey } from './table.js';
 import { tunnel } from './tunnel.js';
+import { hasBody } from './upload-body.js';
 import { goingAway } from './ws-going-away.js';
 
 // Upgrade requests are GETs (RFC 6455): the page always carries its body, and the socket closes.
@@ -58,8 +59,7 @@ export function handleUpgrade(ctx: ProxyContext, req: http.IncomingMessage, sock
   if (requestHeadTooLarge(req)) return answerPage(pages.headersTooLarge(requestId));
   // node's parser hands an upgrade with a body over as one (the body arrives as `head`): forwarded,
   // the app and the proxy could disagree on where the tunnel starts, so none is forwarded.
-  const cl = req.headers['content-length'];
-  if (req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0')) {
+  if (hasBody(req)) {
     return answerPage(errorPage('BAD_REQUEST', 'An upgrade (WebSocket) request cannot carry a body.', requestId, req.headers));
   }
   // The same policy as every other request (health, Host checks, ACME answers, route lookup), but
