@@ -12,6 +12,19 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'request-buffer-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const settings = (o: Partial<RequestBufferSettings> = {}): RequestBufferSettings => ({ memoryBytes: 1024, dir: path.join(dir, 'bodies'), disk: { free: 1 << 20 }, ...o });
 
+/** Files this process holds open under `d` (deleted ones included), read off /proc/self/fd. */
+function openFilesUnder(d: string): string[] {
+  return fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((l) => l.startsWith(d));
+}
+
+/** `p` failed with UploadGone and, once a file open under way has finished, nothing is held: no descriptor, no disk budget. */
+async function expectLetGo(p: Promise<BufferedBody>, s: RequestBufferSettings): Promise<void> {
+  await expect(p).rejects.toBeInstanceOf(UploadGone);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(openFilesUnder(s.dir)).toEqual([]);
+  expect(s.disk.free).toBe(1 << 20);
+}
+
 async function collect(b: BufferedBody, rest: PassThrough | null = null): Promise<Buffer> {
   const out: Buffer[] = [];
   for await (const c of b.replay(rest)) out.push(c);
@@ -101,12 +114,8 @@ describe('bufferRequest', () => {
     const cancel = new EventEmitter();
     const p = bufferRequest(new PassThrough(), s, 5000, cancel, { expected: 1 << 20 });
     cancel.emit('abort');
-    await expect(p).rejects.toBeInstanceOf(UploadGone);
-    // Once the open finished (it was under way when the client left), no descriptor into the directory stays.
-    await new Promise((r) => setTimeout(r, 200));
-    const held = fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((l) => l.startsWith(s.dir));
-    expect(held).toEqual([]);
-    expect(s.disk.free).toBe(1 << 20);
+    // The open was under way when the client left.
+    await expectLetGo(p, s);
   });
 
   it('spills past the memory size to a file and gives the disk budget back on release', async () => {
@@ -149,11 +158,7 @@ describe('bufferRequest', () => {
     req.write(Buffer.alloc(50_000, 2)); // …while this one waits for it
     await new Promise((r) => setImmediate(r));
     cancel.emit('abort');
-    await expect(p).rejects.toBeInstanceOf(UploadGone);
-    await new Promise((r) => setTimeout(r, 200));
-    const open = fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((l) => l.startsWith(s.dir));
-    expect(open).toEqual([]);
-    expect(s.disk.free).toBe(1 << 20);
+    await expectLetGo(p, s);
   });
 
   it('fails with UploadStalled when nothing comes for the stall time, UploadGone when cancelled', async () => {
