@@ -43,9 +43,9 @@ export class ClientConnection implements ExchangeOwner {
   readonly side: ClientSide;
 
   /**
-   * `shared`: the socket reads into this buffer through onRead() (plain listener, fast/listen.ts),
+   * `shared`: the socket reads into this buffer through onRead() (plain and TLS, fast/listen.ts),
    * so a chunk is valid only during the call and whatever is kept is copied (own()). Without it
-   * (TLS) chunks come as 'data' events and are ours.
+   * (a node that cannot switch a TLS socket: shared-read.ts) chunks come as 'data' events and are ours.
    */
   constructor(readonly socket: Socket, readonly l: FastListener, private readonly shared: Buffer | null = null) {
     l.conns.add(this);

@@ -7,11 +7,16 @@ import type { ProxyContext } from '../context.js';
 import { ClientConnection } from './connection.js';
 import type { UpstreamPool } from './pool.js';
 import { SendWatch } from './send-watch.js';
+import { readIntoShared } from './shared-read.js';
 
 // Plain TCP clients read into this one buffer (node's `onread`, as the upstream sockets in
 // pool.ts): no 64 KiB allocation shrunk per read and no Readable push/'data' per request — at a
 // fixed request rate each request wakes the proxy for one client read, so this is paid per request.
 const CLIENT_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+// TLS clients read into their own (shared-read.ts): node's TLS layer can emit a read from inside a
+// call into it (an empty write runs its read loop), so a TLS read must never land in the buffer a
+// plain read's callback may still be using.
+const TLS_READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 export interface FastListener {
   readonly ctx: ProxyContext;
@@ -52,8 +57,13 @@ export function takeOverConnections(
   if (raw) (server as net.Server & { pauseOnConnect: boolean }).pauseOnConnect = true;
   server.on(event, (s: Socket) => {
     if (!wanted(s)) { handOff(raw ? s.resume() : s); return; }
-    if (!raw) { new ClientConnection(s, l); return; }
     let conn: ClientConnection | null = null;
+    if (!raw) {
+      const pending = readIntoShared(s, TLS_READ_BUFFER, (n, buf) => conn!.onRead(n, buf));
+      conn = new ClientConnection(s, l, pending === false ? null : TLS_READ_BUFFER);
+      if (pending) conn.onRead(pending.length, pending);
+      return;
+    }
     const socket = rewrap(s, server, (n, buf) => conn!.onRead(n, buf));
     conn = new ClientConnection(socket, l, CLIENT_READ_BUFFER);
   });
