@@ -2,11 +2,9 @@
 // copied into blocks; the rest appended to a file in `dir`, unlinked as soon as it is open, so a
 // crash leaves nothing behind; all bodies' files share the `disk` budget. Replayed to the app as
 // often as it is asked (a retry on another replica).
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { openUnlinked } from './unlinked-file.js';
 
 export interface RequestBufferSettings {
   memoryBytes: number;
@@ -128,34 +126,6 @@ export class BufferedBody {
     this.reserved = 0;
     void this.file?.close().catch(() => {});
     this.file = null;
-  }
-}
-
-// Linux's O_TMPFILE (with O_DIRECTORY): a file with no name at all, in one call instead of three
-// (open, unlink; the mkdir only when the directory is missing). Where the file system cannot
-// (EOPNOTSUPP, EISDIR on older kernels), a named file unlinked at once, as before.
-const O_TMPFILE = 0o20200000;
-let tmpfile = process.platform === 'linux';
-
-async function openUnlinked(dir: string): Promise<FileHandle> {
-  for (let tries = 0; ; tries++) {
-    try {
-      if (tmpfile) {
-        try {
-          return await fs.promises.open(dir, O_TMPFILE | fs.constants.O_RDWR, 0o600);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw e;
-          tmpfile = false;
-        }
-      }
-      const name = path.join(dir, randomUUID());
-      const fh = await fs.promises.open(name, 'wx+', 0o600);
-      await fs.promises.unlink(name).catch(() => {});
-      return fh;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || tries > 0) throw e;
-      await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-    }
   }
 }
 
