@@ -19,6 +19,7 @@ import { NO_CERTIFICATES, type CertificateSource } from '../../apps/proxy/src/tl
 import { makeTestCerts, startFakeApi } from './proxy-helpers.js';
 import type { TestRoute } from './proxy-helpers/fake-api.js';
 import { closeServer, listen } from './proxy-helpers/servers.js';
+import { openFilesUnder } from '../open-files.js';
 
 const TOKEN = 'int_request-buffering';
 const BODY_TIMEOUT_MS = 1000;
@@ -119,11 +120,6 @@ async function upload(port: number, p: string, length: number, parts: Buffer[], 
   await expect.poll(() => /\r\n\r\ngot \d+ \w+$/.test(text()), { timeout: 10_000 }).toBe(true);
   s.end();
   return closed;
-}
-
-/** Files the proxy holds open under `dir` (deleted ones included), read off /proc/self/fd. */
-function openFilesUnder(d: string): string[] {
-  return fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((l) => l.startsWith(d));
 }
 
 describe('request buffering', () => {

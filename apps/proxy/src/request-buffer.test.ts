@@ -7,15 +7,11 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bufferRequest, UploadGone, type BufferedBody, type RequestBufferSettings } from './request-buffer.js';
 import { BodyTooLarge, UploadStalled } from './upload-body.js';
+import { openFilesUnder } from '../../../test/open-files.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'request-buffer-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const settings = (o: Partial<RequestBufferSettings> = {}): RequestBufferSettings => ({ memoryBytes: 1024, dir: path.join(dir, 'bodies'), disk: { free: 1 << 20 }, ...o });
-
-/** Files this process holds open under `d` (deleted ones included), read off /proc/self/fd. */
-function openFilesUnder(d: string): string[] {
-  return fs.readdirSync('/proc/self/fd').map((fd) => { try { return fs.readlinkSync(`/proc/self/fd/${fd}`); } catch { return ''; } }).filter((l) => l.startsWith(d));
-}
 
 /** `p` failed with UploadGone and, once a file open under way has finished, nothing is held: no descriptor, no disk budget. */
 async function expectLetGo(p: Promise<BufferedBody>, s: RequestBufferSettings): Promise<void> {
