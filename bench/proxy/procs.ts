@@ -71,11 +71,23 @@ export async function selfSigned(tmp: string): Promise<{ cert: string; key: stri
 
 /**
  * The proxy as the image runs it (scripts/selfhost-bundle.mjs, plain node): not through tsx, whose
- * loader thread and esbuild process would share the two cores with what is measured.
+ * loader thread and esbuild process would share the two cores with what is measured. `name`: the
+ * bundle's file name, so two revisions' bundles (ab.ts) do not overwrite each other.
  */
-export async function bundledProxy(root: string): Promise<string> {
-  const out = path.join(root, 'node_modules', '.cache', 'dreamnet-bench', 'proxy.mjs');
+export async function bundledProxy(root: string, name = 'proxy'): Promise<string> {
+  const out = path.join(root, 'node_modules', '.cache', 'dreamnet-bench', `${name}.mjs`);
   const { bundle } = (await import(path.join(root, 'scripts', 'selfhost-bundle.mjs'))) as { bundle: (role: string, outfile: string) => Promise<string> };
   await bundle('proxy', out);
   return out;
+}
+
+/** The environment our proxy runs the benchmark with: one route from `api`, both listeners, no access log. */
+export function proxyEnv(o: { api: string; dataDir: string; http: number; https: number; cert: string; key: string; workers: string }): Record<string, string> {
+  return {
+    DREAM_DATA_DIR: o.dataDir, DREAM_API_URL: o.api, DREAM_INTERNAL_TOKEN: TOKEN,
+    DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(o.http), DREAM_HTTPS_PORT: String(o.https), DREAM_LOG_LEVEL: 'warn',
+    DREAM_TLS_CERT_FILE: o.cert, DREAM_TLS_KEY_FILE: o.key, DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: o.workers,
+    // Like nginx and Caddy here: no redirect of plain HTTP (the built-in CA would otherwise issue bench.dream).
+    DREAM_HTTPS_REDIRECT: 'off',
+  };
 }

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { caddyConf, nginxConf, type Listen } from './configs.js';
 import { p99AtRate, runningStalls, wakeupLatency, type RateTarget } from './latency.js';
-import { bundledProxy, fakeApi, freePort, HOST, selfSigned, start as startIn, stopAll, TOKEN, waitReady, which } from './procs.js';
+import { bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start as startIn, stopAll, waitReady, which } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
 const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
@@ -48,13 +48,8 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
 
   const ours = await listen(upPort);
-  const proxy = start(process.execPath, [await bundledProxy(root)], {
-    DREAM_DATA_DIR: path.join(tmp, 'data'), DREAM_API_URL: await fakeApi(upPort), DREAM_INTERNAL_TOKEN: TOKEN,
-    DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(ours.http), DREAM_HTTPS_PORT: String(ours.https), DREAM_LOG_LEVEL: 'warn',
-    DREAM_TLS_CERT_FILE: cert, DREAM_TLS_KEY_FILE: key, DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: workers,
-    // Like nginx and Caddy here: no redirect of plain HTTP (the built-in CA would otherwise issue bench.dream).
-    DREAM_HTTPS_REDIRECT: 'off',
-  });
+  const proxy = start(process.execPath, [await bundledProxy(root)],
+    proxyEnv({ api: await fakeApi(upPort), dataDir: path.join(tmp, 'data'), http: ours.http, https: ours.https, cert, key, workers }));
   await waitReady(ours.http);
   targets.push({ name: 'dream proxy', listen: ours, pids: () => withChildren(proxy.pid!) });
 
