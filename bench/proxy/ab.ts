@@ -26,13 +26,28 @@ const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { 
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} ms`;
 
-/** `rev` checked out beside this one, its node_modules (root and each workspace's) this checkout's. */
+/**
+ * `rev` checked out beside this one, sharing this checkout's installed packages. Not one symlink to
+ * node_modules: the workspaces' links in it (`@dreamnet/core -> ../../packages/core`) would then
+ * resolve into this checkout, and the base would be built with the current packages/. So the
+ * worktree gets its own node_modules of links: relative ones (workspaces) copied as they are, so
+ * they point into the worktree, everything else to this checkout's copy.
+ */
 function worktree(rev: string): string {
   const dir = path.join(tmp, 'base');
   git('worktree', 'add', '--quiet', '--detach', dir, rev);
+  const mirror = (from: string, to: string, depth: number) => {
+    fs.mkdirSync(to, { recursive: true });
+    for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+      const [src, dst] = [path.join(from, e.name), path.join(to, e.name)];
+      if (e.isSymbolicLink() && !path.isAbsolute(fs.readlinkSync(src))) fs.symlinkSync(fs.readlinkSync(src), dst);
+      else if (e.isDirectory() && e.name.startsWith('@') && depth === 0) mirror(src, dst, 1);
+      else fs.symlinkSync(src, dst);
+    }
+  };
   for (const ws of ['.', ...['apps', 'packages'].flatMap((d) => fs.readdirSync(path.join(root, d)).map((n) => path.join(d, n)))]) {
     const nm = path.join(root, ws, 'node_modules');
-    if (fs.existsSync(nm) && fs.existsSync(path.join(dir, ws)) && !fs.existsSync(path.join(dir, ws, 'node_modules'))) fs.symlinkSync(nm, path.join(dir, ws, 'node_modules'));
+    if (fs.existsSync(nm) && fs.existsSync(path.join(dir, ws))) mirror(nm, path.join(dir, ws, 'node_modules'), 0);
   }
   return dir;
 }
@@ -43,7 +58,7 @@ function removeWorktree(): void {
 
 async function main(): Promise<void> {
   const rev = git('rev-parse', '--short', base);
-  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'apps', 'packages', 'scripts') !== ''; // what the bundle is built from
+  const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'apps/*/src', 'packages/*/src', 'scripts') !== ''; // what the bundle is built from
   const sides = [{ name: `base ${rev}`, bundle: fs.realpathSync(await bundledProxy(worktree(base), 'proxy-ab-base')) },
     { name: `current ${git('rev-parse', '--short', 'HEAD')}${dirty ? '+changes' : ''}`, bundle: await bundledProxy(root, 'proxy-ab-current') }];
   removeWorktree(); // the base's bundle is in this checkout's node_modules (realpath above)
