@@ -42,21 +42,12 @@ interface Answer { status: string; head: string; body: string }
 async function overOneConnection(parts: string[], count: number): Promise<Answer[]> {
   const s = tls.connect({ host: '127.0.0.1', port: edge.proxy.httpsPort!, servername: 'echo.dream', ca: edge.ca, ALPNProtocols: ['http/1.1'] });
   await new Promise<void>((resolve, reject) => { s.once('secureConnect', resolve); s.once('error', reject); });
-  let got = Buffer.alloc(0);
   const answers: Answer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${answers.length} of ${count} answers within 5 s: ${got.toString('latin1')}`)), 5000);
-    s.on('data', (d: Buffer) => {
-      got = Buffer.concat([got, d]);
-      for (;;) {
-        const end = got.indexOf('\r\n\r\n');
-        if (end < 0) break;
-        const head = got.toString('latin1', 0, end);
-        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-        if (got.length < end + 4 + length) break;
-        answers.push({ status: head.split('\r\n')[0]!, head, body: got.toString('latin1', end + 4, end + 4 + length) });
-        got = got.subarray(end + 4 + length);
-      }
+    const timer = setTimeout(() => reject(new Error(`${answers.length} of ${count} answers within 5 s`)), 5000);
+    // Answers are framed like the requests eachRequest() reads: a head, then Content-Length bytes.
+    eachRequest(s, (head, body) => {
+      answers.push({ status: head.split('\r\n')[0]!, head, body: body.toString('latin1') });
       if (answers.length >= count) { clearTimeout(timer); resolve(); }
     });
   });
