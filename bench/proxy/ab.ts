@@ -4,8 +4,9 @@
 // in the same minutes, each round measuring direct first, then both (their order swapped every
 // round), each judged against that round's direct.
 //   npx tsx bench/proxy/ab.ts --base REV [--rate 5000] [--protos https,http] [--rounds 8] [--duration 10]
-// REV (a git revision) is built in a temporary worktree sharing this checkout's node_modules;
-// the other side is the working tree, uncommitted changes included.
+// REV (a git revision) is built in a temporary worktree that links to this checkout's installed
+// packages (its own workspaces: worktree()); the other side is the working tree, uncommitted
+// changes included.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
