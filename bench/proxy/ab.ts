@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { med, signed } from './latency.js';
 import { bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, stopAll, waitReady } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
@@ -24,8 +25,6 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-ab-'));
 const git = (...args: string[]) => execFileSync('git', ['-C', root, ...args], { encoding: 'utf8' }).trim();
-const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ms = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(2)} ms`;
 
 /**
  * `rev` checked out beside this one, sharing this checkout's installed packages. Not one symlink to
@@ -83,14 +82,14 @@ async function main(): Promise<void> {
       for (const p of r % 2 ? [...procs].reverse() : procs) {
         const f = await wrk(`${p.name} ${proto}`, `${proto}://127.0.0.1:${p[proto]}/`, { connections: 50, duration, host: HOST, pids: p.pids, tmp, rate });
         runs.set(f.name, [...(runs.get(f.name) ?? []), { f, direct }]);
-        console.log(`round ${r + 1} ${f.name}: p99 ${f.p99} (direct ${direct.p99}: ${ms(f.p99ms - direct.p99ms)}), p90 ${f.p90ms.toFixed(2)} ms, ${f.cpuUs.toFixed(0)} µs CPU a request, ${f.rps.toFixed(0)} req/s, errors ${f.errors}`);
+        console.log(`round ${r + 1} ${f.name}: p99 ${f.p99} (direct ${direct.p99}: ${signed(f.p99ms - direct.p99ms)}), p90 ${f.p90ms.toFixed(2)} ms, ${f.cpuUs.toFixed(0)} µs CPU a request, ${f.rps.toFixed(0)} req/s, errors ${f.errors}`);
       }
     }
   }
   for (const proto of protos) {
     const [b, c] = procs.map((p) => runs.get(`${p.name} ${proto}`)!);
     for (const [p, xs] of [[procs[0]!, b!], [procs[1]!, c!]] as const) {
-      console.log(`${proto} ${p.name}: median p99 above direct ${ms(med(xs.map((x) => x.f.p99ms - x.direct.p99ms)))}, p90 ${med(xs.map((x) => x.f.p90ms)).toFixed(2)} ms, CPU a request ${med(xs.map((x) => x.f.cpuUs)).toFixed(0)} µs`);
+      console.log(`${proto} ${p.name}: median p99 above direct ${signed(med(xs.map((x) => x.f.p99ms - x.direct.p99ms)))}, p90 ${med(xs.map((x) => x.f.p90ms)).toFixed(2)} ms, CPU a request ${med(xs.map((x) => x.f.cpuUs)).toFixed(0)} µs`);
     }
     const lower = (k: (f: Figures) => number) => c!.filter((x, i) => k(x.f) < k(b![i]!.f)).length;
     console.log(`${proto}: current below base in ${lower((f) => f.p99ms)} of ${rounds} rounds for p99, ${lower((f) => f.p90ms)} for p90, ${lower((f) => f.cpuUs)} for CPU a request`);

@@ -11,8 +11,8 @@ import type { Figures } from './wrk.js';
 export interface RateTarget { name: string; url: string; pids: () => number[] }
 type Measure = (name: string, url: string, pids: () => number[], rate: number) => Promise<Figures>;
 
-const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`;
+export const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const signed = (ms: number) => `${ms >= 0 ? '+' : ''}${ms.toFixed(2)} ms`;
 
 /** Runs `rounds` interleaved rounds; the first `baselines` targets are baselines (direct), each target after them judged against each. */
 export async function p99AtRate(targets: RateTarget[], rate: number, rounds: number, measure: Measure, baselines = 1): Promise<{ rows: Figures[]; lines: string[] }> {
