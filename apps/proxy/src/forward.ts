@@ -16,7 +16,6 @@ import { waitsItsTurn } from './response-closed.js';
 import { afterFailedAttempt, invalidResponseHead, replayable, warnBrokeOff } from './retry.js';
 import { bodyLimit, buffers } from './body-policy.js';
 import { bufferRequest, type BufferedBody } from './request-buffer.js';
-import { endpointKey } from './table.js';
 import { BodyTooLarge, drainUpload, hasBody, uploadBody, UploadStalled } from './upload-body.js';
 import { HangUp } from './hang-up.js';
 import { send, sendUnread } from './send-page.js';
@@ -121,7 +120,7 @@ function forward(ctx: ProxyContext, req: http.IncomingMessage, res: http.ServerR
     if (!route || route.endpoints.length === 0) return send(res, tried ? exhausted(first.app) : pages.noReplica(first.app, requestId, req.headers));
     const ep = table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight);
     if (!ep) return send(res, exhausted(route.app));
-    key = endpointKey(ep);
+    key = ep.key;
     release = ctx.endpoints.acquire(key);
     if (upstreamKey) upstreamKey.value = key;
     // undici only starts reading the body once connected, so a refused connect leaves it unread; an

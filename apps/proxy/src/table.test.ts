@@ -32,6 +32,18 @@ describe('RouteTable', () => {
     expect(new Set(picks2)).toEqual(new Set(['10.0.0.1:5000', '10.0.0.3:5000']));
   });
 
+  it('hands out each endpoint with its key, the same object every time for one table', () => {
+    const t = table();
+    const r = t.lookup('hello.dream')!;
+    const first = Array.from({ length: 3 }, () => t.pick(r)!);
+    expect(first.map((e) => [e.host, e.port, e.key])).toEqual([['10.0.0.1', 5000, '10.0.0.1:5000'], ['10.0.0.2', 5000, '10.0.0.2:5000'], ['10.0.0.3', 5000, '10.0.0.3:5000']]);
+    // Nothing made per request: the next round hands out the very same objects (and key strings).
+    const again = Array.from({ length: 3 }, () => t.pick(r)!);
+    again.forEach((e, i) => expect(e).toBe(first[i]));
+    const v6 = new RouteTable({ version: 1, routes: [{ app: 'six', hosts: ['six.dream'], endpoints: [{ host: 'fd00::1', port: 80 }] }] });
+    expect(v6.pick(v6.lookup('six.dream')!)!.key).toBe('[fd00::1]:80');
+  });
+
   it('still picks a down endpoint when all are down, but never an excluded one', () => {
     const t = table();
     const r = t.lookup('hello.dream')!;

@@ -4,6 +4,8 @@ import { RouteIndex } from './route-index.js';
 import type { RouteChanges } from './table-diff.js';
 
 export interface RouteEndpoint { host: string; port: number }
+/** An endpoint as pick() hands it out: with its "host:port" key, one string per table, not one per request. */
+export interface KeyedEndpoint extends RouteEndpoint { readonly key: string }
 /**
  * `maxRequestBody` (bytes, 0: no limit) and `requestBuffering`: the app's own settings (PATCH
  * /v1/apps/:app), over the proxy's DREAM_PROXY_MAX_REQUEST_BODY / _REQUEST_BUFFERING when present.
@@ -87,7 +89,7 @@ export class RouteTable {
   // Round-robin cursor per app; carried over between versions so a new table does not reset
   // every app to its first endpoint.
   private readonly cursor: Map<string, number>;
-  private readonly keys = new Map<Route, string[]>();
+  private readonly keyed = new Map<Route, KeyedEndpoint[]>();
   private readonly serial = ++serial;
   /** Built from `previous` and its changes: the hosts that came and went (the certificates follow them). */
   readonly hostChanges?: { added: string[]; removed: string[] };
@@ -129,10 +131,14 @@ export class RouteTable {
     return this.index.byHost.get(host) ?? null;
   }
 
-  /** The "host:port" keys of a route's endpoints, computed once per table (not per request). */
-  keysOf(route: Route): readonly string[] {
-    let k = this.keys.get(route);
-    if (!k) { k = route.endpoints.map(endpointKey); this.keys.set(route, k); }
+  /**
+   * A route's endpoints with their "host:port" keys, made once per table. Before, each request
+   * built its key anew after pick(): a new string that every Map look-up of its exchange (in-flight
+   * count, down mark, upstream pool) had to flatten and hash again.
+   */
+  keyedOf(route: Route): readonly KeyedEndpoint[] {
+    let k = this.keyed.get(route);
+    if (!k) { k = route.endpoints.map((e) => ({ host: e.host, port: e.port, key: endpointKey(e) })); this.keyed.set(route, k); }
     return k;
   }
 
@@ -142,17 +148,17 @@ export class RouteTable {
    * request). With no `load` this is plain round-robin. When every remaining endpoint is marked
    * down we still return one: a down mark is a short-lived guess, and trying beats a certain 503.
    */
-  pick(route: Route, isDown: (key: string) => boolean = () => false, exclude?: ReadonlySet<string>, load?: (key: string) => number): RouteEndpoint | null {
+  pick(route: Route, isDown: (key: string) => boolean = () => false, exclude?: ReadonlySet<string>, load?: (key: string) => number): KeyedEndpoint | null {
     const n = route.endpoints.length;
     if (n === 0) return null;
-    const keys = this.keysOf(route);
+    const eps = this.keyedOf(route);
     const start = (this.cursor.get(route.app) ?? 0) % n;
     let best = -1;
     let bestLoad = Infinity;
     let fallback = -1;
     for (let k = 0; k < n; k++) {
       const i = (start + k) % n;
-      const key = keys[i]!;
+      const key = eps[i]!.key;
       if (exclude?.has(key)) continue;
       if (isDown(key)) { if (fallback < 0) fallback = i; continue; }
       if (!load) { best = i; break; }
@@ -162,7 +168,7 @@ export class RouteTable {
     const i = best >= 0 ? best : fallback;
     if (i < 0) return null;
     this.cursor.set(route.app, i + 1);
-    return route.endpoints[i]!;
+    return eps[i]!;
   }
 
   /** The endpoint keys `prev` routed to and this table does not, when it was built from `prev`'s changes. */

@@ -12,7 +12,6 @@ import { hostOf } from './host.js';
 import { lingeringClose } from './fast/linger.js';
 import { errorPage, pages, rawPage, type Page } from './pages.js';
 import { afterFailedAttempt, isMalformedResponseHead, MALFORMED_RESPONSE_HEAD } from './retry.js';
-import { endpointKey } from './table.js';
 import { tunnel } from './tunnel.js';
 import { hasBody } from './upload-body.js';
 import { goingAway } from './ws-going-away.js';
@@ -89,7 +88,7 @@ function relay(ctx: ProxyContext, req: http.IncomingMessage, socket: Duplex, hea
     const route = table.get(host);
     const ep = route ? table.pick(route, ctx.endpoints.isDown, tried, ctx.endpoints.inFlight) : null;
     if (!route || !ep) return answerPage(pages.upstreamFailed(first.app, requestId, req.headers));
-    const key = endpointKey(ep);
+    const { key } = ep;
     const release = ctx.endpoints.acquire(key);
     // A fresh connection per upgrade: the socket leaves HTTP and must not return to a pool.
     // allowHalfOpen: the app's FIN ends only what it sends; the client may still be sending (tunnel.ts).

@@ -9,7 +9,6 @@ import type { ProxyContext } from '../context.js';
 import { MAX_RESPONSE_FIELDS, RESPONSE_HEAD_READ_BOUND, RESPONSE_HEAD_TOO_LARGE } from '../head-limits.js';
 import { pages, type Page } from '../pages.js';
 import { MALFORMED_RESPONSE_HEAD, UNASKED_UPGRADE } from '../retry.js';
-import { endpointKey } from '../table.js';
 import { BodyEnd } from './body.js';
 import { clientResponseHead } from './client-head.js';
 import type { ClientWriter } from './client-writer.js';
@@ -68,7 +67,7 @@ export class Exchange implements UpstreamUser {
     if (!route || route.endpoints.length === 0) return this.fail(this.tried ? exhausted(this) : pages.noReplica(this.req.route.app, this.req.requestId, this.req.headers));
     const ep = table.pick(route, this.ctx.endpoints.isDown, this.tried, this.ctx.endpoints.inFlight);
     if (!ep) return this.fail(exhausted(this));
-    this.key = endpointKey(ep);
+    this.key = ep.key;
     this.release = this.ctx.endpoints.acquire(this.key);
     this.conn = this.pool.get(this.key, ep, this);
     if (this.conn.connected) this.up.start(this.conn.socket);
