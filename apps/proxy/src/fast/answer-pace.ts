@@ -12,6 +12,7 @@ export class AnswerPace {
 
   /** True when the client has answers it has not read: `go` runs once it has. */
   hold(): boolean {
+    if (this.waiting) return true;
     if (!this.socket.writableNeedDrain) return false;
     this.waiting = true;
     this.socket.once('drain', this.onDrain);

@@ -91,7 +91,9 @@ export class ClientConnection implements ExchangeOwner {
   private next(): void {
     if (this.busy || this.pace.waiting) return;
     this.busy = true;
-    while (!this.ex && this.buf && !this.gone) {
+    // Also stops once answers wait to be read (pace): the rest of a pipelined batch for our own
+    // pages was answered regardless, a 'drain' listener each (a MaxListenersExceededWarning).
+    while (!this.ex && this.buf && !this.gone && !this.pace.waiting) {
       const read = this.buf;
       const r = takeRequest(read);
       if (r === MORE) { this.headSince ||= Date.now(); break; }
