@@ -81,12 +81,16 @@ export async function bundledProxy(root: string, name = 'proxy'): Promise<string
   return out;
 }
 
-/** The environment our proxy runs the benchmark with: one route from `api`, both listeners, no access log. */
-export function proxyEnv(o: { api: string; dataDir: string; http: number; https: number; cert: string; key: string; workers: string }): Record<string, string> {
+/**
+ * The environment our proxy runs a benchmark with: one route from `api`, no access log; the HTTPS
+ * listener only with `https` and a certificate (none: port 0, plain HTTP only).
+ */
+export function proxyEnv(o: { api: string; dataDir: string; http: number; https?: number; cert?: string; key?: string; workers: string }): Record<string, string> {
   return {
     DREAM_DATA_DIR: o.dataDir, DREAM_API_URL: o.api, DREAM_INTERNAL_TOKEN: TOKEN,
-    DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(o.http), DREAM_HTTPS_PORT: String(o.https), DREAM_LOG_LEVEL: 'warn',
-    DREAM_TLS_CERT_FILE: o.cert, DREAM_TLS_KEY_FILE: o.key, DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: o.workers,
+    DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(o.http), DREAM_HTTPS_PORT: String(o.https ?? 0), DREAM_LOG_LEVEL: 'warn',
+    ...(o.https && o.cert && o.key ? { DREAM_TLS_CERT_FILE: o.cert, DREAM_TLS_KEY_FILE: o.key } : {}),
+    DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: o.workers,
     // Like nginx and Caddy here: no redirect of plain HTTP (the built-in CA would otherwise issue bench.dream).
     DREAM_HTTPS_REDIRECT: 'off',
   };

@@ -13,7 +13,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { bundledProxy, fakeApi, freePort, HOST, start as startIn, stopAll, TOKEN, waitReady, which } from '../procs.js';
+import { bundledProxy, fakeApi, freePort, HOST, proxyEnv, start as startIn, stopAll, waitReady, which } from '../procs.js';
 
 const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
 const sizes = arg('sizes', '8,100').split(',').map(Number);
@@ -72,11 +72,8 @@ async function main(): Promise<void> {
   const targets: Array<{ name: string; port: number }> = [{ name: 'direct', port: appPort }];
   for (const mode of ['on', 'off']) {
     const port = await freePort();
-    start(process.execPath, [bundle], {
-      DREAM_DATA_DIR: path.join(tmp, `data-${mode}`), DREAM_API_URL: await fakeApi(appPort), DREAM_INTERNAL_TOKEN: TOKEN,
-      DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(port), DREAM_HTTPS_PORT: '0', DREAM_LOG_LEVEL: 'warn',
-      DREAM_ACCESS_LOG: 'off', DREAM_PROXY_WORKERS: '1', DREAM_PROXY_REQUEST_BUFFERING: mode,
-    });
+    const env = proxyEnv({ api: await fakeApi(appPort), dataDir: path.join(tmp, `data-${mode}`), http: port, workers: '1' });
+    start(process.execPath, [bundle], { ...env, DREAM_PROXY_REQUEST_BUFFERING: mode });
     await waitReady(port);
     targets.push({ name: `dream proxy (buffering ${mode})`, port });
   }
