@@ -89,10 +89,11 @@ export class ClientConnection implements ExchangeOwner {
   };
 
   private next(): void {
-    if (this.busy || this.pace.waiting) return;
+    if (this.busy) return;
     this.busy = true;
-    // Also stops once answers wait to be read (pace): the rest of a pipelined batch for our own
-    // pages was answered regardless, a 'drain' listener each (a MaxListenersExceededWarning).
+    // Stops once answers wait to be read (pace), before the first request too: the rest of a
+    // pipelined batch for our own pages was answered regardless, a 'drain' listener each (a
+    // MaxListenersExceededWarning).
     while (!this.ex && this.buf && !this.gone && !this.pace.waiting) {
       const read = this.buf;
       const r = takeRequest(read);
