@@ -65,14 +65,14 @@ async function main(): Promise<void> {
   removeWorktree(); // the base's bundle is in this checkout's node_modules (realpath above)
   const upPort = await freePort();
   const up = start(root, process.execPath, [path.join(here, 'upstream.mjs'), String(upPort)]);
-  await waitReady(upPort);
+  await waitReady(upPort, false, up);
   const { cert, key } = await selfSigned(tmp);
   const api = await fakeApi(upPort);
   const procs = [];
   for (const [i, s] of sides.entries()) {
     const ports = { http: await freePort(), https: await freePort() };
     const p = start(root, process.execPath, [s.bundle], proxyEnv({ api, dataDir: path.join(tmp, `data-${i}`), ...ports, cert, key, workers: '1' }));
-    await waitReady(ports.http);
+    await waitReady(ports.http, false, p);
     procs.push({ ...s, ...ports, pids: () => withChildren(p.pid!) });
   }
   console.log(`${sides[0]!.name} against ${sides[1]!.name}: ${rounds} rounds of ${duration} s at ${rate ? `~${rate} req/s` : 'saturation'} (${protos.join(', ')}), direct first in each round, node ${process.version}, ${os.cpus().length} CPUs`);

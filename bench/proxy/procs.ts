@@ -12,18 +12,21 @@ export const HOST = 'bench.dream';
 export const TOKEN = 'int_bench';
 const children: ChildProcess[] = [];
 
-export async function freePort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+// Each number once per run (the bench's own copy handed out the same one twice in a row: a
+// listener then failed to start, seen as "nothing answered 200" ten seconds later).
+export { freePort } from '../../test/free-port.js';
 
-/** Waits for 200 on `/` (plain HTTP, or HTTPS with the bench's self-signed certificate). */
-export async function waitReady(port: number, tls = false): Promise<void> {
+/**
+ * Waits for 200 on `/` (plain HTTP, or HTTPS with the bench's self-signed certificate), for up to
+ * 30 s; fails at once, saying so, when `child` (what should answer there) exits first.
+ */
+export async function waitReady(port: number, tls = false, child?: ChildProcess): Promise<void> {
   const get = tls ? https.get : http.get;
-  for (let i = 0; i < 200; i++) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`${path.basename(child.spawnfile)} exited (${child.exitCode ?? child.signalCode}) before it answered on port ${port}: its stderr is above`);
+    }
     const ok = await new Promise<boolean>((resolve) => {
       const req = get({ host: '127.0.0.1', port, path: '/', headers: { host: HOST }, rejectUnauthorized: false }, (res) => { res.resume(); resolve(res.statusCode === 200); });
       req.on('error', () => resolve(false));
@@ -31,7 +34,7 @@ export async function waitReady(port: number, tls = false): Promise<void> {
     if (ok) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`nothing answered 200 on port ${port}`);
+  throw new Error(`nothing answered 200 on port ${port} within 30 s`);
 }
 
 export function start(root: string, cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {

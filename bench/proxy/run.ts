@@ -44,13 +44,13 @@ async function main(): Promise<void> {
   const listen = async (upstream: number): Promise<Listen> => ({ http: await freePort(), https: await freePort(), upstream, cert, key, tmp });
   const upPort = await freePort();
   const upstream = start(process.execPath, [path.join(here, 'upstream.mjs'), String(upPort)]);
-  await waitReady(upPort);
+  await waitReady(upPort, false, upstream);
   const targets: Target[] = [];
 
   const ours = await listen(upPort);
   const proxy = start(process.execPath, [await bundledProxy(root)],
     proxyEnv({ api: await fakeApi(upPort), dataDir: path.join(tmp, 'data'), http: ours.http, https: ours.https, cert, key, workers }));
-  await waitReady(ours.http);
+  await waitReady(ours.http, false, proxy);
   targets.push({ name: 'dream proxy', listen: ours, pids: () => withChildren(proxy.pid!) });
 
   const nginx = await which('nginx');
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     const l = await listen(upPort);
     fs.writeFileSync(path.join(tmp, 'nginx.conf'), nginxConf(l));
     const p = start(nginx, ['-c', path.join(tmp, 'nginx.conf'), '-p', tmp]);
-    await waitReady(l.http);
+    await waitReady(l.http, false, p);
     targets.push({ name: 'nginx', listen: l, pids: () => withChildren(p.pid!) });
   } else console.log('nginx not installed: skipped (apt-get install -y nginx)');
 
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     const l = await listen(upPort);
     fs.writeFileSync(path.join(tmp, 'caddy.json'), caddyConf(l));
     const p = start(caddy, ['run', '--config', path.join(tmp, 'caddy.json')], { XDG_DATA_HOME: tmp, XDG_CONFIG_HOME: tmp, HOME: tmp });
-    await waitReady(l.http);
+    await waitReady(l.http, false, p);
     targets.push({ name: 'caddy', listen: l, pids: () => [p.pid!] });
   } else console.log('caddy not installed: skipped (apt-get install -y caddy)');
 
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   // session on reconnect, as a returning browser does), with a bare Node TLS server as the floor.
   const helloPort = await freePort();
   const hello = start(process.execPath, [path.join(here, 'tls-hello.mjs'), String(helloPort), cert, key]);
-  await waitReady(helloPort, true);
+  await waitReady(helloPort, true, hello);
   const fresh = [...targets.map((t) => ({ name: t.name, url: `https://127.0.0.1:${t.listen.https}/`, pids: t.pids })),
     { name: 'node tls server', url: `https://127.0.0.1:${helloPort}/`, pids: () => [hello.pid!] }];
   for (let r = 0; r < handshakeRounds; r++) {
@@ -110,15 +110,15 @@ async function main(): Promise<void> {
   const relay = start(process.execPath, [path.join(here, 'relay.mjs'), String(relayPort), String(upPort)]);
   const tlsRelayPort = await freePort();
   const tlsRelay = start(process.execPath, [path.join(here, 'relay.mjs'), String(tlsRelayPort), String(upPort), cert, key]);
-  await waitReady(relayPort);
-  await waitReady(tlsRelayPort, true);
+  await waitReady(relayPort, false, relay);
+  await waitReady(tlsRelayPort, true, tlsRelay);
   const direct: RateTarget = { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] };
   // A second baseline over HTTPS: the same app terminating its own TLS (upstream.mjs with the
   // certificate). Against plain direct a proxy's p99 carries the whole cost of TLS on this box
   // (wrk's side included); against this one, what the hop adds to an app that has TLS anyway.
   const tlsUpPort = await freePort();
   const tlsUpstream = start(process.execPath, [path.join(here, 'upstream.mjs'), String(tlsUpPort), cert, key]);
-  await waitReady(tlsUpPort, true);
+  await waitReady(tlsUpPort, true, tlsUpstream);
   const directTls: RateTarget = { name: 'direct (https)', url: `https://127.0.0.1:${tlsUpPort}/`, pids: () => [tlsUpstream.pid!] };
   // The same targets per scheme, each with its own relay; direct stays plain HTTP (the app has no
   // TLS) and, over HTTPS, the app serving TLS itself is the second baseline.

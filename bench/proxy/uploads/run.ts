@@ -66,15 +66,15 @@ async function slowUploaders(port: number): Promise<string> {
 
 async function main(): Promise<void> {
   const appPort = await freePort();
-  start(process.execPath, [path.join(here, 'one-worker.mjs'), String(appPort)]);
-  await waitReady(appPort);
+  const app = start(process.execPath, [path.join(here, 'one-worker.mjs'), String(appPort)]);
+  await waitReady(appPort, false, app);
   const bundle = await bundledProxy(root);
   const targets: Array<{ name: string; port: number }> = [{ name: 'direct', port: appPort }];
   for (const mode of ['on', 'off']) {
     const port = await freePort();
     const env = proxyEnv({ api: await fakeApi(appPort), dataDir: path.join(tmp, `data-${mode}`), http: port, workers: '1' });
-    start(process.execPath, [bundle], { ...env, DREAM_PROXY_REQUEST_BUFFERING: mode });
-    await waitReady(port);
+    const proxy = start(process.execPath, [bundle], { ...env, DREAM_PROXY_REQUEST_BUFFERING: mode });
+    await waitReady(port, false, proxy);
     targets.push({ name: `dream proxy (buffering ${mode})`, port });
   }
   const nginx = await which('nginx');
@@ -87,8 +87,8 @@ http { access_log off; client_max_body_size 0; client_body_temp_path ${d('body')
   upstream app { server 127.0.0.1:${appPort}; keepalive 64; }
   server { listen 127.0.0.1:${port}; location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $host; } } }
 `);
-    start(nginx, ['-c', d('nginx.conf'), '-p', tmp]);
-    await waitReady(port);
+    const p = start(nginx, ['-c', d('nginx.conf'), '-p', tmp]);
+    await waitReady(port, false, p);
     targets.push({ name: 'nginx (proxy_request_buffering on)', port });
   } else console.log('nginx not installed: skipped (apt-get install -y nginx)');
 
