@@ -11,6 +11,7 @@ export class RequestWriter {
   sent = false;
   private pending: Buffer[] | null = null;
   private up: Socket | null = null;
+  private awaitingDrain = false;
 
   /** `exchange.over`: body bytes that arrive after the exchange ended are dropped. */
   constructor(private readonly head: string, contentLength: number, private readonly client: Socket, private readonly exchange: { readonly over: boolean }) {
@@ -46,8 +47,15 @@ export class RequestWriter {
     return take === chunk.length ? null : chunk.subarray(take);
   }
 
+  // Once per stall: chunks the client's socket delivers after pause() (a TLS read decrypts several
+  // records at once) each found the upstream full, and each added a 'drain' listener.
   private pauseClientUntilDrain(up: Socket): void {
     this.client.pause();
-    up.once('drain', () => { if (!this.exchange.over && this.left > 0) this.client.resume(); });
+    if (this.awaitingDrain) return;
+    this.awaitingDrain = true;
+    up.once('drain', () => {
+      this.awaitingDrain = false;
+      if (!this.exchange.over && this.left > 0) this.client.resume();
+    });
   }
 }
