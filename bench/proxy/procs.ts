@@ -12,8 +12,8 @@ export const HOST = 'bench.dream';
 export const TOKEN = 'int_bench';
 const children: ChildProcess[] = [];
 
-// Each number once per run (the bench's own copy handed out the same one twice in a row: a
-// listener then failed to start, seen as "nothing answered 200" ten seconds later).
+// Each number once per run. The bench's own copy could hand out one number twice in a row (as the
+// tests' did to Pebble): a likely cause of a start-up failure seen once as "nothing answered 200".
 export { freePort } from '../../test/free-port.js';
 
 /**
