@@ -18,23 +18,25 @@ export { freePort } from '../../test/free-port.js';
 
 /**
  * Waits for 200 on `/` (plain HTTP, or HTTPS with the bench's self-signed certificate), for up to
- * 30 s; fails at once, saying so, when `child` (what should answer there) exits first.
+ * `timeoutMs`; fails at once, saying so, when `child` (what should answer there) exits first, and
+ * on timeout says what the last try got (a refused connection, another status).
  */
-export async function waitReady(port: number, tls = false, child?: ChildProcess): Promise<void> {
+export async function waitReady(port: number, tls = false, child?: ChildProcess, timeoutMs = 30_000): Promise<void> {
   const get = tls ? https.get : http.get;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
   while (Date.now() < deadline) {
     if (child && (child.exitCode !== null || child.signalCode !== null)) {
       throw new Error(`${path.basename(child.spawnfile)} exited (${child.exitCode ?? child.signalCode}) before it answered on port ${port}: its stderr is above`);
     }
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = get({ host: '127.0.0.1', port, path: '/', headers: { host: HOST }, rejectUnauthorized: false }, (res) => { res.resume(); resolve(res.statusCode === 200); });
-      req.on('error', () => resolve(false));
+    last = await new Promise<string>((resolve) => {
+      const req = get({ host: '127.0.0.1', port, path: '/', headers: { host: HOST }, rejectUnauthorized: false }, (res) => { res.resume(); resolve(`status ${res.statusCode}`); });
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
     });
-    if (ok) return;
+    if (last === 'status 200') return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`nothing answered 200 on port ${port} within 30 s`);
+  throw new Error(`nothing answered 200 on port ${port} within ${timeoutMs / 1000} s (last try: ${last})`);
 }
 
 export function start(root: string, cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {

@@ -1,5 +1,5 @@
-// The bench's start-up wait (bench/proxy/procs.ts): ready once a 200 comes, and a process that
-// dies first is said at once, with its exit code, instead of "nothing answered" 30 s later.
+// The bench's start-up wait (bench/proxy/procs.ts): ready once a 200 comes; a process that dies
+// first is said at once, with its exit code, and a timeout says what the last try got.
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, waitReady } from '../../bench/proxy/procs.js';
@@ -21,5 +21,12 @@ describe('waitReady', () => {
     const t0 = Date.now();
     await expect(waitReady(port, false, c)).rejects.toThrow(/exited \(3\) before it answered on port \d+/);
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('on timeout says what the last try got: a refused connection, or another status', async () => {
+    const port = await freePort();
+    await expect(waitReady(port, false, undefined, 500)).rejects.toThrow(`nothing answered 200 on port ${port} within 0.5 s (last try: ECONNREFUSED)`);
+    const c = node(`require('http').createServer((q, s) => { s.statusCode = 503; s.end(); }).listen(${port}, '127.0.0.1')`);
+    await expect(waitReady(port, false, c, 1500)).rejects.toThrow('(last try: status 503)');
   });
 });
