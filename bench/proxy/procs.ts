@@ -12,8 +12,8 @@ export const HOST = 'bench.dream';
 export const TOKEN = 'int_bench';
 const children: ChildProcess[] = [];
 
-// Each number once per run. The bench's own copy could hand out one number twice in a row (as the
-// tests' did to Pebble): a likely cause of a start-up failure seen once as "nothing answered 200".
+// Each number once per run: the bench's own copy could hand out one number twice in a row, as the
+// tests' once did to Pebble.
 export { freePort } from '../../test/free-port.js';
 
 /**
