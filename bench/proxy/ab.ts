@@ -13,10 +13,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { med, signed } from './latency.js';
-import { bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, stopAll, waitReady } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
-const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
 const base = arg('base', 'HEAD');
 const rate = Number(arg('rate', '5000'));
 const protos = arg('protos', 'https,http').split(',') as Array<'http' | 'https'>;

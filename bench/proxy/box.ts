@@ -7,12 +7,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { nginxConf } from './configs.js';
 import { med, signed } from './latency.js';
-import { bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, stopAll, which, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startNginx, startRelay, stopAll, waitReady } from './procs.js';
 import { withChildren, wrk } from './wrk.js';
 
-const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
 const rate = Number(arg('rate', '5000'));
 const proto = arg('proto', 'https') as 'http' | 'https';
 const rounds = Math.max(1, Number(arg('rounds', '3')));
@@ -46,17 +44,11 @@ async function main(): Promise<void> {
     await waitReady(ports.http, false, p);
     targets.push({ name: `dream proxy (${workers} worker${workers === '1' ? '' : 's'})`, url: url(ports[proto]), pids: () => withChildren(p.pid!) });
   }
-  const nginx = await which('nginx');
-  if (nginx) {
-    const l = { http: await freePort(), https: await freePort(), upstream: app, cert, key, tmp };
-    fs.writeFileSync(path.join(tmp, 'nginx.conf'), nginxConf(l));
-    const p = start(root, nginx, ['-c', path.join(tmp, 'nginx.conf'), '-p', tmp]);
-    await waitReady(l.http, false, p);
-    targets.push({ name: 'nginx', url: url(l[proto]), pids: () => withChildren(p.pid!) });
-  }
+  const l = { http: await freePort(), https: await freePort(), upstream: app, cert, key, tmp };
+  const nginx = await startNginx(root, l);
+  if (nginx) targets.push({ name: 'nginx', url: url(l[proto]), pids: () => withChildren(nginx.pid!) });
   const relayPort = await freePort();
-  const relay = start(root, process.execPath, [path.join(here, 'relay.mjs'), String(relayPort), String(app), ...(proto === 'https' ? [cert, key] : [])]);
-  await waitReady(relayPort, proto === 'https', relay);
+  const relay = await startRelay(root, relayPort, app, proto === 'https' ? { cert, key } : undefined);
   targets.push({ name: `node ${proto === 'https' ? 'tls' : 'tcp'} relay`, url: url(relayPort), pids: () => [relay.pid!] });
 
   console.log(`${rounds} rounds of ${duration} s at ~${rate} req/s (${proto}; direct over http), ${cpus} CPUs, node ${process.version}`);

@@ -5,7 +5,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import fs from 'node:fs';
 import { promisify } from 'node:util';
+import { nginxConf, type Listen } from './configs.js';
 
 export const run = promisify(execFile);
 export const HOST = 'bench.dream';
@@ -50,6 +52,26 @@ export function stopAll(): void {
 }
 
 export const which = (cmd: string) => run('which', [cmd]).then((r) => r.stdout.trim(), () => '');
+
+/** `--name value` from the command line, or `def`. */
+export const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
+
+/** nginx (Debian's) as the equivalent reverse proxy (configs.ts), answering; null when not installed. */
+export async function startNginx(root: string, l: Listen): Promise<ChildProcess | null> {
+  const nginx = await which('nginx');
+  if (!nginx) return null;
+  fs.writeFileSync(path.join(l.tmp, 'nginx.conf'), nginxConf(l));
+  const p = start(root, nginx, ['-c', path.join(l.tmp, 'nginx.conf'), '-p', l.tmp]);
+  await waitReady(l.http, false, p);
+  return p;
+}
+
+/** The bare Node relay (relay.mjs) on `port` to the app on `upstream`, terminating TLS when given a certificate; answering. */
+export async function startRelay(root: string, port: number, upstream: number, tls?: { cert: string; key: string }): Promise<ChildProcess> {
+  const relay = start(root, process.execPath, [path.join(root, 'bench/proxy/relay.mjs'), String(port), String(upstream), ...(tls ? [tls.cert, tls.key] : [])]);
+  await waitReady(port, tls !== undefined, relay);
+  return relay;
+}
 
 /** The api side of the routes contract, just enough to hand the proxy one route. */
 export async function fakeApi(upstreamPort: number): Promise<string> {

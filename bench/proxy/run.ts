@@ -13,12 +13,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { caddyConf, nginxConf, type Listen } from './configs.js';
+import { caddyConf, type Listen } from './configs.js';
 import { p99AtRate, runningStalls, wakeupLatency, type RateTarget } from './latency.js';
-import { bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start as startIn, stopAll, waitReady, which } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start as startIn, startNginx, startRelay, stopAll, waitReady, which } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
-const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1]! : def; };
 const duration = Number(arg('duration', '5'));
 const connections = Number(arg('connections', '50'));
 // One worker, as compose runs it (DREAM_PROXY_WORKERS=1). --workers 0 = one per core (npm start's
@@ -53,14 +52,10 @@ async function main(): Promise<void> {
   await waitReady(ours.http, false, proxy);
   targets.push({ name: 'dream proxy', listen: ours, pids: () => withChildren(proxy.pid!) });
 
-  const nginx = await which('nginx');
-  if (nginx) {
-    const l = await listen(upPort);
-    fs.writeFileSync(path.join(tmp, 'nginx.conf'), nginxConf(l));
-    const p = start(nginx, ['-c', path.join(tmp, 'nginx.conf'), '-p', tmp]);
-    await waitReady(l.http, false, p);
-    targets.push({ name: 'nginx', listen: l, pids: () => withChildren(p.pid!) });
-  } else console.log('nginx not installed: skipped (apt-get install -y nginx)');
+  const nginxListen = await listen(upPort);
+  const nginx = await startNginx(root, nginxListen);
+  if (nginx) targets.push({ name: 'nginx', listen: nginxListen, pids: () => withChildren(nginx.pid!) });
+  else console.log('nginx not installed: skipped (apt-get install -y nginx)');
 
   const caddy = await which('caddy');
   if (caddy) {
@@ -107,11 +102,9 @@ async function main(): Promise<void> {
   // what terminating TLS and proxying costs at the tail, with a TLS-terminating relay as the floor.
   const nginxTarget = targets.find((t) => t.name === 'nginx');
   const relayPort = await freePort();
-  const relay = start(process.execPath, [path.join(here, 'relay.mjs'), String(relayPort), String(upPort)]);
+  const relay = await startRelay(root, relayPort, upPort);
   const tlsRelayPort = await freePort();
-  const tlsRelay = start(process.execPath, [path.join(here, 'relay.mjs'), String(tlsRelayPort), String(upPort), cert, key]);
-  await waitReady(relayPort, false, relay);
-  await waitReady(tlsRelayPort, true, tlsRelay);
+  const tlsRelay = await startRelay(root, tlsRelayPort, upPort, { cert, key });
   const direct: RateTarget = { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] };
   // A second baseline over HTTPS: the same app terminating its own TLS (upstream.mjs with the
   // certificate). Against plain direct a proxy's p99 carries the whole cost of TLS on this box
