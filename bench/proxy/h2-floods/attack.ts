@@ -8,12 +8,12 @@
 import fs from 'node:fs';
 import { cheapFlood, madeYouReset, resetAfterResponse, type CheapFloodKind, type MadeYouResetKind } from '../../../test/integration/proxy-helpers/h2-abuse.js';
 import { continuationFlood, rapidReset, type FloodResult } from '../../../test/integration/proxy-helpers/h2-floods.js';
+import { arg } from '../procs.js';
 
 const [port, caPath] = process.argv.slice(2);
-const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
-const seconds = Number(arg('--seconds') ?? 10);
+const seconds = Number(arg('seconds', '10'));
 const reconnect = process.argv.includes('--reconnect');
-const kind = arg('--kind') ?? 'rapid-reset';
+const kind = arg('kind', 'rapid-reset');
 const ca = fs.readFileSync(caPath!);
 const t0 = Date.now();
 let sent = 0, conns = 0;

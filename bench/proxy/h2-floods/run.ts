@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import http2 from 'node:http2';
 import path from 'node:path';
 import readline from 'node:readline';
+import { arg } from '../procs.js';
 
 const here = import.meta.dirname;
 const root = path.resolve(here, '../../..');
 const tsx = path.join(root, 'node_modules/.bin/tsx');
-const arg = (name: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : undefined; };
-const target = arg('--target') ?? 'ours';
-const seconds = Number(arg('--seconds') ?? 10);
+const target = arg('target', 'ours');
+const seconds = Number(arg('seconds', '10'));
 const pass = process.argv.slice(2).filter((a, i, all) => a === '--reconnect' || ['--kind', '--seconds'].includes(a) || ['--kind', '--seconds'].includes(all[i - 1]!));
 
 const kids: ChildProcess[] = [];
