@@ -3,8 +3,10 @@
 // figures come minutes apart and swing by milliseconds; here both bundles serve the same upstream
 // in the same minutes, each round measuring direct first, then both (their order swapped every
 // round), each judged against that round's direct.
-//   npx tsx bench/proxy/ab.ts --base REV [--rate 5000] [--protos https,http] [--rounds 8] [--duration 10]
+//   npx tsx bench/proxy/ab.ts --base REV [--rate 5000] [--protos https,http] [--rounds 8] [--duration 10] [--base-node PATH]
 // --rate 0: at saturation instead (wrk's 50 connections, unpaced): throughput and CPU per request.
+// --base-node PATH: the base runs under that node binary (another Node release: does the runtime
+// move the figures?); --base HEAD with it compares runtimes alone.
 // REV (a git revision) is built in a temporary worktree that links to this checkout's installed
 // packages (its own workspaces: worktree()); the other side is the working tree, uncommitted
 // changes included.
@@ -21,6 +23,7 @@ const rate = Number(arg('rate', '5000'));
 const protos = arg('protos', 'https,http').split(',') as Array<'http' | 'https'>;
 const rounds = Math.max(1, Number(arg('rounds', '8')));
 const duration = Number(arg('duration', '10'));
+const baseNode = arg('base-node', process.execPath);
 const here = path.dirname(new URL(import.meta.url).pathname);
 const root = path.resolve(here, '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-ab-'));
@@ -59,7 +62,8 @@ function removeWorktree(): void {
 async function main(): Promise<void> {
   const rev = git('rev-parse', '--short', base);
   const dirty = git('status', '--porcelain', '--untracked-files=no', '--', 'apps/*/src', 'packages/*/src', 'scripts') !== ''; // what the bundle is built from
-  const sides = [{ name: `base ${rev}`, bundle: fs.realpathSync(await bundledProxy(worktree(base), 'proxy-ab-base')) },
+  const baseVersion = baseNode === process.execPath ? '' : ` on node ${execFileSync(baseNode, ['--version'], { encoding: 'utf8' }).trim()}`;
+  const sides = [{ name: `base ${rev}${baseVersion}`, bundle: fs.realpathSync(await bundledProxy(worktree(base), 'proxy-ab-base')) },
     { name: `current ${git('rev-parse', '--short', 'HEAD')}${dirty ? '+changes' : ''}`, bundle: await bundledProxy(root, 'proxy-ab-current') }];
   removeWorktree(); // the base's bundle is in this checkout's node_modules (realpath above)
   const upPort = await freePort();
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
   const procs = [];
   for (const [i, s] of sides.entries()) {
     const ports = { http: await freePort(), https: await freePort() };
-    const p = start(root, process.execPath, [s.bundle], proxyEnv({ api, dataDir: path.join(tmp, `data-${i}`), ...ports, cert, key, workers: '1' }));
+    const p = start(root, i === 0 ? baseNode : process.execPath, [s.bundle], proxyEnv({ api, dataDir: path.join(tmp, `data-${i}`), ...ports, cert, key, workers: '1' }));
     await waitReady(ports.http, false, p);
     procs.push({ ...s, ...ports, pids: () => withChildren(p.pid!) });
   }
