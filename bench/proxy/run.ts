@@ -2,7 +2,7 @@
 // real main.ts bundled and run on plain node as the image runs it, one worker by default as in
 // compose), nginx (worker_processes auto) and Caddy, each over plain HTTP and over HTTPS (HTTP/1.1
 // over TLS — wrk does not speak h2 — one self-signed certificate for all three). Then new HTTPS
-// connections per second (Connection: close; a bare Node TLS server, tls-hello.mjs, as the floor);
+// connections per second (Connection: close; a bare Node TLS server, tls-hello.mjs, and the TLS relay as floors);
 // p99 at half of our saturation rate — direct, ours, nginx and a bare Node TCP relay (relay.mjs) in
 // --latency-rounds interleaved rounds (latency.ts) — and again over HTTPS at half our HTTPS
 // saturation (with a TLS-terminating relay), judged against plain direct and against the app
@@ -84,12 +84,16 @@ async function main(): Promise<void> {
   const tls: Figures[] = targets.map((t) => median(`${t.name} (https)`));
 
   // New HTTPS connections per second (Connection: close on every request; wrk resumes the TLS
-  // session on reconnect, as a returning browser does), with a bare Node TLS server as the floor.
+  // session on reconnect, as a returning browser does), with a bare Node TLS server as the floor
+  // and the TLS relay (relay.mjs: a new upstream connection for each) as the floor for a Node hop.
   const helloPort = await freePort();
   const hello = start(process.execPath, [path.join(here, 'tls-hello.mjs'), String(helloPort), cert, key]);
   await waitReady(helloPort, true, hello);
+  const tlsRelayPort = await freePort();
+  const tlsRelay = await startRelay(root, tlsRelayPort, upPort, { cert, key });
   const fresh = [...targets.map((t) => ({ name: t.name, url: `https://127.0.0.1:${t.listen.https}/`, pids: t.pids })),
-    { name: 'node tls server', url: `https://127.0.0.1:${helloPort}/`, pids: () => [hello.pid!] }];
+    { name: 'node tls server', url: `https://127.0.0.1:${helloPort}/`, pids: () => [hello.pid!] },
+    { name: 'node tls relay', url: `https://127.0.0.1:${tlsRelayPort}/`, pids: () => [tlsRelay.pid!] }];
   for (let r = 0; r < handshakeRounds; r++) {
     for (const t of fresh) keep(await wrk(`${t.name} (new conns)`, t.url, { connections, duration, host: HOST, pids: t.pids, tmp, newConnections: true }));
   }
@@ -103,8 +107,6 @@ async function main(): Promise<void> {
   const nginxTarget = targets.find((t) => t.name === 'nginx');
   const relayPort = await freePort();
   const relay = await startRelay(root, relayPort, upPort);
-  const tlsRelayPort = await freePort();
-  const tlsRelay = await startRelay(root, tlsRelayPort, upPort, { cert, key });
   const direct: RateTarget = { name: 'direct', url: `http://127.0.0.1:${upPort}/`, pids: () => [upstream.pid!] };
   // A second baseline over HTTPS: the same app terminating its own TLS (upstream.mjs with the
   // certificate). Against plain direct a proxy's p99 carries the whole cost of TLS on this box
