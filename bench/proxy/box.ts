@@ -38,9 +38,10 @@ async function main(): Promise<void> {
   const api = await fakeApi(app);
   const url = (port: number) => `${proto}://127.0.0.1:${port}/`;
   const targets: Target[] = [{ name: 'direct', url: `http://127.0.0.1:${app}/`, pids: () => [upstream.pid!] }];
+  const bundle = await bundledProxy(root, 'proxy-box'); // one build for both worker counts
   for (const workers of ['1', workers2]) {
     const ports = { http: await freePort(), https: await freePort() };
-    const p = start(root, process.execPath, [await bundledProxy(root, 'proxy-box')], proxyEnv({ api, dataDir: path.join(tmp, `data-${workers}`), ...ports, cert, key, workers }));
+    const p = start(root, process.execPath, [bundle], proxyEnv({ api, dataDir: path.join(tmp, `data-${workers}`), ...ports, cert, key, workers }));
     await waitReady(ports.http, false, p);
     targets.push({ name: `dream proxy (${workers} worker${workers === '1' ? '' : 's'})`, url: url(ports[proto]), pids: () => withChildren(p.pid!) });
   }
