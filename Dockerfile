@@ -9,7 +9,8 @@ ARG BUILD_IMAGE=node:20-bookworm-slim
 
 # ---- build: all dependencies (better-sqlite3 compiles from source), then pruned to production ----
 FROM ${BUILD_IMAGE} AS build
-# node-gyp compiles better-sqlite3 against the local headers instead of downloading them.
+# node-gyp compiles better-sqlite3 and the proxy's addon (apps/proxy/native) against the local
+# headers instead of downloading them.
 ENV npm_config_nodedir=/usr/local
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 make g++ ca-certificates >/dev/null \
@@ -19,7 +20,8 @@ COPY package.json package-lock.json ./
 COPY apps/api/package.json apps/api/
 COPY apps/builder/package.json apps/builder/
 COPY apps/cli/package.json apps/cli/
-COPY apps/proxy/package.json apps/proxy/
+COPY apps/proxy/package.json apps/proxy/binding.gyp apps/proxy/
+COPY apps/proxy/native apps/proxy/native
 COPY packages/core/package.json packages/core/
 COPY packages/targets/package.json packages/targets/
 # `npm install`, not `npm ci`: the committed lock lacks the entries of other platforms' optional
