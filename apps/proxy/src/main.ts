@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
 import { reportListening, STARTUP_EXIT_CODE, superviseWorkers } from './cluster.js';
 import { withDefaultCertificate } from './default-cert.js';
-import { answerPrimary, listenersOf, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestRelease, serveHandover, waitPortsFree, workersListening, type Predecessor } from './handover/index.js';
+import { answerPrimary, fdPass, listenersOf, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestHandover, serveHandover, waitPortsFree, workersListening, type FdPass, type Predecessor } from './handover/index.js';
 import { newProxyId } from './routes/source.js';
 import { startProxy } from './server.js';
 import { checkSettingFiles, readDefaultCertificate } from './setting-files.js';
@@ -41,13 +41,23 @@ function fatal(e: unknown): never {
   process.exit(STARTUP_EXIT_CODE);
 }
 
-/** Asks a running predecessor to release the ports; resolves once they can be bound. */
-async function takeOver(): Promise<{ pred: Predecessor; since: number } | null> {
-  const pred = handoverFile ? await requestRelease(handoverFile, log) : null;
+/**
+ * Asks a running predecessor for its listening sockets (`pass`: the addon, single process only: a
+ * cluster primary's workers listen by port) or to release the ports; resolves once the ports are
+ * ours: passed sockets, or free to bind.
+ */
+async function takeOver(pass: FdPass | null): Promise<{ pred: Predecessor; since: number } | null> {
+  const pred = handoverFile ? await requestHandover(handoverFile, log, pass) : null;
   if (!pred) return null;
   const since = Date.now();
-  await waitPortsFree([config.httpPort, config.httpsPort].filter((p) => p > 0), config.httpHost);
+  await waitPortsFree([config.httpPort, config.httpsPort].filter((p) => p > 0 && !pred.fds.has(p)), config.httpHost);
   return { pred, since };
+}
+
+/** The handover's log line: a passed socket never lacked a listener; a released port did, for gapMs. */
+function tookOver(prior: { pred: Predecessor; since: number }, at: number): void {
+  const passed = [...prior.pred.fds.keys()];
+  log.info({ gapMs: passed.length ? 0 : at - prior.since, passed }, 'handover: took over the listeners');
 }
 
 /** After a handover the old process drains, then idles until stopped: exiting would make Docker restart it. */
@@ -81,17 +91,21 @@ async function runProxy(): Promise<void> {
   let prior = null as Awaited<ReturnType<typeof takeOver>>;
   const proxy = await startProxy({
     config, token, log, certs, proxyId, accessLog: access?.log ?? null,
-    beforeListen: async () => { if (cluster.isWorker) await readyToListen(); else prior = await takeOver(); },
+    beforeListen: async () => {
+      if (cluster.isWorker) return void await readyToListen();
+      prior = await takeOver(fdPass());
+      return prior?.pred.fds;
+    },
   });
   const listeners = listenersOf(proxy.servers);
-  if (prior) { prior.pred.confirm(); log.info({ gapMs: Date.now() - prior.since }, 'handover: took over the listeners'); }
+  if (prior) { prior.pred.confirm(); tookOver(prior, Date.now()); }
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
     handover?.close(); listeners.unhold();
     await proxy.close(); await tls?.close(); access?.flush();
   })());
   const handover = cluster.isPrimary && handoverFile
-    ? await serveHandover(handoverFile, log, { release: listeners.release, restore: listeners.restore, drain: () => idleAfter(stop()) })
+    ? await serveHandover(handoverFile, log, { ...listeners, drain: () => idleAfter(stop()) }, fdPass())
     : null;
   if (cluster.isWorker) {
     // The primary is gone (killed -9): do not linger as an orphan holding the ports.
@@ -112,17 +126,14 @@ if (workers > 1 && cluster.isPrimary) {
   // The first worker ready to listen triggers the takeover; the predecessor drains once one listens,
   // and only then does this primary answer a successor of its own.
   let handover: { close(): void } | null = null;
-  gateWorkers(() => takeOver().then((prior) => {
+  gateWorkers(() => takeOver(null).then((prior) => {
     void workersListening(config.httpPort, config.proxyWorkerStartTimeoutMs).then(async (at) => {
-      if (prior) {
-        prior.pred.confirm();
-        log.info({ gapMs: at - prior.since }, 'handover: took over the listeners');
-      }
+      if (prior) { prior.pred.confirm(); tookOver(prior, at); }
       if (handoverFile) {
         handover = await serveHandover(handoverFile, log, {
           release: () => forwardToWorkers('release'), restore: () => forwardToWorkers('restore'),
           drain: () => idleAfter(sup.stop('SIGTERM')),
-        });
+        }, null);
       }
     }).catch((err) => log.error({ err }, 'handover: no worker listens'));
   }));

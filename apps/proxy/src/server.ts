@@ -1,7 +1,8 @@
 // startProxy: the plain HTTP listener, the HTTPS listener (HTTP/2 + HTTP/1.1, SNI), the upstream
 // pools and the routes source wired together. Both listeners share one ProxyContext.
+import fs from 'node:fs';
 import http from 'node:http';
-import type net from 'node:net';
+import net from 'node:net';
 import type { Config } from '@dreamnet/core';
 import { pino, type Logger } from 'pino';
 import type { AccessLog } from './access-log.js';
@@ -52,10 +53,11 @@ export interface StartProxyOptions {
   /** Where access-log entries go; null = off. Default: none (main.ts passes stdout when DREAM_ACCESS_LOG=on). */
   accessLog?: AccessLog | null;
   /**
-   * Runs once everything is set up, just before the first bind (the handover asks a predecessor to
-   * release the ports here, so they are without a listener only for a round trip).
+   * Runs once everything is set up, just before the first bind: the handover asks a predecessor for
+   * its listening sockets here (resolves with them, by port: listened on instead of binding) or to
+   * release the ports (they are without a listener only for a round trip).
    */
-  beforeListen?: () => Promise<void>;
+  beforeListen?: () => Promise<ReadonlyMap<number, number> | void>;
   /** How long an HTTP/2 connection with no open stream stays open (default H2_IDLE_MS, 75 s). */
   h2IdleMs?: number;
   /** How long a request waits for the first route table when none was cached (default FIRST_TABLE_WAIT_MS, 10 s). */
@@ -129,11 +131,24 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // wait for the api's first table (routes/first-table.ts).
   routes.start();
   await routes.cacheLoaded;
-  if (opts.beforeListen) await opts.beforeListen().catch(async (e) => { await routes.close(); throw e; });
+  const passed = new Map(opts.beforeListen ? await opts.beforeListen().catch(async (e) => { await routes.close(); throw e; }) ?? [] : []);
+  const listen = (s: net.Server, port: number, cb: () => void) => {
+    const fd = port ? passed.get(port) : undefined;
+    passed.delete(port);
+    if (fd === undefined) { s.listen(port, host, cb); return; }
+    s.listen({ fd }, () => {
+      const at = (s.address() as net.AddressInfo).address;
+      if (!net.isIP(host) || at === host) { cb(); return; }
+      // Bound to another address than the settings now say: not ours to serve; bind as they say
+      // (while the predecessor still listens on an overlapping address, that fails as a bind does).
+      log.warn({ passed: at, host, port }, 'handover: a passed socket listens on another address; binding instead');
+      s.close(() => s.listen(port, host, cb));
+    });
+  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? config.httpPort, host, () => { server.off('error', reject); resolve(); });
-  }).catch(async (e) => { await routes.close(); throw e; });
+    listen(server, opts.port ?? config.httpPort, () => { server.off('error', reject); resolve(); });
+  }).catch(async (e) => { closePassed(passed); await routes.close(); throw e; });
   let tlsListener: TlsListener | null = null;
   let httpsPort: number | null = null;
   const wantHttps = opts.httpsPort !== undefined ? opts.httpsPort : config.httpsPort === 0 ? null : config.httpsPort;
@@ -144,7 +159,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     try {
       await new Promise<void>((resolve, reject) => {
         l.server.once('error', reject);
-        l.server.listen(wantHttps, host, () => { l.server.off('error', reject); resolve(); });
+        listen(l.server, wantHttps, () => { l.server.off('error', reject); resolve(); });
       });
       httpsPort = (l.server.address() as { port: number }).port;
       // Redirects point here (none when DREAM_HTTPS_REDIRECT=off).
@@ -156,6 +171,8 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       log.error({ err: (e as Error).message, port: wantHttps }, 'HTTPS listener could not start; serving plain HTTP only (set DREAM_HTTPS_PORT, 0 = off)');
     }
   }
+  // A passed socket no listener took (HTTPS off now) would queue connections nobody accepts.
+  closePassed(passed);
   const port = (server.address() as { port: number }).port;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   log.info({ host, port, httpsPort, proxyId: routes.proxyId, apiUrl: config.apiUrl }, 'proxy listening');
@@ -174,4 +191,9 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     servers: tlsListener ? [server, tlsListener.server] : [server],
     close,
   };
+}
+
+function closePassed(fds: Map<number, number>): void {
+  for (const fd of fds.values()) fs.closeSync(fd);
+  fds.clear();
 }

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy } from '../server.js';
-import { handoverPath, listenersOf, parseMessage, requestRelease, serveHandover, waitPortsFree } from './index.js';
+import { fdPass, handoverPath, listenersOf, parseMessage, requestHandover, serveHandover, waitPortsFree } from './index.js';
 
 const log = pino({ level: 'silent' });
 const cleanup: (() => unknown)[] = [];
@@ -40,10 +40,14 @@ const getPath = (port: number, p: string) => new Promise<string>((resolve, rejec
 const refused = (port: number) => get(port).then(() => false, (e: NodeJS.ErrnoException) => e.code === 'ECONNREFUSED');
 
 describe('handover messages', () => {
-  it('accepts only the three known ops at version 1', () => {
-    expect(parseMessage('{"v":1,"op":"release"}')).toBe('release');
-    expect(parseMessage('{"v":1,"op":"listening"}')).toBe('listening');
-    for (const bad of ['{"v":2,"op":"release"}', '{"v":1,"op":"exit"}', '{"v":1,"op":"release","x":1}', '[1]', 'null', 'release', `{"v":1,"op":"release","pad":"${'x'.repeat(300)}"}`]) {
+  it('accepts only the known ops at version 1, and ports only on "passed"', () => {
+    expect(parseMessage('{"v":1,"op":"release"}')).toEqual({ op: 'release' });
+    expect(parseMessage('{"v":1,"op":"listening"}')).toEqual({ op: 'listening' });
+    expect(parseMessage('{"v":1,"op":"pass"}')).toEqual({ op: 'pass' });
+    expect(parseMessage('{"v":1,"op":"passed","ports":[80,443]}')).toEqual({ op: 'passed', ports: [80, 443] });
+    for (const bad of ['{"v":2,"op":"release"}', '{"v":1,"op":"exit"}', '{"v":1,"op":"release","x":1}', '[1]', 'null', 'release', `{"v":1,"op":"release","pad":"${'x'.repeat(300)}"}`,
+      '{"v":1,"op":"passed"}', '{"v":1,"op":"passed","ports":[]}', '{"v":1,"op":"passed","ports":[0]}', '{"v":1,"op":"passed","ports":[70000]}', '{"v":1,"op":"passed","ports":["80"]}',
+      '{"v":1,"op":"passed","ports":[1,2,3,4,5]}', '{"v":1,"op":"pass","ports":[80]}', '{"v":1,"op":"passed","ports":[80],"x":1}']) {
       expect(parseMessage(bad), bad).toBeNull();
     }
   });
@@ -59,7 +63,7 @@ describe('handover', () => {
   it('releases the port, keeps serving open keep-alive connections, drains only once the new one listens', async () => {
     const file = tmpFile();
     const old = await oldProxy('old');
-    const h = await serveHandover(file, log, old.target);
+    const h = await serveHandover(file, log, old.target, null);
     cleanup.push(() => h.close());
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.statSync(path.dirname(file)).mode & 0o777).toBe(0o700);
@@ -67,7 +71,7 @@ describe('handover', () => {
     cleanup.push(() => agent.destroy());
     expect(await get(old.port, agent)).toBe('old');
 
-    const pred = await requestRelease(file, log);
+    const pred = await requestHandover(file, log, null);
     expect(pred).not.toBeNull();
     expect(old.server.listening).toBe(false);
     expect(fs.existsSync(file)).toBe(false); // free for the successor's own socket
@@ -87,12 +91,12 @@ describe('handover', () => {
   it('keeps answering after its socket fails to accept a connection (before, the error stopped the process)', async () => {
     const file = tmpFile();
     const old = await oldProxy('old');
-    const h = await serveHandover(file, log, old.target);
+    const h = await serveHandover(file, log, old.target, null);
     cleanup.push(() => h.close());
     // What node emits when accept() fails (ENOBUFS: the kernel is short of memory); nothing here can make the kernel do it.
     const err = Object.assign(new Error('accept ENOBUFS'), { errno: -os.constants.errno.ENOBUFS, code: 'ENOBUFS', syscall: 'accept' });
     expect(() => h.server!.emit('error', err)).not.toThrow();
-    const pred = await requestRelease(file, log);
+    const pred = await requestHandover(file, log, null);
     expect(pred).not.toBeNull();
     expect(old.server.listening).toBe(false);
     pred!.confirm();
@@ -102,7 +106,7 @@ describe('handover', () => {
   it('listens again when the successor goes away without saying it listens', async () => {
     const file = tmpFile();
     const old = await oldProxy('old');
-    const h = await serveHandover(file, log, old.target);
+    const h = await serveHandover(file, log, old.target, null);
     cleanup.push(() => h.close());
     const sock = net.connect(file);
     sock.write('{"v":1,"op":"release"}\n');
@@ -118,7 +122,7 @@ describe('handover', () => {
   it('drops a peer that sends anything else, and keeps listening', async () => {
     const file = tmpFile();
     const old = await oldProxy('old');
-    const h = await serveHandover(file, log, old.target);
+    const h = await serveHandover(file, log, old.target, null);
     cleanup.push(() => h.close());
     const sock = net.connect(file);
     sock.write('{"v":1,"op":"listening"}\n');
@@ -131,17 +135,17 @@ describe('handover', () => {
   it('startProxy asks the predecessor in beforeListen, binds once it released, and the old one drains only then', async () => {
     const file = tmpFile();
     const old = await oldProxy('old');
-    const h = await serveHandover(file, log, old.target);
+    const h = await serveHandover(file, log, old.target, null);
     cleanup.push(() => h.close());
     const dataDir = path.resolve(path.dirname(file), '..', '..');
     const seen: string[] = [];
-    let pred: Awaited<ReturnType<typeof requestRelease>> = null;
+    let pred: Awaited<ReturnType<typeof requestHandover>> = null;
     const proxy = await startProxy({
       config: loadConfig({ DREAM_DATA_DIR: dataDir, DREAM_API_URL: 'http://127.0.0.1:9', DREAM_LOG_LEVEL: 'silent', DREAM_HTTPS_PORT: '0' }),
       token: 'int_handover', log, port: old.port, host: '127.0.0.1',
       beforeListen: async () => {
         seen.push(old.server.listening ? 'old listening' : 'old released');
-        pred = await requestRelease(file, log);
+        pred = await requestHandover(file, log, null);
         await waitPortsFree([old.port], '127.0.0.1');
         seen.push(old.server.listening ? 'old listening' : 'old released');
       },
@@ -159,7 +163,7 @@ describe('handover', () => {
 
   it('treats a missing or stale socket as no predecessor', async () => {
     const file = tmpFile();
-    expect(await requestRelease(file, log)).toBeNull();
+    expect(await requestHandover(file, log, null)).toBeNull();
     // A socket file whose process is gone (killed -9): refused, removed.
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const s = net.createServer().listen(file);
@@ -168,7 +172,7 @@ describe('handover', () => {
     fs.renameSync(file, copy); // keep the inode name away from close()'s unlink
     s.close();
     fs.renameSync(copy, file);
-    expect(await requestRelease(file, log)).toBeNull();
+    expect(await requestHandover(file, log, null)).toBeNull();
     expect(fs.existsSync(file)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 // Stop/start accepting on the proxy's listening servers (ProxyHandle.servers) without the drain
 // that the proxy's close() begins: the handover's release and restore.
 import type net from 'node:net';
+import { fdOf } from './fdpass.js';
 
 export interface Listeners {
   /** Stop accepting; open connections (idle keep-alive ones too) keep being served as usual. */
@@ -9,6 +10,8 @@ export interface Listeners {
   restore(): Promise<void>;
   /** Hand idle-connection closing back to the proxy's close(), which drains from here. */
   unhold(): void;
+  /** The listening sockets (ports and descriptors, in order) a successor may take, or null when there are none. */
+  sockets(): { ports: number[]; fds: number[] } | null;
 }
 
 type Idle = { closeIdleConnections?: () => void };
@@ -36,5 +39,10 @@ export function listenersOf(servers: readonly net.Server[]): Listeners {
       })));
     },
     unhold,
+    sockets() {
+      const open = live.filter((s) => s.listening && fdOf(s) !== null);
+      if (open.length === 0) return null;
+      return { ports: open.map((s) => (s.address() as net.AddressInfo).port), fds: open.map((s) => fdOf(s)!) };
+    },
   };
 }

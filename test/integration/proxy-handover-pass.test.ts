@@ -1,0 +1,94 @@
+// Replacing the proxy process (a new main.ts taking the ports over from a running one, as
+// scripts/selfhost-proxy-replace.sh does with containers) under clients that open a new connection
+// for every request, plain HTTP and HTTPS. With one worker the old proxy passes its listening
+// sockets (handover/fdpass.ts) and keeps accepting until the new one listens on them: not one
+// connection is refused. A cluster primary cannot pass (its workers own the sockets): it releases
+// the ports and the new one binds; the connections refused in that gap are counted and printed.
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mainProcessSuite, spawnMain, type MainProcess } from './proxy-helpers.js';
+import { freePort } from './tls-pebble.js';
+
+const TOKEN = 'int_handover_pass';
+const HOST = 'web.dream';
+const suite = mainProcessSuite('proxy-ho-pass-', TOKEN, HOST);
+
+function startMain(env: Record<string, string>): MainProcess {
+  const p = spawnMain({
+    DREAM_API_URL: suite.api.url, DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_DNS_PORT: '0',
+    DREAM_TLS_CERT_FILE: path.join(suite.dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: path.join(suite.dir, 'leaf.key'),
+    DREAM_ACCESS_LOG: 'off', DREAM_HTTPS_REDIRECT: 'off', DREAM_LOG_LEVEL: 'info', DREAM_DRAIN_TIMEOUT_MS: '2000', ...env,
+  });
+  suite.procs.push(p);
+  return p;
+}
+
+/** One GET on a new connection: its status and body, or the error code. */
+function fresh(port: number, secure: boolean): Promise<string> {
+  return new Promise((resolve) => {
+    const opts = { host: '127.0.0.1', port, path: '/', agent: false as const, headers: { host: HOST } };
+    const req = secure ? https.get({ ...opts, servername: HOST, rejectUnauthorized: false }) : http.get(opts);
+    req.on('response', (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(`${res.statusCode} ${b}`)); });
+    req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+/** `n` clients per protocol, each opening a new connection per request, back to back, until stopped. */
+function traffic(httpPort: number, httpsPort: number, n = 2) {
+  const results = new Map<string, number>();
+  let on = true;
+  const client = async (port: number, secure: boolean) => {
+    while (on) {
+      const r = `${secure ? 'https' : 'http'} ${await fresh(port, secure)}`;
+      results.set(r, (results.get(r) ?? 0) + 1);
+    }
+  };
+  const all = Promise.all(Array.from({ length: n }, () => [client(httpPort, false), client(httpsPort, true)]).flat());
+  return { stop: async () => { on = false; await all; return Object.fromEntries(results); } };
+}
+
+async function replace(oldWorkers: string, newWorkers: string) {
+  const [httpPort, httpsPort] = [await freePort(), await freePort()];
+  const env = { DREAM_DATA_DIR: path.join(suite.dir, `data-${oldWorkers}-${newWorkers}`), DREAM_HTTP_PORT: String(httpPort), DREAM_HTTPS_PORT: String(httpsPort) };
+  const old = startMain({ ...env, DREAM_PROXY_WORKERS: oldWorkers });
+  await old.seen(oldWorkers === '1' ? /proxy listening/ : /proxy listening[\s\S]*proxy listening/);
+  expect(await fresh(httpPort, false)).toBe('200 ok');
+  const load = traffic(httpPort, httpsPort);
+  await new Promise((r) => setTimeout(r, 500));
+  const next = startMain({ ...env, DREAM_PROXY_WORKERS: newWorkers });
+  await next.seen(/handover: took over the listeners/, 30_000);
+  await old.seen(/handover: drained/, 30_000);
+  await new Promise((r) => setTimeout(r, 500));
+  const results = await load.stop();
+  // The new one serves alone now.
+  old.child.kill('SIGKILL');
+  await old.exited;
+  expect(await fresh(httpPort, false)).toBe('200 ok');
+  expect(await fresh(httpsPort, true)).toBe('200 ok');
+  const took = JSON.parse(next.out().split('\n').find((l) => l.includes('handover: took over the listeners'))!) as { gapMs: number; passed: number[] };
+  return { results, took, old, next, httpPort, httpsPort };
+}
+
+describe('replacing the proxy process under new connections', () => {
+  it('one worker: the old proxy passes its listening sockets; not one connection is refused', async () => {
+    const { results, took, old, httpPort, httpsPort } = await replace('1', '1');
+    console.log('handover by passing the sockets:', JSON.stringify(results), JSON.stringify(took));
+    expect(old.out()).toMatch(/handover: passed the listening sockets to the next proxy/);
+    expect(took.passed).toEqual([httpPort, httpsPort]);
+    expect(took.gapMs).toBe(0);
+    expect(Object.keys(results).sort()).toEqual(['http 200 ok', 'https 200 ok']);
+    expect(results['http 200 ok']).toBeGreaterThan(50);
+    expect(results['https 200 ok']).toBeGreaterThan(20);
+  }, 90_000);
+
+  it('a two-worker predecessor releases the ports instead (its workers own the sockets); the gap is reported', async () => {
+    const { results, took, old } = await replace('2', '1');
+    const refused = Object.entries(results).filter(([k]) => !k.endsWith('200 ok')).reduce((s, [, n]) => s + n, 0);
+    console.log(`handover by release and bind: ${took.gapMs} ms without a listener, ${refused} connections failed:`, JSON.stringify(results));
+    expect(old.out()).toMatch(/handover: released the listeners to the next proxy/);
+    expect(took.passed).toEqual([]);
+    expect(results['http 200 ok']).toBeGreaterThan(50);
+  }, 90_000);
+});
