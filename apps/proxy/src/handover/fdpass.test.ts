@@ -1,33 +1,12 @@
 // The descriptor-passing addon (native/fdpass.c, built by npm install through apps/proxy/binding.gyp)
 // with real sockets: a listening socket sent over a unix socket accepts in its new owner.
-import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fdOf, fdPass } from './fdpass.js';
+import { handoverFixtures } from './test-fixtures.js';
 
 const pass = fdPass();
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => { for (const f of cleanup.splice(0)) await f(); });
-
-function tmpFile(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fdpass-'));
-  cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return path.join(dir, 'x.sock');
-}
-
-async function server(name: string, at: number | { fd: number } = 0) {
-  const s = http.createServer((_req, res) => res.end(name));
-  await new Promise<void>((r) => (typeof at === 'number' ? s.listen(at, '127.0.0.1', () => r()) : s.listen(at, () => r())));
-  cleanup.push(() => { s.closeAllConnections(); s.close(); });
-  return s;
-}
-
-const fresh = (port: number) => new Promise<string>((resolve, reject) => {
-  http.get({ host: '127.0.0.1', port, agent: false }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)); }).on('error', reject);
-});
+const { cleanup, tmpFile, server, fresh } = handoverFixtures();
 
 describe('fdpass addon', () => {
   it('is built by npm install (apps/proxy/binding.gyp)', () => {

@@ -6,30 +6,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy } from '../server.js';
-import { fdPass, handoverPath, listenersOf, parseMessage, requestHandover, serveHandover, waitPortsFree } from './index.js';
+import { handoverPath, listenersOf, parseMessage, requestHandover, serveHandover, waitPortsFree } from './index.js';
+import { handoverFixtures } from './test-fixtures.js';
 
 const log = pino({ level: 'silent' });
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => { for (const f of cleanup.splice(0)) await f(); });
-
-function tmpFile(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ho-'));
-  cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return path.join(dir, 'proxy', 'handover', '1.sock');
-}
-
-async function oldProxy(name: string) {
-  const server = http.createServer({ keepAlive: true }, (_req, res) => res.end(name));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const listeners = listenersOf([server]);
-  cleanup.push(() => { server.closeAllConnections(); server.close(); });
-  const port = (server.address() as net.AddressInfo).port;
-  let drained = 0;
-  return { server, port, listeners, drained: () => drained, target: { ...listeners, drain: () => { drained++; } } };
-}
+const { cleanup, tmpFile, oldProxy } = handoverFixtures();
 
 const get = (port: number, agent?: http.Agent) => new Promise<string>((resolve, reject) => {
   http.get({ host: '127.0.0.1', port, agent }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)); }).on('error', reject);

@@ -4,44 +4,18 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '@dreamnet/core';
 import { startProxy } from '../server.js';
 import { fdOf } from './fdpass.js';
-import { fdPass, listenersOf, requestHandover, serveHandover } from './index.js';
+import { fdPass, requestHandover, serveHandover } from './index.js';
+import { handoverFixtures } from './test-fixtures.js';
 
 const log = pino({ level: 'silent' });
 const pass = fdPass();
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => { for (const f of cleanup.splice(0)) await f(); });
-
-function tmpFile(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ho-'));
-  cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return path.join(dir, 'proxy', 'handover', '1.sock');
-}
-
-async function server(name: string, at: number | { fd: number } = 0) {
-  const s = http.createServer((_req, res) => res.end(name));
-  await new Promise<void>((r) => (typeof at === 'number' ? s.listen(at, '127.0.0.1', () => r()) : s.listen(at, () => r())));
-  cleanup.push(() => { s.closeAllConnections(); s.close(); });
-  return s;
-}
-
-async function oldProxy() {
-  const s = await server('old');
-  const listeners = listenersOf([s]);
-  let drained = 0;
-  return { server: s, port: (s.address() as net.AddressInfo).port, drained: () => drained, target: { ...listeners, drain: () => { drained++; } } };
-}
-
-/** One request on a new connection (no keep-alive): what a refused port fails. */
-const fresh = (port: number) => new Promise<string>((resolve, reject) => {
-  http.get({ host: '127.0.0.1', port, agent: false }, (res) => { let b = ''; res.on('data', (d) => (b += d)); res.on('end', () => resolve(b)); }).on('error', reject);
-});
+const { cleanup, tmpFile, server, oldProxy, fresh } = handoverFixtures();
 
 /** Fresh connections back to back until stopped: bodies seen and errors. */
 function loop(port: number) {
