@@ -2,7 +2,8 @@
 // pushed through the containerised api/builder and served by the containerised proxy; backup while a
 // deploy runs → restore into a second project; upgrade of api/builder under load with 0 failures;
 // the proxy replaced by the documented procedure (scripts/selfhost-proxy-replace.sh: listener
-// handover inside the edge service's network namespace) under load with 0 failures, and the figure
+// handover inside the edge service's network namespace, the listening sockets passed) under load
+// with 0 failures, new connections included, and the figure
 // of a plain `restart` (which has a gap).
 import fs from 'node:fs';
 import http from 'node:http';
@@ -140,25 +141,32 @@ describe('self-hosting with compose', () => {
     expect((await getVia(a!.proxyPort, `${APP}.dream`)).body).toBe('selfhost v3');
   });
 
-  it('replaces the proxy container the documented way (scripts/selfhost-proxy-replace.sh) under load with 0 failed requests', async () => {
+  it('replaces the proxy container the documented way (scripts/selfhost-proxy-replace.sh) under load with 0 failed requests, new connections too', async () => {
     const before = await a!.containerId('proxy');
     const traffic = load(a!.proxyPort, `${APP}.dream`);
+    // The old proxy passes its listening sockets (handover/fdpass.ts): not even a new connection fails.
+    const fresh = load(a!.proxyPort, `${APP}.dream`, 5, '/', true);
     await new Promise((r) => setTimeout(r, 1000));
     const t0 = Date.now();
     const out = await a!.replaceProxy();
     const took = Date.now() - t0;
     await new Promise((r) => setTimeout(r, 1000));
     const result = await traffic.stop();
-    console.log(`[selfhost] proxy replaced by scripts/selfhost-proxy-replace.sh under load (one request every 20 ms): ${result.ok} ok, ${result.failed} failed in ${took} ms`, result.errors);
+    const newConns = await fresh.stop();
+    console.log(`[selfhost] proxy replaced by scripts/selfhost-proxy-replace.sh under load (one request every 20 ms): ${result.ok} ok, ${result.failed} failed in ${took} ms`, result.errors,
+      `; a new connection every 5 ms: ${newConns.ok} ok, ${newConns.failed} failed`, newConns.errors);
     expect(out).toMatch(/new proxy took the ports over/);
     const after = await a!.containerId('proxy');
     expect(after).not.toBe(before);
     expect(after.split('\n')).toHaveLength(1);
     const logs = (await run('docker', ['logs', after])).stdout;
     expect(logs).toMatch(/handover: took over the listeners/);
-    console.log(`[selfhost] handover gap (no listener): ${/"gapMs":(\d+)/.exec(logs)?.[1]} ms`);
+    console.log(`[selfhost] handover: ${/"gapMs":(\d+)/.exec(logs)?.[1]} ms without a listener, ports passed: ${/"passed":(\[[\d,]*\])/.exec(logs)?.[1]}`);
+    expect(logs).toMatch(/handover: the previous proxy passed its listening sockets/);
     expect(result.ok).toBeGreaterThan(100);
     expect(result.failed).toBe(0);
+    expect(newConns.ok).toBeGreaterThan(200);
+    expect(newConns.failed).toBe(0);
     expect((await getVia(a!.proxyPort, `${APP}.dream`)).body).toBe('selfhost v3');
   });
 

@@ -78,9 +78,12 @@ export async function project(image: string): Promise<Project> {
   return p;
 }
 
-/** GETs `host` through the proxy every `everyMs` until stopped; counts what failed and how. */
-export function load(port: number, host: string, everyMs = 20, urlPath = '/') {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+/**
+ * GETs `host` through the proxy every `everyMs` until stopped; counts what failed and how. `fresh`:
+ * a new connection for every request (what a port without a listener refuses), else keep-alive.
+ */
+export function load(port: number, host: string, everyMs = 20, urlPath = '/', fresh = false) {
+  const agent = fresh ? new http.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
   let ok = 0; let failed = 0; const errors = new Map<string, number>(); let stopped = false;
   const once = () => new Promise<void>((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: urlPath, headers: { host }, agent, timeout: 5000 }, (res) => {
