@@ -1,10 +1,11 @@
 // A failed handover with real main.ts processes: the successor asks the running proxy for its ports,
 // then cannot bind (DREAM_HTTP_HOST it cannot use: EADDRNOTAVAIL) and exits; the old proxy listens
-// again (two workers: handover/listeners.ts restore) or never stopped (one: it passed its sockets). Everything that held before must hold on the
-// restored listeners, on both: requests over HTTP, HTTPS/1.1 and HTTP/2; a slowloris client is cut
-// (the fast path) or gets its 408 (node's headersTimeout, for connections the fast path handed to
-// node:http / the HTTP/2 server's HTTP/1.1 fallback); idle keep-alive connections are closed. Node's
-// timeouts are shortened by the test preload (fixtures/proxy-preload.ts) so this takes seconds.
+// again (two workers: handover/listeners.ts restore) or never stopped (one: it passed its sockets).
+// Everything that held before must hold on the listeners after it, on both: requests over HTTP,
+// HTTPS/1.1 and HTTP/2; a slowloris client is cut (the fast path) or gets its 408 (node's
+// headersTimeout, for connections the fast path handed to node:http / the HTTP/2 server's HTTP/1.1
+// fallback); idle keep-alive connections are closed. Node's timeouts are shortened by the test
+// preload (fixtures/proxy-preload.ts) so this takes seconds.
 import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
