@@ -346,19 +346,26 @@ describe('route changes under live traffic', () => {
     clock.set(notAfter - 86_400_000);
     await certs.certs.tick();
     // Pebble's log (which both counts come from) arrives through a pipe: on a loaded machine its
-    // last lines can come after the orders were answered.
+    // last lines can come after the orders were answered. A name may be ordered without being
+    // validated again: Pebble reuses a still-valid authorization about 1 % of the time even with
+    // PEBBLE_AUTHZREUSE=0 (its check is `rand.Intn(100) > percent`), as Let's Encrypt does for 30
+    // days; that made this test fail now and then (3 names: ~3 %) when it asked for three validations.
     const validated = () => [...new Set([...pebble.log().slice(logFrom).matchAll(/Identifier\{Type:"dns", Value:"([^"]+)"\}/g)].map((m) => m[1]))].sort();
+    const said = (msg: string) => logLines.slice(linesFrom).filter((l) => l.msg === msg && String(l.host).endsWith('.example.test')).map((l) => String(l.host)).sort();
+    const served = ['hop.example.test', 'move.example.test', 'two.example.test'];
     try {
-      await expect.poll(validated, { timeout: 10_000 }).toEqual(['hop.example.test', 'move.example.test', 'two.example.test']);
+      await expect.poll(() => pebble.orders(), { timeout: 10_000 }).toBe(orders + 3);
+      await expect.poll(() => said('certificate issued'), { timeout: 10_000 }).toEqual(served);
+      expect(said('ordering certificate')).toEqual(served);
+      expect(served).toEqual(expect.arrayContaining(validated()));
     } catch (e) {
-      // Failed once in CI (session 27: move.example.test not validated) and never here since: say
-      // what the manager made of each name, so the next failure explains itself.
+      // Say what the manager made of each name and what Pebble logged, so a failure explains itself.
       const mine = (l: object) => JSON.stringify(l).includes('.example.test');
-      console.log('renewal tick failed:', JSON.stringify({ orders: [orders, pebble.orders()], status: certs.certs.status().filter(mine), log: logLines.slice(linesFrom).filter(mine) }, null, 1));
+      const pebbleSaid = pebble.log().slice(logFrom).split('\n').filter((l) => /example\.test|Added order|authz/.test(l)).map((l) => l.slice(0, 200));
+      console.log('renewal tick failed:', JSON.stringify({ orders: [orders, pebble.orders()], status: certs.certs.status().filter(mine), log: logLines.slice(linesFrom).filter(mine), pebble: pebbleSaid }, null, 1));
       throw e;
     }
-    console.log(`renewal tick: Pebble orders ${orders} → ${pebble.orders()}, names validated: ${validated().join(', ')}`);
-    await expect.poll(() => pebble.orders(), { timeout: 10_000 }).toBe(orders + 3);
+    console.log(`renewal tick: Pebble orders ${orders} → ${pebble.orders()}, names validated again: ${validated().join(', ')}`);
   });
 });
 
