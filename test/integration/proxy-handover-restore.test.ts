@@ -1,11 +1,12 @@
-// A failed handover with real main.ts processes: the successor asks the running proxy for its ports,
-// then cannot bind (DREAM_HTTP_HOST it cannot use: EADDRNOTAVAIL) and exits; the old proxy listens
-// again (two workers: handover/listeners.ts restore) or never stopped (one: it passed its sockets).
-// Everything that held before must hold on the listeners after it, on both: requests over HTTP,
-// HTTPS/1.1 and HTTP/2; a slowloris client is cut (the fast path) or gets its 408 (node's
-// headersTimeout, for connections the fast path handed to node:http / the HTTP/2 server's HTTP/1.1
-// fallback); idle keep-alive connections are closed. Node's timeouts are shortened by the test
-// preload (fixtures/proxy-preload.ts) so this takes seconds.
+// Failed handovers with real main.ts processes: a successor takes the running proxy's sockets, then
+// cannot use them nor bind (DREAM_HTTP_HOST it cannot use: EADDRNOTAVAIL) and exits — the old proxy
+// never stopped accepting; then a successor asks it the old way to release its ports and vanishes —
+// it listens again (handover/listeners.ts restore). Everything that held before must hold after
+// each, on one worker and on two: requests over HTTP, HTTPS/1.1 and HTTP/2; a slowloris client is
+// cut (the fast path) or gets its 408 (node's headersTimeout, for connections the fast path handed
+// to node:http / the HTTP/2 server's HTTP/1.1 fallback); idle keep-alive connections are closed.
+// Node's timeouts are shortened by the test preload (fixtures/proxy-preload.ts) so this takes seconds.
+import fs from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import path from 'node:path';
@@ -128,30 +129,47 @@ function expectTimeoutsHold(b: Awaited<ReturnType<typeof behaviour>>) {
   }
 }
 
-describe('after a failed handover (the successor cannot bind), the restored listeners', () => {
-  it.each([['1'], ['2']])('keep every timeout and both request paths (%s worker(s))', async (workers) => {
+/** A successor from before passing (or without the addon): asks the old way, then goes away without listening. */
+async function releaseAndVanish(dataDir: string, httpPort: number): Promise<void> {
+  const sock = net.connect(path.join(dataDir, 'proxy', 'handover', `${httpPort}.sock`));
+  await new Promise((r) => sock.once('connect', r));
+  sock.write('{"v":1,"op":"release"}\n');
+  expect(await new Promise<string>((r) => sock.once('data', (d) => r(String(d))))).toBe('{"v":1,"op":"released"}\n');
+  sock.destroy();
+}
+
+describe('after a failed handover, the listeners', () => {
+  it.each([['1'], ['2']])('keep every timeout and both request paths (%s worker(s)): a successor that cannot bind the passed sockets\' address, then one that asked to release', async (workers) => {
     const [httpPort, httpsPort] = [await freePort(), await freePort()];
-    const env = { DREAM_DATA_DIR: path.join(suite.dir, `data-${workers}`), DREAM_HTTP_PORT: String(httpPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_PROXY_WORKERS: workers };
+    const dataDir = path.join(suite.dir, `data-${workers}`);
+    const env = { DREAM_DATA_DIR: dataDir, DREAM_HTTP_PORT: String(httpPort), DREAM_HTTPS_PORT: String(httpsPort), DREAM_PROXY_WORKERS: workers };
     const old = startMain(env);
     await old.seen(workers === '1' ? /proxy listening/ : /proxy listening[\s\S]*proxy listening/);
     if (workers !== '1') await old.seen(/"msg":"handover: /, 100).catch(() => undefined);
     const before = await behaviour(httpPort, httpsPort);
     expectTimeoutsHold(before);
 
-    // 192.0.2.1 (TEST-NET-1) is no address of this host: the successor's bind fails. One worker
-    // passes its sockets and keeps accepting (the successor will not serve sockets bound to another
-    // address than its settings say, and binds); two release them first and listen again.
+    // 192.0.2.1 (TEST-NET-1) is no address of this host: the successor will not serve sockets bound
+    // to another address than its settings say, and its own bind fails; the old one never stopped.
     const next = startMain({ ...env, DREAM_HTTP_HOST: '192.0.2.1', DREAM_PROXY_WORKERS: '1' });
-    await old.seen(workers === '1' ? /passed the listening sockets to the next proxy/ : /released the listeners to the next proxy/);
+    await old.seen(/passed the listening sockets to the next proxy/);
     expect(await next.exited).not.toBe(0);
     expect(next.out()).toContain('EADDRNOTAVAIL');
-    if (workers === '1') expect(next.out()).toContain('a passed socket listens on another address; binding instead');
-    await old.seen(workers === '1' ? /the next proxy never said it listens; accepting alone again/ : /the next proxy never said it listens; listening again/);
+    expect(next.out()).toContain('a passed socket listens on another address; binding instead');
+    await old.seen(/the next proxy never said it listens; accepting alone again/);
     await new Promise((r) => setTimeout(r, 300));
+    const afterPass = await behaviour(httpPort, httpsPort);
+    expectTimeoutsHold(afterPass);
 
-    const after = await behaviour(httpPort, httpsPort);
-    console.log(`${workers} worker(s) before:`, JSON.stringify(before), '\nafter:', JSON.stringify(after));
-    expectTimeoutsHold(after);
+    // Asked to release, the old one closes its listeners; the successor vanishes; it listens again
+    // (two workers: on copies of the sockets its primary binds again, handover/primary-sockets.ts).
+    await expect.poll(() => fs.existsSync(path.join(dataDir, 'proxy', 'handover', `${httpPort}.sock`))).toBe(true);
+    await releaseAndVanish(dataDir, httpPort);
+    await old.seen(/the next proxy never said it listens; listening again/);
+    await new Promise((r) => setTimeout(r, 300));
+    const afterRestore = await behaviour(httpPort, httpsPort);
+    console.log(`${workers} worker(s) before:`, JSON.stringify(before), '\nafter a pass:', JSON.stringify(afterPass), '\nafter a restore:', JSON.stringify(afterRestore));
+    expectTimeoutsHold(afterRestore);
     expect(old.out()).not.toMatch(/listening again failed/);
-  }, 120_000);
+  }, 180_000);
 });

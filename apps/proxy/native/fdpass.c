@@ -1,12 +1,15 @@
 // Passing listening sockets between proxy processes (the listener handover, src/handover/): node
-// has no API for SCM_RIGHTS, so two calls do it on a unix socket node already connected.
+// has no API for SCM_RIGHTS, so these calls do it on a unix socket node already connected.
 //   send(sockFd, text, fds)  one sendmsg: the text with the descriptors attached
 //   recv(sockFd)             one non-blocking recvmsg: null when nothing arrived yet, else
 //                            { text, fds } (text "" at end of stream); received descriptors are
 //                            close-on-exec
-// Errors are thrown as Error with .code set to the errno name (EBADF, EAGAIN…).
+//   dup(fd)                  a close-on-exec copy of a descriptor (a cluster primary keeps its own
+//                            copy of each listening socket: node's cluster closes the ones it opens)
+// Errors are thrown as Error with .code set to the errno name (EBADF, EAGAIN, EMFILE…).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <node_api.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,7 +20,7 @@
 
 static napi_value throw_errno(napi_env env, int err) {
   const char *code = err == EBADF ? "EBADF" : err == EAGAIN ? "EAGAIN" : err == EPIPE ? "EPIPE"
-    : err == ENOTSOCK ? "ENOTSOCK" : err == EINVAL ? "EINVAL" : err == ECONNRESET ? "ECONNRESET" : "EIO";
+    : err == ENOTSOCK ? "ENOTSOCK" : err == EINVAL ? "EINVAL" : err == ECONNRESET ? "ECONNRESET" : err == EMFILE ? "EMFILE" : "EIO";
   napi_throw_error(env, code, strerror(err));
   return NULL;
 }
@@ -110,12 +113,30 @@ static napi_value recv_fds(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value dup_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, "EINVAL", "dup(fd): a descriptor");
+    return NULL;
+  }
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return throw_errno(env, errno);
+  napi_value out;
+  napi_create_int32(env, copy, &out);
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value f;
   napi_create_function(env, "send", NAPI_AUTO_LENGTH, send_fds, NULL, &f);
   napi_set_named_property(env, exports, "send", f);
   napi_create_function(env, "recv", NAPI_AUTO_LENGTH, recv_fds, NULL, &f);
   napi_set_named_property(env, exports, "recv", f);
+  napi_create_function(env, "dup", NAPI_AUTO_LENGTH, dup_fd, NULL, &f);
+  napi_set_named_property(env, exports, "dup", f);
   return exports;
 }
 

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
 import { reportListening, STARTUP_EXIT_CODE, superviseWorkers } from './cluster.js';
 import { withDefaultCertificate } from './default-cert.js';
-import { answerPrimary, fdPass, listenersOf, forwardToWorkers, gateWorkers, handoverPath, readyToListen, requestHandover, serveHandover, waitPortsFree, workersListening, type FdPass, type Predecessor } from './handover/index.js';
+import { answerPrimary, fdPass, listenersOf, forwardToWorkers, gateWorkers, handoverPath, PrimarySockets, readyToListen, requestHandover, serveHandover, waitPortsFree, workersListening, type FdPass, type Predecessor } from './handover/index.js';
 import { newProxyId } from './routes/source.js';
 import { startProxy } from './server.js';
 import { checkSettingFiles, readDefaultCertificate } from './setting-files.js';
@@ -42,9 +42,8 @@ function fatal(e: unknown): never {
 }
 
 /**
- * Asks a running predecessor for its listening sockets (`pass`: the addon, single process only: a
- * cluster primary's workers listen by port) or to release the ports; resolves once the ports are
- * ours: passed sockets, or free to bind.
+ * Asks a running predecessor for its listening sockets (`pass`: the addon) or to release the ports;
+ * resolves once the ports are ours: passed sockets, or free to bind.
  */
 async function takeOver(pass: FdPass | null): Promise<{ pred: Predecessor; since: number } | null> {
   const pred = handoverFile ? await requestHandover(handoverFile, log, pass) : null;
@@ -92,7 +91,7 @@ async function runProxy(): Promise<void> {
   const proxy = await startProxy({
     config, token, log, certs, proxyId, accessLog: access?.log ?? null,
     beforeListen: async () => {
-      if (cluster.isWorker) return void await readyToListen();
+      if (cluster.isWorker) return readyToListen();
       prior = await takeOver(fdPass());
       return prior?.pred.fds;
     },
@@ -126,17 +125,26 @@ if (workers > 1 && cluster.isPrimary) {
   // The first worker ready to listen triggers the takeover; the predecessor drains once one listens,
   // and only then does this primary answer a successor of its own.
   let handover: { close(): void } | null = null;
-  gateWorkers(() => takeOver(null).then((prior) => {
+  // With the addon this primary holds the listening sockets (taken from the predecessor or bound
+  // here) and gives each worker a copy, so that it can pass them on to a successor in turn.
+  const pass = fdPass();
+  const held = pass ? new PrimarySockets(pass, config.httpHost) : null;
+  const ports = [config.httpPort, config.httpsPort].filter((p) => p > 0);
+  const copies = held ? () => held.copies() : undefined;
+  gateWorkers(() => takeOver(pass).then(async (prior) => {
+    if (held) { await held.adopt(prior?.pred.fds ?? new Map()); await held.bind(ports); }
     void workersListening(config.httpPort, config.proxyWorkerStartTimeoutMs).then(async (at) => {
       if (prior) { prior.pred.confirm(); tookOver(prior, at); }
       if (handoverFile) {
         handover = await serveHandover(handoverFile, log, {
-          release: () => forwardToWorkers('release'), restore: () => forwardToWorkers('restore'),
+          release: async () => { await forwardToWorkers('release'); held?.closeAll(); },
+          restore: async () => { await held?.bind(ports); await forwardToWorkers('restore', undefined, copies); },
+          sockets: () => held?.sockets() ?? null,
           drain: () => idleAfter(sup.stop('SIGTERM')),
-        }, null);
+        }, pass);
       }
     }).catch((err) => log.error({ err }, 'handover: no worker listens'));
-  }));
+  }), copies);
   const sup = superviseWorkers(workers, log, { startTimeoutMs: config.proxyWorkerStartTimeoutMs });
   onStop((sig) => { handover?.close(); return sup.stop(sig); });
   // A worker stopped by a start-up error (its fatal line says why): stop like a single process does.

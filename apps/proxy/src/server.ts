@@ -1,5 +1,6 @@
 // startProxy: the plain HTTP listener, the HTTPS listener (HTTP/2 + HTTP/1.1, SNI), the upstream
 // pools and the routes source wired together. Both listeners share one ProxyContext.
+import cluster from 'node:cluster';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -194,6 +195,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
 }
 
 function closePassed(fds: Map<number, number>): void {
-  for (const fd of fds.values()) fs.closeSync(fd);
+  // A cluster worker's descriptors are the primary's (node's cluster opens them there): not ours to close.
+  if (!cluster.isWorker) for (const fd of fds.values()) fs.closeSync(fd);
   fds.clear();
 }

@@ -1,20 +1,31 @@
 // The handover with DREAM_PROXY_WORKERS ≥ 2: the primary talks to the predecessor and successor (it
-// owns the unix socket) and relays release/restore to the workers, which own the listeners. A new
-// primary asks its predecessor to release only once its first worker is ready to listen (certificates
+// owns the unix socket) and relays release/restore to the workers, which own the servers. A new
+// primary asks its predecessor for the ports only once its first worker is ready to listen (certificates
 // and config loaded), so the gap is not a worker's start-up time, and tells it that it listens only
-// once a worker reported every one of its listeners listening (cluster.ts reportListening).
+// once a worker reported every one of its listeners listening (cluster.ts reportListening). With the
+// addon the primary holds the listening sockets (primary-sockets.ts): "go" and "restore" carry each
+// worker's copies (port → the primary's descriptor), which it listens on instead of binding.
 import cluster, { type Worker } from 'node:cluster';
+import fs from 'node:fs';
 import { ignoreGonePrimary, listeningReport } from '../cluster.js';
 import type { Listeners } from './listeners.js';
 
 const REQ = 'dream:handover';
-type Req = { [REQ]: 'release' | 'restore' | 'go' };
+/** Port → a descriptor of the primary's (node's cluster opens it there for the worker). */
+export type WorkerFds = Record<number, number>;
+type Req = { [REQ]: 'release' | 'restore' | 'go'; fds?: WorkerFds };
 type Ack = { [REQ]: 'done'; ok: boolean } | { [REQ]: 'ready' };
+/** Copies made for a worker the message never reached: nobody else will close them. */
+const closeCopies = (fds: WorkerFds | undefined) => { for (const fd of Object.values(fds ?? {})) fs.closeSync(fd); };
+const toMap = (fds: WorkerFds | undefined) => new Map(Object.entries(fds ?? {}).map(([p, fd]) => [Number(p), fd]));
 
 const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
 
-/** Primary: every live worker releases (or restores) its listeners; resolves when all answered. */
-export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 5000): Promise<void> {
+/**
+ * Primary: every live worker releases (or restores) its listeners; resolves when all answered.
+ * `fds`: each worker's copies to restore on (primary-sockets.ts), made per worker.
+ */
+export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 5000, fds?: () => WorkerFds): Promise<void> {
   const results = await Promise.all(alive().map((w) => new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => { w.off('message', on); resolve(false); }, timeoutMs);
     const on = (m: Ack) => {
@@ -25,7 +36,8 @@ export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 50
     // A worker whose channel closed is exiting (as it dies, before its 'exit' is seen; main.ts stops
     // a worker whose primary is gone): it takes its listeners with it. Without the callback node
     // emits the failed send as the worker's 'error', which nothing handles: the primary went down.
-    w.send({ [REQ]: op } satisfies Req, (err: Error | null) => { if (err) { clearTimeout(timer); w.off('message', on); resolve(true); } });
+    const copies = fds?.();
+    w.send({ [REQ]: op, ...(copies ? { fds: copies } : {}) } satisfies Req, (err: Error | null) => { if (err) { closeCopies(copies); clearTimeout(timer); w.off('message', on); resolve(true); } });
   })));
   if (results.some((ok) => !ok)) throw new Error(`a proxy worker did not ${op} its listeners`);
 }
@@ -35,7 +47,7 @@ export function answerPrimary(listeners: Listeners): void {
   process.on('message', (m: Req) => {
     const op = m?.[REQ];
     if (op !== 'release' && op !== 'restore') return;
-    listeners[op]().then(() => true, () => false).then((ok) => process.send?.({ [REQ]: 'done', ok } satisfies Ack, ignoreGonePrimary));
+    (op === 'release' ? listeners.release() : listeners.restore(toMap(m.fds))).then(() => true, () => false).then((ok) => process.send?.({ [REQ]: 'done', ok } satisfies Ack, ignoreGonePrimary));
   });
 }
 
@@ -61,22 +73,28 @@ export function workersListening(port: number, timeoutMs = 60_000): Promise<numb
 
 /**
  * Primary: the first worker that is ready to listen triggers `takeOver` (once); every ready worker
- * is told to go on once it is done. Later workers (SIGHUP reload, re-forks) go on at once.
+ * is told to go on once it is done, with its copies of the sockets (`fds`, when the primary holds
+ * them). Later workers (SIGHUP reload, re-forks) go on at once.
  */
-export function gateWorkers(takeOver: () => Promise<unknown>): void {
+export function gateWorkers(takeOver: () => Promise<unknown>, fds?: () => WorkerFds): void {
   let taken: Promise<unknown> | null = null;
   cluster.on('message', (w: Worker, m: Ack) => {
     if (m?.[REQ] !== 'ready') return;
     taken ??= takeOver().catch(() => undefined);
-    // A worker gone meanwhile needs no answer (see forwardToWorkers for why the callback).
-    void taken.then(() => { if (!w.isDead()) w.send({ [REQ]: 'go' } satisfies Req, () => {}); });
+    // A worker gone meanwhile needs no answer (see forwardToWorkers for why the callback); copies
+    // are made only for a live one, and closed when the message does not reach it.
+    void taken.then(() => {
+      if (w.isDead()) return;
+      const copies = fds?.();
+      w.send({ [REQ]: 'go', ...(copies ? { fds: copies } : {}) } satisfies Req, (err: Error | null) => { if (err) closeCopies(copies); });
+    });
   });
 }
 
-/** Worker: waits until the primary says the ports are ours to bind. */
-export function readyToListen(): Promise<void> {
+/** Worker: waits until the primary says the ports are ours; resolves with the sockets to listen on (port → descriptor), if any. */
+export function readyToListen(): Promise<ReadonlyMap<number, number>> {
   return new Promise((resolve) => {
-    const on = (m: Req) => { if (m?.[REQ] === 'go') { process.off('message', on); resolve(); } };
+    const on = (m: Req) => { if (m?.[REQ] === 'go') { process.off('message', on); resolve(toMap(m.fds)); } };
     process.on('message', on);
     process.send?.({ [REQ]: 'ready' } satisfies Ack, ignoreGonePrimary);
   });

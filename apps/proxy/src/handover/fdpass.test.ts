@@ -38,6 +38,7 @@ describe('fdpass addon', () => {
   it('throws an error with the errno name', () => {
     expect(() => pass!.send(1 << 20, 'x\n', [])).toThrow(expect.objectContaining({ code: 'EBADF' }));
     expect(() => pass!.recv(1 << 20)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(() => pass!.dup(1 << 20)).toThrow(expect.objectContaining({ code: 'EBADF' }));
     expect(() => pass!.send(0, 'x\n', [1, 2, 3, 4, 5, 6, 7, 8, 9])).toThrow(/at most 8/);
   });
 });

@@ -12,6 +12,8 @@ export interface FdPass {
   send(sockFd: number, text: string, fds: number[]): number;
   /** One non-blocking recvmsg: null when nothing arrived yet; text "" at end of stream. */
   recv(sockFd: number): { text: string; fds: number[] } | null;
+  /** A close-on-exec copy of a descriptor. */
+  dup(fd: number): number;
 }
 
 let loaded: FdPass | null | undefined;

@@ -6,7 +6,8 @@
 //   old → new  {"v":1,"op":"passed","ports":[80,443]} + the listening sockets; it keeps accepting
 //   new        listens on them too (both accept from the same queue for a moment)
 //   new → old  {"v":1,"op":"listening"}  the old one stops accepting, then drains (Connection: close, finish, idle)
-// Where a side cannot pass (no addon; a cluster primary, whose workers own the sockets; a proxy from
+// A cluster primary holds the sockets itself and gives its workers copies (primary-sockets.ts), so
+// it passes and takes them as a single process does. Where a side cannot pass (no addon; a proxy from
 // before "pass", which drops the line), the older exchange runs, with a few milliseconds' gap:
 //   new → old  {"v":1,"op":"release"}    old closes its listening sockets (not its connections)
 //   old → new  {"v":1,"op":"released"}   new binds at once (retrying briefly while the port is held)
@@ -22,6 +23,7 @@ export { answerPrimary, forwardToWorkers, gateWorkers, readyToListen, workersLis
 export { fdPass, type FdPass } from './fdpass.js';
 export { requestHandover, waitPortsFree, type Predecessor } from './successor.js';
 export { serveHandover, type Releasable } from './predecessor.js';
+export { PrimarySockets } from './primary-sockets.js';
 
 /**
  * `<dataDir>/proxy/handover/<httpPort>.sock`, keyed by port so proxies on other ports sharing a data

@@ -6,8 +6,8 @@ import { fdOf } from './fdpass.js';
 export interface Listeners {
   /** Stop accepting; open connections (idle keep-alive ones too) keep being served as usual. */
   release(): Promise<void>;
-  /** Listen again on the same addresses (the successor never came up). */
-  restore(): Promise<void>;
+  /** Listen again on the same addresses (the successor never came up); on `fds` (port → descriptor) where given. */
+  restore(fds?: ReadonlyMap<number, number>): Promise<void>;
   /** Hand idle-connection closing back to the proxy's close(), which drains from here. */
   unhold(): void;
   /** The listening sockets (ports and descriptors, in order) a successor may take, or null when there are none. */
@@ -31,11 +31,13 @@ export function listenersOf(servers: readonly net.Server[]): Listeners {
         s.close();
       }
     },
-    async restore() {
+    async restore(fds) {
       unhold();
       await Promise.all(live.map((s, i) => s.listening ? undefined : new Promise<void>((resolve, reject) => {
         s.once('error', reject);
-        s.listen(addrs[i]!.port, addrs[i]!.address, () => { s.off('error', reject); resolve(); });
+        const done = () => { s.off('error', reject); resolve(); };
+        const fd = fds?.get(addrs[i]!.port);
+        if (fd === undefined) s.listen(addrs[i]!.port, addrs[i]!.address, done); else s.listen({ fd }, done);
       })));
     },
     unhold,

@@ -18,7 +18,7 @@ export interface Releasable {
   restore(): Promise<void>;
   /** The successor listens: finish in-flight requests, close keep-alive connections, then idle. */
   drain(): void;
-  /** The listening sockets to pass (ports and descriptors, in order), or null when this process cannot (cluster workers own them). */
+  /** The listening sockets to pass (ports and descriptors, in order), or null when there are none to pass. */
   sockets?(): { ports: number[]; fds: number[] } | null;
 }
 

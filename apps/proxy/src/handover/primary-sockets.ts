@@ -1,0 +1,81 @@
+// The listening sockets of a cluster primary (DREAM_PROXY_WORKERS ≥ 2) that can pass them on. Node's
+// cluster opens the socket for its workers in the primary, where no API reaches it, and closes it
+// with the last worker's server; so the primary binds (or takes from its predecessor) each socket
+// itself, keeps its own descriptor, and gives every worker a copy to listen on (node's cluster owns
+// and closes that copy). A successor gets the primary's own descriptors.
+import fs from 'node:fs';
+import net from 'node:net';
+import { fdOf, type FdPass } from './fdpass.js';
+
+export class PrimarySockets {
+  private readonly held = new Map<number, number>();
+
+  constructor(private readonly pass: FdPass, private readonly host: string) {}
+
+  /**
+   * Sockets a predecessor passed (port → descriptor): kept, unless bound to another address than
+   * the settings say (closed: `bind` then binds as they say, and fails as a bind does while the
+   * predecessor holds an overlapping address).
+   */
+  async adopt(fds: ReadonlyMap<number, number>): Promise<void> {
+    for (const [port, fd] of fds) {
+      if (this.held.has(port) || !(await this.boundAsSet(fd))) { fs.closeSync(fd); continue; }
+      this.held.set(port, fd);
+    }
+  }
+
+  /** Whether a listening socket is bound to this.host (checked on a copy a server opens and closes at once). */
+  private async boundAsSet(fd: number): Promise<boolean> {
+    if (!net.isIP(this.host)) return true;
+    let copy: number;
+    try { copy = this.pass.dup(fd); } catch { return false; }
+    return new Promise((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => { resolve(false); });
+      s.listen({ fd: copy }, () => { const at = (s.address() as net.AddressInfo).address; s.close(); resolve(at === this.host); });
+    });
+  }
+
+  /**
+   * Binds each port not held yet: a server listens for a moment, its socket is kept by a copy and
+   * the server closed before it ever accepts ('listening' comes before the next poll). A port that
+   * cannot be bound is left to the workers, which bind it themselves and report why they cannot.
+   */
+  async bind(ports: number[]): Promise<void> {
+    for (const port of ports) {
+      if (this.held.has(port)) continue;
+      const fd = await new Promise<number | null>((resolve) => {
+        const s = net.createServer();
+        s.once('error', () => resolve(null));
+        s.listen(port, this.host, () => {
+          const own = fdOf(s);
+          let copy: number | null = null;
+          try { if (own !== null) copy = this.pass.dup(own); } catch { copy = null; }
+          s.close();
+          resolve(copy);
+        });
+      });
+      if (fd !== null) this.held.set(port, fd);
+    }
+  }
+
+  /** One worker's copies (port → descriptor of this process, which node's cluster opens for it). */
+  copies(): Record<number, number> {
+    const out: Record<number, number> = {};
+    for (const [port, fd] of this.held) {
+      try { out[port] = this.pass.dup(fd); } catch { /* EMFILE: that worker binds the port itself */ }
+    }
+    return out;
+  }
+
+  /** What a successor is passed, or null when nothing is held. */
+  sockets(): { ports: number[]; fds: number[] } | null {
+    return this.held.size ? { ports: [...this.held.keys()], fds: [...this.held.values()] } : null;
+  }
+
+  /** Lets go of every socket (the ports are released: a successor binds them). */
+  closeAll(): void {
+    for (const fd of this.held.values()) fs.closeSync(fd);
+    this.held.clear();
+  }
+}
