@@ -170,9 +170,11 @@ describe('self-hosting with compose', () => {
     expect((await getVia(a!.proxyPort, `${APP}.dream`)).body).toBe('selfhost v3');
   });
 
-  it('switches to two proxy workers by replacement, then reloads them (SIGHUP) and replaces them again, under load with 0 failed requests', async () => {
+  it('switches to two proxy workers by replacement, then reloads them (SIGHUP) and replaces them again, under load with 0 failed requests, new connections too', async () => {
     a!.setEnv('DREAM_PROXY_WORKERS', '2');
     const traffic = load(a!.proxyPort, `${APP}.dream`);
+    // A cluster primary holds the sockets and passes them too (handover/primary-sockets.ts).
+    const fresh = load(a!.proxyPort, `${APP}.dream`, 5, '/', true);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await a!.replaceProxy()).toMatch(/new proxy took the ports over/);
     for (let i = 0; i < 2; i++) {
@@ -183,10 +185,15 @@ describe('self-hosting with compose', () => {
     expect(await a!.replaceProxy()).toMatch(/new proxy took the ports over/);
     await new Promise((r) => setTimeout(r, 1000));
     const result = await traffic.stop();
-    console.log(`[selfhost] proxy 1 → 2 workers (replace), SIGHUP x2, replace again (2 → 2) under load: ${result.ok} ok, ${result.failed} failed`, result.errors);
+    const newConns = await fresh.stop();
+    console.log(`[selfhost] proxy 1 → 2 workers (replace), SIGHUP x2, replace again (2 → 2) under load: ${result.ok} ok, ${result.failed} failed`, result.errors,
+      `; a new connection every 5 ms: ${newConns.ok} ok, ${newConns.failed} failed`, newConns.errors);
     expect(logs).toMatch(/proxy workers reloaded/);
+    expect(logs).toMatch(/handover: the previous proxy passed its listening sockets/);
     expect(result.ok).toBeGreaterThan(300);
     expect(result.failed).toBe(0);
+    expect(newConns.ok).toBeGreaterThan(500);
+    expect(newConns.failed).toBe(0);
   });
 
   it('redirects plain HTTP to the published HTTPS port, where the app answers with a certificate from the platform root', async () => {
