@@ -25,6 +25,25 @@ static napi_value throw_errno(napi_env env, int err) {
   return NULL;
 }
 
+/* The only argument of recv/dup: a descriptor (a non-negative integer), else -1 with a TypeError thrown. */
+static int32_t fd_arg(napi_env env, napi_callback_info info, const char *usage) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, "EINVAL", usage);
+    return -1;
+  }
+  return fd;
+}
+
+static napi_value int_value(napi_env env, int32_t v) {
+  napi_value out;
+  napi_create_int32(env, v, &out);
+  return out;
+}
+
 static napi_value send_fds(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -65,20 +84,12 @@ static napi_value send_fds(napi_env env, napi_callback_info info) {
   do n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT); while (n < 0 && errno == EINTR);
   if (n < 0) return throw_errno(env, errno);
   // A short write would split the text from a reader expecting one line: the caller sees it.
-  napi_value out;
-  napi_create_int32(env, (int32_t)n, &out);
-  return out;
+  return int_value(env, (int32_t)n);
 }
 
 static napi_value recv_fds(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t sock;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &sock) != napi_ok) {
-    napi_throw_type_error(env, "EINVAL", "recv(sockFd): a socket descriptor");
-    return NULL;
-  }
+  int32_t sock = fd_arg(env, info, "recv(sockFd): a socket descriptor");
+  if (sock < 0) return NULL;
   char text[MAX_TEXT];
   union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)]; } ctl;
   struct iovec iov = { .iov_base = text, .iov_len = sizeof text };
@@ -99,9 +110,7 @@ static napi_value recv_fds(napi_env env, napi_callback_info info) {
     int got[MAX_FDS];
     memcpy(got, CMSG_DATA(c), sizeof(int) * (m > MAX_FDS ? MAX_FDS : m));
     for (size_t i = 0; i < m && i < MAX_FDS; i++) {
-      napi_value v;
-      napi_create_int32(env, got[i], &v);
-      napi_set_element(env, fds, k++, v);
+      napi_set_element(env, fds, k++, int_value(env, got[i]));
     }
   }
   // Truncated descriptors (more than MAX_FDS) were closed by the kernel; the caller sees fewer.
@@ -114,19 +123,11 @@ static napi_value recv_fds(napi_env env, napi_callback_info info) {
 }
 
 static napi_value dup_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, "EINVAL", "dup(fd): a descriptor");
-    return NULL;
-  }
+  int32_t fd = fd_arg(env, info, "dup(fd): a descriptor");
+  if (fd < 0) return NULL;
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) return throw_errno(env, errno);
-  napi_value out;
-  napi_create_int32(env, copy, &out);
-  return out;
+  return int_value(env, copy);
 }
 
 static napi_value init(napi_env env, napi_value exports) {
