@@ -80,7 +80,9 @@ describe('DREAM_ACME_DIRECTORY switched between restarts', () => {
       host: 'www.example.test', state: 'failing',
       error: "ACME server policy requires newAccount requests must include a value for the 'externalAccountBinding' field",
     });
-    expect(after.accounts()).toBe(1); // a registration of its own, not the old account's URL
+    // A registration of its own, not the old account's URL. Polled: the refusal is the last request,
+    // and Pebble's log line for it can reach our pipe after acme-client has the response.
+    await expect.poll(() => after.accounts(), { timeout: 2_000 }).toBe(1);
     expect(await handshake(rootBefore)).toMatchObject({ authorized: true });
 
     await new Promise((r) => setTimeout(r, 150)); // the failed order's backoff
