@@ -53,10 +53,12 @@ async function takeOver(pass: FdPass | null): Promise<{ pred: Predecessor; since
   return { pred, since };
 }
 
-/** The handover's log line: a passed socket never lacked a listener; a released port did, for gapMs. */
-function tookOver(prior: { pred: Predecessor; since: number }, at: number): void {
-  const passed = [...prior.pred.fds.keys()];
-  log.info({ gapMs: passed.length ? 0 : at - prior.since, passed }, 'handover: took over the listeners');
+/**
+ * The handover's log line: a port listening on a passed socket never lacked a listener; a released
+ * one did, for gapMs. `passed`: the ports that listen on a passed socket (not one bound instead).
+ */
+function tookOver(prior: { pred: Predecessor; since: number }, passed: number[], at: number): void {
+  log.info({ gapMs: prior.pred.fds.size ? 0 : at - prior.since, passed }, 'handover: took over the listeners');
 }
 
 /** After a handover the old process drains, then idles until stopped: exiting would make Docker restart it. */
@@ -97,7 +99,7 @@ async function runProxy(): Promise<void> {
     },
   });
   const listeners = listenersOf(proxy.servers);
-  if (prior) { prior.pred.confirm(); tookOver(prior, Date.now()); }
+  if (prior) { prior.pred.confirm(); tookOver(prior, proxy.passedPorts, Date.now()); }
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
     handover?.close(); listeners.unhold();
@@ -132,9 +134,10 @@ if (workers > 1 && cluster.isPrimary) {
   const ports = [config.httpPort, config.httpsPort].filter((p) => p > 0);
   const copies = held ? () => held.copies() : undefined;
   gateWorkers(() => takeOver(pass).then(async (prior) => {
-    if (held) { await held.adopt(prior?.pred.fds ?? new Map()); await held.bind(ports); }
+    const passed = held ? await held.adopt(prior?.pred.fds ?? new Map()) : [];
+    await held?.bind(ports);
     void workersListening(config.httpPort, config.proxyWorkerStartTimeoutMs).then(async (at) => {
-      if (prior) { prior.pred.confirm(); tookOver(prior, at); }
+      if (prior) { prior.pred.confirm(); tookOver(prior, passed, at); }
       if (handoverFile) {
         handover = await serveHandover(handoverFile, log, {
           release: async () => { await forwardToWorkers('release'); held?.closeAll(); },

@@ -1,7 +1,5 @@
 // startProxy: the plain HTTP listener, the HTTPS listener (HTTP/2 + HTTP/1.1, SNI), the upstream
 // pools and the routes source wired together. Both listeners share one ProxyContext.
-import cluster from 'node:cluster';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import type { Config } from '@dreamnet/core';
@@ -31,6 +29,7 @@ import type { RouteTable } from './table.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 import { trustedProxies } from './trust.js';
 import { handleUpgrade } from './upgrade.js';
+import { PassedSockets } from './handover/passed-sockets.js';
 import { requestBufferOf } from './request-buffer.js';
 
 export interface StartProxyOptions {
@@ -82,6 +81,8 @@ export interface ProxyHandle {
   ready: Promise<void>;
   /** The listening servers (plain, then HTTPS when it runs): the handover stops and restarts them. */
   servers: net.Server[];
+  /** Ports listening on a socket the predecessor passed (beforeListen), not bound. */
+  passedPorts: number[];
   close(): Promise<void>;
 }
 
@@ -132,24 +133,11 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
   // wait for the api's first table (routes/first-table.ts).
   routes.start();
   await routes.cacheLoaded;
-  const passed = new Map(opts.beforeListen ? await opts.beforeListen().catch(async (e) => { await routes.close(); throw e; }) ?? [] : []);
-  const listen = (s: net.Server, port: number, cb: () => void) => {
-    const fd = port ? passed.get(port) : undefined;
-    passed.delete(port);
-    if (fd === undefined) { s.listen(port, host, cb); return; }
-    s.listen({ fd }, () => {
-      const at = (s.address() as net.AddressInfo).address;
-      if (!net.isIP(host) || at === host) { cb(); return; }
-      // Bound to another address than the settings now say: not ours to serve; bind as they say
-      // (while the predecessor still listens on an overlapping address, that fails as a bind does).
-      log.warn({ passed: at, host, port }, 'handover: a passed socket listens on another address; binding instead');
-      s.close(() => s.listen(port, host, cb));
-    });
-  };
+  const passed = new PassedSockets(opts.beforeListen ? await opts.beforeListen().catch(async (e) => { await routes.close(); throw e; }) : undefined, host, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    listen(server, opts.port ?? config.httpPort, () => { server.off('error', reject); resolve(); });
-  }).catch(async (e) => { closePassed(passed); await routes.close(); throw e; });
+    passed.listen(server, opts.port ?? config.httpPort, () => { server.off('error', reject); resolve(); });
+  }).catch(async (e) => { passed.closeRest(); await routes.close(); throw e; });
   let tlsListener: TlsListener | null = null;
   let httpsPort: number | null = null;
   const wantHttps = opts.httpsPort !== undefined ? opts.httpsPort : config.httpsPort === 0 ? null : config.httpsPort;
@@ -160,7 +148,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     try {
       await new Promise<void>((resolve, reject) => {
         l.server.once('error', reject);
-        listen(l.server, wantHttps, () => { l.server.off('error', reject); resolve(); });
+        passed.listen(l.server, wantHttps, () => { l.server.off('error', reject); resolve(); });
       });
       httpsPort = (l.server.address() as { port: number }).port;
       // Redirects point here (none when DREAM_HTTPS_REDIRECT=off).
@@ -172,8 +160,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
       log.error({ err: (e as Error).message, port: wantHttps }, 'HTTPS listener could not start; serving plain HTTP only (set DREAM_HTTPS_PORT, 0 = off)');
     }
   }
-  // A passed socket no listener took (HTTPS off now) would queue connections nobody accepts.
-  closePassed(passed);
+  passed.closeRest();
   const port = (server.address() as { port: number }).port;
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   log.info({ host, port, httpsPort, proxyId: routes.proxyId, apiUrl: config.apiUrl }, 'proxy listening');
@@ -190,12 +177,7 @@ export async function startProxy(opts: StartProxyOptions): Promise<ProxyHandle> 
     endpoints,
     ready: routes.ready,
     servers: tlsListener ? [server, tlsListener.server] : [server],
+    passedPorts: passed.used,
     close,
   };
-}
-
-function closePassed(fds: Map<number, number>): void {
-  // A cluster worker's descriptors are the primary's (node's cluster opens them there): not ours to close.
-  if (!cluster.isWorker) for (const fd of fds.values()) fs.closeSync(fd);
-  fds.clear();
 }

@@ -55,7 +55,7 @@ describe('a cluster primary\'s listening sockets', () => {
     const held = new PrimarySockets(pass, '127.0.0.1');
     cleanup.push(() => held.closeAll());
     // Handed over (here within one process): the predecessors' descriptors become held's.
-    await held.adopt(new Map([[port, a.sockets()!.fds[0]!], [other, b.sockets()!.fds[0]!]]));
+    expect(await held.adopt(new Map([[port, a.sockets()!.fds[0]!], [other, b.sockets()!.fds[0]!]]))).toEqual([port]);
     expect(held.sockets()!.ports).toEqual([port]);
     expect(await bindable(other, '127.0.0.2')).toBe(true);
     expect(await bindable(port)).toBe(false);

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { fdOf, type FdPass } from './fdpass.js';
+import { boundAsSet } from './passed-sockets.js';
 
 export class PrimarySockets {
   private readonly held = new Map<number, number>();
@@ -15,24 +16,26 @@ export class PrimarySockets {
   /**
    * Sockets a predecessor passed (port → descriptor): kept, unless bound to another address than
    * the settings say (closed: `bind` then binds as they say, and fails as a bind does while the
-   * predecessor holds an overlapping address).
+   * predecessor holds an overlapping address). Resolves with the ports kept.
    */
-  async adopt(fds: ReadonlyMap<number, number>): Promise<void> {
+  async adopt(fds: ReadonlyMap<number, number>): Promise<number[]> {
+    const kept: number[] = [];
     for (const [port, fd] of fds) {
       if (this.held.has(port) || !(await this.boundAsSet(fd))) { fs.closeSync(fd); continue; }
       this.held.set(port, fd);
+      kept.push(port);
     }
+    return kept;
   }
 
-  /** Whether a listening socket is bound to this.host (checked on a copy a server opens and closes at once). */
+  /** boundAsSet on a copy of the socket that a server opens and closes at once. */
   private async boundAsSet(fd: number): Promise<boolean> {
-    if (!net.isIP(this.host)) return true;
     let copy: number;
     try { copy = this.pass.dup(fd); } catch { return false; }
     return new Promise((resolve) => {
       const s = net.createServer();
       s.once('error', () => { resolve(false); });
-      s.listen({ fd: copy }, () => { const at = (s.address() as net.AddressInfo).address; s.close(); resolve(at === this.host); });
+      s.listen({ fd: copy }, () => { const ok = boundAsSet(s, this.host); s.close(); resolve(ok); });
     });
   }
 
