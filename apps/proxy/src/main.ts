@@ -1,7 +1,7 @@
 // The proxy process: config → internal token → listen; SIGTERM/SIGINT close cleanly. With more than
 // one worker (DREAM_PROXY_WORKERS, 0 = one per core) this process supervises workers that each run
 // the whole proxy (cluster.ts); with one it is the proxy itself.
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
 import { ConfigError, internalToken, loadConfig, type Config } from '@dreamnet/core';
 import { pino } from 'pino';
@@ -132,7 +132,8 @@ if (workers > 1 && cluster.isPrimary) {
   const pass = fdPass();
   const held = pass ? new PrimarySockets(pass, config.httpHost) : null;
   const ports = [config.httpPort, config.httpsPort].filter((p) => p > 0);
-  const copies = held ? () => held.copies() : undefined;
+  const copies = held ? (w: Worker) => held.copies(w.id) : undefined;
+  held?.lent.follow(cluster);
   gateWorkers(() => takeOver(pass).then(async (prior) => {
     const passed = held ? await held.adopt(prior?.pred.fds ?? new Map()) : [];
     await held?.bind(ports);

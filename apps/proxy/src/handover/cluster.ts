@@ -6,7 +6,6 @@
 // addon the primary holds the listening sockets (primary-sockets.ts): "go" and "restore" carry each
 // worker's copies (port → the primary's descriptor), which it listens on instead of binding.
 import cluster, { type Worker } from 'node:cluster';
-import fs from 'node:fs';
 import { ignoreGonePrimary, listeningReport } from '../cluster.js';
 import type { Listeners } from './listeners.js';
 
@@ -15,17 +14,16 @@ const REQ = 'dream:handover';
 export type WorkerFds = Record<number, number>;
 type Req = { [REQ]: 'release' | 'restore' | 'go'; fds?: WorkerFds };
 type Ack = { [REQ]: 'done'; ok: boolean } | { [REQ]: 'ready' };
-/** Copies made for a worker the message never reached: nobody else will close them. */
-const closeCopies = (fds: WorkerFds | undefined) => { for (const fd of Object.values(fds ?? {})) fs.closeSync(fd); };
 const toMap = (fds: WorkerFds | undefined) => new Map(Object.entries(fds ?? {}).map(([p, fd]) => [Number(p), fd]));
 
 const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
 
 /**
  * Primary: every live worker releases (or restores) its listeners; resolves when all answered.
- * `fds`: each worker's copies to restore on (primary-sockets.ts), made per worker.
+ * `fds`: each worker's copies to restore on (primary-sockets.ts), made per worker (copies one never
+ * listens on, as the message did not reach it, are closed when it exits: lent-copies.ts).
  */
-export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 5000, fds?: () => WorkerFds): Promise<void> {
+export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 5000, fds?: (w: Worker) => WorkerFds): Promise<void> {
   const results = await Promise.all(alive().map((w) => new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => { w.off('message', on); resolve(false); }, timeoutMs);
     const on = (m: Ack) => {
@@ -36,8 +34,8 @@ export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 50
     // A worker whose channel closed is exiting (as it dies, before its 'exit' is seen; main.ts stops
     // a worker whose primary is gone): it takes its listeners with it. Without the callback node
     // emits the failed send as the worker's 'error', which nothing handles: the primary went down.
-    const copies = fds?.();
-    w.send({ [REQ]: op, ...(copies ? { fds: copies } : {}) } satisfies Req, (err: Error | null) => { if (err) { closeCopies(copies); clearTimeout(timer); w.off('message', on); resolve(true); } });
+    const copies = fds?.(w);
+    w.send({ [REQ]: op, ...(copies ? { fds: copies } : {}) } satisfies Req, (err: Error | null) => { if (err) { clearTimeout(timer); w.off('message', on); resolve(true); } });
   })));
   if (results.some((ok) => !ok)) throw new Error(`a proxy worker did not ${op} its listeners`);
 }
@@ -76,17 +74,17 @@ export function workersListening(port: number, timeoutMs = 60_000): Promise<numb
  * is told to go on once it is done, with its copies of the sockets (`fds`, when the primary holds
  * them). Later workers (SIGHUP reload, re-forks) go on at once.
  */
-export function gateWorkers(takeOver: () => Promise<unknown>, fds?: () => WorkerFds): void {
+export function gateWorkers(takeOver: () => Promise<unknown>, fds?: (w: Worker) => WorkerFds): void {
   let taken: Promise<unknown> | null = null;
   cluster.on('message', (w: Worker, m: Ack) => {
     if (m?.[REQ] !== 'ready') return;
     taken ??= takeOver().catch(() => undefined);
     // A worker gone meanwhile needs no answer (see forwardToWorkers for why the callback); copies
-    // are made only for a live one, and closed when the message does not reach it.
+    // are made only for a live one (closed when it exits without listening on them: lent-copies.ts).
     void taken.then(() => {
       if (w.isDead()) return;
-      const copies = fds?.();
-      w.send({ [REQ]: 'go', ...(copies ? { fds: copies } : {}) } satisfies Req, (err: Error | null) => { if (err) closeCopies(copies); });
+      const copies = fds?.(w);
+      w.send({ [REQ]: 'go', ...(copies ? { fds: copies } : {}) } satisfies Req, () => {});
     });
   });
 }

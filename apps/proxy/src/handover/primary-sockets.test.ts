@@ -26,12 +26,12 @@ describe('a cluster primary\'s listening sockets', () => {
     const port = await freePort();
     await held.bind([port]);
     expect(held.sockets()!.ports).toEqual([port]);
-    const first = await server('first', { fd: held.copies()[port]! });
+    const first = await server('first', { fd: held.copies(1)[port]! });
     expect(await fresh(port)).toBe('first');
     await new Promise<void>((r) => { first.closeAllConnections(); first.close(() => r()); });
     // Node closed that copy with its server; the primary's socket still listens (connections queue).
     expect(await bindable(port)).toBe(false);
-    await server('second', { fd: held.copies()[port]! });
+    await server('second', { fd: held.copies(1)[port]! });
     expect(await fresh(port)).toBe('second');
     held.closeAll();
     expect(held.sockets()).toBeNull();

@@ -2,14 +2,23 @@
 // cluster opens the socket for its workers in the primary, where no API reaches it, and closes it
 // with the last worker's server; so the primary binds (or takes from its predecessor) each socket
 // itself, keeps its own descriptor, and gives every worker a copy to listen on (node's cluster owns
-// and closes that copy). A successor gets the primary's own descriptors.
+// and closes that copy once the worker listens on it; before, lent-copies.ts does). A successor gets
+// the primary's own descriptors.
 import fs from 'node:fs';
 import net from 'node:net';
 import { fdOf, type FdPass } from './fdpass.js';
+import { LentCopies } from './lent-copies.js';
 import { boundAsSet } from './passed-sockets.js';
 
 export class PrimarySockets {
   private readonly held = new Map<number, number>();
+  /** Socket inodes ever held (a copy keeps its socket's inode, also after the primary let go of it). */
+  private readonly inodes = new Set<number>();
+  /** Copies given to workers that node's cluster has not opened yet; `follow` a cluster to close those of dead workers. */
+  readonly lent = new LentCopies((fd) => {
+    if ([...this.held.values()].includes(fd)) return false;
+    try { return this.inodes.has(fs.fstatSync(fd).ino); } catch { return false; }
+  });
 
   constructor(private readonly pass: FdPass, private readonly host: string) {}
 
@@ -22,7 +31,7 @@ export class PrimarySockets {
     const kept: number[] = [];
     for (const [port, fd] of fds) {
       if (this.held.has(port) || !(await this.boundAsSet(fd))) { fs.closeSync(fd); continue; }
-      this.held.set(port, fd);
+      this.hold(port, fd);
       kept.push(port);
     }
     return kept;
@@ -58,22 +67,28 @@ export class PrimarySockets {
           resolve(copy);
         });
       });
-      if (fd !== null) this.held.set(port, fd);
+      if (fd !== null) this.hold(port, fd);
     }
   }
 
-  /** One worker's copies (port → descriptor of this process, which node's cluster opens for it). */
-  copies(): Record<number, number> {
+  /** One worker's copies (port → descriptor of this process, which node's cluster opens for it), lent to `worker` (its id). */
+  copies(worker: number): Record<number, number> {
     const out: Record<number, number> = {};
     for (const [port, fd] of this.held) {
       try { out[port] = this.pass.dup(fd); } catch { /* EMFILE: that worker binds the port itself */ }
     }
+    this.lent.lend(worker, Object.values(out));
     return out;
   }
 
   /** What a successor is passed, or null when nothing is held. */
   sockets(): { ports: number[]; fds: number[] } | null {
     return this.held.size ? { ports: [...this.held.keys()], fds: [...this.held.values()] } : null;
+  }
+
+  private hold(port: number, fd: number): void {
+    this.held.set(port, fd);
+    this.inodes.add(fs.fstatSync(fd).ino);
   }
 
   /** Lets go of every socket (the ports are released: a successor binds them). */
