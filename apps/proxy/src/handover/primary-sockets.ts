@@ -37,35 +37,23 @@ export class PrimarySockets {
     return kept;
   }
 
-  /** boundAsSet on a copy of the socket that a server opens and closes at once. */
+  /** boundAsSet on a copy of the socket (a server listens on it for a moment). */
   private async boundAsSet(fd: number): Promise<boolean> {
     let copy: number;
     try { copy = this.pass.dup(fd); } catch { return false; }
-    return new Promise((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => { resolve(false); });
-      s.listen({ fd: copy }, () => { const ok = boundAsSet(s, this.host); s.close(); resolve(ok); });
-    });
+    return (await briefly({ fd: copy }, (s) => boundAsSet(s, this.host))) ?? false;
   }
 
   /**
-   * Binds each port not held yet: a server listens for a moment, its socket is kept by a copy and
-   * the server closed before it ever accepts ('listening' comes before the next poll). A port that
-   * cannot be bound is left to the workers, which bind it themselves and report why they cannot.
+   * Binds each port not held yet and keeps a copy of the socket. A port that cannot be bound is
+   * left to the workers, which bind it themselves and report why they cannot.
    */
   async bind(ports: number[]): Promise<void> {
     for (const port of ports) {
       if (this.held.has(port)) continue;
-      const fd = await new Promise<number | null>((resolve) => {
-        const s = net.createServer();
-        s.once('error', () => resolve(null));
-        s.listen(port, this.host, () => {
-          const own = fdOf(s);
-          let copy: number | null = null;
-          try { if (own !== null) copy = this.pass.dup(own); } catch { copy = null; }
-          s.close();
-          resolve(copy);
-        });
+      const fd = await briefly({ port, host: this.host }, (s) => {
+        const own = fdOf(s);
+        try { return own === null ? null : this.pass.dup(own); } catch { return null; }
       });
       if (fd !== null) this.hold(port, fd);
     }
@@ -96,4 +84,16 @@ export class PrimarySockets {
     for (const fd of this.held.values()) fs.closeSync(fd);
     this.held.clear();
   }
+}
+
+/**
+ * Runs `look` on a server listening as `how` says, then closes the server before it ever accepts
+ * ('listening' comes before the next poll); null when it cannot listen.
+ */
+function briefly<T>(how: net.ListenOptions | { fd: number }, look: (s: net.Server) => T): Promise<T | null> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(null));
+    s.listen(how, () => { const v = look(s); s.close(); resolve(v); });
+  });
 }
