@@ -14,6 +14,10 @@ const REQ = 'dream:handover';
 export type WorkerFds = Record<number, number>;
 type Req = { [REQ]: 'release' | 'restore' | 'go'; fds?: WorkerFds };
 type Ack = { [REQ]: 'done'; ok: boolean } | { [REQ]: 'ready' };
+/** Sends `op` with the worker's socket copies, if any; `cb` sees a failed send (else node emits it as the worker's 'error'). */
+const request = (w: Worker, op: Req[typeof REQ], copies: WorkerFds | undefined, cb: (err: Error | null) => void) => {
+  w.send({ [REQ]: op, ...(copies ? { fds: copies } : {}) } satisfies Req, cb);
+};
 const toMap = (fds: WorkerFds | undefined) => new Map(Object.entries(fds ?? {}).map(([p, fd]) => [Number(p), fd]));
 
 const alive = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => !!w && !w.isDead());
@@ -34,8 +38,7 @@ export async function forwardToWorkers(op: 'release' | 'restore', timeoutMs = 50
     // A worker whose channel closed is exiting (as it dies, before its 'exit' is seen; main.ts stops
     // a worker whose primary is gone): it takes its listeners with it. Without the callback node
     // emits the failed send as the worker's 'error', which nothing handles: the primary went down.
-    const copies = fds?.(w);
-    w.send({ [REQ]: op, ...(copies ? { fds: copies } : {}) } satisfies Req, (err: Error | null) => { if (err) { clearTimeout(timer); w.off('message', on); resolve(true); } });
+    request(w, op, fds?.(w), (err) => { if (err) { clearTimeout(timer); w.off('message', on); resolve(true); } });
   })));
   if (results.some((ok) => !ok)) throw new Error(`a proxy worker did not ${op} its listeners`);
 }
@@ -83,8 +86,7 @@ export function gateWorkers(takeOver: () => Promise<unknown>, fds?: (w: Worker) 
     // are made only for a live one (closed when it exits without listening on them: lent-copies.ts).
     void taken.then(() => {
       if (w.isDead()) return;
-      const copies = fds?.(w);
-      w.send({ [REQ]: 'go', ...(copies ? { fds: copies } : {}) } satisfies Req, () => {});
+      request(w, 'go', fds?.(w), () => {});
     });
   });
 }
