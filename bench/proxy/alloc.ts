@@ -26,7 +26,10 @@ function collected(file: string): number {
 
 /** A node process with --trace-gc, its stdout (the trace) into `file`. */
 function traced(file: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const c = spawn(process.execPath, ['--trace-gc', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', fs.openSync(file, 'w'), 'inherit'] });
+  const out = fs.openSync(file, 'w');
+  const c = spawn(process.execPath, ['--trace-gc', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit'] });
+  // The child writes through its own copy of the descriptor; ours is not needed past the spawn.
+  fs.closeSync(out);
   kids.push(c);
   return c;
 }
