@@ -3,14 +3,8 @@
 // owner, an OPT in the answer or authority section), and they were answered NOERROR as if they were
 // fine; RFC 6891 asks for FORMERR. One whose options alone are malformed gets the question and our
 // OPT with it (RFC 6891 7: "the response MUST include an OPT record"); a broken message the bare header.
-import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DreamDns } from './server.js';
-import type { Zone } from './answer.js';
-import { tcpRaw, udpRaw } from './test-client.js';
-
-const zone: Zone = { edge: ['127.0.0.1'], serves: (h) => h === 'hello.dream', servesBelow: () => false, txt: () => [] };
-type Reply = DecodedPacket & { rcode: string; opcode: string; flag_cd: boolean };
+import { describe, expect, it } from 'vitest';
+import { decode, helloServer } from './test-client.js';
 
 /** Header (RD set) with one question, `ar` additional (`an` answer, `ns` authority) records, then `hello.dream A IN`. */
 const head = (id: number, ar: number, an = 0, ns = 0) => {
@@ -44,14 +38,7 @@ const badMessage: [string, Buffer][] = [
 ];
 const malformed = [...badOptions, ...badMessage];
 
-let server: DreamDns;
-beforeAll(async () => { server = await DreamDns.start({ host: '127.0.0.1', port: 0, zone }); });
-afterAll(async () => { await server.close(); });
-
-const udp = (msg: Buffer, wait?: number) => udpRaw(server.port, msg, wait);
-const tcp = (msgs: Buffer[], wait?: number) => tcpRaw(server.port, msgs, wait);
-
-const decode = (m: Buffer | undefined) => dnsPacket.decode(m!) as Reply;
+const { udp, tcp } = helloServer();
 /** What formerr.test.ts sees for an undecodable query: the header alone, the query's id and RD. */
 const FORMERR = { type: 'response', rcode: 'FORMERR', flag_aa: false, flag_rd: true, questions: [], answers: [], authorities: [], additionals: [] };
 /** For malformed options: the question and our OPT besides. */

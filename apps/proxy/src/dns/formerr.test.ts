@@ -2,14 +2,9 @@
 // FORMERR (RFC 1035 4.1.1, RFC 6891 7, RFC 7871 7.1.1), not silence — silent, a resolver times out
 // and retries (dig: three tries of 5 s) before it gives up. Anything that could be used to reflect
 // traffic stays silent: less than a header, or a response.
-import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DreamDns } from './server.js';
-import type { Zone } from './answer.js';
-import { tcpRaw, udpRaw } from './test-client.js';
-
-const zone: Zone = { edge: ['127.0.0.1'], serves: (h) => h === 'hello.dream', servesBelow: () => false, txt: () => [] };
-type Reply = DecodedPacket & { rcode: string; opcode: string; flag_cd: boolean };
+import dnsPacket from 'dns-packet';
+import { describe, expect, it } from 'vitest';
+import { decode, helloServer } from './test-client.js';
 
 // Captured from dig 9.18 (Debian 12) on the wire: an ECS option (8) with no payload, which dns-packet
 // cannot decode. `dig +ednsopt=8 hello.dream`: flags RD AD, a COOKIE option before it.
@@ -28,14 +23,7 @@ function corrupted(id: number, flags: number): Buffer {
   return m;
 }
 
-let server: DreamDns;
-beforeAll(async () => { server = await DreamDns.start({ host: '127.0.0.1', port: 0, zone }); });
-afterAll(async () => { await server.close(); });
-
-const udp = (msg: Buffer, wait?: number) => udpRaw(server.port, msg, wait);
-const tcp = (msgs: Buffer[], wait?: number) => tcpRaw(server.port, msgs, wait);
-
-const decode = (m: Buffer | undefined) => dnsPacket.decode(m!) as Reply;
+const { udp, tcp } = helloServer();
 const FORMERR = { type: 'response', rcode: 'FORMERR', flag_aa: false, flag_tc: false, questions: [], answers: [], authorities: [], additionals: [] };
 const hex = (h: string) => Buffer.from(h, 'hex');
 

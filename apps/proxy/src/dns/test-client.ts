@@ -1,7 +1,28 @@
 // Shared by the dns tests that send hand-built (often malformed) messages: one datagram, or framed
-// messages on one TCP connection, to a real server on 127.0.0.1, and the raw replies.
+// messages on one TCP connection, to a real server on 127.0.0.1, and the raw replies; and that
+// server for `hello.dream` alone, started around a test file.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import dnsPacket, { type DecodedPacket } from 'dns-packet';
+import { afterAll, beforeAll } from 'vitest';
+import type { Zone } from './answer.js';
+import { DreamDns } from './server.js';
+
+export type Reply = DecodedPacket & { rcode: string; opcode: string; flag_cd: boolean };
+
+export const decode = (m: Buffer | undefined) => dnsPacket.decode(m!) as Reply;
+
+/**
+ * A server for `hello.dream` alone (A 127.0.0.1), started before the calling file's tests and
+ * closed after them; `udp` and `tcp` send it raw messages (udpRaw, tcpRaw).
+ */
+export function helloServer(): { udp: (msg: Buffer, wait?: number) => Promise<Buffer | undefined>; tcp: (msgs: Buffer[], wait?: number) => ReturnType<typeof tcpRaw> } {
+  const zone: Zone = { edge: ['127.0.0.1'], serves: (h) => h === 'hello.dream', servesBelow: () => false, txt: () => [] };
+  let server: DreamDns;
+  beforeAll(async () => { server = await DreamDns.start({ host: '127.0.0.1', port: 0, zone }); });
+  afterAll(async () => { await server.close(); });
+  return { udp: (msg, wait) => udpRaw(server.port, msg, wait), tcp: (msgs, wait) => tcpRaw(server.port, msgs, wait) };
+}
 
 /** One datagram from a fresh socket: the raw reply, or undefined after `wait` ms of silence. */
 export function udpRaw(port: number, msg: Buffer, wait = 2000): Promise<Buffer | undefined> {
