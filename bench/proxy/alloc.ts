@@ -3,11 +3,10 @@
 // wrk completed. How often V8 collects says little by itself — it resizes the young generation as
 // it goes, so the same allocation can mean 5× more or fewer collections — the bytes do not.
 //   npx tsx bench/proxy/alloc.ts [--rate 10000] [--rounds 2] [--duration 8]   (--rate 0: saturation)
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startRelay, stopAll, waitReady } from './procs.js';
 import { wrk } from './wrk.js';
 
 const rate = Number(arg('rate', '10000'));
@@ -15,23 +14,12 @@ const rounds = Math.max(1, Number(arg('rounds', '2')));
 const duration = Number(arg('duration', '8'));
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-alloc-'));
-const kids: ChildProcess[] = [];
 
 /** MB the scavenges logged in `file` so far freed. */
 function collected(file: string): number {
   let mb = 0;
   for (const m of fs.readFileSync(file, 'utf8').matchAll(/Scavenge ([\d.]+) \([\d.]+\) -> ([\d.]+) \(/g)) mb += Number(m[1]) - Number(m[2]);
   return mb;
-}
-
-/** A node process with --trace-gc, its stdout (the trace) into `file`. */
-function traced(file: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const out = fs.openSync(file, 'w');
-  const c = spawn(process.execPath, ['--trace-gc', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit'] });
-  // The child writes through its own copy of the descriptor; ours is not needed past the spawn.
-  fs.closeSync(out);
-  kids.push(c);
-  return c;
 }
 
 async function main(): Promise<void> {
@@ -41,12 +29,11 @@ async function main(): Promise<void> {
   const api = await fakeApi(up);
   const p = { http: await freePort(), https: await freePort(), relay: await freePort(), relayTls: await freePort() };
   const gc = { ours: path.join(tmp, 'ours.gc'), relay: path.join(tmp, 'relay.gc'), relayTls: path.join(tmp, 'relay-tls.gc') };
-  const ours = traced(gc.ours, [await bundledProxy(root)], proxyEnv({ api, dataDir: path.join(tmp, 'data'), ...p, cert, key, workers: '1' }));
+  const ours = start(root, process.execPath, ['--trace-gc', await bundledProxy(root)], proxyEnv({ api, dataDir: path.join(tmp, 'data'), ...p, cert, key, workers: '1' }), gc.ours);
   await waitReady(p.http, false, ours);
   await waitReady(p.https, true, ours);
-  const relayScript = path.join(root, 'bench/proxy/relay.mjs');
-  await waitReady(p.relay, false, traced(gc.relay, [relayScript, String(p.relay), String(up)]));
-  await waitReady(p.relayTls, true, traced(gc.relayTls, [relayScript, String(p.relayTls), String(up), cert, key]));
+  await startRelay(root, p.relay, up, undefined, gc.relay);
+  await startRelay(root, p.relayTls, up, { cert, key }, gc.relayTls);
   const targets = [
     { name: 'dream proxy', url: `http://127.0.0.1:${p.http}/`, gc: gc.ours },
     { name: 'dream proxy (https)', url: `https://127.0.0.1:${p.https}/`, gc: gc.ours },
@@ -64,4 +51,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().finally(() => { for (const k of kids) k.kill('SIGTERM'); stopAll(); fs.rmSync(tmp, { recursive: true, force: true }); }).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
+main().finally(() => { stopAll(); fs.rmSync(tmp, { recursive: true, force: true }); }).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });

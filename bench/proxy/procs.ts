@@ -41,8 +41,12 @@ export async function waitReady(port: number, tls = false, child?: ChildProcess,
   throw new Error(`nothing answered 200 on port ${port} within ${timeoutMs / 1000} s (last try: ${last})`);
 }
 
-export function start(root: string, cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const c = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+/** A child stopped by stopAll(); its stdout goes to the file `stdout` when given (a --trace-gc log, say), else nowhere. */
+export function start(root: string, cmd: string, args: string[], env: Record<string, string> = {}, stdout?: string): ChildProcess {
+  const out = stdout === undefined ? 'ignore' : fs.openSync(stdout, 'w');
+  const c = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit'] });
+  // The child writes through its own copy of the descriptor; ours is not needed past the spawn.
+  if (typeof out === 'number') fs.closeSync(out);
   children.push(c);
   return c;
 }
@@ -66,9 +70,13 @@ export async function startNginx(root: string, l: Listen): Promise<ChildProcess 
   return p;
 }
 
-/** The bare Node relay (relay.mjs) on `port` to the app on `upstream`, terminating TLS when given a certificate; answering. */
-export async function startRelay(root: string, port: number, upstream: number, tls?: { cert: string; key: string }): Promise<ChildProcess> {
-  const relay = start(root, process.execPath, [path.join(root, 'bench/proxy/relay.mjs'), String(port), String(upstream), ...(tls ? [tls.cert, tls.key] : [])]);
+/**
+ * The bare Node relay (relay.mjs) on `port` to the app on `upstream`, terminating TLS when given a
+ * certificate; answering. With `gcTrace`, run with --trace-gc into that file (alloc.ts).
+ */
+export async function startRelay(root: string, port: number, upstream: number, tls?: { cert: string; key: string }, gcTrace?: string): Promise<ChildProcess> {
+  const script = [path.join(root, 'bench/proxy/relay.mjs'), String(port), String(upstream), ...(tls ? [tls.cert, tls.key] : [])];
+  const relay = start(root, process.execPath, gcTrace ? ['--trace-gc', ...script] : script, {}, gcTrace);
   await waitReady(port, tls !== undefined, relay);
   return relay;
 }
