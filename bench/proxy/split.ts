@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, run, selfSigned, start, startNginx, startRelay, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, run, selfSigned, start, startNginx, startRelay, stopAll, waitReady, which } from './procs.js';
 import { withChildren, wrk } from './wrk.js';
 
 const rate = Number(arg('rate', '8000'));
@@ -64,6 +64,9 @@ async function objects(file: string, requests: number): Promise<string> {
 }
 
 async function main(): Promise<void> {
+  for (const tool of ['strace', 'perf']) {
+    if (!(await which(tool))) throw new Error(`${tool} is not installed: apt-get install -y strace linux-perf`);
+  }
   const { cert, key } = await selfSigned(tmp);
   const app = await freePort();
   const upstream = start(root, process.execPath, [path.join(here, 'upstream.mjs'), String(app)]);
