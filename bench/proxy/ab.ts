@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { med, signed } from './latency.js';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startUpstream, stopAll, waitReady } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
 const base = arg('base', 'HEAD');
@@ -67,8 +67,7 @@ async function main(): Promise<void> {
     { name: `current ${git('rev-parse', '--short', 'HEAD')}${dirty ? '+changes' : ''}`, bundle: await bundledProxy(root, 'proxy-ab-current') }];
   removeWorktree(); // the base's bundle is in this checkout's node_modules (realpath above)
   const upPort = await freePort();
-  const up = start(root, process.execPath, [path.join(here, 'upstream.mjs'), String(upPort)]);
-  await waitReady(upPort, false, up);
+  const up = await startUpstream(root, upPort);
   const { cert, key } = await selfSigned(tmp);
   const api = await fakeApi(upPort);
   const procs = [];

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startRelay, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startRelay, startUpstream, stopAll, waitReady } from './procs.js';
 import { wrk } from './wrk.js';
 
 const rate = Number(arg('rate', '10000'));
@@ -24,7 +24,7 @@ function collected(file: string): number {
 
 async function main(): Promise<void> {
   const up = await freePort();
-  await waitReady(up, false, start(root, process.execPath, [path.join(root, 'bench/proxy/upstream.mjs'), String(up)]));
+  await startUpstream(root, up);
   const { cert, key } = await selfSigned(tmp);
   const api = await fakeApi(up);
   const p = { http: await freePort(), https: await freePort(), relay: await freePort(), relayTls: await freePort() };

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { med, signed } from './latency.js';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startNginx, startRelay, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startNginx, startRelay, startUpstream, stopAll, waitReady } from './procs.js';
 import { withChildren, wrk } from './wrk.js';
 
 const rate = Number(arg('rate', '5000'));
@@ -33,8 +33,7 @@ interface Target { name: string; url: string; pids: () => number[] }
 async function main(): Promise<void> {
   const { cert, key } = await selfSigned(tmp);
   const app = await freePort();
-  const upstream = start(root, process.execPath, [path.join(here, 'upstream.mjs'), String(app)]);
-  await waitReady(app, false, upstream);
+  const upstream = await startUpstream(root, app);
   const api = await fakeApi(app);
   const url = (port: number) => `${proto}://127.0.0.1:${port}/`;
   const targets: Target[] = [{ name: 'direct', url: `http://127.0.0.1:${app}/`, pids: () => [upstream.pid!] }];

@@ -81,6 +81,13 @@ export async function startRelay(root: string, port: number, upstream: number, t
   return relay;
 }
 
+/** The bench app (upstream.mjs) on `port`, serving HTTPS itself when given a certificate; answering. */
+export async function startUpstream(root: string, port: number, tls?: { cert: string; key: string }): Promise<ChildProcess> {
+  const app = start(root, process.execPath, [path.join(root, 'bench/proxy/upstream.mjs'), String(port), ...(tls ? [tls.cert, tls.key] : [])]);
+  await waitReady(port, tls !== undefined, app);
+  return app;
+}
+
 /** The api side of the routes contract, just enough to hand the proxy one route. */
 export async function fakeApi(upstreamPort: number): Promise<string> {
   const table = JSON.stringify({ version: 1, routes: [{ app: 'bench', hosts: [HOST], endpoints: [{ host: '127.0.0.1', port: upstreamPort }] }] });

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { caddyConf, type Listen } from './configs.js';
 import { p99AtRate, runningStalls, wakeupLatency, type RateTarget } from './latency.js';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start as startIn, startNginx, startRelay, stopAll, waitReady, which } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start as startIn, startNginx, startRelay, startUpstream, stopAll, waitReady, which } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
 const duration = Number(arg('duration', '5'));
@@ -42,8 +42,7 @@ async function main(): Promise<void> {
   const { cert, key } = await selfSigned(tmp);
   const listen = async (upstream: number): Promise<Listen> => ({ http: await freePort(), https: await freePort(), upstream, cert, key, tmp });
   const upPort = await freePort();
-  const upstream = start(process.execPath, [path.join(here, 'upstream.mjs'), String(upPort)]);
-  await waitReady(upPort, false, upstream);
+  const upstream = await startUpstream(root, upPort);
   const targets: Target[] = [];
 
   const ours = await listen(upPort);
@@ -112,8 +111,7 @@ async function main(): Promise<void> {
   // certificate). Against plain direct a proxy's p99 carries the whole cost of TLS on this box
   // (wrk's side included); against this one, what the hop adds to an app that has TLS anyway.
   const tlsUpPort = await freePort();
-  const tlsUpstream = start(process.execPath, [path.join(here, 'upstream.mjs'), String(tlsUpPort), cert, key]);
-  await waitReady(tlsUpPort, true, tlsUpstream);
+  const tlsUpstream = await startUpstream(root, tlsUpPort, { cert, key });
   const directTls: RateTarget = { name: 'direct (https)', url: `https://127.0.0.1:${tlsUpPort}/`, pids: () => [tlsUpstream.pid!] };
   // The same targets per scheme, each with its own relay; direct stays plain HTTP (the app has no
   // TLS) and, over HTTPS, the app serving TLS itself is the second baseline.

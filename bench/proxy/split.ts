@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, run, selfSigned, start, startNginx, startRelay, stopAll, waitReady, which } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, run, selfSigned, start, startNginx, startRelay, startUpstream, stopAll, waitReady, which } from './procs.js';
 import { withChildren, wrk } from './wrk.js';
 
 const rate = Number(arg('rate', '8000'));
@@ -69,8 +69,7 @@ async function main(): Promise<void> {
   }
   const { cert, key } = await selfSigned(tmp);
   const app = await freePort();
-  const upstream = start(root, process.execPath, [path.join(here, 'upstream.mjs'), String(app)]);
-  await waitReady(app, false, upstream);
+  await startUpstream(root, app);
   const url = (port: number) => `${proto}://127.0.0.1:${port}/`;
   const ports = { http: await freePort(), https: await freePort() };
   const p = start(root, process.execPath, [await bundledProxy(root, 'proxy-split')], proxyEnv({ api: await fakeApi(app), dataDir: path.join(tmp, 'data'), ...ports, cert, key, workers: '1' }));
