@@ -1,8 +1,9 @@
 // Is ours' CPU a request a property of the process or of the moment? run.ts's fixed-rate rows put
-// ours at 56 µs a request in one run and 98 in the next for the same code. Here ours and the bare
-// Node relay take turns at one paced rate (`--pairs` back-to-back runs each) in `--processes` fresh
-// proxy processes; the relay runs throughout as the baseline. A proxy that happened to be compiled
-// worse would show as one process's figures all high; the box's slow windows move both targets.
+// ours at 57 µs a request over HTTPS in one run and 98 in the next for the same code. Here ours and
+// the bare Node relay take turns at one paced rate (`--pairs` back-to-back runs each) in
+// `--processes` fresh proxy processes; the relay runs throughout as the baseline. A proxy that
+// happened to be compiled worse would show as one process's figures all high; the box's slow
+// windows move both targets.
 //   npx tsx bench/proxy/swing.ts [--rate 7500] [--proto https] [--processes 3] [--pairs 4] [--duration 5]
 import fs from 'node:fs';
 import os from 'node:os';
