@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { med, signed } from './latency.js';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startUpstream, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, selfSigned, startOurs, startUpstream, stopAll } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
 const base = arg('base', 'HEAD');
@@ -73,8 +73,7 @@ async function main(): Promise<void> {
   const procs = [];
   for (const [i, s] of sides.entries()) {
     const ports = { http: await freePort(), https: await freePort() };
-    const p = start(root, i === 0 ? baseNode : process.execPath, [s.bundle], proxyEnv({ api, dataDir: path.join(tmp, `data-${i}`), ...ports, cert, key, workers: '1' }));
-    await waitReady(ports.http, false, p);
+    const p = await startOurs(root, s.bundle, { api, dataDir: path.join(tmp, `data-${i}`), ...ports, cert, key, workers: '1' }, { node: i === 0 ? baseNode : process.execPath });
     procs.push({ ...s, ...ports, pids: () => withChildren(p.pid!) });
   }
   console.log(`${sides[0]!.name} against ${sides[1]!.name}: ${rounds} rounds of ${duration} s at ${rate ? `~${rate} req/s` : 'saturation'} (${protos.join(', ')}), direct first in each round, node ${process.version}, ${os.cpus().length} CPUs`);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startRelay, startUpstream, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, selfSigned, startOurs, startRelay, startUpstream, stopAll, waitReady } from './procs.js';
 import { wrk } from './wrk.js';
 
 const rate = Number(arg('rate', '10000'));
@@ -29,8 +29,7 @@ async function main(): Promise<void> {
   const api = await fakeApi(up);
   const p = { http: await freePort(), https: await freePort(), relay: await freePort(), relayTls: await freePort() };
   const gc = { ours: path.join(tmp, 'ours.gc'), relay: path.join(tmp, 'relay.gc'), relayTls: path.join(tmp, 'relay-tls.gc') };
-  const ours = start(root, process.execPath, ['--trace-gc', await bundledProxy(root)], proxyEnv({ api, dataDir: path.join(tmp, 'data'), ...p, cert, key, workers: '1' }), gc.ours);
-  await waitReady(p.http, false, ours);
+  const ours = await startOurs(root, await bundledProxy(root), { api, dataDir: path.join(tmp, 'data'), ...p, cert, key, workers: '1' }, { flags: ['--trace-gc'], stdout: gc.ours });
   await waitReady(p.https, true, ours);
   await startRelay(root, p.relay, up, undefined, gc.relay);
   await startRelay(root, p.relayTls, up, { cert, key }, gc.relayTls);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { med, signed } from './latency.js';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startNginx, startRelay, startUpstream, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, selfSigned, startNginx, startOurs, startRelay, startUpstream, stopAll } from './procs.js';
 import { withChildren, wrk } from './wrk.js';
 
 const rate = Number(arg('rate', '5000'));
@@ -40,8 +40,7 @@ async function main(): Promise<void> {
   const bundle = await bundledProxy(root, 'proxy-box'); // one build for both worker counts
   for (const workers of ['1', workers2]) {
     const ports = { http: await freePort(), https: await freePort() };
-    const p = start(root, process.execPath, [bundle], proxyEnv({ api, dataDir: path.join(tmp, `data-${workers}`), ...ports, cert, key, workers }));
-    await waitReady(ports.http, false, p);
+    const p = await startOurs(root, bundle, { api, dataDir: path.join(tmp, `data-${workers}`), ...ports, cert, key, workers });
     targets.push({ name: `dream proxy (${workers} worker${workers === '1' ? '' : 's'})`, url: url(ports[proto]), pids: () => withChildren(p.pid!) });
   }
   const l = { http: await freePort(), https: await freePort(), upstream: app, cert, key, tmp };

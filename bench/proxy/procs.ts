@@ -137,3 +137,13 @@ export function proxyEnv(o: { api: string; dataDir: string; http: number; https?
     DREAM_HTTPS_REDIRECT: 'off',
   };
 }
+
+/**
+ * Our proxy: `bundle` run by `node` (`flags` before it) with proxyEnv(`env`), answering on its plain
+ * port; its stdout goes to the file `stdout` when given (a --trace-gc log).
+ */
+export async function startOurs(root: string, bundle: string, env: Parameters<typeof proxyEnv>[0], o: { node?: string; flags?: string[]; stdout?: string } = {}): Promise<ChildProcess> {
+  const p = start(root, o.node ?? process.execPath, [...(o.flags ?? []), bundle], proxyEnv(env), o.stdout);
+  await waitReady(env.http, false, p);
+  return p;
+}

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { caddyConf, type Listen } from './configs.js';
 import { p99AtRate, runningStalls, wakeupLatency, type RateTarget } from './latency.js';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start as startIn, startNginx, startRelay, startUpstream, stopAll, waitReady, which } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, selfSigned, start as startIn, startNginx, startOurs, startRelay, startUpstream, stopAll, waitReady, which } from './procs.js';
 import { withChildren, wrk, type Figures } from './wrk.js';
 
 const duration = Number(arg('duration', '5'));
@@ -46,9 +46,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [];
 
   const ours = await listen(upPort);
-  const proxy = start(process.execPath, [await bundledProxy(root)],
-    proxyEnv({ api: await fakeApi(upPort), dataDir: path.join(tmp, 'data'), http: ours.http, https: ours.https, cert, key, workers }));
-  await waitReady(ours.http, false, proxy);
+  const proxy = await startOurs(root, await bundledProxy(root), { api: await fakeApi(upPort), dataDir: path.join(tmp, 'data'), http: ours.http, https: ours.https, cert, key, workers });
   targets.push({ name: 'dream proxy', listen: ours, pids: () => withChildren(proxy.pid!) });
 
   const nginxListen = await listen(upPort);

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, run, selfSigned, start, startNginx, startRelay, startUpstream, stopAll, waitReady, which } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, run, selfSigned, startNginx, startOurs, startRelay, startUpstream, stopAll, which } from './procs.js';
 import { withChildren, wrk } from './wrk.js';
 
 const rate = Number(arg('rate', '8000'));
@@ -72,8 +72,7 @@ async function main(): Promise<void> {
   await startUpstream(root, app);
   const url = (port: number) => `${proto}://127.0.0.1:${port}/`;
   const ports = { http: await freePort(), https: await freePort() };
-  const p = start(root, process.execPath, [await bundledProxy(root, 'proxy-split')], proxyEnv({ api: await fakeApi(app), dataDir: path.join(tmp, 'data'), ...ports, cert, key, workers: '1' }));
-  await waitReady(ports.http, false, p);
+  const p = await startOurs(root, await bundledProxy(root, 'proxy-split'), { api: await fakeApi(app), dataDir: path.join(tmp, 'data'), ...ports, cert, key, workers: '1' });
   const targets: Target[] = [{ name: 'dream proxy', url: url(ports[proto]), pids: () => withChildren(p.pid!) }];
   const relayPort = await freePort();
   const relay = await startRelay(root, relayPort, app, proto === 'https' ? { cert, key } : undefined);

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { arg, bundledProxy, fakeApi, freePort, HOST, proxyEnv, selfSigned, start, startRelay, startUpstream, stopAll, waitReady } from './procs.js';
+import { arg, bundledProxy, fakeApi, freePort, HOST, selfSigned, startOurs, startRelay, startUpstream, stopAll } from './procs.js';
 import { med } from './latency.js';
 import { wrk, type Figures } from './wrk.js';
 
@@ -36,8 +36,7 @@ async function main(): Promise<void> {
   const all = { ours: [] as number[], relay: [] as number[] };
   for (let n = 0; n < processes; n++) {
     const ports = { http: await freePort(), https: await freePort() };
-    const p = start(root, process.execPath, [bundle], proxyEnv({ api, dataDir: path.join(tmp, `data${n}`), ...ports, cert, key, workers: '1' }));
-    await waitReady(ports.http, false, p);
+    const p = await startOurs(root, bundle, { api, dataDir: path.join(tmp, `data${n}`), ...ports, cert, key, workers: '1' });
     const mine = { ours: [] as number[], relay: [] as number[] };
     for (let i = 0; i < pairs; i++) {
       const a = await paced('ours', ports[proto], p.pid!);
