@@ -4,10 +4,9 @@
 // that does what RFC 9113 allows around GOAWAY (h2-spec-client.ts: a new connection after GOAWAY,
 // a retry only of what the server never processed) sees no failed request, and no request the
 // proxy had accepted fails.
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { h2Load } from './h2-spec-client.js';
-import { mainProcessSuite, spawnMain, startUpstream, type MainProcess } from './proxy-helpers.js';
+import { mainProcessSuite, startUpstream, type MainProcess } from './proxy-helpers.js';
 import { freePort } from './tls-pebble.js';
 
 const TOKEN = 'int_h2_reload';
@@ -26,16 +25,8 @@ const count = (out: string, s: string) => out.split(s).length - 1;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** main.ts with `workers` on the given ports and data dir (a second one on the same: a handover). */
-function startMain(workers: number, ports: { http: number; https: number }): MainProcess {
-  const p = spawnMain({
-    DREAM_DATA_DIR: path.join(suite.dir, 'data'), DREAM_API_URL: suite.api.url, DREAM_INTERNAL_TOKEN: TOKEN,
-    DREAM_HTTP_HOST: '127.0.0.1', DREAM_HTTP_PORT: String(ports.http), DREAM_HTTPS_PORT: String(ports.https), DREAM_DNS_PORT: '0',
-    DREAM_PROXY_WORKERS: String(workers), DREAM_TLS_CERT_FILE: path.join(suite.dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: path.join(suite.dir, 'leaf.key'),
-    DREAM_ACCESS_LOG: 'off', DREAM_LOG_LEVEL: 'info',
-  });
-  suite.procs.push(p);
-  return p;
-}
+const startMain = (workers: number, ports: { http: number; https: number }): MainProcess =>
+  suite.spawn({ DREAM_HTTP_PORT: String(ports.http), DREAM_HTTPS_PORT: String(ports.https), DREAM_PROXY_WORKERS: String(workers) });
 
 /** 200 req/s over one HTTP/2 client (reconnecting after GOAWAY), a tenth of them slow. */
 const load = (httpsPort: number) => h2Load({

@@ -8,22 +8,15 @@ import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mainProcessSuite, spawnMain, type MainProcess } from './proxy-helpers.js';
+import { mainProcessSuite, type MainProcess } from './proxy-helpers.js';
 import { freePort } from './tls-pebble.js';
 
 const TOKEN = 'int_handover_pass';
 const HOST = 'web.dream';
 const suite = mainProcessSuite('proxy-ho-pass-', TOKEN, HOST);
 
-function startMain(env: Record<string, string>): MainProcess {
-  const p = spawnMain({
-    DREAM_API_URL: suite.api.url, DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_DNS_PORT: '0',
-    DREAM_TLS_CERT_FILE: path.join(suite.dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: path.join(suite.dir, 'leaf.key'),
-    DREAM_ACCESS_LOG: 'off', DREAM_HTTPS_REDIRECT: 'off', DREAM_LOG_LEVEL: 'info', DREAM_DRAIN_TIMEOUT_MS: '2000', ...env,
-  });
-  suite.procs.push(p);
-  return p;
-}
+const startMain = (env: Record<string, string>): MainProcess =>
+  suite.spawn({ DREAM_HTTPS_REDIRECT: 'off', DREAM_DRAIN_TIMEOUT_MS: '2000', ...env });
 
 /** One GET on a new connection: its status and body, or the error code. */
 function fresh(port: number, secure: boolean): Promise<string> {

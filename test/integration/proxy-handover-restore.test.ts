@@ -12,7 +12,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { mainProcessSuite, spawnMain, type MainProcess } from './proxy-helpers.js';
+import { mainProcessSuite, type MainProcess } from './proxy-helpers.js';
 import { freePort } from './tls-pebble.js';
 
 const TOKEN = 'int_handover_restore';
@@ -21,15 +21,8 @@ const PRELOAD = path.join(__dirname, 'fixtures', 'proxy-preload.ts');
 const HEADERS_TIMEOUT_MS = 1500;
 const suite = mainProcessSuite('proxy-ho-restore-', TOKEN, HOST);
 
-function startMain(env: Record<string, string>): MainProcess {
-  const p = spawnMain({
-    DREAM_API_URL: suite.api.url, DREAM_INTERNAL_TOKEN: TOKEN, DREAM_HTTP_HOST: '127.0.0.1', DREAM_DNS_PORT: '0',
-    DREAM_TLS_CERT_FILE: path.join(suite.dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: path.join(suite.dir, 'leaf.key'),
-    DREAM_ACCESS_LOG: 'off', DREAM_HTTPS_REDIRECT: 'off', DREAM_LOG_LEVEL: 'info', TEST_PROXY_HTTP_TIMEOUTS_MS: String(HEADERS_TIMEOUT_MS), ...env,
-  }, [PRELOAD]);
-  suite.procs.push(p);
-  return p;
-}
+const startMain = (env: Record<string, string>): MainProcess =>
+  suite.spawn({ DREAM_HTTPS_REDIRECT: 'off', TEST_PROXY_HTTP_TIMEOUTS_MS: String(HEADERS_TIMEOUT_MS), ...env }, [PRELOAD]);
 
 type Conn = net.Socket;
 const connect = (port: number, secure: boolean): Promise<Conn> => new Promise((resolve, reject) => {

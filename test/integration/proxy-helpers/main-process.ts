@@ -58,7 +58,23 @@ export function spawnMain(env: Record<string, string>, preload: string[] = []): 
  * `procs`) are killed after it. Registers its own vitest hooks: call at the top of the file.
  */
 export function mainProcessSuite(prefix: string, token: string, host: string) {
-  const suite = { dir: '', api: undefined as unknown as Awaited<ReturnType<typeof startFakeApi>>, procs: [] as MainProcess[] };
+  const suite = {
+    dir: '', api: undefined as unknown as Awaited<ReturnType<typeof startFakeApi>>, procs: [] as MainProcess[],
+    /**
+     * main.ts on this suite's api, token and certificate (leaf.pem/leaf.key), data dir `<dir>/data`,
+     * loopback, no DNS, no access log, info logs — `env` on top (ports, workers…); killed after the test.
+     */
+    spawn(env: Record<string, string>, preload: string[] = []): MainProcess {
+      const p = spawnMain({
+        DREAM_DATA_DIR: path.join(suite.dir, 'data'), DREAM_API_URL: suite.api.url, DREAM_INTERNAL_TOKEN: token,
+        DREAM_HTTP_HOST: '127.0.0.1', DREAM_DNS_PORT: '0',
+        DREAM_TLS_CERT_FILE: path.join(suite.dir, 'leaf.pem'), DREAM_TLS_KEY_FILE: path.join(suite.dir, 'leaf.key'),
+        DREAM_ACCESS_LOG: 'off', DREAM_LOG_LEVEL: 'info', ...env,
+      }, preload);
+      suite.procs.push(p);
+      return p;
+    },
+  };
   let app: http.Server;
   beforeAll(async () => {
     suite.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
