@@ -3,6 +3,7 @@
 // the whole proxy (cluster.ts); with one it is the proxy itself.
 import cluster, { type Worker } from 'node:cluster';
 import os from 'node:os';
+import { Server as TlsServer } from 'node:tls';
 import { ConfigError, internalToken, loadConfig, type Config } from '@dreamnet/core';
 import { pino } from 'pino';
 import { stdoutAccessLog } from './access-log.js';
@@ -16,6 +17,7 @@ import { ProxyStartupError, type ProxyStartupErrorCode } from './startup-errors.
 import { BuiltinCa } from './tls/ca.js';
 import { startCertificates } from './tls/start.js';
 import { TlsStorage } from './tls/storage.js';
+import { followPrimaryTicketKeys, rotateTicketKeys, shareTicketKeys } from './tls/ticket-keys.js';
 import { NO_CERTIFICATES, type CertificateSource } from './tls/types.js';
 
 /** A setting it cannot use (ConfigError names it and why) ends it like any start-up error: one fatal line, exit 2. */
@@ -99,10 +101,13 @@ async function runProxy(): Promise<void> {
     },
   });
   const listeners = listenersOf(proxy.servers);
+  // Session tickets any worker can open, this one's or the one a reload replaced: tls/ticket-keys.ts.
+  const tlsServers = proxy.servers.filter((s): s is TlsServer => s instanceof TlsServer);
+  const tickets = tlsServers.length === 0 ? null : cluster.isWorker ? followPrimaryTicketKeys(process, tlsServers) : rotateTicketKeys(tlsServers);
   if (prior) { prior.pred.confirm(); tookOver(prior, proxy.passedPorts, Date.now()); }
   let stopping: Promise<void> | null = null;
   const stop = () => (stopping ??= (async () => {
-    handover?.close(); listeners.unhold();
+    handover?.close(); listeners.unhold(); tickets?.stop();
     await proxy.close(); await tls?.close(); access?.flush();
   })());
   const handover = cluster.isPrimary && handoverFile
@@ -149,6 +154,8 @@ if (workers > 1 && cluster.isPrimary) {
       }
     }).catch((err) => log.error({ err }, 'handover: no worker listens'));
   }), copies);
+  // One set of TLS session ticket keys for every worker, handed out when a worker asks.
+  if (config.httpsPort !== 0) shareTicketKeys(cluster);
   const sup = superviseWorkers(workers, log, { startTimeoutMs: config.proxyWorkerStartTimeoutMs });
   onStop((sig) => { handover?.close(); return sup.stop(sig); });
   // A worker stopped by a start-up error (its fatal line says why): stop like a single process does.
