@@ -1,11 +1,10 @@
 // `dream logs APP [-f] [--tail N] [--since 10m] [--build] [--replica N]`: the api's WebSocket log tail.
 // The last cursor printed is the resume point: a dropped connection (api restart, network) or a
 // "lagged" notice reconnects with since=<cursor>, so no line is lost or printed twice.
-import type WebSocket from 'ws';
 import type { Handler } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatLine, logOptions, logQuery, parseFrame, type LogOptions } from './log-lines.js';
-import { openSocket, Unreachable } from './socket.js';
+import { openSocket, Unreachable, type ApiSocket } from './socket.js';
 
 /** How long to keep retrying an api that went away before giving up. */
 const GIVE_UP_MS = 10 * 60_000;
@@ -34,7 +33,7 @@ const logs: Handler = async (ctx) => {
   };
 
   for (let attempt = 0; ; attempt++) {
-    let ws: WebSocket;
+    let ws: ApiSocket;
     try {
       ws = await openSocket(ctx, app, path, logQuery(o, cursor), hint);
     } catch (e) {
@@ -69,16 +68,15 @@ const logs: Handler = async (ctx) => {
 };
 
 /** Feeds every text frame to `onText` until the socket closes; a lag notice is remembered. */
-function session(ws: WebSocket, onText: (text: string) => number | undefined): Promise<SessionEnd> {
-  return new Promise((resolve) => {
-    let resumeFrom: number | undefined;
-    ws.on('message', (data: Buffer, binary: boolean) => {
-      if (binary) return;
-      const r = onText(data.toString('utf8'));
-      if (r !== undefined) resumeFrom = r;
-    });
-    ws.on('close', (code: number) => resolve({ code, ...(resumeFrom !== undefined ? { resumeFrom } : {}) }));
+async function session(s: ApiSocket, onText: (text: string) => number | undefined): Promise<SessionEnd> {
+  let resumeFrom: number | undefined;
+  s.onMessage((data, binary) => {
+    if (binary) return;
+    const r = onText(data.toString('utf8'));
+    if (r !== undefined) resumeFrom = r;
   });
+  const code = await s.closed;
+  return { code, ...(resumeFrom !== undefined ? { resumeFrom } : {}) };
 }
 
 function resumeHint(app: string, o: LogOptions, cursor: number | undefined): string {

@@ -25,12 +25,34 @@ export function refusal(status: number, body: string, url: string, app: string, 
   return new ApiError(status, code, message, hintFor(code, { app, command }) ?? fallbackHint, typeof parsed.requestId === 'string' ? parsed.requestId : undefined);
 }
 
+/**
+ * An open api socket. Its messages are kept from the moment it opens until the caller listens: a
+ * short answer (`dream logs --tail 5`, a `dream run` that ends at once) can arrive in the same read
+ * as the upgrade, and ws emits those frames before the caller's `await` resumes — they were lost
+ * (`dream logs` printed nothing and exited 0; test/integration/cli-socket-early.test.ts).
+ */
+export interface ApiSocket {
+  ws: WebSocket;
+  /** Every message since the socket opened, in order, those that came before this call first. */
+  onMessage(fn: (data: Buffer, binary: boolean) => void): void;
+  /** The close code, once it closed (also when that was before anyone asked). */
+  closed: Promise<number>;
+}
+
 /** Resolves with the open socket; rejects with ApiError (refused) or Unreachable. */
-export function openSocket(ctx: Context, app: string, path: string, query: URLSearchParams, fallbackHint: string): Promise<WebSocket> {
+export function openSocket(ctx: Context, app: string, path: string, query: URLSearchParams, fallbackHint: string): Promise<ApiSocket> {
   const client = ctx.client(); // fails with "log in first" when there is no token
   const url = socketUrl(client.url, path, query);
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${ctx.settings.token}` }, handshakeTimeout: 15_000 });
+    const early: Array<[Buffer, boolean]> = [];
+    let deliver: ((data: Buffer, binary: boolean) => void) | null = null;
+    ws.on('message', (data: Buffer, binary: boolean) => { if (deliver) deliver(data, binary); else early.push([data, binary]); });
+    const closed = new Promise<number>((r) => ws.once('close', (code: number) => r(code)));
+    const onMessage = (fn: (data: Buffer, binary: boolean) => void) => {
+      deliver = fn;
+      for (const [data, binary] of early.splice(0)) fn(data, binary);
+    };
     let settled = false;
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
@@ -42,7 +64,7 @@ export function openSocket(ctx: Context, app: string, path: string, query: URLSe
         ws.terminate();
       });
     });
-    ws.on('open', () => { settled = true; resolve(ws); });
+    ws.on('open', () => { settled = true; resolve({ ws, onMessage, closed }); });
     ws.on('error', (e: Error & { code?: string }) => {
       if (settled) return;
       settled = true;

@@ -30,7 +30,8 @@ export async function terminalSession(ctx: Context, t: TerminalTarget): Promise<
   const size = ctx.io.tty?.size() ?? { cols: 80, rows: 24 };
   t.query.set('cols', String(size.cols));
   t.query.set('rows', String(size.rows));
-  const ws = await openSocket(ctx, t.app, t.path, t.query, t.hint);
+  const socket = await openSocket(ctx, t.app, t.path, t.query, t.hint);
+  const ws = socket.ws;
   const stdin = ctx.io.stdin;
   const raw = stdin.isTTY === true && typeof stdin.setRawMode === 'function';
   const decoder = new TextDecoder('utf-8'); // streaming: a character split across frames stays whole
@@ -47,14 +48,12 @@ export async function terminalSession(ctx: Context, t: TerminalTarget): Promise<
   stdin.on('end', onEnd);
   stdin.resume();
   try {
-    await new Promise<void>((resolve) => {
-      ws.on('message', (data: Buffer, binary: boolean) => {
-        if (binary) { ctx.io.stdout(decoder.decode(data, { stream: true })); return; }
-        const c = exitCodeOf(data.toString('utf8'));
-        if (c !== null) code = c;
-      });
-      ws.on('close', () => resolve());
+    socket.onMessage((data, binary) => {
+      if (binary) { ctx.io.stdout(decoder.decode(data, { stream: true })); return; }
+      const c = exitCodeOf(data.toString('utf8'));
+      if (c !== null) code = c;
     });
+    await socket.closed;
   } finally {
     stdin.off('data', onData);
     stdin.off('end', onEnd);
