@@ -12,6 +12,7 @@ import { withDefaultCertificate } from './default-cert.js';
 import { answerPrimary, fdPass, listenersOf, forwardToWorkers, gateWorkers, handoverPath, PrimarySockets, readyToListen, requestHandover, serveHandover, waitPortsFree, workersListening, type FdPass, type Predecessor } from './handover/index.js';
 import { newProxyId } from './routes/source.js';
 import { startProxy } from './server.js';
+import { stopSignals } from './stop-signals.js';
 import { checkSettingFiles, readDefaultCertificate } from './setting-files.js';
 import { ProxyStartupError, type ProxyStartupErrorCode } from './startup-errors.js';
 import { BuiltinCa } from './tls/ca.js';
@@ -69,19 +70,9 @@ function idleAfter(drain: Promise<void>): void {
   drain.then(() => log.info('handover: drained; idle until this container is stopped'), (err) => log.error({ err }, 'drain failed'));
 }
 
-function onStop(stop: (signal: NodeJS.Signals) => Promise<void>): void {
-  let stopping = false;
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(sig, () => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal: sig }, 'stopping');
-      stop(sig).then(() => process.exit(0), (e) => { log.error({ err: e }, 'close failed'); process.exit(1); });
-    });
-  }
-}
 
 async function runProxy(): Promise<void> {
+  const onStop = stopSignals(log);
   const access = config.accessLog === 'on' ? stdoutAccessLog(log) : null;
   const token = internalToken(config);
   const proxyId = newProxyId();
@@ -157,7 +148,7 @@ if (workers > 1 && cluster.isPrimary) {
   // One set of TLS session ticket keys for every worker, handed out when a worker asks.
   if (config.httpsPort !== 0) shareTicketKeys(cluster);
   const sup = superviseWorkers(workers, log, { startTimeoutMs: config.proxyWorkerStartTimeoutMs });
-  onStop((sig) => { handover?.close(); return sup.stop(sig); });
+  stopSignals(log)((sig) => { handover?.close(); return sup.stop(sig); });
   // A worker stopped by a start-up error (its fatal line says why): stop like a single process does.
   void sup.failed.then((code) => { handover?.close(); process.exit(code); });
   // SIGHUP: replace the workers without closing the listening sockets (zero-downtime restart).
